@@ -1,0 +1,175 @@
+"""The ``scf`` command line: local chain, deployment and the gateway.
+
+Every failure the user can cause or fix (a port in use, an unreachable node, a compile error, a
+reverted transaction) ends with one clear ``error:`` line and exit code 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from chain.client import ChainUnavailableError, TransactionReverted
+from chain.compiler import CompileError, compile_contracts
+from chain.deploy import DeployResult, ensure_deployed
+from chain.node import NodeError, background_status, port_is_free, start_background, stop_background
+from chain.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Supply-chain-finance platform: local chain, contract deployment and the HTTP gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+chain_app = typer.Typer(help="Start, stop and inspect the local Anvil chain.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXPECTED_ERRORS = (NodeError, ChainUnavailableError, CompileError, TransactionReverted, ValueError, KeyError)
+
+
+def friendly(func: F) -> F:
+    """Turn the errors a user can act on into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _say(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def _settings(rpc_url: str | None = None, api_port: int | None = None, anvil_port: int | None = None) -> Settings:
+    s = get_settings()
+    updates: dict[str, Any] = {}
+    if rpc_url is not None:
+        updates["rpc_url"] = rpc_url
+    if api_port is not None:
+        updates["api_port"] = api_port
+    if anvil_port is not None:
+        updates["anvil_port"] = anvil_port
+    return s.model_copy(update=updates) if updates else s
+
+
+RpcOpt = Annotated[
+    str | None, typer.Option("--rpc-url", help="JSON-RPC URL of an external node (default: SCF_RPC_URL or local Anvil).")
+]
+
+
+@app.command("compile")
+@friendly
+def compile_cmd(force: Annotated[bool, typer.Option(help="Recompile even if sources are unchanged.")] = False) -> None:
+    """Compile the contracts with the pinned solc (cached by source hash)."""
+    settings = get_settings()
+    t0 = time.monotonic()
+    artifacts, ran = compile_contracts(settings.artifacts_dir, force=force)
+    state = "compiled" if ran else "up to date"
+    typer.echo(f"{len(artifacts)} artifacts {state} in {settings.artifacts_dir} ({time.monotonic() - t0:.1f}s)")
+
+
+def _print_deploy(result: DeployResult) -> None:
+    typer.echo(json.dumps({"chain_id": result.chain_id, "contracts": result.addresses}, indent=2))
+
+
+@app.command()
+@friendly
+def deploy(rpc_url: RpcOpt = None) -> None:
+    """Deploy the contracts to the configured node (idempotent: reuses what is already there)."""
+    settings = _settings(rpc_url)
+    if settings.rpc_url is None and background_status(settings) is None:
+        raise NodeError("the local chain is not running: start it with `scf chain start` (or use `scf up`)")
+    result = ensure_deployed(settings, log=_say)
+    _say(f"deployed {len(result.deployed)}, reused {len(result.reused)}, {result.transactions} transactions")
+    _print_deploy(result)
+
+
+@chain_app.command("start")
+@friendly
+def chain_start(
+    port: Annotated[int | None, typer.Option(help="Port for Anvil (default: SCF_ANVIL_PORT or 8545).")] = None,
+) -> None:
+    """Start the local Anvil chain in the background (or reuse a running one), with its state file."""
+    settings = _settings(anvil_port=port)
+    info = start_background(settings)
+    verb = "reusing" if info.get("reused") else "started"
+    typer.echo(f"{verb} anvil at {info['url']} (pid {info['pid']}, state {info['state_file']})")
+
+
+@chain_app.command("stop")
+@friendly
+def chain_stop() -> None:
+    """Stop the local chain; Anvil writes its state file on the way out."""
+    stopped = stop_background(get_settings())
+    typer.echo("stopped anvil" if stopped else "no local chain was running")
+
+
+@chain_app.command("status")
+@friendly
+def chain_status() -> None:
+    """Show whether the local chain runs, where, and its latest block."""
+    info = background_status(get_settings())
+    if info is None:
+        typer.echo("local chain: not running")
+        raise typer.Exit(code=1)
+    typer.echo(json.dumps(info, indent=2))
+
+
+@app.command()
+@friendly
+def up(
+    rpc_url: RpcOpt = None,
+    port: Annotated[int | None, typer.Option(help="Gateway port (default: SCF_API_PORT or 8000).")] = None,
+    anvil_port: Annotated[int | None, typer.Option(help="Local Anvil port (default: SCF_ANVIL_PORT).")] = None,
+) -> None:
+    """Start or reuse the local chain, deploy if needed, migrate the database and serve the gateway."""
+    import uvicorn
+
+    from api.db import migrate
+    from api.main import create_app
+
+    settings = _settings(rpc_url, port, anvil_port)
+    if not port_is_free(settings.api_host, settings.api_port):
+        raise NodeError(
+            f"port {settings.api_port} on {settings.api_host} is already in use; choose another with --port"
+        )
+    started_chain = False
+    if settings.rpc_url is None:
+        info = start_background(settings)
+        started_chain = not info.get("reused", False)
+        _say(f"{'started' if started_chain else 'reusing'} local chain at {info['url']} (state {info['state_file']})")
+    try:
+        result = ensure_deployed(settings, log=_say)
+        _say(f"contracts: {', '.join(f'{k}={v}' for k, v in result.addresses.items())}")
+        migrate(settings)
+        _say(f"database: {settings.effective_database_url}")
+        _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
+        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+    finally:
+        if started_chain:
+            stop_background(settings)
+            _say("stopped the local chain (its state is kept for the next `scf up`)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

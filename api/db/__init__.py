@@ -1,0 +1,42 @@
+"""Database engine and migrations (SQLModel on SQLite by default, PostgreSQL via DATABASE_URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlmodel import create_engine
+
+from chain.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = settings.effective_database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return create_engine(url, connect_args={"check_same_thread": False})
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema to the newest revision (``alembic upgrade head``)."""
+    make_engine(settings).dispose()  # creates the SQLite folder if needed
+    command.upgrade(alembic_config(settings.effective_database_url), "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,247 @@
+"""Local Anvil node lifecycle: start on a (free) port, wait until it answers, stop cleanly.
+
+The ledger lives in a state file (``--state``): Anvil loads it at start and writes it on exit
+and every ``state_interval`` seconds, so a restart finds every contract and balance again.
+Anvil is a development and test tool; production talks to any EVM node over JSON-RPC.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from chain.settings import PROJECT_ROOT, Settings
+
+
+class NodeError(RuntimeError):
+    """The node could not be started, reached or stopped; the message says why."""
+
+
+class PortInUseError(NodeError):
+    """The requested port is already taken by another process."""
+
+
+def anvil_binary() -> str:
+    """The pinned Anvil from node_modules, else one on PATH."""
+    local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+    if local.exists():
+        return str(local)
+    found = shutil.which("anvil")
+    if found is None:
+        raise NodeError("anvil not found: run `npm ci` in the project root (it installs the pinned Anvil)")
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 5.0) -> Any:
+    """One JSON-RPC call with plain HTTP; raises NodeError when unreachable or on an RPC error."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+    try:
+        resp = httpx.post(url, json=body, timeout=timeout)
+        resp.raise_for_status()
+        data = resp.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise NodeError(f"JSON-RPC endpoint {url} is unreachable: {exc}") from exc
+    if "error" in data:
+        raise NodeError(f"{method} failed at {url}: {data['error']}")
+    return data["result"]
+
+
+def probe_chain_id(url: str, timeout: float = 2.0) -> int | None:
+    """The chain id at ``url``, or None if nothing answers there."""
+    try:
+        return int(rpc(url, "eth_chainId", timeout=timeout), 16)
+    except NodeError:
+        return None
+
+
+@dataclass
+class AnvilNode:
+    """One Anvil process with a state file."""
+
+    state_file: Path | None
+    host: str = "127.0.0.1"
+    port: int = 0
+    chain_id: int = 31337
+    state_interval: int = 1
+    log_file: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [anvil_binary(), "--host", self.host, "--port", str(self.port), "--chain-id", str(self.chain_id)]
+        if self.state_file is not None:
+            cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
+        return cmd
+
+    def start(self, timeout: float = 30.0, *, detach: bool = False) -> None:
+        """Start Anvil and wait until it answers ``eth_chainId``.
+
+        Raises PortInUseError if the port is taken, NodeError if it does not come up.
+        """
+        if self.port == 0:
+            self.port = free_port(self.host)
+        elif not port_is_free(self.host, self.port):
+            raise PortInUseError(
+                f"port {self.port} on {self.host} is already in use; choose another with "
+                f"SCF_ANVIL_PORT or stop what is listening there"
+            )
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=detach,
+            )
+        finally:
+            if self.log_file:
+                log.close()  # type: ignore[union-attr]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise NodeError(f"anvil exited with code {self.process.returncode} during start{self._log_tail()}")
+            if probe_chain_id(self.url, timeout=1.0) is not None:
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise NodeError(f"anvil did not answer on {self.url} within {timeout:.0f}s{self._log_tail()}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM (Anvil writes its state file on exit), then SIGKILL if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no final state dump (only the periodic one survives)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def _log_tail(self) -> str:
+        if self.log_file and self.log_file.exists():
+            return "\n--- anvil log ---\n" + "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
+        return ""
+
+
+# --- a background node managed across CLI invocations ----------------------------------------
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.data_path / "anvil.json"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def background_status(settings: Settings) -> dict[str, Any] | None:
+    """The background node recorded in the data folder, if it is alive and answering."""
+    pid_file = _pid_file(settings)
+    if not pid_file.exists():
+        return None
+    info: dict[str, Any] = json.loads(pid_file.read_text())
+    if not _pid_alive(int(info["pid"])):
+        pid_file.unlink(missing_ok=True)
+        return None
+    chain_id = probe_chain_id(info["url"])
+    info["answering"] = chain_id is not None
+    info["chain_id"] = chain_id
+    return info
+
+
+def start_background(settings: Settings) -> dict[str, Any]:
+    """Start (or reuse) the local Anvil in the background, keeping the ledger in the data folder."""
+    running = background_status(settings)
+    if running is not None and running["answering"]:
+        running["reused"] = True
+        return running
+    node = AnvilNode(
+        state_file=settings.anvil_state_file,
+        host=settings.anvil_host,
+        port=settings.anvil_port,
+        chain_id=settings.anvil_chain_id,
+        state_interval=settings.anvil_state_interval,
+        log_file=settings.data_path / "anvil.log",
+    )
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    node.start(detach=True)
+    assert node.process is not None
+    info: dict[str, Any] = {
+        "pid": node.process.pid,
+        "url": node.url,
+        "state_file": str(settings.anvil_state_file),
+        "chain_id": node.chain_id,
+        "answering": True,
+        "reused": False,
+    }
+    _pid_file(settings).write_text(json.dumps(info))
+    return info
+
+
+def stop_background(settings: Settings, timeout: float = 15.0) -> bool:
+    """Stop the background node (state is written on exit). False if none was running."""
+    pid_file = _pid_file(settings)
+    if not pid_file.exists():
+        return False
+    pid = int(json.loads(pid_file.read_text())["pid"])
+    pid_file.unlink(missing_ok=True)
+    if not _pid_alive(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _pid_alive(pid):
+            return True
+        try:  # reap if it is our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return True

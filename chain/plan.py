@@ -1,0 +1,105 @@
+"""The deployment plan: which contracts, in which order, and how they are wired.
+
+Pure Python with no third-party imports, so that both deployment paths read the same plan:
+``chain.deploy`` (web3.py, the gateway's environment) and ``scripts/deploy.py`` (brownie, its
+own environment). Each step is idempotent: a ``Call`` says how to tell that it is already done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+#: Participant role numbers, as in ``IParticipantRegistry.Role``.
+ROLE_SUPPLIER = 1
+ROLE_CORE_ENTERPRISE = 2
+ROLE_FINANCIER = 3
+ROLE_VERIFIER = 4
+ROLE_REGULATOR = 5
+ROLE_SYSTEM = 6
+
+ZERO_BYTES32 = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The address of a contract deployed earlier in the plan."""
+
+    contract: str
+
+
+@dataclass(frozen=True)
+class Deployer:
+    """The address of the deploying account."""
+
+
+Arg = Union[Ref, Deployer, str, int, bytes, bool]
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Deploy ``contract`` with constructor ``args``."""
+
+    contract: str
+    args: tuple[Arg, ...] = ()
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call ``contract.function(*args)`` unless ``check`` (a view call) already returns ``expect``.
+
+    ``check_index`` picks one value out of a view that returns a tuple.
+    """
+
+    contract: str
+    function: str
+    args: tuple[Arg, ...]
+    check: str
+    check_args: tuple[Arg, ...]
+    expect: Arg | None = None
+    expect_not: Arg | None = None
+    check_index: int | None = None
+    description: str = field(default="")
+
+
+DEPLOYS: tuple[Deploy, ...] = (
+    Deploy("ParticipantRegistry", (Deployer(),)),
+    Deploy("SettlementToken", ("Tokenized Deposit EUR", "tEUR", 2, Ref("ParticipantRegistry"))),
+    Deploy("ReceivableLedger", (Ref("ParticipantRegistry"),)),
+    Deploy("DiscountMarket", (Ref("ReceivableLedger"), Ref("ParticipantRegistry"))),
+)
+
+CALLS: tuple[Call, ...] = (
+    Call(
+        "ParticipantRegistry",
+        "onboard",
+        (Ref("ReceivableLedger"), ROLE_SYSTEM, ZERO_BYTES32),
+        check="participant",
+        check_args=(Ref("ReceivableLedger"),),
+        check_index=1,
+        expect_not=0,
+        description="register the ledger as a system participant (it escrows repayments)",
+    ),
+    Call(
+        "ParticipantRegistry",
+        "onboard",
+        (Ref("DiscountMarket"), ROLE_SYSTEM, ZERO_BYTES32),
+        check="participant",
+        check_args=(Ref("DiscountMarket"),),
+        check_index=1,
+        expect_not=0,
+        description="register the discount market as a system participant",
+    ),
+    Call(
+        "ReceivableLedger",
+        "setMarket",
+        (Ref("DiscountMarket"),),
+        check="market",
+        check_args=(),
+        expect=Ref("DiscountMarket"),
+        description="let the discount market deliver receivables against payment",
+    ),
+)
+
+#: Contract names in deployment order.
+CONTRACT_NAMES: tuple[str, ...] = tuple(d.contract for d in DEPLOYS)

@@ -1,0 +1,107 @@
+"""The one configuration class of the project (chain tooling and gateway alike).
+
+Every value can be set by an environment variable with the ``SCF_`` prefix (``SCF_RPC_URL``,
+``SCF_DATA_DIR`` ...) or in a ``.env`` file. ``DATABASE_URL`` is also read without the prefix.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Anvil's first deterministic development account (mnemonic "test test ... junk"). Public
+#: knowledge: used only for the local chain, never for an external node.
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+class Settings(BaseSettings):
+    """All configuration. Paths that are relative are taken from the project root."""
+
+    model_config = SettingsConfigDict(env_prefix="SCF_", env_file=".env", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------
+    project_root: Path = PROJECT_ROOT
+    data_dir: Path = Field(default=Path("data"), description="Chain state, database and PID files.")
+    build_dir: Path = Field(default=Path("build"), description="Compiler artifacts and deployments.")
+
+    # --- the chain ---------------------------------------------------------------------
+    rpc_url: str | None = Field(
+        default=None,
+        description="JSON-RPC URL of an external EVM node (Besu, Quorum...). Unset: the local Anvil chain.",
+    )
+    rpc_timeout: float = Field(default=10.0, description="Seconds to wait for one JSON-RPC answer.")
+    deployer_key: SecretStr | None = Field(
+        default=None, description="Private key of the deploying/operator account. Unset: Anvil's dev key."
+    )
+    gas_price: int | None = Field(
+        default=None,
+        description="Fixed legacy gas price in wei (0 for gas-free permissioned networks). Unset: EIP-1559.",
+    )
+    anvil_host: str = "127.0.0.1"
+    anvil_port: int = 8545
+    anvil_chain_id: int = 31337
+    anvil_state_interval: int = Field(default=1, description="Seconds between Anvil state dumps.")
+
+    # --- the gateway -------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SCF_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL. Unset: a SQLite file in the data folder.",
+    )
+
+    def path(self, p: Path) -> Path:
+        """``p`` made absolute against the project root."""
+        return p if p.is_absolute() else self.project_root / p
+
+    @property
+    def data_path(self) -> Path:
+        return self.path(self.data_dir)
+
+    @property
+    def build_path(self) -> Path:
+        return self.path(self.build_dir)
+
+    @property
+    def anvil_state_file(self) -> Path:
+        return self.data_path / "anvil-state.json"
+
+    @property
+    def deployments_dir(self) -> Path:
+        return self.build_path / "deployments"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.build_path / "contracts"
+
+    @property
+    def local_rpc_url(self) -> str:
+        return f"http://{self.anvil_host}:{self.anvil_port}"
+
+    @property
+    def effective_rpc_url(self) -> str:
+        return self.rpc_url or self.local_rpc_url
+
+    @property
+    def effective_deployer_key(self) -> str:
+        if self.deployer_key is not None:
+            return self.deployer_key.get_secret_value()
+        if self.rpc_url is not None:
+            raise ValueError("SCF_DEPLOYER_KEY must be set when SCF_RPC_URL points at an external node")
+        return ANVIL_DEV_KEY
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_path / 'scf.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()
