@@ -1,0 +1,650 @@
+"""The platform certificate authority: root, participant certificates, revocation, CRL.
+
+Certificate profile (see ``docs/identity.md`` for the full table):
+
+* Root: self-signed, ECDSA P-256 / SHA-256, ``basicConstraints`` CA with ``pathLen 0`` (critical),
+  ``keyUsage`` keyCertSign + cRLSign (critical), subject/authority key identifiers.
+* Participant (end entity), P-256 public key only (signatures are ES256):
+
+  ==========================  =========================================================================
+  legal name                  subject ``commonName`` (UTF8String, at most 64 characters)
+  registration / tax id       subject ``serialNumber`` (2.5.4.5, PrintableString)
+  role                        private extension ``PARTICIPANT_ROLE_OID`` (non-critical), DER UTF8String
+                              holding a :class:`~api.identity.roles.Role` value
+  chain address               ``subjectAltName`` ``otherName`` with type-id ``CHAIN_ADDRESS_OID``,
+                              DER UTF8String ``0x`` + 40 lower-case hex digits
+  purpose                     ``keyUsage`` digitalSignature + nonRepudiation (critical),
+                              ``extendedKeyUsage`` ``DOCUMENT_SIGNING_EKU_OID``,
+                              ``basicConstraints`` CA:FALSE (critical)
+  ==========================  =========================================================================
+
+The private OIDs live under ``2.25.19514733896413030184621657819183942797`` (a UUID-derived OID,
+ITU-T X.667, which needs no registration): ``.1`` role, ``.2`` chain address, ``.3`` EKU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from api.identity.errors import CertificateProfileError
+from api.identity.keystore import ScryptParams, decrypt_private_key, encrypt_private_key
+from api.identity.roles import Role
+
+__all__ = [
+    "CHAIN_ADDRESS_OID",
+    "DOCUMENT_SIGNING_EKU_OID",
+    "PARTICIPANT_ROLE_OID",
+    "PLATFORM_OID_ARC",
+    "CertificateAuthority",
+    "ParticipantIdentity",
+    "Revocation",
+    "RevocationList",
+    "RevocationReason",
+    "create_ca",
+    "identity_record_hash",
+    "load_ca",
+    "load_certificate",
+    "participant_from_certificate",
+    "verify_issued_by",
+]
+
+PLATFORM_OID_ARC = "2.25.19514733896413030184621657819183942797"
+PARTICIPANT_ROLE_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".1")
+CHAIN_ADDRESS_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".2")
+DOCUMENT_SIGNING_EKU_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".3")
+
+DEFAULT_CA_VALIDITY = timedelta(days=3650)
+DEFAULT_PARTICIPANT_VALIDITY = timedelta(days=365)
+
+_CHAIN_ADDRESS_RE = re.compile(r"\A0x[0-9a-fA-F]{40}\Z")
+# X.520 PrintableString alphabet (serialNumber must be PrintableString).
+_REGISTRATION_ID_RE = re.compile(r"\A[A-Za-z0-9 '()+,\-./:=?]{1,64}\Z")
+
+
+# --------------------------------------------------------------------------------------------------
+# Identity
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticipantIdentity:
+    """Who a participant certificate names. Values are validated and normalized on creation.
+
+    ``chain_address`` is stored lower-case; compare addresses case-insensitively (EIP-55 checksum
+    casing is a display concern of the chain layer).
+    """
+
+    legal_name: str
+    registration_id: str
+    role: Role
+    chain_address: str
+
+    def __post_init__(self) -> None:
+        name = unicodedata.normalize("NFC", self.legal_name)
+        if not name or name != name.strip() or len(name) > 64:
+            raise ValueError("legal_name must be 1-64 characters without surrounding whitespace")
+        if any(unicodedata.category(c).startswith("C") for c in name):
+            raise ValueError("legal_name must not contain control characters")
+        if (
+            not _REGISTRATION_ID_RE.match(self.registration_id)
+            or self.registration_id != self.registration_id.strip()
+        ):
+            raise ValueError("registration_id must be 1-64 PrintableString characters")
+        if not _CHAIN_ADDRESS_RE.match(self.chain_address):
+            raise ValueError("chain_address must be 0x followed by 40 hex digits")
+        object.__setattr__(self, "legal_name", name)
+        object.__setattr__(self, "role", Role(self.role))
+        object.__setattr__(self, "chain_address", self.chain_address.lower())
+
+
+def identity_record_hash(identity: ParticipantIdentity, certificate: x509.Certificate) -> bytes:
+    """SHA-256 of the canonical identity record, for ``IParticipantRegistry.onboard(identityHash)``.
+
+    Canonical form: UTF-8 JSON with sorted keys and no whitespace of ``chain_address``,
+    ``certificate_sha256`` (hex SHA-256 of the certificate DER), ``legal_name``,
+    ``registration_id``, ``role``.
+    """
+    record = {
+        "chain_address": identity.chain_address,
+        "certificate_sha256": certificate.fingerprint(hashes.SHA256()).hex(),
+        "legal_name": identity.legal_name,
+        "registration_id": identity.registration_id,
+        "role": identity.role.value,
+    }
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).digest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Minimal DER for the two private fields (UTF8String only)
+# --------------------------------------------------------------------------------------------------
+
+_UTF8STRING_TAG = 0x0C
+
+
+def _der_utf8string(value: str) -> bytes:
+    body = value.encode("utf-8")
+    n = len(body)
+    if n < 0x80:
+        length = bytes([n])
+    elif n <= 0xFF:
+        length = bytes([0x81, n])
+    elif n <= 0xFFFF:
+        length = bytes([0x82]) + n.to_bytes(2, "big")
+    else:
+        raise ValueError("value too long")
+    return bytes([_UTF8STRING_TAG]) + length + body
+
+
+def _parse_der_utf8string(der: bytes) -> str:
+    """Strict DER UTF8String decode: right tag, minimal length, nothing trailing."""
+    if len(der) < 2 or der[0] != _UTF8STRING_TAG:
+        raise ValueError("not a UTF8String")
+    first = der[1]
+    if first < 0x80:
+        n, offset = first, 2
+    elif first == 0x81 and len(der) >= 3 and der[2] >= 0x80:
+        n, offset = der[2], 3
+    elif first == 0x82 and len(der) >= 4 and int.from_bytes(der[2:4], "big") > 0xFF:
+        n, offset = int.from_bytes(der[2:4], "big"), 4
+    else:
+        raise ValueError("bad DER length")
+    if len(der) != offset + n:
+        raise ValueError("DER length does not match")
+    return der[offset:].decode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading a participant certificate
+# --------------------------------------------------------------------------------------------------
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """Load one certificate from PEM or DER bytes."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_certificate(data)
+    return x509.load_der_x509_certificate(data)
+
+
+def participant_from_certificate(certificate: x509.Certificate) -> ParticipantIdentity:
+    """Read and check the participant profile of ``certificate``.
+
+    Raises :class:`CertificateProfileError` (``CERT_PROFILE_INVALID``) if the certificate is a CA,
+    lacks the signing key usages / EKU, has a key other than P-256, or its identity fields are
+    missing, repeated or malformed. It does *not* check the issuer, validity or revocation.
+    """
+    try:
+        return _participant_from_certificate(certificate)
+    except CertificateProfileError:
+        raise
+    except (ValueError, TypeError, UnicodeDecodeError, x509.DuplicateExtension) as exc:
+        raise CertificateProfileError(
+            f"certificate cannot be parsed as a participant certificate: {exc}"
+        ) from None
+
+
+def _single_attribute(name: x509.Name, oid: x509.ObjectIdentifier, label: str) -> str:
+    attrs = name.get_attributes_for_oid(oid)
+    if len(attrs) != 1 or not isinstance(attrs[0].value, str):
+        raise CertificateProfileError(f"subject must contain exactly one {label}")
+    return attrs[0].value
+
+
+def _participant_from_certificate(cert: x509.Certificate) -> ParticipantIdentity:
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise CertificateProfileError("participant key must be ECDSA P-256")
+    exts = cert.extensions
+    try:
+        bc = exts.get_extension_for_class(x509.BasicConstraints).value
+        ku = exts.get_extension_for_class(x509.KeyUsage).value
+        eku = exts.get_extension_for_class(x509.ExtendedKeyUsage).value
+        role_ext = exts.get_extension_for_oid(PARTICIPANT_ROLE_OID).value
+        san = exts.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound as exc:
+        raise CertificateProfileError(f"missing extension: {exc.oid.dotted_string}") from None
+    if bc.ca:
+        raise CertificateProfileError("a CA certificate cannot sign documents")
+    if not (ku.digital_signature and ku.content_commitment):
+        raise CertificateProfileError("keyUsage must include digitalSignature and nonRepudiation")
+    if DOCUMENT_SIGNING_EKU_OID not in list(eku):
+        raise CertificateProfileError("extendedKeyUsage must include the platform document-signing purpose")
+    if not isinstance(role_ext, x509.UnrecognizedExtension):
+        raise CertificateProfileError("role extension has an unexpected type")
+    try:
+        role = Role(_parse_der_utf8string(role_ext.value))
+    except ValueError:
+        raise CertificateProfileError("role extension does not hold a known role") from None
+    addresses = [
+        gn.value for gn in san.get_values_for_type(x509.OtherName) if gn.type_id == CHAIN_ADDRESS_OID
+    ]
+    if len(addresses) != 1:
+        raise CertificateProfileError("subjectAltName must hold exactly one chain-address otherName")
+    subject = cert.subject
+    try:
+        return ParticipantIdentity(
+            legal_name=_single_attribute(subject, NameOID.COMMON_NAME, "commonName"),
+            registration_id=_single_attribute(subject, NameOID.SERIAL_NUMBER, "serialNumber"),
+            role=role,
+            chain_address=_parse_der_utf8string(addresses[0]),
+        )
+    except ValueError as exc:
+        raise CertificateProfileError(f"identity fields are malformed: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Revocation
+# --------------------------------------------------------------------------------------------------
+
+
+class RevocationReason(StrEnum):
+    """RFC 5280 CRL reasons the platform uses (all permanent; there is no certificateHold)."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "keyCompromise"
+    AFFILIATION_CHANGED = "affiliationChanged"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation"
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+
+    @property
+    def flag(self) -> x509.ReasonFlags:
+        return _REASON_FLAGS[self]
+
+
+_REASON_FLAGS: dict[RevocationReason, x509.ReasonFlags] = {
+    RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
+    RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
+    RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
+    RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
+    RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
+    RevocationReason.PRIVILEGE_WITHDRAWN: x509.ReasonFlags.privilege_withdrawn,
+}
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """One revoked certificate: its serial number, when it was revoked, and why."""
+
+    serial_number: int
+    revoked_at: datetime
+    reason: RevocationReason = RevocationReason.UNSPECIFIED
+
+    def __post_init__(self) -> None:
+        _require_aware(self.revoked_at, "revoked_at")
+        object.__setattr__(self, "revoked_at", self.revoked_at.astimezone(UTC))
+        object.__setattr__(self, "reason", RevocationReason(self.reason))
+
+
+class RevocationList:
+    """Serializable set of revocations, keyed by certificate serial number.
+
+    ``serial in revocations`` is True for any recorded revocation, which is what signature
+    verification uses (a certificate revoked now is refused now). Persist it with
+    :meth:`to_json` / :meth:`from_json`, or keep the rows in a database and pass the verifier a
+    callable instead.
+    """
+
+    def __init__(self, revocations: Iterable[Revocation] = ()) -> None:
+        self._entries: dict[int, Revocation] = {}
+        for r in revocations:
+            self.add(r)
+
+    def add(self, revocation: Revocation) -> Revocation:
+        """Record ``revocation``; if the serial is already revoked, keep the earlier record."""
+        existing = self._entries.get(revocation.serial_number)
+        if existing is not None and existing.revoked_at <= revocation.revoked_at:
+            return existing
+        self._entries[revocation.serial_number] = revocation
+        return revocation
+
+    def revoke(
+        self,
+        serial_number: int,
+        *,
+        revoked_at: datetime,
+        reason: RevocationReason = RevocationReason.UNSPECIFIED,
+    ) -> Revocation:
+        return self.add(Revocation(serial_number, revoked_at, reason))
+
+    def get(self, serial_number: int) -> Revocation | None:
+        return self._entries.get(serial_number)
+
+    def is_revoked(self, serial_number: int, *, at: datetime | None = None) -> bool:
+        """Revoked at all (``at=None``), or revoked at or before ``at``."""
+        entry = self._entries.get(serial_number)
+        if entry is None:
+            return False
+        if at is None:
+            return True
+        return entry.revoked_at <= _require_aware(at, "at")
+
+    def __contains__(self, serial_number: object) -> bool:
+        return serial_number in self._entries
+
+    def __iter__(self) -> Iterator[Revocation]:
+        return iter(sorted(self._entries.values(), key=lambda r: (r.revoked_at, r.serial_number)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def to_json(self) -> str:
+        """JSON list of ``{"serial": "<decimal>", "revoked_at": "<ISO 8601>", "reason": "..."}``.
+
+        Serials are decimal strings: they are up to 159 bits, beyond JSON-safe integers.
+        """
+        return json.dumps(
+            [
+                {
+                    "serial": str(r.serial_number),
+                    "revoked_at": r.revoked_at.isoformat(),
+                    "reason": r.reason.value,
+                }
+                for r in self
+            ]
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RevocationList:
+        rows = json.loads(text)
+        if not isinstance(rows, list):
+            raise ValueError("revocation list JSON must be a list")
+        return cls(
+            Revocation(
+                serial_number=int(row["serial"]),
+                revoked_at=datetime.fromisoformat(row["revoked_at"]),
+                reason=RevocationReason(row["reason"]),
+            )
+            for row in rows
+        )
+
+    @classmethod
+    def from_crl(
+        cls, crl: x509.CertificateRevocationList, ca_certificate: x509.Certificate
+    ) -> RevocationList:
+        """Read a CRL signed by the platform CA (raises ``ValueError`` if it is not)."""
+        ca_key = ca_certificate.public_key()
+        if crl.issuer != ca_certificate.subject or not isinstance(ca_key, ec.EllipticCurvePublicKey):
+            raise ValueError("CRL was not issued by this CA")
+        if not crl.is_signature_valid(ca_key):
+            raise ValueError("CRL signature is not valid")
+        out = cls()
+        for rc in crl:
+            reason = RevocationReason.UNSPECIFIED
+            try:
+                flag = rc.extensions.get_extension_for_class(x509.CRLReason).value.reason
+                reason = next((r for r in RevocationReason if r.flag == flag), RevocationReason.UNSPECIFIED)
+            except x509.ExtensionNotFound:
+                pass
+            out.add(Revocation(rc.serial_number, rc.revocation_date_utc, reason))
+        return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The CA
+# --------------------------------------------------------------------------------------------------
+
+
+def _require_aware(value: datetime, label: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{label} must be timezone-aware")
+    return value
+
+
+def _utc(value: datetime | None, label: str) -> datetime:
+    if value is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    return _require_aware(value, label).astimezone(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """The platform CA: its certificate and (in memory only) its private key."""
+
+    certificate: x509.Certificate
+    private_key: ec.EllipticCurvePrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        pub = self.private_key.public_key()
+        if not isinstance(pub.curve, ec.SECP256R1):
+            raise ValueError("platform CA key must be ECDSA P-256")
+        if pub.public_numbers() != _ec_public_key(self.certificate).public_numbers():
+            raise ValueError("CA private key does not match the CA certificate")
+        try:
+            bc = self.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+            ku = self.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        except x509.ExtensionNotFound:
+            raise ValueError("CA certificate lacks basicConstraints or keyUsage") from None
+        if not bc.ca or not ku.key_cert_sign or not ku.crl_sign:
+            raise ValueError("certificate is not a CA certificate with keyCertSign and cRLSign")
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def export_private_key(
+        self, secret: bytes | str, *, associated_data: bytes = b"", params: ScryptParams | None = None
+    ) -> bytes:
+        """The CA key, sealed with :func:`api.identity.keystore.encrypt_private_key`."""
+        return encrypt_private_key(self.private_key, secret, associated_data=associated_data, params=params)
+
+    def issue_certificate(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        identity: ParticipantIdentity,
+        *,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> x509.Certificate:
+        """Issue a participant document-signing certificate for ``public_key``.
+
+        Authorization (operator only) and identity vetting are the caller's job: this signs what it
+        is given. ``not_before`` defaults to now, ``not_after`` to one year later; the window must
+        lie inside the CA's own validity.
+        """
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+            public_key.curve, ec.SECP256R1
+        ):
+            raise ValueError("participant key must be ECDSA P-256 (documents are signed with ES256)")
+        start = _utc(not_before, "not_before")
+        end = _utc(not_after, "not_after") if not_after is not None else start + DEFAULT_PARTICIPANT_VALIDITY
+        if end <= start:
+            raise ValueError("not_after must be after not_before")
+        if start < self.certificate.not_valid_before_utc or end > self.certificate.not_valid_after_utc:
+            raise ValueError("participant validity must lie within the CA certificate's validity")
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, identity.legal_name),
+                x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.registration_id),
+            ]
+        )
+        ca_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING_EKU_OID]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.OtherName(CHAIN_ADDRESS_OID, _der_utf8string(identity.chain_address))]
+                ),
+                critical=False,
+            )
+            .add_extension(
+                x509.UnrecognizedExtension(PARTICIPANT_ROLE_OID, _der_utf8string(identity.role.value)),
+                critical=False,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+            )
+        )
+        return builder.sign(self.private_key, hashes.SHA256())
+
+    def issue_certificate_from_csr(
+        self,
+        csr_pem: bytes,
+        identity: ParticipantIdentity,
+        *,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> x509.Certificate:
+        """Issue for the key in a PKCS#10 request after checking its self-signature (proof of possession).
+
+        Only the CSR's public key is used; its requested subject and extensions are ignored -- the
+        certificate's identity comes from the operator's vetted ``identity``.
+        """
+        csr = x509.load_pem_x509_csr(csr_pem)
+        if not csr.is_signature_valid:
+            raise ValueError("CSR signature is not valid (no proof of possession)")
+        key = csr.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise ValueError("participant key must be ECDSA P-256 (documents are signed with ES256)")
+        return self.issue_certificate(key, identity, not_before=not_before, not_after=not_after)
+
+    def sign_crl(
+        self,
+        revocations: RevocationList,
+        *,
+        crl_number: int,
+        this_update: datetime | None = None,
+        next_update: datetime | None = None,
+    ) -> x509.CertificateRevocationList:
+        """Export ``revocations`` as an X.509 CRL signed by the CA (``.public_bytes(DER)`` to store).
+
+        ``crl_number`` must increase with every CRL the CA publishes. ``next_update`` defaults to
+        seven days after ``this_update``.
+        """
+        start = _utc(this_update, "this_update")
+        end = _utc(next_update, "next_update") if next_update is not None else start + timedelta(days=7)
+        if end <= start:
+            raise ValueError("next_update must be after this_update")
+        ca_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.certificate.subject)
+            .last_update(start)
+            .next_update(end)
+            .add_extension(x509.CRLNumber(crl_number), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+            )
+        )
+        for r in revocations:
+            entry = (
+                x509.RevokedCertificateBuilder().serial_number(r.serial_number).revocation_date(r.revoked_at)
+            )
+            if r.reason is not RevocationReason.UNSPECIFIED:  # RFC 5280: omit rather than write unspecified
+                entry = entry.add_extension(x509.CRLReason(r.reason.flag), critical=False)
+            builder = builder.add_revoked_certificate(entry.build())
+        return builder.sign(self.private_key, hashes.SHA256())
+
+
+def _ec_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ValueError("certificate key is not an EC key")
+    return key
+
+
+def create_ca(
+    common_name: str,
+    *,
+    organization: str | None = None,
+    not_before: datetime | None = None,
+    validity: timedelta = DEFAULT_CA_VALIDITY,
+) -> CertificateAuthority:
+    """Create a new self-signed platform root (fresh P-256 key). Persist it with
+    :attr:`CertificateAuthority.certificate_pem` and :meth:`CertificateAuthority.export_private_key`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    start = _utc(not_before, "not_before")
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organization:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    name = x509.Name(attrs)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + validity)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return CertificateAuthority(certificate=cert, private_key=key)
+
+
+def load_ca(
+    certificate_pem: bytes, encrypted_key: bytes, secret: bytes | str, *, associated_data: bytes = b""
+) -> CertificateAuthority:
+    """Load the CA from its certificate and its *encrypted* key.
+
+    ``encrypted_key`` is either a sealed key from :meth:`CertificateAuthority.export_private_key`
+    or a standard encrypted PKCS#8 PEM (``openssl genpkey ... -aes-256-cbc``); a plain-text key is
+    refused. Raises :class:`~api.identity.errors.DecryptionError` for a wrong secret and
+    ``ValueError`` if the key does not match the certificate or the certificate is not a CA.
+    """
+    key = decrypt_private_key(encrypted_key, secret, associated_data=associated_data)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("platform CA key must be ECDSA P-256")
+    return CertificateAuthority(certificate=load_certificate(certificate_pem), private_key=key)
+
+
+def verify_issued_by(certificate: x509.Certificate, ca_certificate: x509.Certificate) -> bool:
+    """Whether ``certificate`` names ``ca_certificate`` as issuer and carries a valid signature by it."""
+    try:
+        certificate.verify_directly_issued_by(ca_certificate)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
