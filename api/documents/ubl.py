@@ -1,0 +1,795 @@
+"""Safe UBL 2.1 parsing into the internal model, and invoice-number fingerprints.
+
+``parse_document`` takes the bytes an ERP sent, refuses anything unsafe before building a tree and
+maps the document onto :mod:`api.documents.model`:
+
+* size is checked first (``XML_TOO_LARGE``);
+* any DOCTYPE is refused (``XML_DTD_FORBIDDEN``): a byte scan in UTF-8/16/32 before parsing, and the
+  parsed document's doctype after, so no DTD, internal entity (billion laughs) or external entity
+  (XXE) is ever processed;
+* lxml parses with ``resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False``;
+* element depth is counted while parsing and parsing stops past ``max_depth`` (``XML_TOO_DEEP``).
+
+Elements are found by namespace URI, never by prefix, and by name, never by position, so any
+prefixes and any order of optional elements parse. Whatever the gateway needs and the document
+lacks raises ``UBL_MISSING_FIELD`` naming the field's path.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, TypeVar
+
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+from lxml import etree
+
+from api.documents.errors import DocumentError
+from api.documents.model import (
+    AllowanceCharge,
+    DeliveryLine,
+    DespatchAdvice,
+    Document,
+    DocumentKind,
+    Identifier,
+    Invoice,
+    Item,
+    Line,
+    MonetaryTotal,
+    Order,
+    Party,
+    PartyRef,
+    Price,
+    ReceiptAdvice,
+    TaxCategory,
+    TaxSubtotal,
+    TaxTotal,
+)
+from api.documents.money import is_currency_code
+
+__all__ = [
+    "CONFUSABLES",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_DEPTH",
+    "NAMESPACES",
+    "ROOT_NAMESPACES",
+    "document_hash",
+    "invoice_fingerprint",
+    "normalize_invoice_number",
+    "parse_despatch_advice",
+    "parse_document",
+    "parse_invoice",
+    "parse_order",
+    "parse_receipt_advice",
+]
+
+DEFAULT_MAX_BYTES: Final = 2 * 1024 * 1024
+"""2 MiB: a Peppol invoice with hundreds of lines is well below 1 MiB (attachments excepted)."""
+
+DEFAULT_MAX_DEPTH: Final = 64
+"""UBL business content nests about 8 deep; signatures in UBLExtensions add about a dozen more."""
+
+CAC: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+NAMESPACES: Final = {"cac": CAC, "cbc": CBC}
+
+ROOT_NAMESPACES: Final = {
+    kind: f"urn:oasis:names:specification:ubl:schema:xsd:{kind.value}-2" for kind in DocumentKind
+}
+
+_PARSER_OPTIONS: Final[dict[str, bool]] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+_DOCTYPE_MARKERS: Final = tuple(
+    "<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+
+_DECIMAL_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_MAX_NUMBER_CHARS: Final = 40
+_DATE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------------
+
+
+def _load(data: bytes, *, max_bytes: int, max_depth: int) -> Any:
+    """Parse ``data`` with every safety check; return the lxml root element."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("parse_document takes the document's bytes")
+    if len(data) > max_bytes:
+        raise DocumentError(
+            "XML_TOO_LARGE", f"the document has {len(data)} bytes; at most {max_bytes} allowed"
+        )
+    raw = bytes(data)
+    if any(marker in raw for marker in _DOCTYPE_MARKERS):
+        raise DocumentError("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
+    events = etree.iterparse(io.BytesIO(raw), events=("start", "end"), **_PARSER_OPTIONS)
+    depth = 0
+    seen_root = False
+    try:
+        for event, element in events:
+            if event == "end":
+                depth -= 1
+                continue
+            depth += 1
+            if depth > max_depth:
+                raise DocumentError("XML_TOO_DEEP", f"elements nest deeper than {max_depth} levels")
+            if not seen_root:
+                seen_root = True
+                if element.getroottree().docinfo.doctype:
+                    raise DocumentError("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
+        root = events.root
+    except etree.XMLSyntaxError as exc:
+        message = str(exc)
+        if "Excessive depth" in message:
+            raise DocumentError("XML_TOO_DEEP", "elements nest too deeply") from None
+        raise DocumentError("XML_MALFORMED", f"the document is not well-formed XML: {message}") from None
+    if root is None:
+        raise DocumentError("XML_MALFORMED", "the document has no root element")
+    return root
+
+
+def _kind_of(root: Any) -> DocumentKind:
+    qname = etree.QName(root)
+    for kind, namespace in ROOT_NAMESPACES.items():
+        if qname.localname == kind.value and qname.namespace == namespace:
+            return kind
+    raise DocumentError(
+        "UBL_UNKNOWN_DOCUMENT",
+        f"the root element {{{qname.namespace or ''}}}{qname.localname} is not a supported UBL 2.1 document",
+        field=f"/{qname.localname}",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Element access
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _State:
+    """Mutable per-parse state: the currencies the document's amounts carry."""
+
+    currencies: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """An lxml element plus its XPath-like path, with typed accessors that raise DocumentError."""
+
+    el: Any
+    path: str
+    state: _State
+
+    def find(self, rel: str) -> _Node | None:
+        el = self.el.find(rel, NAMESPACES)
+        return None if el is None else _Node(el, f"{self.path}/{rel}", self.state)
+
+    def findall(self, rel: str) -> list[_Node]:
+        return [
+            _Node(el, f"{self.path}/{rel}[{index}]", self.state)
+            for index, el in enumerate(self.el.findall(rel, NAMESPACES), start=1)
+        ]
+
+    def require(self, rel: str) -> _Node:
+        node = self.find(rel)
+        if node is None:
+            raise _missing(f"{self.path}/{rel}")
+        return node
+
+    @property
+    def text(self) -> str | None:
+        value = "".join(self.el.itertext()).strip()
+        return value or None
+
+    def attr(self, name: str) -> str | None:
+        value = self.el.get(name)
+        return value.strip() or None if isinstance(value, str) else None
+
+    def text_of(self, rel: str) -> str | None:
+        node = self.find(rel)
+        return None if node is None else node.text
+
+    def texts_of(self, rel: str) -> tuple[str, ...]:
+        return tuple(text for node in self.findall(rel) if (text := node.text) is not None)
+
+    def req_text(self, rel: str) -> str:
+        text = self.require(rel).text
+        if text is None:
+            raise _missing(f"{self.path}/{rel}")
+        return text
+
+    def decimal(self) -> Decimal:
+        text = self.text
+        if text is None:
+            raise _missing(self.path)
+        if len(text) > _MAX_NUMBER_CHARS or not _DECIMAL_RE.fullmatch(text):
+            raise _invalid(self.path, f"{text[:_MAX_NUMBER_CHARS]!r} is not a decimal number")
+        try:
+            return Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+            raise _invalid(self.path, f"{text!r} is not a decimal number") from None
+
+    def decimal_of(self, rel: str) -> Decimal | None:
+        node = self.find(rel)
+        return None if node is None or node.text is None else node.decimal()
+
+    def req_decimal(self, rel: str) -> Decimal:
+        return self.require(rel).decimal()
+
+    def amount(self, *, record: bool = True) -> Decimal:
+        """The element as a monetary amount; its currencyID is recorded in the parse state."""
+        value = self.decimal()
+        currency = self.attr("currencyID")
+        if currency is not None:
+            if not is_currency_code(currency):
+                raise _invalid(f"{self.path}/@currencyID", f"{currency!r} is not an ISO 4217 code")
+            if record:
+                self.state.currencies.add(currency)
+        return value
+
+    def amount_of(self, rel: str) -> Decimal | None:
+        node = self.find(rel)
+        return None if node is None or node.text is None else node.amount()
+
+    def req_amount(self, rel: str) -> Decimal:
+        return self.require(rel).amount()
+
+    def date_of(self, rel: str) -> date | None:
+        node = self.find(rel)
+        if node is None or node.text is None:
+            return None
+        match = _DATE_RE.fullmatch(node.text)
+        try:
+            if match is None:
+                raise ValueError
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            raise _invalid(node.path, f"{node.text[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+    def req_date(self, rel: str) -> date:
+        value = self.date_of(rel)
+        if value is None:
+            raise _missing(f"{self.path}/{rel}")
+        return value
+
+    def bool_of(self, rel: str) -> bool:
+        node = self.require(rel)
+        text = (node.text or "").lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise _invalid(node.path, f"{text[:20]!r} is not a boolean")
+
+    def currency_of(self, rel: str) -> str | None:
+        node = self.find(rel)
+        if node is None or node.text is None:
+            return None
+        if not is_currency_code(node.text):
+            raise _invalid(node.path, f"{node.text[:20]!r} is not an ISO 4217 currency code")
+        return node.text
+
+
+def _missing(path: str) -> DocumentError:
+    return DocumentError("UBL_MISSING_FIELD", f"the document lacks {path}", field=path)
+
+
+def _invalid(path: str, message: str) -> DocumentError:
+    return DocumentError("UBL_INVALID_VALUE", message, field=path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Common aggregates
+# --------------------------------------------------------------------------------------------------
+
+
+def _party_ref(node: _Node, scheme: str | None = None) -> PartyRef | None:
+    text = node.text
+    if text is None:
+        return None
+    return PartyRef(scheme if scheme is not None else node.attr("schemeID") or "", text)
+
+
+def _refs(nodes: list[_Node]) -> tuple[PartyRef, ...]:
+    return tuple(ref for node in nodes if (ref := _party_ref(node)) is not None)
+
+
+def _party(node: _Node) -> Party:
+    endpoint = node.find("cbc:EndpointID")
+    tax_ids = []
+    for scheme_node in node.findall("cac:PartyTaxScheme"):
+        company = scheme_node.find("cbc:CompanyID")
+        if company is not None:
+            ref = _party_ref(company, scheme_node.text_of("cac:TaxScheme/cbc:ID") or "TAX")
+            if ref is not None:
+                tax_ids.append(ref)
+    return Party(
+        name=node.text_of("cac:PartyName/cbc:Name"),
+        registration_name=node.text_of("cac:PartyLegalEntity/cbc:RegistrationName"),
+        endpoint=None if endpoint is None else _party_ref(endpoint),
+        identifiers=_refs(node.findall("cac:PartyIdentification/cbc:ID")),
+        legal_ids=_refs(node.findall("cac:PartyLegalEntity/cbc:CompanyID")),
+        tax_ids=tuple(tax_ids),
+        country=node.text_of("cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
+    )
+
+
+def _tax_category(node: _Node) -> TaxCategory:
+    return TaxCategory(
+        id=node.req_text("cbc:ID"),
+        percent=node.decimal_of("cbc:Percent"),
+        scheme=node.text_of("cac:TaxScheme/cbc:ID") or "VAT",
+        exemption_reason=node.text_of("cbc:TaxExemptionReason"),
+    )
+
+
+def _optional(node: _Node | None, parse: Callable[[_Node], _T]) -> _T | None:
+    return None if node is None else parse(node)
+
+
+_T = TypeVar("_T")
+
+
+def _allowance_charge(node: _Node) -> AllowanceCharge:
+    return AllowanceCharge(
+        is_charge=node.bool_of("cbc:ChargeIndicator"),
+        amount=node.req_amount("cbc:Amount"),
+        base_amount=node.amount_of("cbc:BaseAmount"),
+        multiplier_percent=node.decimal_of("cbc:MultiplierFactorNumeric"),
+        reason_code=node.text_of("cbc:AllowanceChargeReasonCode"),
+        reason=node.text_of("cbc:AllowanceChargeReason"),
+        tax_category=_optional(node.find("cac:TaxCategory"), _tax_category),
+    )
+
+
+def _allowance_charges(node: _Node) -> tuple[AllowanceCharge, ...]:
+    return tuple(_allowance_charge(child) for child in node.findall("cac:AllowanceCharge"))
+
+
+def _price(node: _Node) -> Price:
+    base = node.find("cbc:BaseQuantity")
+    return Price(
+        amount=node.req_amount("cbc:PriceAmount"),
+        base_quantity=None if base is None or base.text is None else base.decimal(),
+        base_unit_code=None if base is None else base.attr("unitCode"),
+        gross_amount=node.amount_of("cac:AllowanceCharge/cbc:BaseAmount"),
+        discount=node.amount_of("cac:AllowanceCharge/cbc:Amount"),
+    )
+
+
+def _item(node: _Node | None) -> Item:
+    if node is None:
+        return Item()
+    standard = node.find("cac:StandardItemIdentification/cbc:ID")
+    standard_text = None if standard is None else standard.text
+    return Item(
+        name=node.text_of("cbc:Name"),
+        seller_item_id=node.text_of("cac:SellersItemIdentification/cbc:ID"),
+        buyer_item_id=node.text_of("cac:BuyersItemIdentification/cbc:ID"),
+        standard_item_id=(
+            None
+            if standard is None or standard_text is None
+            else Identifier(standard.attr("schemeID") or "", standard_text)
+        ),
+    )
+
+
+def _tax_total(node: _Node) -> tuple[TaxTotal, set[str]]:
+    """A TaxTotal and the currencies of its amounts (recorded by the caller, see ``_tax_totals``)."""
+    inner = _Node(node.el, node.path, _State())
+    amount_node = inner.require("cbc:TaxAmount")
+    subtotals = tuple(
+        TaxSubtotal(
+            taxable_amount=sub.req_amount("cbc:TaxableAmount"),
+            tax_amount=sub.req_amount("cbc:TaxAmount"),
+            category=_tax_category(sub.require("cac:TaxCategory")),
+        )
+        for sub in inner.findall("cac:TaxSubtotal")
+    )
+    total = TaxTotal(
+        tax_amount=amount_node.amount(),
+        currency=amount_node.attr("currencyID"),
+        subtotals=subtotals,
+    )
+    return total, inner.state.currencies
+
+
+def _tax_totals(root: _Node, tax_currency: str | None, currency: str | None) -> tuple[TaxTotal, ...]:
+    """Every TaxTotal; amounts of the one stated in a separate tax currency are not recorded."""
+    totals = []
+    for node in root.findall("cac:TaxTotal"):
+        total, currencies = _tax_total(node)
+        in_tax_currency = (
+            tax_currency is not None and tax_currency != currency and total.currency == tax_currency
+        )
+        if not in_tax_currency:
+            root.state.currencies.update(currencies)
+        totals.append(total)
+    return tuple(totals)
+
+
+def _monetary_total(node: _Node | None, *, required: tuple[str, ...]) -> MonetaryTotal:
+    if node is None:
+        return MonetaryTotal()
+    for name in required:
+        node.req_amount(f"cbc:{name}")
+    return MonetaryTotal(
+        line_extension=node.amount_of("cbc:LineExtensionAmount"),
+        tax_exclusive=node.amount_of("cbc:TaxExclusiveAmount"),
+        tax_inclusive=node.amount_of("cbc:TaxInclusiveAmount"),
+        allowance_total=node.amount_of("cbc:AllowanceTotalAmount"),
+        charge_total=node.amount_of("cbc:ChargeTotalAmount"),
+        prepaid=node.amount_of("cbc:PrepaidAmount"),
+        payable_rounding=node.amount_of("cbc:PayableRoundingAmount"),
+        payable=node.amount_of("cbc:PayableAmount"),
+    )
+
+
+def _header(root: _Node, kind: DocumentKind, data: bytes) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "id": root.req_text("cbc:ID"),
+        "issue_date": root.req_date("cbc:IssueDate"),
+        "customization_id": root.text_of("cbc:CustomizationID"),
+        "profile_id": root.text_of("cbc:ProfileID"),
+        "notes": root.texts_of("cbc:Note"),
+        "order_reference": root.text_of("cac:OrderReference/cbc:ID"),
+        "despatch_references": root.texts_of("cac:DespatchDocumentReference/cbc:ID"),
+        "receipt_references": root.texts_of("cac:ReceiptDocumentReference/cbc:ID"),
+        "source_hash": document_hash(data),
+    }
+
+
+def _require_lines(root: _Node, tag: str) -> list[_Node]:
+    lines = root.findall(tag)
+    if not lines:
+        raise _missing(f"{root.path}/{tag}")
+    return lines
+
+
+def _quantity(node: _Node, rel: str) -> tuple[Decimal, str | None]:
+    quantity = node.require(rel)
+    return quantity.decimal(), quantity.attr("unitCode")
+
+
+# --------------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------------
+
+
+def _order_line(node: _Node) -> Line:
+    item = node.find("cac:Item")
+    quantity, unit = _quantity(node, "cbc:Quantity")
+    return Line(
+        id=node.req_text("cbc:ID"),
+        quantity=quantity,
+        unit_code=unit,
+        item=_item(item),
+        line_extension_amount=node.amount_of("cbc:LineExtensionAmount"),
+        price=_optional(node.find("cac:Price"), _price),
+        allowance_charges=_allowance_charges(node),
+        tax_category=None
+        if item is None
+        else _optional(item.find("cac:ClassifiedTaxCategory"), _tax_category),
+        note=node.text_of("cbc:Note"),
+    )
+
+
+def _order(root: _Node, data: bytes) -> Order:
+    currency = root.currency_of("cbc:DocumentCurrencyCode")
+    period = root.find("cac:Delivery/cac:RequestedDeliveryPeriod")
+    lines = tuple(_order_line(line.require("cac:LineItem")) for line in _require_lines(root, "cac:OrderLine"))
+    return Order(
+        **_header(root, DocumentKind.ORDER, data),
+        currency=currency,
+        buyer=_party(root.require("cac:BuyerCustomerParty/cac:Party")),
+        seller=_party(root.require("cac:SellerSupplierParty/cac:Party")),
+        lines=lines,
+        allowance_charges=_allowance_charges(root),
+        tax_totals=_tax_totals(root, None, currency),
+        monetary_total=_monetary_total(root.find("cac:AnticipatedMonetaryTotal"), required=()),
+        payment_terms=root.texts_of("cac:PaymentTerms/cbc:Note"),
+        requested_delivery_start=None if period is None else period.date_of("cbc:StartDate"),
+        requested_delivery_end=None if period is None else period.date_of("cbc:EndDate"),
+        amount_currencies=frozenset(root.state.currencies),
+    )
+
+
+def _invoice_line(node: _Node, quantity_tag: str) -> Line:
+    item = node.require("cac:Item")
+    quantity, unit = _quantity(node, quantity_tag)
+    return Line(
+        id=node.req_text("cbc:ID"),
+        quantity=quantity,
+        unit_code=unit,
+        item=_item(item),
+        line_extension_amount=node.req_amount("cbc:LineExtensionAmount"),
+        price=_price(node.require("cac:Price")),
+        order_line_ref=node.text_of("cac:OrderLineReference/cbc:LineID"),
+        allowance_charges=_allowance_charges(node),
+        tax_category=_tax_category(item.require("cac:ClassifiedTaxCategory")),
+        note=node.text_of("cbc:Note"),
+    )
+
+
+def _invoice(root: _Node, data: bytes, kind: DocumentKind) -> Invoice:
+    credit = kind is DocumentKind.CREDIT_NOTE
+    currency = root.currency_of("cbc:DocumentCurrencyCode")
+    if currency is None:
+        raise _missing(f"{root.path}/cbc:DocumentCurrencyCode")
+    tax_currency = root.currency_of("cbc:TaxCurrencyCode")
+    due_date = root.date_of("cbc:DueDate")
+    if due_date is None:
+        due_date = next(
+            (d for means in root.findall("cac:PaymentMeans") if (d := means.date_of("cbc:PaymentDueDate"))),
+            None,
+        )
+    line_tag, quantity_tag = (
+        ("cac:CreditNoteLine", "cbc:CreditedQuantity")
+        if credit
+        else ("cac:InvoiceLine", "cbc:InvoicedQuantity")
+    )
+    lines = tuple(_invoice_line(line, quantity_tag) for line in _require_lines(root, line_tag))
+    totals = _monetary_total(
+        root.require("cac:LegalMonetaryTotal"),
+        required=("LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount", "PayableAmount"),
+    )
+    return Invoice(
+        **_header(root, kind, data),
+        currency=currency,
+        tax_currency=tax_currency,
+        type_code=root.text_of("cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode"),
+        due_date=due_date,
+        seller=_party(root.require("cac:AccountingSupplierParty/cac:Party")),
+        buyer=_party(root.require("cac:AccountingCustomerParty/cac:Party")),
+        actual_delivery_date=root.date_of("cac:Delivery/cbc:ActualDeliveryDate"),
+        lines=lines,
+        allowance_charges=_allowance_charges(root),
+        tax_totals=_tax_totals(root, tax_currency, currency),
+        monetary_total=totals,
+        payment_terms=root.texts_of("cac:PaymentTerms/cbc:Note"),
+        amount_currencies=frozenset(root.state.currencies),
+    )
+
+
+def _delivery_line(node: _Node, quantity_tag: str) -> DeliveryLine:
+    quantity, unit = _quantity(node, quantity_tag)
+    return DeliveryLine(
+        id=node.req_text("cbc:ID"),
+        quantity=quantity,
+        unit_code=unit,
+        item=_item(node.find("cac:Item")),
+        order_line_ref=node.text_of("cac:OrderLineReference/cbc:LineID"),
+        order_ref=node.text_of("cac:OrderLineReference/cac:OrderReference/cbc:ID"),
+        rejected_quantity=node.decimal_of("cbc:RejectedQuantity") or Decimal(0),
+        short_quantity=node.decimal_of("cbc:ShortQuantity") or Decimal(0),
+        received_date=node.date_of("cbc:ReceivedDate"),
+    )
+
+
+def _delivery_parties(root: _Node) -> dict[str, Any]:
+    return {
+        "despatch_supplier": _party(root.require("cac:DespatchSupplierParty/cac:Party")),
+        "delivery_customer": _party(root.require("cac:DeliveryCustomerParty/cac:Party")),
+        "buyer": _optional(root.find("cac:BuyerCustomerParty/cac:Party"), _party),
+        "seller": _optional(root.find("cac:SellerSupplierParty/cac:Party"), _party),
+    }
+
+
+def _despatch_advice(root: _Node, data: bytes) -> DespatchAdvice:
+    delivery = root.find("cac:Shipment/cac:Delivery")
+    estimated = None if delivery is None else delivery.find("cac:EstimatedDeliveryPeriod")
+    lines = tuple(
+        _delivery_line(n, "cbc:DeliveredQuantity") for n in _require_lines(root, "cac:DespatchLine")
+    )
+    return DespatchAdvice(
+        **_header(root, DocumentKind.DESPATCH_ADVICE, data),
+        **_delivery_parties(root),
+        lines=lines,
+        despatch_date=None if delivery is None else delivery.date_of("cac:Despatch/cbc:ActualDespatchDate"),
+        delivery_date=None if delivery is None else delivery.date_of("cbc:ActualDeliveryDate"),
+        estimated_delivery_start=None if estimated is None else estimated.date_of("cbc:StartDate"),
+        estimated_delivery_end=None if estimated is None else estimated.date_of("cbc:EndDate"),
+    )
+
+
+def _receipt_advice(root: _Node, data: bytes) -> ReceiptAdvice:
+    lines = tuple(_delivery_line(n, "cbc:ReceivedQuantity") for n in _require_lines(root, "cac:ReceiptLine"))
+    return ReceiptAdvice(
+        **_header(root, DocumentKind.RECEIPT_ADVICE, data),
+        **_delivery_parties(root),
+        lines=lines,
+        received_date=root.date_of("cac:Shipment/cac:Delivery/cbc:ActualDeliveryDate"),
+    )
+
+
+def _build(root_el: Any, kind: DocumentKind, data: bytes) -> Document:
+    root = _Node(root_el, f"/{kind.value}", _State())
+    if kind is DocumentKind.ORDER:
+        return _order(root, data)
+    if kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE):
+        return _invoice(root, data, kind)
+    if kind is DocumentKind.DESPATCH_ADVICE:
+        return _despatch_advice(root, data)
+    return _receipt_advice(root, data)
+
+
+def parse_document(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
+) -> Document:
+    """Parse a UBL 2.1 Order, Invoice, CreditNote, DespatchAdvice or ReceiptAdvice.
+
+    The kind is taken from the root element and its namespace. Raises :class:`DocumentError`.
+    """
+    root = _load(data, max_bytes=max_bytes, max_depth=max_depth)
+    return _build(root, _kind_of(root), bytes(data))
+
+
+_D = TypeVar("_D", Order, Invoice, DespatchAdvice, ReceiptAdvice)
+
+
+def _parse_as(
+    data: bytes, expected: type[_D], kinds: tuple[DocumentKind, ...], max_bytes: int, max_depth: int
+) -> _D:
+    root = _load(data, max_bytes=max_bytes, max_depth=max_depth)
+    kind = _kind_of(root)
+    if kind not in kinds:
+        raise DocumentError(
+            "UBL_UNKNOWN_DOCUMENT",
+            f"expected {' or '.join(k.value for k in kinds)}, got {kind.value}",
+            field=f"/{kind.value}",
+        )
+    document = _build(root, kind, bytes(data))
+    assert isinstance(document, expected)
+    return document
+
+
+def parse_order(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
+) -> Order:
+    return _parse_as(data, Order, (DocumentKind.ORDER,), max_bytes, max_depth)
+
+
+def parse_invoice(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
+) -> Invoice:
+    """Parse an Invoice or a CreditNote (``kind`` tells them apart)."""
+    return _parse_as(data, Invoice, (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE), max_bytes, max_depth)
+
+
+def parse_despatch_advice(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
+) -> DespatchAdvice:
+    return _parse_as(data, DespatchAdvice, (DocumentKind.DESPATCH_ADVICE,), max_bytes, max_depth)
+
+
+def parse_receipt_advice(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
+) -> ReceiptAdvice:
+    return _parse_as(data, ReceiptAdvice, (DocumentKind.RECEIPT_ADVICE,), max_bytes, max_depth)
+
+
+# --------------------------------------------------------------------------------------------------
+# Duplicate detection
+# --------------------------------------------------------------------------------------------------
+
+
+def document_hash(data: bytes) -> bytes:
+    """keccak256 of the document's exact bytes (what the ledger records as the document hash)."""
+    return keccak(bytes(data))
+
+
+_CONFUSABLE_NAMES: Final[dict[str, str]] = {
+    # Cyrillic letters (by Unicode name; lower case, because normalization case-folds first) whose
+    # upper- or lower-case form is drawn like a Latin letter or digit.
+    "CYRILLIC SMALL LETTER A": "a",
+    "CYRILLIC SMALL LETTER VE": "b",
+    "CYRILLIC SMALL LETTER IE": "e",
+    "CYRILLIC SMALL LETTER IO": "e",
+    "CYRILLIC SMALL LETTER ZE": "3",
+    "CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I": "i",
+    "CYRILLIC SMALL LETTER YI": "i",
+    "CYRILLIC SMALL LETTER JE": "j",
+    "CYRILLIC SMALL LETTER KA": "k",
+    "CYRILLIC SMALL LETTER EM": "m",
+    "CYRILLIC SMALL LETTER EN": "h",
+    "CYRILLIC SMALL LETTER O": "o",
+    "CYRILLIC SMALL LETTER ER": "p",
+    "CYRILLIC SMALL LETTER ES": "c",
+    "CYRILLIC SMALL LETTER TE": "t",
+    "CYRILLIC SMALL LETTER U": "y",
+    "CYRILLIC SMALL LETTER HA": "x",
+    "CYRILLIC SMALL LETTER DZE": "s",
+    "CYRILLIC SMALL LETTER SHHA": "h",
+    "CYRILLIC SMALL LETTER KOMI DE": "d",
+    "CYRILLIC SMALL LETTER QA": "q",
+    "CYRILLIC SMALL LETTER WE": "w",
+    "CYRILLIC SMALL LETTER PALOCHKA": "l",
+    # Greek letters, likewise.
+    "GREEK SMALL LETTER ALPHA": "a",
+    "GREEK SMALL LETTER BETA": "b",
+    "GREEK SMALL LETTER EPSILON": "e",
+    "GREEK SMALL LETTER ZETA": "z",
+    "GREEK SMALL LETTER ETA": "h",
+    "GREEK SMALL LETTER IOTA": "i",
+    "GREEK SMALL LETTER KAPPA": "k",
+    "GREEK SMALL LETTER MU": "m",
+    "GREEK SMALL LETTER NU": "n",
+    "GREEK SMALL LETTER OMICRON": "o",
+    "GREEK SMALL LETTER RHO": "p",
+    "GREEK SMALL LETTER TAU": "t",
+    "GREEK SMALL LETTER UPSILON": "y",
+    "GREEK SMALL LETTER CHI": "x",
+    "GREEK LUNATE SIGMA SYMBOL": "c",
+    "GREEK LETTER YOT": "j",
+}
+
+CONFUSABLES: Final[dict[str, str]] = {
+    unicodedata.lookup(name): latin for name, latin in _CONFUSABLE_NAMES.items()
+}
+"""Look-alike letters mapped to the Latin letter (or digit) they imitate.
+
+Deliberately small and explicit rather than the whole Unicode confusables list: it covers the
+Cyrillic and Greek letters that render like Latin ones in common invoice fonts. Keys are the
+case-folded forms, because :func:`normalize_invoice_number` folds case before mapping.
+"""
+
+_CONFUSABLE_TABLE: Final = str.maketrans(CONFUSABLES)
+_SEPARATORS: Final = frozenset("-_/.")
+_MAX_NORMALIZE_ROUNDS: Final = 8
+
+
+def _normalize_once(number: str) -> str:
+    text = unicodedata.normalize("NFKC", number).casefold().translate(_CONFUSABLE_TABLE)
+    return "".join(
+        ch
+        for ch in text
+        if not ch.isspace()
+        and ch not in _SEPARATORS
+        # Pd: every dash (en dash, minus sign, ...); Cf: invisible format characters (ZWSP, BOM).
+        and unicodedata.category(ch) not in ("Pd", "Cf")
+    )
+
+
+def normalize_invoice_number(number: str) -> str:
+    """Normalize an invoice number so that variants a person would read as the same collide.
+
+    Unicode NFKC (full-width and compatibility forms), case folding, Cyrillic/Greek look-alikes to
+    Latin (:data:`CONFUSABLES`), then whitespace, ``- _ / .``, every other dash and invisible
+    format characters are removed. The steps repeat until nothing changes, so the result is
+    idempotent: ``normalize_invoice_number(normalize_invoice_number(x)) == normalize_invoice_number(x)``.
+
+    The seller is not part of the number: :func:`invoice_fingerprint` pairs the two.
+    """
+    current = number
+    for _ in range(_MAX_NORMALIZE_ROUNDS):
+        following = _normalize_once(current)
+        if following == current:
+            break
+        current = following
+    return current
+
+
+def invoice_fingerprint(seller: PartyRef, number: str) -> bytes:
+    """keccak256(abi.encode(string seller, string normalizedNumber)) for duplicate detection.
+
+    ``seller`` is encoded as ``"<scheme>:<id>"`` (e.g. ``"0088:7300010000001"``), the number as
+    :func:`normalize_invoice_number` returns it. Both are ABI-encoded as Solidity ``string`` so a
+    contract can recompute ``keccak256(abi.encode(seller, number))`` from the same two strings.
+    """
+    return keccak(abi_encode(["string", "string"], [seller.key, normalize_invoice_number(number)]))
