@@ -52,7 +52,9 @@ def _say(msg: str) -> None:
     typer.echo(msg, err=True)
 
 
-def _settings(rpc_url: str | None = None, api_port: int | None = None, anvil_port: int | None = None) -> Settings:
+def _settings(
+    rpc_url: str | None = None, api_port: int | None = None, anvil_port: int | None = None
+) -> Settings:
     s = get_settings()
     updates: dict[str, Any] = {}
     if rpc_url is not None:
@@ -65,19 +67,24 @@ def _settings(rpc_url: str | None = None, api_port: int | None = None, anvil_por
 
 
 RpcOpt = Annotated[
-    str | None, typer.Option("--rpc-url", help="JSON-RPC URL of an external node (default: SCF_RPC_URL or local Anvil).")
+    str | None,
+    typer.Option("--rpc-url", help="JSON-RPC URL of an external node (default: SCF_RPC_URL or local Anvil)."),
 ]
 
 
 @app.command("compile")
 @friendly
-def compile_cmd(force: Annotated[bool, typer.Option(help="Recompile even if sources are unchanged.")] = False) -> None:
+def compile_cmd(
+    force: Annotated[bool, typer.Option(help="Recompile even if sources are unchanged.")] = False,
+) -> None:
     """Compile the contracts with the pinned solc (cached by source hash)."""
     settings = get_settings()
     t0 = time.monotonic()
-    artifacts, ran = compile_contracts(settings.artifacts_dir, force=force)
+    artifacts, ran = compile_contracts(settings.artifacts_path, force=force)
     state = "compiled" if ran else "up to date"
-    typer.echo(f"{len(artifacts)} artifacts {state} in {settings.artifacts_dir} ({time.monotonic() - t0:.1f}s)")
+    typer.echo(
+        f"{len(artifacts)} artifacts {state} in {settings.artifacts_path} ({time.monotonic() - t0:.1f}s)"
+    )
 
 
 def _print_deploy(result: DeployResult) -> None:
@@ -99,7 +106,9 @@ def deploy(rpc_url: RpcOpt = None) -> None:
 @chain_app.command("start")
 @friendly
 def chain_start(
-    port: Annotated[int | None, typer.Option(help="Port for Anvil (default: SCF_ANVIL_PORT or 8545).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port for Anvil (default: SCF_ANVIL_PORT or 8545).")
+    ] = None,
 ) -> None:
     """Start the local Anvil chain in the background (or reuse a running one), with its state file."""
     settings = _settings(anvil_port=port)
@@ -132,7 +141,9 @@ def chain_status() -> None:
 def up(
     rpc_url: RpcOpt = None,
     port: Annotated[int | None, typer.Option(help="Gateway port (default: SCF_API_PORT or 8000).")] = None,
-    anvil_port: Annotated[int | None, typer.Option(help="Local Anvil port (default: SCF_ANVIL_PORT).")] = None,
+    anvil_port: Annotated[
+        int | None, typer.Option(help="Local Anvil port (default: SCF_ANVIL_PORT).")
+    ] = None,
 ) -> None:
     """Start or reuse the local chain, deploy if needed, migrate the database and serve the gateway."""
     import uvicorn
@@ -149,7 +160,8 @@ def up(
     if settings.rpc_url is None:
         info = start_background(settings)
         started_chain = not info.get("reused", False)
-        _say(f"{'started' if started_chain else 'reusing'} local chain at {info['url']} (state {info['state_file']})")
+        verb = "started" if started_chain else "reusing"
+        _say(f"{verb} local chain at {info['url']} (state {info['state_file']})")
     try:
         result = ensure_deployed(settings, log=_say)
         _say(f"contracts: {', '.join(f'{k}={v}' for k, v in result.addresses.items())}")

@@ -80,7 +80,9 @@ class ErrorDecoder:
             values = abi_decode(types, bytes(raw[4:]))
         except Exception:  # malformed payload: keep the raw bytes
             return DecodedRevert(name, {}, raw.to_0x_hex())
-        return DecodedRevert(name, {n: _plain(v) for n, v in zip(names, values, strict=True)}, raw.to_0x_hex())
+        return DecodedRevert(
+            name, {n: _plain(v) for n, v in zip(names, values, strict=True)}, raw.to_0x_hex()
+        )
 
 
 def _abi_type(inp: dict[str, Any]) -> str:
@@ -129,7 +131,9 @@ class Sender:
     machines: 16 of 20 threads collided when each asked the node for the "pending" nonce).
     """
 
-    def __init__(self, w3: Web3, key: str, *, gas_price: int | None = None, decoder: ErrorDecoder | None = None):
+    def __init__(
+        self, w3: Web3, key: str, *, gas_price: int | None = None, decoder: ErrorDecoder | None = None
+    ):
         self.w3 = w3
         self.account: LocalAccount = Account.from_key(key)
         self.gas_price = gas_price

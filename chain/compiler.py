@@ -7,6 +7,7 @@ OpenZeppelin and solc) and the compiler settings: an unchanged tree is not recom
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import subprocess
@@ -111,41 +112,44 @@ def solc_version(solc_binary: Path = WRAPPER) -> str:
     return out.stdout.strip().splitlines()[-1].removeprefix("Version: ")
 
 
-def compile_contracts(artifacts_dir: Path, *, force: bool = False) -> tuple[dict[str, Artifact], bool]:
-    """Compile all project contracts into ``artifacts_dir``.
+def compile_contracts(
+    artifacts_dir: Path, *, force: bool = False, root: Path = PROJECT_ROOT
+) -> tuple[dict[str, Artifact], bool]:
+    """Compile all contracts under ``root/contracts`` into ``artifacts_dir``.
 
     Returns the artifacts by contract name and whether the compiler actually ran (False when
-    the cache key matched).
+    the cache key matched). Concurrent callers (e.g. parallel test workers) serialize on a
+    lock file, so only one of them compiles.
     """
-    compiler_input = standard_json_input()
-    key = source_hash(compiler_input)
+    compiler_input = standard_json_input(source_files(root / "contracts"), root)
+    key = source_hash(compiler_input, root)
     key_file = artifacts_dir / ".source-hash"
-    if not force and key_file.exists() and key_file.read_text() == key:
-        return load_artifacts(artifacts_dir), False
-
-    output = run_solc(compiler_input)
     artifacts_dir.mkdir(parents=True, exist_ok=True)
-    for stale in artifacts_dir.glob("*.json"):
-        stale.unlink()
-    result: dict[str, Artifact] = {}
-    for source, contracts in output["contracts"].items():
-        if not source.startswith("contracts/"):
-            continue  # dependencies (OpenZeppelin) are not artifacts of this project
-        for name, data in contracts.items():
-            artifact = {
-                "contractName": name,
-                "sourceName": source,
-                "abi": data["abi"],
-                "bytecode": "0x" + data["evm"]["bytecode"]["object"],
-                "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
-                "methodIdentifiers": data["evm"]["methodIdentifiers"],
-                "compiler": SOLC_VERSION,
-                "sourceHash": key,
-            }
-            (artifacts_dir / f"{name}.json").write_text(json.dumps(artifact, indent=1))
-            result[name] = Artifact.load(artifacts_dir / f"{name}.json")
-    key_file.write_text(key)
-    return result, True
+    with open(artifacts_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and key_file.exists() and key_file.read_text() == key:
+            return load_artifacts(artifacts_dir), False
+        output = run_solc(compiler_input)
+        key_file.unlink(missing_ok=True)
+        for stale in artifacts_dir.glob("*.json"):
+            stale.unlink()
+        for source, contracts in output["contracts"].items():
+            if not source.startswith("contracts/"):
+                continue  # dependencies (OpenZeppelin) are not artifacts of this project
+            for name, data in contracts.items():
+                artifact = {
+                    "contractName": name,
+                    "sourceName": source,
+                    "abi": data["abi"],
+                    "bytecode": "0x" + data["evm"]["bytecode"]["object"],
+                    "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                    "methodIdentifiers": data["evm"]["methodIdentifiers"],
+                    "compiler": SOLC_VERSION,
+                    "sourceHash": key,
+                }
+                (artifacts_dir / f"{name}.json").write_text(json.dumps(artifact, indent=1))
+        key_file.write_text(key)
+        return load_artifacts(artifacts_dir), True
 
 
 def load_artifacts(artifacts_dir: Path) -> dict[str, Artifact]:

@@ -74,7 +74,9 @@ def _still_there(w3: Web3, entry: dict[str, Any], artifact_hash: str) -> bool:
     return recorded is None or recorded == artifact_hash
 
 
-def _check_done(w3: Web3, call: Call, addresses: dict[str, str], abi: list[dict[str, Any]], deployer: str) -> bool:
+def _check_done(
+    w3: Web3, call: Call, addresses: dict[str, str], abi: list[dict[str, Any]], deployer: str
+) -> bool:
     contract = w3.eth.contract(address=to_checksum_address(addresses[call.contract]), abi=abi)
     args = [_resolve(a, addresses, deployer) for a in call.check_args]
     value = contract.functions[call.check](*args).call()
@@ -110,7 +112,9 @@ def deploy_all(
     for step in deploys:
         artifact = artifacts.get(step.contract)
         if artifact is None:
-            raise KeyError(f"no compiled artifact for {step.contract}; is contracts/{step.contract}.sol missing?")
+            raise KeyError(
+                f"no compiled artifact for {step.contract}; is contracts/{step.contract}.sol missing?"
+            )
         args = [_resolve(a, result.addresses, sender.address) for a in step.args]
         creation = _creation_data(w3, artifact, args)
         artifact_hash = "0x" + keccak(creation).hex()
@@ -120,7 +124,7 @@ def deploy_all(
             result.reused.append(step.contract)
             say(f"reuse  {step.contract} at {entry['address']}")
             continue
-        receipt = sender.send({"data": creation})  # type: ignore[typeddict-item]
+        receipt = sender.send({"data": creation})
         address = to_checksum_address(str(receipt["contractAddress"]))
         code = w3.eth.get_code(address)
         recorded[step.contract] = {
@@ -142,7 +146,7 @@ def deploy_all(
         contract = w3.eth.contract(address=to_checksum_address(result.addresses[call.contract]), abi=abi)
         args = [_resolve(a, result.addresses, sender.address) for a in call.args]
         data = contract.encode_abi(call.function, args=args)
-        sender.send({"to": contract.address, "data": data})  # type: ignore[typeddict-item]
+        sender.send({"to": contract.address, "data": data})
         result.calls_made.append(f"{call.contract}.{call.function}")
         result.transactions += 1
         say(f"call   {call.contract}.{call.function}: {call.description}")
@@ -151,8 +155,8 @@ def deploy_all(
 
 def ensure_deployed(settings: Settings, *, log: Any = None) -> DeployResult:
     """Compile (cached), connect to the configured node and deploy what is missing."""
-    artifacts, _ = compile_contracts(settings.artifacts_dir)
+    artifacts, _ = compile_contracts(settings.artifacts_path)
     w3 = connect_settings(settings)
     decoder = ErrorDecoder(a.abi for a in artifacts.values())
     sender = Sender(w3, settings.effective_deployer_key, gas_price=settings.gas_price, decoder=decoder)
-    return deploy_all(w3, sender, artifacts, settings.deployments_dir, log=log)
+    return deploy_all(w3, sender, artifacts, settings.deployments_path, log=log)

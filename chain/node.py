@@ -92,6 +92,7 @@ class AnvilNode:
     chain_id: int = 31337
     state_interval: int = 1
     log_file: Path | None = None
+    extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -99,10 +100,18 @@ class AnvilNode:
         return f"http://{self.host}:{self.port}"
 
     def command(self) -> list[str]:
-        cmd = [anvil_binary(), "--host", self.host, "--port", str(self.port), "--chain-id", str(self.chain_id)]
+        cmd = [
+            anvil_binary(),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+        ]
         if self.state_file is not None:
             cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
-        return cmd
+        return cmd + list(self.extra_args)
 
     def start(self, timeout: float = 30.0, *, detach: bool = False) -> None:
         """Start Anvil and wait until it answers ``eth_chainId``.
@@ -118,7 +127,7 @@ class AnvilNode:
             )
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
                 self.command(),
@@ -133,7 +142,9 @@ class AnvilNode:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise NodeError(f"anvil exited with code {self.process.returncode} during start{self._log_tail()}")
+                raise NodeError(
+                    f"anvil exited with code {self.process.returncode} during start{self._log_tail()}"
+                )
             if probe_chain_id(self.url, timeout=1.0) is not None:
                 return
             time.sleep(0.1)
@@ -159,7 +170,9 @@ class AnvilNode:
 
     def _log_tail(self) -> str:
         if self.log_file and self.log_file.exists():
-            return "\n--- anvil log ---\n" + "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
+            return "\n--- anvil log ---\n" + "\n".join(
+                self.log_file.read_text(errors="replace").splitlines()[-15:]
+            )
         return ""
 
 

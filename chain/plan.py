@@ -8,7 +8,6 @@ own environment). Each step is idempotent: a ``Call`` says how to tell that it i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 #: Participant role numbers, as in ``IParticipantRegistry.Role``.
 ROLE_SUPPLIER = 1
@@ -33,7 +32,7 @@ class Deployer:
     """The address of the deploying account."""
 
 
-Arg = Union[Ref, Deployer, str, int, bytes, bool]
+Arg = Ref | Deployer | str | int | bytes | bool
 
 
 @dataclass(frozen=True)

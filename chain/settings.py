@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     # --- where things live -------------------------------------------------------------
     project_root: Path = PROJECT_ROOT
     data_dir: Path = Field(default=Path("data"), description="Chain state, database and PID files.")
-    build_dir: Path = Field(default=Path("build"), description="Compiler artifacts and deployments.")
+    artifacts_dir: Path = Field(default=Path("build/contracts"), description="Compiler artifacts.")
+    deployments_dir: Path = Field(
+        default=Path("build/deployments"), description="Per-chain-id files with the deployed addresses."
+    )
 
     # --- the chain ---------------------------------------------------------------------
     rpc_url: str | None = Field(
@@ -65,20 +68,16 @@ class Settings(BaseSettings):
         return self.path(self.data_dir)
 
     @property
-    def build_path(self) -> Path:
-        return self.path(self.build_dir)
-
-    @property
     def anvil_state_file(self) -> Path:
         return self.data_path / "anvil-state.json"
 
     @property
-    def deployments_dir(self) -> Path:
-        return self.build_path / "deployments"
+    def deployments_path(self) -> Path:
+        return self.path(self.deployments_dir)
 
     @property
-    def artifacts_dir(self) -> Path:
-        return self.build_path / "contracts"
+    def artifacts_path(self) -> Path:
+        return self.path(self.artifacts_dir)
 
     @property
     def local_rpc_url(self) -> str:

@@ -24,7 +24,7 @@ def health(state: StateDep) -> Health:
     w3 = state.w3()
     chain_id = w3.eth.chain_id
     latest = w3.eth.block_number
-    recorded = load_deployments(state.settings.deployments_dir, chain_id)
+    recorded = load_deployments(state.settings.deployments_path, chain_id)
     contracts = {
         name: DeployedContract(address=entry["address"], has_code=len(w3.eth.get_code(entry["address"])) > 0)
         for name, entry in recorded.items()

@@ -1,0 +1,63 @@
+# One entry point for people and CI. `make help` lists the targets.
+#   make up    : set everything up, then run the local chain + SQLite + gateway
+#   make test  : set everything up, then run the whole test suite (what CI runs)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := build/.stamps
+
+.PHONY: help setup up test check lint typecheck pytest forge slither brownie-check gas clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP)/npm: package.json package-lock.json
+	@mkdir -p $(STAMP)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(STAMP)/venv: pyproject.toml
+	@mkdir -p $(STAMP)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(STAMP)/brownie: tools/setup-brownie.sh
+	@mkdir -p $(STAMP)
+	bash tools/setup-brownie.sh
+	@touch $@
+
+setup: $(STAMP)/npm $(STAMP)/venv $(STAMP)/brownie ## install node tools, the Python venv and the brownie venv
+
+up: setup ## local chain (state file in data/) + SQLite + gateway on http://127.0.0.1:8000
+	$(VENV)/bin/scf up
+
+lint: setup ## ruff (format check and lint)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+typecheck: setup ## mypy --strict on chain/ and api/
+	$(VENV)/bin/mypy chain api
+
+pytest: setup ## Python tests against real Anvil processes and a real database
+	$(PY) -m pytest -q -n 2 --durations=10
+
+forge: setup ## Solidity unit, fuzz and invariant tests
+	node_modules/.bin/forge test --use "$(CURDIR)/tools/solc" --offline
+
+slither: setup ## static analysis through the same compiler; fails on any high-severity finding
+	$(VENV)/bin/slither contracts --solc-standard-json --solc tools/solc --filter-paths node_modules --exclude-dependencies --fail-high
+
+brownie-check: setup ## deploy with the brownie path against a fresh Anvil, twice
+	bash tools/brownie-deploy-check.sh
+
+gas: setup ## gas of each ledger operation next to a plain ERC-1155 mint
+	bench/gas
+
+test: setup lint typecheck pytest forge slither brownie-check ## everything CI runs
+
+clean: ## remove build output, venvs and node_modules
+	rm -rf build out cache $(VENV) .venv-brownie node_modules

@@ -1,0 +1,73 @@
+"""Shared fixtures: real Anvil processes, the real compiler, real deployments. No chain mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from chain.client import ErrorDecoder, Sender, connect
+from chain.compiler import Artifact, compile_contracts
+from chain.deploy import DeployResult, deploy_all
+from chain.node import AnvilNode
+from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT, Settings
+
+#: Anvil's deterministic dev accounts 1..3 (mnemonic "test test ... junk"), for test participants.
+DEV_KEYS = [
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> dict[str, Artifact]:
+    """The project's contracts, compiled once (cached by source hash, shared by workers)."""
+    compiled, _ = compile_contracts(PROJECT_ROOT / "build" / "contracts")
+    return compiled
+
+
+@pytest.fixture
+def anvil(tmp_path: Path) -> Iterator[AnvilNode]:
+    """A fresh Anvil on a free port, without a state file."""
+    node = AnvilNode(state_file=None, log_file=tmp_path / "anvil.log")
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def session_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    node = AnvilNode(state_file=None, log_file=tmp_path_factory.mktemp("anvil") / "anvil.log")
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def w3(anvil: AnvilNode) -> Web3:
+    return connect(anvil.url)
+
+
+@pytest.fixture
+def sender(w3: Web3, artifacts: dict[str, Artifact]) -> Sender:
+    return Sender(w3, ANVIL_DEV_KEY, decoder=ErrorDecoder(a.abi for a in artifacts.values()))
+
+
+@pytest.fixture
+def deployed(w3: Web3, sender: Sender, artifacts: dict[str, Artifact], tmp_path: Path) -> DeployResult:
+    """The whole deployment plan on the per-test Anvil."""
+    return deploy_all(w3, sender, artifacts, tmp_path / "deployments")
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings isolated in ``tmp_path`` (artifacts shared with the session's compile cache)."""
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "deployments_dir": tmp_path / "deployments",
+        "artifacts_dir": PROJECT_ROOT / "build" / "contracts",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
