@@ -66,6 +66,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         return r.status == Status.Active && r.role == role;
     }
 
+    /// @inheritdoc IParticipantRegistry
+    function activeRole(address account) external view returns (Role) {
+        Record storage r = _records[account];
+        return r.status == Status.Active ? r.role : Role.None;
+    }
+
     function _requireStatus(address account, Status expected) private view {
         Status current = _records[account].status;
         if (current == Status.None) revert UnknownParticipant(account);

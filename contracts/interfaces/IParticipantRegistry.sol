@@ -85,4 +85,10 @@ interface IParticipantRegistry {
     /// @param role The role required.
     /// @return True if onboarded with `role` and not suspended.
     function hasActiveRole(address account, Role role) external view returns (bool);
+
+    /// @notice The role of `account` if it is an active participant, `Role.None` otherwise (unknown or
+    /// suspended). One storage read: the hot path of every compliance check.
+    /// @param account The address to look up.
+    /// @return role The active role, or `Role.None`.
+    function activeRole(address account) external view returns (Role role);
 }

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {IDiscountMarket} from "./interfaces/IDiscountMarket.sol";
+import {IReceivableLedger} from "./interfaces/IReceivableLedger.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+
+/// @title DiscountMarket
+/// @notice Discounting of receivables against settlement tokens, delivery versus payment.
+/// @dev Day count ACT/365; a started day counts as a full day; simple (bank) discount; price rounded down.
+/// No escrow: makers approve this contract for the settlement token; units move via
+/// `IReceivableLedger.marketTransfer`, which applies the ledger's compliance check (confirmed, not disputed,
+/// not matured, both parties active, holder's effective balance).
+contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Basis points times days in a 365-day year: the day-count denominator.
+    uint256 public constant YEAR_BPS_DAYS = 3_650_000;
+    /// @notice Highest annual rate an offer may carry (100%).
+    uint256 public constant MAX_RATE_BPS = 10_000;
+
+    IReceivableLedger private immutable _ledger;
+    IParticipantRegistry private immutable _registry;
+    uint256 private _count;
+    mapping(uint256 offerId => Offer) private _offers;
+
+    /// @param ledger_ The receivable ledger.
+    /// @param registry_ The participant registry.
+    constructor(IReceivableLedger ledger_, IParticipantRegistry registry_) {
+        if (address(ledger_) == address(0) || address(registry_) == address(0)) revert ZeroAddress();
+        _ledger = ledger_;
+        _registry = registry_;
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function ledger() external view returns (IReceivableLedger) {
+        return _ledger;
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function registry() external view returns (IParticipantRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function makeOffer(uint256 receivableId, uint256 maxAmount, uint256 rateBps, uint256 expiry)
+        external
+        returns (uint256 offerId)
+    {
+        address maker = _msgSender();
+        _requireFinancier(maker);
+        if (maxAmount == 0) revert ZeroAmount();
+        if (maxAmount > type(uint128).max) revert AmountTooLarge(maxAmount);
+        if (rateBps > MAX_RATE_BPS) revert InvalidRate(rateBps);
+        if (expiry <= block.timestamp || expiry > type(uint40).max) revert InvalidExpiry(expiry);
+        (, uint256 dueDate, IReceivableLedger.Status status, bool disputed) = _ledger.discountTerms(receivableId);
+        if (status != IReceivableLedger.Status.Confirmed || disputed || block.timestamp >= dueDate) {
+            revert NotDiscountable(receivableId);
+        }
+        offerId = ++_count;
+        _offers[offerId] = Offer({
+            maker: maker,
+            rateBps: uint16(rateBps),
+            expiry: uint40(expiry),
+            cancelled: false,
+            receivableId: receivableId,
+            maxAmount: uint128(maxAmount),
+            filled: 0
+        });
+        emit OfferMade(offerId, receivableId, maker, maxAmount, rateBps, expiry);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function cancelOffer(uint256 offerId) external {
+        Offer storage o = _offers[offerId];
+        address maker = o.maker;
+        if (maker == address(0)) revert UnknownOffer(offerId);
+        address caller = _msgSender();
+        if (caller != maker) revert NotMaker(offerId, caller);
+        _requireFinancier(caller);
+        if (o.cancelled) revert OfferCancelled(offerId);
+        o.cancelled = true;
+        emit OfferCancelledBy(offerId, maker, uint256(o.maxAmount) - o.filled);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function acceptOffer(uint256 offerId, uint256 amount) external nonReentrant returns (uint256 price) {
+        Offer storage o = _offers[offerId];
+        address holder = _msgSender();
+        address maker = _validateFill(o, offerId, holder, amount);
+        uint256 receivableId = o.receivableId;
+        (address token, uint256 dueDate,,) = _ledger.discountTerms(receivableId);
+        uint256 daysToMaturity;
+        (price, daysToMaturity) = _quote(amount, o.rateBps, dueDate, block.timestamp);
+        if (price == 0) revert ZeroPrice(offerId, amount);
+
+        uint256 filled = uint256(o.filled) + amount;
+        o.filled = uint128(filled);
+        emit OfferFilled(offerId, receivableId, maker, holder, amount, price, daysToMaturity, filled);
+
+        // Payment leg, then delivery leg (which re-checks the receivable: confirmed, undisputed, not matured,
+        // holder's effective balance, maker active and allowed to hold receivables).
+        IERC20(token).safeTransferFrom(maker, holder, price);
+        _ledger.marketTransfer(holder, maker, receivableId, amount);
+    }
+
+    function _validateFill(Offer storage o, uint256 offerId, address holder, uint256 amount)
+        private
+        view
+        returns (address maker)
+    {
+        maker = o.maker;
+        if (maker == address(0)) revert UnknownOffer(offerId);
+        if (o.cancelled) revert OfferCancelled(offerId);
+        uint256 expiry = o.expiry;
+        if (block.timestamp > expiry) revert OfferExpired(offerId, expiry);
+        if (amount == 0) revert ZeroAmount();
+        uint256 remaining = uint256(o.maxAmount) - o.filled;
+        if (amount > remaining) revert OfferExceeded(offerId, amount, remaining);
+        if (holder == maker) revert SelfFill(offerId);
+        if (!_registry.isActive(holder)) revert CallerNotActive(holder);
+        _requireFinancier(maker);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function quote(uint256 amount, uint256 rateBps, uint256 dueDate, uint256 timestamp)
+        external
+        pure
+        returns (uint256 price, uint256 daysToMaturity)
+    {
+        return _quote(amount, rateBps, dueDate, timestamp);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function offer(uint256 offerId) external view returns (Offer memory) {
+        return _offers[offerId];
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function offerCount() external view returns (uint256) {
+        return _count;
+    }
+
+    function _quote(uint256 amount, uint256 rateBps, uint256 dueDate, uint256 timestamp)
+        private
+        pure
+        returns (uint256 price, uint256 daysToMaturity)
+    {
+        if (timestamp >= dueDate) revert Matured(dueDate, timestamp);
+        daysToMaturity = Math.ceilDiv(dueDate - timestamp, 1 days);
+        if (
+            rateBps != 0
+                && (rateBps >= YEAR_BPS_DAYS || daysToMaturity >= YEAR_BPS_DAYS || rateBps * daysToMaturity >= YEAR_BPS_DAYS)
+        ) revert DiscountTooLarge(rateBps, daysToMaturity);
+        price = Math.mulDiv(amount, YEAR_BPS_DAYS - rateBps * daysToMaturity, YEAR_BPS_DAYS);
+    }
+
+    function _requireFinancier(address account) private view {
+        if (!_registry.hasActiveRole(account, IParticipantRegistry.Role.Financier)) revert NotActiveFinancier(account);
+    }
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IReceivableLedger} from "./IReceivableLedger.sol";
+import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+
+/// @title IDiscountMarket
+/// @notice Financiers offer to buy parts of confirmed receivables at an annual discount rate; a holder
+/// accepts and, in one transaction, is paid the discounted price in settlement tokens while the units go
+/// to the financier (delivery versus payment).
+/// @dev Pricing: simple (bank) discount, day count ACT/365 with a started day counted as a whole day:
+/// days = ceil((dueDate - now) / 86400); price = floor(amount * (3_650_000 - rateBps * days) / 3_650_000).
+/// Rounding is down, in favour of the paying financier, at most one minor unit.
+interface IDiscountMarket {
+    /// @notice An offer. Three storage slots.
+    /// @param maker The financier.
+    /// @param rateBps Annual discount rate in basis points.
+    /// @param expiry Last timestamp at which the offer can be accepted.
+    /// @param cancelled Whether the maker cancelled it.
+    /// @param receivableId The receivable.
+    /// @param maxAmount Most units the maker will buy.
+    /// @param filled Units bought so far.
+    struct Offer {
+        address maker;
+        uint16 rateBps;
+        uint40 expiry;
+        bool cancelled;
+        uint256 receivableId;
+        uint128 maxAmount;
+        uint128 filled;
+    }
+
+    /// @notice Thrown when the zero address is given.
+    error ZeroAddress();
+    /// @notice Thrown when the caller (or an offer's maker at fill time) is not an active financier.
+    /// @param account The address.
+    error NotActiveFinancier(address account);
+    /// @notice Thrown when the caller of `acceptOffer` is not an active participant.
+    /// @param account The caller.
+    error CallerNotActive(address account);
+    /// @notice Thrown when an offer does not exist.
+    /// @param offerId The offer.
+    error UnknownOffer(uint256 offerId);
+    /// @notice Thrown when someone other than the maker cancels an offer.
+    /// @param offerId The offer.
+    /// @param caller The caller.
+    error NotMaker(uint256 offerId, address caller);
+    /// @notice Thrown when an offer is accepted after its expiry.
+    /// @param offerId The offer.
+    /// @param expiry Its expiry.
+    error OfferExpired(uint256 offerId, uint256 expiry);
+    /// @notice Thrown when a cancelled offer is accepted or cancelled again.
+    /// @param offerId The offer.
+    error OfferCancelled(uint256 offerId);
+    /// @notice Thrown when a fill would exceed the offer's remaining amount.
+    /// @param offerId The offer.
+    /// @param amount Units requested.
+    /// @param remaining Units still available.
+    error OfferExceeded(uint256 offerId, uint256 amount, uint256 remaining);
+    /// @notice Thrown when the maker tries to fill its own offer.
+    /// @param offerId The offer.
+    error SelfFill(uint256 offerId);
+    /// @notice Thrown when a zero amount is given.
+    error ZeroAmount();
+    /// @notice Thrown for a rate above `MAX_RATE_BPS`.
+    /// @param rateBps The rate given.
+    error InvalidRate(uint256 rateBps);
+    /// @notice Thrown for an expiry not in the future (or beyond 2^40).
+    /// @param expiry The expiry given.
+    error InvalidExpiry(uint256 expiry);
+    /// @notice Thrown for an amount above 2^128-1.
+    /// @param amount The amount given.
+    error AmountTooLarge(uint256 amount);
+    /// @notice Thrown when pricing at or after the due date.
+    /// @param dueDate The due date.
+    /// @param timestamp The pricing time.
+    error Matured(uint256 dueDate, uint256 timestamp);
+    /// @notice Thrown when rate x days reaches 100% (price would be zero or negative).
+    /// @param rateBps The rate.
+    /// @param daysToMaturity The days counted.
+    error DiscountTooLarge(uint256 rateBps, uint256 daysToMaturity);
+    /// @notice Thrown when a fill would be priced at zero (amount too small).
+    /// @param offerId The offer.
+    /// @param amount Units requested.
+    error ZeroPrice(uint256 offerId, uint256 amount);
+    /// @notice Thrown when an offer is made on a receivable that is not confirmed, is disputed or matured.
+    /// @param receivableId The receivable.
+    error NotDiscountable(uint256 receivableId);
+
+    /// @notice Emitted when a financier makes an offer.
+    /// @param offerId The new offer id.
+    /// @param receivableId The receivable.
+    /// @param maker The financier.
+    /// @param maxAmount Most units it will buy.
+    /// @param rateBps Annual discount rate in basis points.
+    /// @param expiry Last acceptance timestamp.
+    event OfferMade(
+        uint256 indexed offerId,
+        uint256 indexed receivableId,
+        address indexed maker,
+        uint256 maxAmount,
+        uint256 rateBps,
+        uint256 expiry
+    );
+    /// @notice Emitted when the maker cancels an offer.
+    /// @param offerId The offer.
+    /// @param maker The financier.
+    /// @param unfilled Units that were still available.
+    event OfferCancelledBy(uint256 indexed offerId, address indexed maker, uint256 unfilled);
+    /// @notice Emitted when a holder accepts (part of) an offer: price paid and units delivered.
+    /// @param offerId The offer.
+    /// @param receivableId The receivable.
+    /// @param maker The financier (buyer, payer).
+    /// @param holder The seller (payee).
+    /// @param amount Units delivered.
+    /// @param price Settlement tokens paid.
+    /// @param daysToMaturity Days counted (ACT/365, started day counts).
+    /// @param filled Units filled on this offer so far.
+    event OfferFilled(
+        uint256 indexed offerId,
+        uint256 indexed receivableId,
+        address indexed maker,
+        address holder,
+        uint256 amount,
+        uint256 price,
+        uint256 daysToMaturity,
+        uint256 filled
+    );
+
+    /// @notice The ledger whose receivables are traded.
+    /// @return The ledger.
+    function ledger() external view returns (IReceivableLedger);
+
+    /// @notice The participant registry.
+    /// @return The registry.
+    function registry() external view returns (IParticipantRegistry);
+
+    /// @notice Makes an offer (no escrow: the maker approves this market for the settlement token).
+    /// Active financier only.
+    /// @param receivableId A confirmed, undisputed, not yet due receivable.
+    /// @param maxAmount Most units to buy (> 0).
+    /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS).
+    /// @param expiry Last acceptance timestamp (> now).
+    /// @return offerId The new offer id (sequential, from 1).
+    function makeOffer(uint256 receivableId, uint256 maxAmount, uint256 rateBps, uint256 expiry)
+        external
+        returns (uint256 offerId);
+
+    /// @notice Cancels an offer. Its maker only (while active).
+    /// @param offerId The offer.
+    function cancelOffer(uint256 offerId) external;
+
+    /// @notice Sells `amount` units of the offer's receivable to its maker at the discounted price:
+    /// the price moves maker -> caller in settlement tokens and the units caller -> maker, atomically.
+    /// @param offerId The offer.
+    /// @param amount Units to sell (<= remaining; the caller's effective balance).
+    /// @return price Settlement tokens received.
+    function acceptOffer(uint256 offerId, uint256 amount) external returns (uint256 price);
+
+    /// @notice The discounted price (see the interface NatSpec for convention and rounding).
+    /// @param amount Units (minor units of nominal).
+    /// @param rateBps Annual rate in basis points.
+    /// @param dueDate Due date (unix seconds).
+    /// @param timestamp Pricing time (unix seconds), before `dueDate`.
+    /// @return price floor(amount * (3_650_000 - rateBps * days) / 3_650_000).
+    /// @return daysToMaturity ceil((dueDate - timestamp) / 86400).
+    function quote(uint256 amount, uint256 rateBps, uint256 dueDate, uint256 timestamp)
+        external
+        pure
+        returns (uint256 price, uint256 daysToMaturity);
+
+    /// @notice An offer.
+    /// @param offerId The offer.
+    /// @return The offer (all zero if unknown).
+    function offer(uint256 offerId) external view returns (Offer memory);
+
+    /// @notice Number of offers made (also the last id).
+    /// @return The count.
+    function offerCount() external view returns (uint256);
+}

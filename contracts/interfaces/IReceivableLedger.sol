@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+
+/// @title IReceivableLedger
+/// @notice Tokenized trade receivables. Each receivable is an ERC-1155 id; one unit is one minor unit of
+/// the receivable's settlement token of *unpaid* nominal. Holders receive repayments pro rata by pulling
+/// them with `redeem`.
+/// @dev Balances are lazily settled: `balanceOf` returns the effective (settled) balance; the stored
+/// balance is brought up to date at the next transfer or redeem of that holder. See docs/contracts.md.
+interface IReceivableLedger is IERC1155 {
+    /// @notice Lifecycle of a receivable. `Disputed` is a separate flag on top of `Confirmed`.
+    enum Status {
+        None, // no receivable with this id
+        Pending, // registered by the verifier, waiting for the debtor's endorsement
+        Confirmed, // endorsed by the debtor: a payable that consumes the debtor's credit line
+        Rejected, // rejected by the debtor: all units burned, fingerprint stays used
+        Settled // outstanding nominal is zero: fully repaid and/or diluted
+    }
+
+    /// @notice Stored state of a receivable (five storage slots).
+    /// @param token Settlement token the receivable is denominated and repaid in.
+    /// @param faceValue Face value at registration, in minor units of `token`.
+    /// @param debtor The core enterprise that owes the money.
+    /// @param issueDate Invoice issue date (unix seconds).
+    /// @param dueDate Invoice due date (unix seconds).
+    /// @param status Lifecycle status.
+    /// @param disputed Whether transfers and discounting are frozen by a dispute.
+    /// @param creditor The supplier that sold the goods (first holder).
+    /// @param redeemed Settlement tokens paid out to holders so far.
+    /// @param repaid Settlement tokens repaid by the debtor so far.
+    /// @param diluted Nominal removed by credit notes so far.
+    /// @param settledRepaid Units burned against repayment (credited to holders' `owed`) so far.
+    /// @param settledDiluted Units burned against credit notes so far.
+    struct Receivable {
+        address token;
+        uint96 faceValue;
+        address debtor;
+        uint40 issueDate;
+        uint40 dueDate;
+        Status status;
+        bool disputed;
+        address creditor;
+        uint96 redeemed;
+        uint128 repaid;
+        uint128 diluted;
+        uint128 settledRepaid;
+        uint128 settledDiluted;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice Thrown when a zero address is given where an address is required.
+    error ZeroAddress();
+    /// @notice Thrown when the caller lacks the participant role an action requires (or is not active).
+    /// @param account The caller.
+    /// @param required The role required.
+    error UnauthorizedParticipant(address account, IParticipantRegistry.Role required);
+    /// @notice Thrown when `setCreditLine` is called by neither an operator nor an active financier.
+    /// @param account The caller.
+    error NotOperatorOrFinancier(address account);
+    /// @notice Thrown when a debtor-only action is called by someone else.
+    /// @param id The receivable.
+    /// @param caller The caller (or signer).
+    /// @param debtor The receivable's debtor.
+    error NotDebtor(uint256 id, address caller, address debtor);
+    /// @notice Thrown when `dispute` is called by neither the debtor nor an active regulator.
+    /// @param id The receivable.
+    /// @param caller The caller.
+    error NotDebtorOrRegulator(uint256 id, address caller);
+    /// @notice Thrown when a receivable is not in the status an action requires.
+    /// @param id The receivable (zero status means it does not exist).
+    /// @param current Its current status.
+    /// @param required The status required.
+    error WrongStatus(uint256 id, Status current, Status required);
+    /// @notice Thrown when a fingerprint is registered a second time.
+    /// @param fingerprint The (seller, invoice number) fingerprint.
+    /// @param existingId The receivable that already uses it.
+    error DuplicateFingerprint(bytes32 fingerprint, uint256 existingId);
+    /// @notice Thrown when invoice data is invalid.
+    /// @param reason One of "ZERO_FACE", "FACE_TOO_LARGE", "BAD_DATES", "BAD_TOKEN", "ZERO_FINGERPRINT".
+    error InvalidInvoice(bytes32 reason);
+    /// @notice Thrown when the invoice creditor is not an active supplier.
+    /// @param creditor The creditor given.
+    error CreditorNotActiveSupplier(address creditor);
+    /// @notice Thrown when the invoice debtor is not an active core enterprise.
+    /// @param debtor The debtor given.
+    error DebtorNotActiveCoreEnterprise(address debtor);
+    /// @notice Thrown when a confirmation would push the debtor's confirmed unpaid total over its line.
+    /// @param debtor The debtor.
+    /// @param limit Its credit line.
+    /// @param used Its confirmed unpaid total before this confirmation.
+    /// @param amount The nominal that would be added.
+    error CreditLineExceeded(address debtor, uint256 limit, uint256 used, uint256 amount);
+    /// @notice Thrown when a credit line would be set below the debtor's current usage.
+    /// @param debtor The debtor.
+    /// @param limit The limit requested.
+    /// @param used The debtor's confirmed unpaid total.
+    error CreditLineBelowUsage(address debtor, uint256 limit, uint256 used);
+    /// @notice Thrown when an endorsement signature is past its deadline.
+    /// @param deadline The signed deadline.
+    error ExpiredSignature(uint256 deadline);
+    /// @notice Thrown when an endorsement signature was not made by the debtor for this exact message
+    /// (wrong chain, contract, nonce, id or decision all recover a different signer).
+    /// @param id The receivable.
+    /// @param signer The recovered signer.
+    /// @param debtor The receivable's debtor.
+    error InvalidSigner(uint256 id, address signer, address debtor);
+    /// @notice Thrown when a movement of units fails the compliance check (see `canTransfer`).
+    /// @param from Sender.
+    /// @param to Receiver.
+    /// @param id Receivable.
+    /// @param amount Units.
+    /// @param reason The reason code.
+    error TransferNotAllowed(address from, address to, uint256 id, uint256 amount, bytes32 reason);
+    /// @notice Thrown when a zero amount is given.
+    error ZeroAmount();
+    /// @notice Thrown when a repayment is larger than the outstanding nominal.
+    /// @param id The receivable.
+    /// @param amount The amount given.
+    /// @param outstanding The outstanding nominal.
+    error RepaymentExceedsOutstanding(uint256 id, uint256 amount, uint256 outstanding);
+    /// @notice Thrown when a credit note is larger than the outstanding nominal.
+    /// @param id The receivable.
+    /// @param amount The amount given.
+    /// @param outstanding The outstanding nominal.
+    error CreditNoteExceedsOutstanding(uint256 id, uint256 amount, uint256 outstanding);
+    /// @notice Thrown when a credit note is requested after a repayment (pro-rata dilution is exact only
+    /// before cash has been paid).
+    /// @param id The receivable.
+    /// @param repaid The amount already repaid.
+    error DilutionAfterRepayment(uint256 id, uint256 repaid);
+    /// @notice Thrown when a holder has nothing to redeem.
+    /// @param id The receivable.
+    /// @param holder The holder.
+    error NothingToRedeem(uint256 id, address holder);
+    /// @notice Thrown when an action needs the receivable to be free of disputes.
+    /// @param id The receivable.
+    error ReceivableDisputed(uint256 id);
+    /// @notice Thrown when an action needs an open dispute.
+    /// @param id The receivable.
+    error NotDisputed(uint256 id);
+    /// @notice Thrown when `marketTransfer` is called by anyone but the market.
+    /// @param caller The caller.
+    error NotMarket(address caller);
+    /// @notice Thrown when an address that is not an active participant tries to act.
+    /// @param account The caller.
+    error CallerNotActive(address account);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Emitted when the verifier registers an invoice (followed by the ERC-1155 mint to the creditor).
+    /// @param id The new receivable id.
+    /// @param creditor The supplier, first holder of all units.
+    /// @param debtor The core enterprise that owes.
+    /// @param token The settlement token.
+    /// @param faceValue Face value in minor units (= units minted).
+    /// @param issueDate Invoice issue date.
+    /// @param dueDate Invoice due date.
+    /// @param bundleHash Hash of the verified document bundle (recorded here, not in storage).
+    /// @param fingerprint Fingerprint of (seller, invoice number).
+    /// @param verifier The verifier that registered it.
+    event InvoiceRegistered(
+        uint256 indexed id,
+        address indexed creditor,
+        address indexed debtor,
+        address token,
+        uint256 faceValue,
+        uint256 issueDate,
+        uint256 dueDate,
+        bytes32 bundleHash,
+        bytes32 fingerprint,
+        address verifier
+    );
+    /// @notice Emitted when the debtor confirms a receivable.
+    /// @param id The receivable.
+    /// @param debtor The debtor.
+    /// @param amount Nominal confirmed (added to the debtor's usage).
+    /// @param creditUsed The debtor's usage after the confirmation.
+    /// @param bySignature Whether confirmed by a relayed EIP-712 signature.
+    event Endorsed(uint256 indexed id, address indexed debtor, uint256 amount, uint256 creditUsed, bool bySignature);
+    /// @notice Emitted when the debtor rejects a receivable (all units of the creditor are burned).
+    /// @param id The receivable.
+    /// @param debtor The debtor.
+    /// @param creditor The creditor whose units were burned.
+    /// @param amount Units burned.
+    /// @param bySignature Whether rejected by a relayed EIP-712 signature.
+    event Rejected(uint256 indexed id, address indexed debtor, address indexed creditor, uint256 amount, bool bySignature);
+    /// @notice Emitted when a credit line is set.
+    /// @param debtor The core enterprise.
+    /// @param limit The new limit.
+    /// @param used The debtor's confirmed unpaid total.
+    /// @param setBy The operator or financier that set it.
+    event CreditLineSet(address indexed debtor, uint256 limit, uint256 used, address indexed setBy);
+    /// @notice Emitted when the debtor repays.
+    /// @param id The receivable.
+    /// @param debtor The debtor.
+    /// @param amount Amount repaid now.
+    /// @param totalRepaid Total repaid so far.
+    /// @param outstanding Nominal still unpaid.
+    /// @param creditUsed The debtor's usage after the repayment.
+    event Repaid(
+        uint256 indexed id, address indexed debtor, uint256 amount, uint256 totalRepaid, uint256 outstanding, uint256 creditUsed
+    );
+    /// @notice Emitted when a holder's stored balance is brought up to date with repayments and credit
+    /// notes (the units are burned by an ERC-1155 transfer to zero in the same call).
+    /// @param id The receivable.
+    /// @param holder The holder.
+    /// @param repaidUnits Units burned against repayment and credited to `owed`.
+    /// @param dilutedUnits Units burned against credit notes (no cash).
+    /// @param balance The holder's balance after settlement.
+    /// @param owed Cash the holder may redeem after settlement.
+    event HolderSettled(
+        uint256 indexed id, address indexed holder, uint256 repaidUnits, uint256 dilutedUnits, uint256 balance, uint256 owed
+    );
+    /// @notice Emitted when a holder redeems its repaid share.
+    /// @param id The receivable.
+    /// @param holder The holder (and receiver of the cash).
+    /// @param amount Settlement tokens paid.
+    /// @param totalRedeemed Total paid out for this receivable so far.
+    event Redeemed(uint256 indexed id, address indexed holder, uint256 amount, uint256 totalRedeemed);
+    /// @notice Emitted when a receivable is disputed (transfers and discounting frozen).
+    /// @param id The receivable.
+    /// @param by The debtor or regulator.
+    /// @param reasonHash Hash of the off-chain dispute record.
+    event Disputed(uint256 indexed id, address indexed by, bytes32 reasonHash);
+    /// @notice Emitted when a dispute is resolved.
+    /// @param id The receivable.
+    /// @param operator The operator.
+    /// @param creditNote Nominal removed by a credit note (0 when the freeze is simply lifted).
+    /// @param totalDiluted Total nominal removed by credit notes so far.
+    /// @param outstanding Nominal still unpaid.
+    /// @param creditUsed The debtor's usage afterwards.
+    event DisputeResolved(
+        uint256 indexed id,
+        address indexed operator,
+        uint256 creditNote,
+        uint256 totalDiluted,
+        uint256 outstanding,
+        uint256 creditUsed
+    );
+    /// @notice Emitted when the market address is set.
+    /// @param market The new market.
+    /// @param admin The admin that set it.
+    event MarketSet(address indexed market, address indexed admin);
+
+    // ------------------------------------------------------------------ admin & roles
+
+    /// @notice The participant registry consulted on every action and movement.
+    /// @return The registry.
+    function registry() external view returns (IParticipantRegistry);
+
+    /// @notice The discount market, the only address allowed to call `marketTransfer`.
+    /// @return The market (zero until set).
+    function market() external view returns (address);
+
+    /// @notice Sets the discount market. DEFAULT_ADMIN_ROLE only.
+    /// @param newMarket The market contract (not zero).
+    function setMarket(address newMarket) external;
+
+    // ------------------------------------------------------------------ credit lines
+
+    /// @notice Grants or changes a core enterprise's credit line. Ledger operator or active financier.
+    /// Reverts `CreditLineBelowUsage` if `limit` is below current usage.
+    /// @param debtor An active core enterprise.
+    /// @param limit The new limit, in minor units.
+    function setCreditLine(address debtor, uint256 limit) external;
+
+    /// @notice A debtor's credit line and its confirmed unpaid total.
+    /// @param debtor The core enterprise.
+    /// @return limit The limit.
+    /// @return used The confirmed, unpaid, undiluted nominal.
+    function creditLine(address debtor) external view returns (uint256 limit, uint256 used);
+
+    // ------------------------------------------------------------------ tokenization
+
+    /// @notice Registers a verified invoice and mints all its units to the creditor (status Pending).
+    /// Active Verifier only.
+    /// @param creditor An active supplier.
+    /// @param debtor An active core enterprise.
+    /// @param faceValue Face value in minor units of `token` (1 .. 2^96-1).
+    /// @param token The settlement token (a contract).
+    /// @param issueDate Issue date (unix seconds), before `dueDate`.
+    /// @param dueDate Due date (unix seconds, < 2^40).
+    /// @param bundleHash Hash of the verified document bundle.
+    /// @param fingerprint Fingerprint of (seller, invoice number); unique platform-wide, not zero.
+    /// @return id The new receivable id (sequential, from 1).
+    function registerInvoice(
+        address creditor,
+        address debtor,
+        uint256 faceValue,
+        address token,
+        uint256 issueDate,
+        uint256 dueDate,
+        bytes32 bundleHash,
+        bytes32 fingerprint
+    ) external returns (uint256 id);
+
+    /// @notice The receivable registered under `fingerprint`, 0 if none.
+    /// @param fingerprint Fingerprint of (seller, invoice number).
+    /// @return id The receivable id.
+    function receivableIdByFingerprint(bytes32 fingerprint) external view returns (uint256 id);
+
+    /// @notice Number of receivables registered (also the last id).
+    /// @return The count.
+    function receivableCount() external view returns (uint256);
+
+    /// @notice The stored state of a receivable.
+    /// @param id The receivable.
+    /// @return The receivable (all zero if unknown).
+    function receivable(uint256 id) external view returns (Receivable memory);
+
+    /// @notice What the discount market needs to price and gate an offer (two storage reads).
+    /// @param id The receivable.
+    /// @return token The settlement token.
+    /// @return dueDate The due date.
+    /// @return status The status.
+    /// @return disputed Whether frozen by a dispute.
+    function discountTerms(uint256 id)
+        external
+        view
+        returns (address token, uint256 dueDate, Status status, bool disputed);
+
+    /// @notice Nominal still unpaid: face - repaid - diluted.
+    /// @param id The receivable.
+    /// @return The outstanding nominal.
+    function outstanding(uint256 id) external view returns (uint256);
+
+    // ------------------------------------------------------------------ endorsement
+
+    /// @notice The debtor confirms a pending receivable; consumes its outstanding nominal of credit line.
+    /// @param id The receivable.
+    function endorse(uint256 id) external;
+
+    /// @notice The debtor rejects a pending receivable; the creditor's units are burned.
+    /// @param id The receivable.
+    function reject(uint256 id) external;
+
+    /// @notice Confirms or rejects on behalf of the debtor with its EIP-712 signature over
+    /// `Endorsement(uint256 receivableId,bool accept,uint256 nonce,uint256 deadline)` in domain
+    /// ("SCF Receivable Ledger", "1", chainid, this). Anyone may relay. Uses and increments the debtor's nonce.
+    /// @param id The receivable.
+    /// @param accept True to confirm, false to reject.
+    /// @param deadline Last valid timestamp.
+    /// @param signature 65-byte ECDSA signature (low-s only).
+    function endorseBySig(uint256 id, bool accept, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice The EIP-712 typehash of the endorsement message.
+    /// @return The typehash.
+    // solhint-disable-next-line func-name-mixedcase
+    function ENDORSEMENT_TYPEHASH() external view returns (bytes32);
+
+    // ------------------------------------------------------------------ transfers
+
+    /// @notice ERC-3643 style compliance check that every movement of units passes.
+    /// @param from Sender.
+    /// @param to Receiver.
+    /// @param id Receivable.
+    /// @param amount Units (effective balance is used).
+    /// @return ok Whether the movement is allowed now.
+    /// @return reason "OK" or the first failing rule: UNKNOWN_RECEIVABLE, NOT_CONFIRMED, SETTLED, DISPUTED,
+    /// MATURED, ZERO_AMOUNT, SENDER_NOT_ACTIVE, RECEIVER_NOT_ACTIVE, RECEIVER_ROLE_NOT_ALLOWED,
+    /// RECEIVER_IS_DEBTOR, INSUFFICIENT_BALANCE.
+    function canTransfer(address from, address to, uint256 id, uint256 amount)
+        external
+        view
+        returns (bool ok, bytes32 reason);
+
+    /// @notice Delivery leg of a discount: moves units from the holder to the financier. Market only;
+    /// passes the same compliance check as any transfer.
+    /// @param from The holder.
+    /// @param to The financier.
+    /// @param id The receivable.
+    /// @param amount Units.
+    function marketTransfer(address from, address to, uint256 id, uint256 amount) external;
+
+    // ------------------------------------------------------------------ repayment
+
+    /// @notice The debtor repays `amount` (partial or full, any time); pulls settlement tokens from the
+    /// caller and frees the same amount of credit line.
+    /// @param id A confirmed, undisputed receivable.
+    /// @param amount 1 .. outstanding.
+    function repay(uint256 id, uint256 amount) external;
+
+    /// @notice Pays the caller its settled share of repayments (pull; O(1)).
+    /// @param id The receivable.
+    /// @return amount Settlement tokens paid.
+    function redeem(uint256 id) external returns (uint256 amount);
+
+    /// @notice Cash `holder` could redeem now (including repayments it has not been settled against yet).
+    /// @param id The receivable.
+    /// @param holder The holder.
+    /// @return The amount.
+    function owed(uint256 id, address holder) external view returns (uint256);
+
+    /// @notice Whether the receivable is confirmed, not settled and past its due date plus `GRACE_PERIOD`.
+    /// @param id The receivable.
+    /// @return True if overdue.
+    function isOverdue(uint256 id) external view returns (bool);
+
+    // ------------------------------------------------------------------ disputes
+
+    /// @notice Freezes transfers, discounting and repayment of a confirmed receivable.
+    /// Debtor or active regulator.
+    /// @param id The receivable.
+    /// @param reasonHash Hash of the off-chain dispute record.
+    function dispute(uint256 id, bytes32 reasonHash) external;
+
+    /// @notice Lifts a dispute without changing the receivable. Ledger operator only.
+    /// @param id The receivable.
+    function resolveDispute(uint256 id) external;
+
+    /// @notice Resolves a dispute by a credit note: reduces the outstanding nominal by `amount`, pro rata
+    /// over all holders (lazily), frees the same amount of credit line and lifts the freeze. Ledger
+    /// operator only; only before any repayment.
+    /// @param id The receivable.
+    /// @param amount 1 .. outstanding.
+    function resolveWithCreditNote(uint256 id, uint256 amount) external;
+}
