@@ -41,6 +41,9 @@ command -v node >/dev/null 2>&1 || die "node is not on PATH"
 [[ -d "$ROOT/node_modules/solc" ]] || die "node_modules/solc is missing: run 'npm ci' in $ROOT first"
 [[ -x "$ROOT/node_modules/.bin/anvil" ]] || die "node_modules/.bin/anvil is missing: run 'npm ci' in $ROOT first"
 
+# brownie creates its project folders without parents: build/brownie needs build/ to exist.
+mkdir -p "$ROOT/build/brownie"
+
 # ---------------------------------------------------------------- fast path
 if [[ "${SCF_BROWNIE_FORCE:-0}" != 1 && -x "$VENV/bin/python" && -x "$SHIM" && -f "$MARKER" ]] \
    && [[ "$(cat "$MARKER")" == "$STAMP" ]] \
