@@ -17,6 +17,7 @@ from typing import TypeAlias
 __all__ = [
     "SCHEME_ALIASES",
     "AllowanceCharge",
+    "DeliveryDocument",
     "DeliveryLine",
     "DespatchAdvice",
     "Document",

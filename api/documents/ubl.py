@@ -545,6 +545,8 @@ def _invoice(root: _Node, data: bytes, kind: DocumentKind) -> Invoice:
         else ("cac:InvoiceLine", "cbc:InvoicedQuantity")
     )
     lines = tuple(_invoice_line(line, quantity_tag) for line in _require_lines(root, line_tag))
+    for node in root.findall("cac:AllowanceCharge"):
+        node.require("cac:TaxCategory")  # EN 16931 BR-32 / BR-37: needed to build the VAT breakdown
     totals = _monetary_total(
         root.require("cac:LegalMonetaryTotal"),
         required=("LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount", "PayableAmount"),
