@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -190,7 +190,7 @@ def participant_from_certificate(certificate: x509.Certificate) -> ParticipantId
         return _participant_from_certificate(certificate)
     except CertificateProfileError:
         raise
-    except (ValueError, TypeError, UnicodeDecodeError, x509.DuplicateExtension) as exc:
+    except (ValueError, TypeError, UnicodeDecodeError, UnsupportedAlgorithm, x509.DuplicateExtension) as exc:
         raise CertificateProfileError(
             f"certificate cannot be parsed as a participant certificate: {exc}"
         ) from None

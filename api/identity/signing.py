@@ -283,7 +283,7 @@ def _parse(jws: str) -> _Parsed:
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
         )
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         _fail(ErrorCode.SIG_MALFORMED, "protected header is not base64url JSON")
     if not isinstance(header, dict):
         _fail(ErrorCode.SIG_MALFORMED, "protected header must be a JSON object")

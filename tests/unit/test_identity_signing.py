@@ -507,6 +507,10 @@ def _malformed_cases(jws: str) -> dict[str, str]:
         "sigT with offset": h(sigT="2026-06-01T11:59:00+00:00"),
         "sigT impossible date": h(sigT="2026-02-30T11:59:00Z"),
         "kind unknown": h(kind="CreditNote"),
+        "kind not a string": h(kind=["Invoice"]),
+        "header deeply nested": _b64url(b'{"alg":"ES256","kind":' + b"[" * 20000 + b"]" * 20000 + b"}")
+        + ".."
+        + sig,
         "sha256 upper case": h(sha256=header["sha256"].upper()),
         "sha256 missing": h(sha256=None),
         "att not object": h(att=["x"]),
@@ -547,6 +551,8 @@ MALFORMED_CASES = [
     "sigT with offset",
     "sigT impossible date",
     "kind unknown",
+    "kind not a string",
+    "header deeply nested",
     "sha256 upper case",
     "sha256 missing",
     "att not object",
