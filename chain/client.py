@@ -81,7 +81,7 @@ class ErrorDecoder:
         except Exception:  # malformed payload: keep the raw bytes
             return DecodedRevert(name, {}, raw.to_0x_hex())
         return DecodedRevert(
-            name, {n: _plain(v) for n, v in zip(names, values, strict=True)}, raw.to_0x_hex()
+            name, {n: _plain(v, t) for n, v, t in zip(names, values, types, strict=True)}, raw.to_0x_hex()
         )
 
 
@@ -92,7 +92,9 @@ def _abi_type(inp: dict[str, Any]) -> str:
     return t
 
 
-def _plain(v: Any) -> Any:
+def _plain(v: Any, abi_type: str = "") -> Any:
+    if abi_type == "address":
+        return Web3.to_checksum_address(v)
     if isinstance(v, bytes):
         return "0x" + v.hex()
     if isinstance(v, tuple | list):

@@ -1,0 +1,341 @@
+"""Typed clients for the deployed contracts.
+
+Each client wraps one contract: views return typed values, state-changing methods take the
+``Sender`` that signs and return the receipt (raising ``TransactionReverted`` with the decoded
+custom error). ``Platform`` bundles the four contracts of the deployment plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from chain.client import Sender
+from chain.compiler import Artifact
+
+
+class Role(IntEnum):
+    """``IParticipantRegistry.Role``."""
+
+    NONE = 0
+    SUPPLIER = 1
+    CORE_ENTERPRISE = 2
+    FINANCIER = 3
+    VERIFIER = 4
+    REGULATOR = 5
+    SYSTEM = 6
+
+
+class ParticipantStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+
+
+class ReceivableStatus(IntEnum):
+    """``IReceivableLedger.Status``."""
+
+    NONE = 0
+    PENDING = 1
+    CONFIRMED = 2
+    REJECTED = 3
+    SETTLED = 4
+
+
+@dataclass(frozen=True)
+class Participant:
+    role: Role
+    status: ParticipantStatus
+    identity_hash: bytes
+
+
+@dataclass(frozen=True)
+class Receivable:
+    token: str
+    face_value: int
+    debtor: str
+    issue_date: int
+    due_date: int
+    status: ReceivableStatus
+    disputed: bool
+    creditor: str
+    redeemed: int
+    repaid: int
+    diluted: int
+    settled_repaid: int
+    settled_diluted: int
+
+
+@dataclass(frozen=True)
+class Offer:
+    maker: str
+    rate_bps: int
+    expiry: int
+    cancelled: bool
+    receivable_id: int
+    max_amount: int
+    filled: int
+
+
+class ContractClient:
+    """Base: one contract at one address."""
+
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]]) -> None:
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def call(self, fn: str, *args: Any) -> Any:
+        return self.contract.functions[fn](*args).call()
+
+    def transact(self, sender: Sender, fn: str, *args: Any) -> TxReceipt:
+        data = self.contract.encode_abi(fn, args=list(args))
+        return sender.send({"to": self.contract.address, "data": data})
+
+    def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+        """Decoded ``name`` events of this contract in ``receipt`` (their ``args``)."""
+        return [dict(e["args"]) for e in self.contract.events[name]().process_receipt(receipt)]
+
+
+class ParticipantRegistryClient(ContractClient):
+    def onboard(self, sender: Sender, account: str, role: Role, identity_hash: bytes) -> TxReceipt:
+        return self.transact(sender, "onboard", account, int(role), identity_hash)
+
+    def suspend(self, sender: Sender, account: str) -> TxReceipt:
+        return self.transact(sender, "suspend", account)
+
+    def reinstate(self, sender: Sender, account: str) -> TxReceipt:
+        return self.transact(sender, "reinstate", account)
+
+    def participant(self, account: str) -> Participant:
+        role, status, identity = self.call("participant", account)
+        return Participant(Role(role), ParticipantStatus(status), bytes(identity))
+
+    def is_active(self, account: str) -> bool:
+        return bool(self.call("isActive", account))
+
+
+class SettlementTokenClient(ContractClient):
+    def mint(self, sender: Sender, to: str, amount: int) -> TxReceipt:
+        return self.transact(sender, "mint", to, amount)
+
+    def burn(self, sender: Sender, amount: int) -> TxReceipt:
+        return self.transact(sender, "burn", amount)
+
+    def approve(self, sender: Sender, spender: str, amount: int) -> TxReceipt:
+        return self.transact(sender, "approve", spender, amount)
+
+    def transfer(self, sender: Sender, to: str, amount: int) -> TxReceipt:
+        return self.transact(sender, "transfer", to, amount)
+
+    def balance_of(self, account: str) -> int:
+        return int(self.call("balanceOf", account))
+
+    def total_supply(self) -> int:
+        return int(self.call("totalSupply"))
+
+    def decimals(self) -> int:
+        return int(self.call("decimals"))
+
+
+class ReceivableLedgerClient(ContractClient):
+    def set_credit_line(self, sender: Sender, debtor: str, limit: int) -> TxReceipt:
+        return self.transact(sender, "setCreditLine", debtor, limit)
+
+    def credit_line(self, debtor: str) -> tuple[int, int]:
+        limit, used = self.call("creditLine", debtor)
+        return int(limit), int(used)
+
+    def register_invoice(
+        self,
+        sender: Sender,
+        *,
+        creditor: str,
+        debtor: str,
+        face_value: int,
+        token: str,
+        issue_date: int,
+        due_date: int,
+        bundle_hash: bytes,
+        fingerprint: bytes,
+    ) -> tuple[int, TxReceipt]:
+        """Tokenize an invoice (verifier only); returns the new receivable id and the receipt."""
+        receipt = self.transact(
+            sender,
+            "registerInvoice",
+            creditor,
+            debtor,
+            face_value,
+            token,
+            issue_date,
+            due_date,
+            bundle_hash,
+            fingerprint,
+        )
+        (event,) = self.events(receipt, "InvoiceRegistered")
+        return int(event["id"]), receipt
+
+    def receivable(self, rid: int) -> Receivable:
+        r = self.call("receivable", rid)
+        return Receivable(
+            token=r[0],
+            face_value=int(r[1]),
+            debtor=r[2],
+            issue_date=int(r[3]),
+            due_date=int(r[4]),
+            status=ReceivableStatus(r[5]),
+            disputed=bool(r[6]),
+            creditor=r[7],
+            redeemed=int(r[8]),
+            repaid=int(r[9]),
+            diluted=int(r[10]),
+            settled_repaid=int(r[11]),
+            settled_diluted=int(r[12]),
+        )
+
+    def receivable_id_by_fingerprint(self, fingerprint: bytes) -> int:
+        return int(self.call("receivableIdByFingerprint", fingerprint))
+
+    def receivable_count(self) -> int:
+        return int(self.call("receivableCount"))
+
+    def outstanding(self, rid: int) -> int:
+        return int(self.call("outstanding", rid))
+
+    def balance_of(self, account: str, rid: int) -> int:
+        return int(self.call("balanceOf", account, rid))
+
+    def owed(self, rid: int, holder: str) -> int:
+        return int(self.call("owed", rid, holder))
+
+    def is_overdue(self, rid: int) -> bool:
+        return bool(self.call("isOverdue", rid))
+
+    def can_transfer(self, frm: str, to: str, rid: int, amount: int) -> tuple[bool, bytes]:
+        ok, reason = self.call("canTransfer", frm, to, rid, amount)
+        return bool(ok), bytes(reason)
+
+    def endorse(self, sender: Sender, rid: int) -> TxReceipt:
+        return self.transact(sender, "endorse", rid)
+
+    def reject(self, sender: Sender, rid: int) -> TxReceipt:
+        return self.transact(sender, "reject", rid)
+
+    def endorse_by_sig(
+        self, sender: Sender, rid: int, accept: bool, deadline: int, signature: bytes
+    ) -> TxReceipt:
+        return self.transact(sender, "endorseBySig", rid, accept, deadline, signature)
+
+    def nonce(self, account: str) -> int:
+        return int(self.call("nonces", account))
+
+    def sign_endorsement(self, key: str, rid: int, accept: bool, nonce: int, deadline: int) -> bytes:
+        """The debtor's EIP-712 signature over an endorsement (domain: this contract on this chain)."""
+        typed = endorsement_typed_data(self.w3.eth.chain_id, self.address, rid, accept, nonce, deadline)
+        signed = Account.sign_message(encode_typed_data(full_message=typed), key)
+        return bytes(signed.signature)
+
+    def transfer(self, sender: Sender, to: str, rid: int, amount: int) -> TxReceipt:
+        """Split: move ``amount`` units of ``rid`` from the sender to ``to``."""
+        return self.transact(sender, "safeTransferFrom", sender.address, to, rid, amount, b"")
+
+    def repay(self, sender: Sender, rid: int, amount: int) -> TxReceipt:
+        return self.transact(sender, "repay", rid, amount)
+
+    def redeem(self, sender: Sender, rid: int) -> TxReceipt:
+        return self.transact(sender, "redeem", rid)
+
+    def dispute(self, sender: Sender, rid: int, reason_hash: bytes) -> TxReceipt:
+        return self.transact(sender, "dispute", rid, reason_hash)
+
+    def resolve_dispute(self, sender: Sender, rid: int) -> TxReceipt:
+        return self.transact(sender, "resolveDispute", rid)
+
+    def resolve_with_credit_note(self, sender: Sender, rid: int, amount: int) -> TxReceipt:
+        return self.transact(sender, "resolveWithCreditNote", rid, amount)
+
+
+class DiscountMarketClient(ContractClient):
+    def make_offer(
+        self, sender: Sender, rid: int, max_amount: int, rate_bps: int, expiry: int
+    ) -> tuple[int, TxReceipt]:
+        receipt = self.transact(sender, "makeOffer", rid, max_amount, rate_bps, expiry)
+        (event,) = self.events(receipt, "OfferMade")
+        return int(event["offerId"]), receipt
+
+    def cancel_offer(self, sender: Sender, offer_id: int) -> TxReceipt:
+        return self.transact(sender, "cancelOffer", offer_id)
+
+    def accept_offer(self, sender: Sender, offer_id: int, amount: int) -> TxReceipt:
+        return self.transact(sender, "acceptOffer", offer_id, amount)
+
+    def quote(self, amount: int, rate_bps: int, due_date: int, timestamp: int) -> tuple[int, int]:
+        price, days = self.call("quote", amount, rate_bps, due_date, timestamp)
+        return int(price), int(days)
+
+    def offer(self, offer_id: int) -> Offer:
+        o = self.call("offer", offer_id)
+        return Offer(o[0], int(o[1]), int(o[2]), bool(o[3]), int(o[4]), int(o[5]), int(o[6]))
+
+
+def endorsement_typed_data(
+    chain_id: int, ledger: str, rid: int, accept: bool, nonce: int, deadline: int
+) -> dict[str, Any]:
+    """EIP-712 typed data of an ``Endorsement`` (receivableId, accept, nonce, deadline)."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Endorsement": [
+                {"name": "receivableId", "type": "uint256"},
+                {"name": "accept", "type": "bool"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Endorsement",
+        "domain": {
+            "name": "SCF Receivable Ledger",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": Web3.to_checksum_address(ledger),
+        },
+        "message": {"receivableId": rid, "accept": accept, "nonce": nonce, "deadline": deadline},
+    }
+
+
+@dataclass
+class Platform:
+    """The four contracts of one deployment."""
+
+    registry: ParticipantRegistryClient
+    token: SettlementTokenClient
+    ledger: ReceivableLedgerClient
+    market: DiscountMarketClient
+
+    @classmethod
+    def from_addresses(cls, w3: Web3, artifacts: dict[str, Artifact], addresses: dict[str, str]) -> Platform:
+        return cls(
+            registry=ParticipantRegistryClient(
+                w3, addresses["ParticipantRegistry"], artifacts["ParticipantRegistry"].abi
+            ),
+            token=SettlementTokenClient(w3, addresses["SettlementToken"], artifacts["SettlementToken"].abi),
+            ledger=ReceivableLedgerClient(
+                w3, addresses["ReceivableLedger"], artifacts["ReceivableLedger"].abi
+            ),
+            market=DiscountMarketClient(w3, addresses["DiscountMarket"], artifacts["DiscountMarket"].abi),
+        )

@@ -1,0 +1,53 @@
+"""Reference financial maths, in exact fractions, that the contracts must agree with.
+
+Discounting (``DiscountMarket.quote``):
+
+- day count **ACT/365**: actual seconds to maturity, in days, where a started day counts as a
+  full day: ``days = ceil((due - now) / 86400)``; the year has 365 days (leap years too);
+- **simple (bank) discount**: ``price = amount * (1 - rate * days / 365)``, rate annual in basis
+  points (1 bp = 1/10,000);
+- **rounding**: the price is rounded **down** to a whole minor unit (in the buyer's favour, and so
+  never above face value).
+
+The Python here is written from that statement with ``fractions.Fraction``, independently of the
+Solidity integer formula, so that a test comparing the two over many inputs means something.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+SECONDS_PER_DAY = 86_400
+DAYS_PER_YEAR = 365
+BPS = 10_000
+
+
+class NotDiscountable(ValueError):
+    """The inputs have no positive price: matured, or the discount eats the whole amount."""
+
+
+def days_to_maturity(due: int, now: int) -> int:
+    """ACT/365 days from ``now`` to ``due``; a started day counts. ``due`` must be after ``now``."""
+    if now >= due:
+        raise NotDiscountable(f"matured: now {now} is not before due {due}")
+    return math.ceil(Fraction(due - now, SECONDS_PER_DAY))
+
+
+def discount_price(amount: int, rate_bps: int, due: int, now: int) -> tuple[int, int]:
+    """Price of ``amount`` minor units discounted at ``rate_bps`` p.a. from ``due`` back to ``now``.
+
+    Returns (price, days). Raises NotDiscountable when the discount is 100 % or more.
+    """
+    days = days_to_maturity(due, now)
+    factor = 1 - Fraction(rate_bps, BPS) * Fraction(days, DAYS_PER_YEAR)
+    if factor <= 0:
+        raise NotDiscountable(f"rate {rate_bps} bp over {days} days discounts 100 % or more")
+    return math.floor(amount * factor), days
+
+
+def annual_yield_bps(price: int, face: int, days: int) -> Fraction:
+    """Simple annual yield (ACT/365) of buying ``face`` for ``price`` ``days`` before maturity, in bp."""
+    if price <= 0 or days <= 0:
+        raise ValueError("price and days must be positive")
+    return Fraction(face - price, price) * Fraction(DAYS_PER_YEAR, days) * BPS

@@ -1,0 +1,90 @@
+"""DiscountMarket.quote (Solidity, integers) equals the Python reference (exact fractions).
+
+5,000+ inputs: edge cases (day boundaries, rate x days at the 100 % limit, huge amounts) and
+seeded random ones, checked in JSON-RPC batches of eth_call against the deployed contract.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import httpx
+from web3 import Web3
+
+from chain.compiler import Artifact
+from chain.deploy import DeployResult
+from chain.maths import NotDiscountable, annual_yield_bps, discount_price, days_to_maturity
+from chain.node import AnvilNode
+
+DAY = 86_400
+T0 = 1_800_000_000
+U128 = 2**128 - 1
+
+
+def _inputs(n_random: int, seed: int) -> list[tuple[int, int, int, int]]:
+    cases: list[tuple[int, int, int, int]] = []
+    for seconds in (1, DAY - 1, DAY, DAY + 1, 30 * DAY, 365 * DAY, 366 * DAY, 3650 * DAY):
+        for rate in (0, 1, 250, 999, 10_000):
+            for amount in (1, 99, 10_000, 123_456_789, U128):
+                cases.append((amount, rate, T0 + seconds, T0))
+    for days in (365, 730, 3650):  # rate x days exactly at / around the 100 % limit
+        rate = 3_650_000 // days
+        for r in (rate - 1, rate, rate + 1):
+            cases.append((1_000_000, r, T0 + days * DAY, T0))
+    cases += [(5, 100, T0, T0), (5, 100, T0 - 1, T0)]  # matured: both sides must refuse
+    rng = random.Random(seed)
+    while len(cases) < n_random + 200:
+        amount = rng.choice([rng.randint(1, 10**6), rng.randint(1, 10**15), rng.randint(1, U128)])
+        rate = rng.randint(0, 10_000)
+        seconds = rng.choice([rng.randint(1, 400 * DAY), rng.randint(1, 5) * DAY + rng.randint(-2, 2)])
+        cases.append((amount, rate, T0 + max(seconds, 1), T0))
+    return cases
+
+
+def test_quote_matches_python_reference(
+    anvil: AnvilNode, w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]
+) -> None:
+    market = w3.eth.contract(address=deployed.addresses["DiscountMarket"], abi=artifacts["DiscountMarket"].abi)
+    cases = _inputs(5_000, seed=20261128)
+    assert len(cases) >= 5_000
+    results: list[dict[str, object]] = []
+    for start in range(0, len(cases), 250):
+        chunk = cases[start : start + 250]
+        batch = [
+            {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "eth_call",
+                "params": [{"to": market.address, "data": market.encode_abi("quote", args=list(c))}, "latest"],
+            }
+            for i, c in enumerate(chunk)
+        ]
+        answers = sorted(httpx.post(anvil.url, json=batch, timeout=60).json(), key=lambda a: a["id"])
+        results += answers
+    checked = refused = 0
+    for (amount, rate, due, now), answer in zip(cases, results, strict=True):
+        try:
+            expected = discount_price(amount, rate, due, now)
+        except NotDiscountable:
+            assert "error" in answer, (amount, rate, due, now)
+            refused += 1
+            continue
+        assert "error" not in answer, (amount, rate, due, now, answer)
+        price, days = w3.codec.decode(["uint256", "uint256"], bytes.fromhex(answer["result"][2:]))
+        assert (price, days) == expected, (amount, rate, due, now)
+        assert price <= amount  # never above face value
+        checked += 1
+    assert checked >= 5_000 and refused >= 3
+
+
+def test_reference_statement() -> None:
+    # a started day counts as a full day
+    assert days_to_maturity(T0 + 1, T0) == 1
+    assert days_to_maturity(T0 + DAY, T0) == 1
+    assert days_to_maturity(T0 + DAY + 1, T0) == 2
+    # 1,000.00 at 5 % for 73 days: 1000 * (1 - 0.05 * 73/365) = 990.00 exactly
+    assert discount_price(100_000, 500, T0 + 73 * DAY, T0) == (99_000, 73)
+    # rounding is down: 1 unit at 1 bp for 1 day is worth 0.99999726 -> 0
+    assert discount_price(1, 1, T0 + DAY, T0) == (0, 1)
+    assert annual_yield_bps(99_000, 100_000, 73) == Fraction(100_000 - 99_000, 99_000) * Fraction(365, 73) * 10_000
