@@ -77,7 +77,7 @@ ES256 = "ES256"
 _SIG_BYTES = 64
 _MAX_JWS_CHARS = 64 * 1024
 _SIGT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_SIGT_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+_SIGT_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 _SHA256_HEX_RE = re.compile(r"\A[0-9a-f]{64}\Z")
 _B64URL_RE = re.compile(r"\A[A-Za-z0-9_-]*\Z")
 _REQUIRED_MEMBERS = frozenset({"alg", "b64", "crit", "x5c", "sigT", "kind", "sha256"})
@@ -322,7 +322,7 @@ def _parse(jws: str) -> _Parsed:
 
     try:
         kind = DocumentKind(header["kind"])
-    except ValueError:
+    except (ValueError, TypeError):
         _fail(ErrorCode.SIG_MALFORMED, "kind is not a known document kind")
 
     digest = header["sha256"]

@@ -506,6 +506,8 @@ def _malformed_cases(jws: str) -> dict[str, str]:
         "sigT epoch number": h(sigT=1780000000),
         "sigT with offset": h(sigT="2026-06-01T11:59:00+00:00"),
         "sigT impossible date": h(sigT="2026-02-30T11:59:00Z"),
+        "sigT non-ascii digits": h(sigT="\u0662026-06-01T11:59:00Z"),
+        "kind object": h(kind={"Invoice": 1}),
         "kind unknown": h(kind="CreditNote"),
         "kind not a string": h(kind=["Invoice"]),
         "header deeply nested": _b64url(b'{"alg":"ES256","kind":' + b"[" * 20000 + b"]" * 20000 + b"}")
@@ -550,6 +552,8 @@ MALFORMED_CASES = [
     "sigT epoch number",
     "sigT with offset",
     "sigT impossible date",
+    "sigT non-ascii digits",
+    "kind object",
     "kind unknown",
     "kind not a string",
     "header deeply nested",
