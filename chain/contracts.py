@@ -15,6 +15,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from chain.client import Sender
@@ -104,7 +105,9 @@ class ContractClient:
 
     def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
         """Decoded ``name`` events of this contract in ``receipt`` (their ``args``)."""
-        return [dict(e["args"]) for e in self.contract.events[name]().process_receipt(receipt)]
+        return [
+            dict(e["args"]) for e in self.contract.events[name]().process_receipt(receipt, errors=DISCARD)
+        ]
 
 
 class ParticipantRegistryClient(ContractClient):

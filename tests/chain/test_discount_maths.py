@@ -45,7 +45,9 @@ def _inputs(n_random: int, seed: int) -> list[tuple[int, int, int, int]]:
 def test_quote_matches_python_reference(
     anvil: AnvilNode, w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]
 ) -> None:
-    market = w3.eth.contract(address=deployed.addresses["DiscountMarket"], abi=artifacts["DiscountMarket"].abi)
+    market = w3.eth.contract(
+        address=deployed.addresses["DiscountMarket"], abi=artifacts["DiscountMarket"].abi
+    )
     cases = _inputs(5_000, seed=20261128)
     assert len(cases) >= 5_000
     results: list[dict[str, object]] = []
@@ -56,7 +58,10 @@ def test_quote_matches_python_reference(
                 "jsonrpc": "2.0",
                 "id": i,
                 "method": "eth_call",
-                "params": [{"to": market.address, "data": market.encode_abi("quote", args=list(c))}, "latest"],
+                "params": [
+                    {"to": market.address, "data": market.encode_abi("quote", args=list(c))},
+                    "latest",
+                ],
             }
             for i, c in enumerate(chunk)
         ]
@@ -87,4 +92,7 @@ def test_reference_statement() -> None:
     assert discount_price(100_000, 500, T0 + 73 * DAY, T0) == (99_000, 73)
     # rounding is down: 1 unit at 1 bp for 1 day is worth 0.99999726 -> 0
     assert discount_price(1, 1, T0 + DAY, T0) == (0, 1)
-    assert annual_yield_bps(99_000, 100_000, 73) == Fraction(100_000 - 99_000, 99_000) * Fraction(365, 73) * 10_000
+    assert (
+        annual_yield_bps(99_000, 100_000, 73)
+        == Fraction(100_000 - 99_000, 99_000) * Fraction(365, 73) * 10_000
+    )
