@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from brownie import accounts, network, project, web3
+from brownie import accounts, history, network, project, web3
 from brownie._config import CONFIG
 
 #: The repository root: brownie's project folder (set in main()); this file's parent's parent before.
@@ -247,10 +247,15 @@ def deploy_plan() -> dict[str, Any]:
             print(f"  stale   {step.contract:<22} {entry['address']} ({why}): deploying again")
         args = [resolve(a, plan, addresses, deployer.address) for a in step.args]
         contract = container.deploy(*args, dict(params))
-        tx = contract.tx
-        if tx is None or tx.status != 1:
-            raise DeployError(f"deployment of {step.contract} failed")
         address = web3.to_checksum_address(contract.address)
+        # contract.tx is None when brownie already knew a contract at that address (its own live
+        # artifacts from an earlier chain with the same deterministic address): use the history.
+        tx = contract.tx or next(
+            (t for t in reversed(history) if t.contract_address and t.contract_address.lower() == address.lower()),
+            None,
+        )
+        if tx is None or tx.status != 1:
+            raise DeployError(f"deployment of {step.contract} failed (no successful creation transaction)")
         size, digest = code_hash(address)
         if size == 0:
             raise DeployError(f"{step.contract}: no code at {address} after deployment")
