@@ -701,7 +701,9 @@ def _check_shape(bundle: Bundle) -> tuple[list[Violation], Trade | None]:
                 "INVOICE_NOT_FINANCEABLE",
                 f"{invoice.id} is a credit note; only invoices can be tokenized.",
                 invoice,
-                field="cbc:InvoiceTypeCode",
+                field="cbc:CreditNoteTypeCode"
+                if invoice.kind is DocumentKind.CREDIT_NOTE
+                else "cbc:InvoiceTypeCode",
             )
         )
     return found, Trade(invoice, orders[0] if orders else None, bundle.deliveries)

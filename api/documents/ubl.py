@@ -747,17 +747,22 @@ CONFUSABLES: Final[dict[str, str]] = {
 """Look-alike letters mapped to the Latin letter (or digit) they imitate.
 
 Deliberately small and explicit rather than the whole Unicode confusables list: it covers the
-Cyrillic and Greek letters that render like Latin ones in common invoice fonts. Keys are the
-case-folded forms, because :func:`normalize_invoice_number` folds case before mapping.
+Cyrillic and Greek letters that render like Latin ones in common invoice fonts. Keys are lower
+case; :func:`normalize_invoice_number` maps their upper-case forms as well.
 """
 
-_CONFUSABLE_TABLE: Final = str.maketrans(CONFUSABLES)
+# Both cases: the table is applied before NFKC too, because NFKC turns some look-alikes (the lunate
+# sigma, drawn like a C) into letters that no longer look Latin (a plain sigma).
+_CONFUSABLE_TABLE: Final = str.maketrans(
+    {**CONFUSABLES, **{src.upper(): latin for src, latin in CONFUSABLES.items() if len(src.upper()) == 1}}
+)
 _SEPARATORS: Final = frozenset("-_/.")
 _MAX_NORMALIZE_ROUNDS: Final = 8
 
 
 def _normalize_once(number: str) -> str:
-    text = unicodedata.normalize("NFKC", number).casefold().translate(_CONFUSABLE_TABLE)
+    text = number.translate(_CONFUSABLE_TABLE)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLE_TABLE)
     return "".join(
         ch
         for ch in text
@@ -771,10 +776,10 @@ def _normalize_once(number: str) -> str:
 def normalize_invoice_number(number: str) -> str:
     """Normalize an invoice number so that variants a person would read as the same collide.
 
-    Unicode NFKC (full-width and compatibility forms), case folding, Cyrillic/Greek look-alikes to
-    Latin (:data:`CONFUSABLES`), then whitespace, ``- _ / .``, every other dash and invisible
-    format characters are removed. The steps repeat until nothing changes, so the result is
-    idempotent: ``normalize_invoice_number(normalize_invoice_number(x)) == normalize_invoice_number(x)``.
+    Cyrillic/Greek look-alikes to Latin (:data:`CONFUSABLES`), Unicode NFKC (full-width and
+    compatibility forms), case folding, look-alikes again; then whitespace, ``- _ / .``, every
+    other dash and invisible format characters are removed. The steps repeat until nothing
+    changes, so the function is idempotent: ``f(f(x)) == f(x)``.
 
     The seller is not part of the number: :func:`invoice_fingerprint` pairs the two.
     """
