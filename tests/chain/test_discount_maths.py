@@ -14,7 +14,7 @@ from web3 import Web3
 
 from chain.compiler import Artifact
 from chain.deploy import DeployResult
-from chain.maths import NotDiscountable, annual_yield_bps, discount_price, days_to_maturity
+from chain.maths import NotDiscountable, annual_yield_bps, days_to_maturity, discount_price
 from chain.node import AnvilNode
 
 DAY = 86_400

@@ -61,7 +61,7 @@ def test_every_command_has_help(args: list[str], tmp_path: Path) -> None:
 def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
     env = _env(tmp_path)
     proc = subprocess.Popen(
-        SCF + ["up"], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*SCF, "up"], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     url = f"http://127.0.0.1:{env['SCF_API_PORT']}/health"
     try:
@@ -89,7 +89,7 @@ def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
         ).exists()
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
     # `scf up` started the chain, so it stopped it again and kept the state file
     assert probe_chain_id(f"http://127.0.0.1:{env['SCF_ANVIL_PORT']}", timeout=0.5) is None
