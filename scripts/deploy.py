@@ -159,17 +159,26 @@ def check_done(call: Any, plan: Any, contracts: dict[str, Any], addresses: dict[
 
 
 # ------------------------------------------------------------------------- brownie quirks
-def skip_brownie_deployment_db() -> None:
-    """Work around a brownie 1.22.2 bug on live networks.
+def disable_brownie_live_records() -> None:
+    """Stop brownie from keeping its own records of live-network deployments.
 
-    After every deployment (and ``Container.at``) brownie stores the contract in its per-user
-    sqlite cache (``~/.brownie/deployments.db``) through ``state._add_deployment``, which fails
-    there with ``TypeError: dict object expected; got brownie.project.sources.Sources`` (its
-    compiled code expects a dict of sources). We keep our own records, so that cache is skipped.
+    On a live network (``scf-rpc``) brownie 1.22.2 records every contract it deploys or attaches
+    to twice, and both records hurt here:
+
+    * ``build/brownie/deployments/<label>/<address>.json``: reloaded on every later connect, and a
+      record whose address has no code (a fresh Anvil, a reset chain) makes ``brownie run`` die in
+      ``network.connect`` with ``ContractNotFound`` before any script runs;
+    * the per-user sqlite cache ``~/.brownie/deployments.db`` via ``state._add_deployment``, which
+      fails with ``TypeError: dict object expected; got brownie.project.sources.Sources`` (its
+      compiled code expects a dict of sources).
+
+    The deployments file of this project (build/deployments/<chain_id>.json) is the one record we
+    keep, so both are switched off for this process.
     """
     import brownie.network.contract as brownie_contract
 
     brownie_contract._add_deployment = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    brownie_contract._DeployedContractBase._deployment_path = lambda self: None  # type: ignore[method-assign]
 
 
 # -------------------------------------------------------------------------------- accounts
@@ -210,7 +219,7 @@ def deploy_plan() -> dict[str, Any]:
     ROOT = Path(proj._path)
     plan = load_plan()
     if CONFIG.network_type == "live":
-        skip_brownie_deployment_db()
+        disable_brownie_live_records()
 
     chain_id = int(web3.eth.chain_id)
     path = deployments_dir() / f"{chain_id}.json"
