@@ -756,7 +756,9 @@ case; :func:`normalize_invoice_number` maps their upper-case forms as well.
 _CONFUSABLE_TABLE: Final = str.maketrans(
     {**CONFUSABLES, **{src.upper(): latin for src, latin in CONFUSABLES.items() if len(src.upper()) == 1}}
 )
-_SEPARATORS: Final = frozenset("-_/.")
+# The four separators, plus the minus sign and the slashes that imitate "-" and "/" but are math
+# symbols (Sm), not dash punctuation (Pd, removed by category below).
+_SEPARATORS: Final = frozenset("-_/.\u2212\u2044\u2215")
 _MAX_NORMALIZE_ROUNDS: Final = 8
 
 
@@ -778,7 +780,8 @@ def normalize_invoice_number(number: str) -> str:
 
     Cyrillic/Greek look-alikes to Latin (:data:`CONFUSABLES`), Unicode NFKC (full-width and
     compatibility forms), case folding, look-alikes again; then whitespace, ``- _ / .``, every
-    other dash and invisible format characters are removed. The steps repeat until nothing
+    other dash, the minus sign, fraction and division slashes and invisible format characters are
+    removed. The steps repeat until nothing
     changes, so the function is idempotent: ``f(f(x)) == f(x)``.
 
     The seller is not part of the number: :func:`invoice_fingerprint` pairs the two.
