@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Base} from "./utils/Base.sol";
+import {DiscountMarket} from "../../contracts/DiscountMarket.sol";
+import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
+import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
+
+contract DiscountMarketTest is Base {
+    uint256 internal id;
+
+    function setUp() public override {
+        super.setUp();
+        id = _confirmed(FACE);
+        _cash(financier, 100 * FACE);
+        _approve(financier, address(market), type(uint256).max);
+    }
+
+    function _offer(uint256 maxAmount, uint256 rate, uint256 expiry) internal returns (uint256) {
+        vm.prank(financier);
+        return market.makeOffer(id, maxAmount, rate, expiry);
+    }
+
+    // ------------------------------------------------------------------ quote
+
+    function test_quote_examples() public view {
+        // 90 days at 5%: 1,000,000.00 * (1 - 0.05 * 90 / 365)
+        (uint256 price, uint256 d) = market.quote(FACE, 500, T0 + 90 days, T0);
+        vm.assertEq(d, 90);
+        vm.assertEq(price, (FACE * (3_650_000 - 500 * 90)) / 3_650_000);
+        vm.assertEq(price, 98767123); // 987,671.23 rounded down
+        // a started day counts as a whole day
+        (, d) = market.quote(FACE, 500, T0 + 90 days, T0 + 1);
+        vm.assertEq(d, 90);
+        (, d) = market.quote(FACE, 500, T0 + 90 days + 1, T0);
+        vm.assertEq(d, 91);
+        (price, d) = market.quote(FACE, 500, T0 + 1, T0);
+        vm.assertEq(d, 1);
+        // zero rate is par
+        (price,) = market.quote(FACE, 0, T0 + 10 days, T0);
+        vm.assertEq(price, FACE);
+    }
+
+    function test_quote_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.Matured.selector, T0, T0));
+        market.quote(FACE, 500, T0, T0);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.DiscountTooLarge.selector, 10_000, 365));
+        market.quote(FACE, 10_000, T0 + 365 days, T0);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.DiscountTooLarge.selector, type(uint256).max, 1));
+        market.quote(FACE, type(uint256).max, T0 + 1, T0);
+    }
+
+    function testFuzz_quote_matchesReference(uint256 amount, uint256 rate, uint256 secs) public view {
+        amount = bound(amount, 0, type(uint128).max);
+        rate = bound(rate, 0, 10_000);
+        secs = bound(secs, 1, 364 days);
+        uint256 d = (secs + 1 days - 1) / 1 days;
+        (uint256 price, uint256 days_) = market.quote(amount, rate, T0 + secs, T0);
+        vm.assertEq(days_, d);
+        vm.assertEq(price, (amount * (3_650_000 - rate * d)) / 3_650_000);
+        vm.assertLe(price, amount);
+    }
+
+    // ------------------------------------------------------------------ offers
+
+    function test_makeOffer() public {
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IDiscountMarket.OfferMade(1, id, financier, FACE / 2, 500, T0 + 1 days);
+        uint256 oid = _offer(FACE / 2, 500, T0 + 1 days);
+        vm.assertEq(oid, 1);
+        vm.assertEq(market.offerCount(), 1);
+        IDiscountMarket.Offer memory o = market.offer(oid);
+        vm.assertEq(o.maker, financier);
+        vm.assertEq(uint256(o.rateBps), 500);
+        vm.assertEq(uint256(o.expiry), T0 + 1 days);
+        vm.assertEq(o.receivableId, id);
+        vm.assertEq(uint256(o.maxAmount), FACE / 2);
+        vm.assertEq(uint256(o.filled), 0);
+        vm.assertFalse(o.cancelled);
+    }
+
+    function test_makeOffer_validation() public {
+        vm.startPrank(financier);
+        vm.expectRevert(IDiscountMarket.ZeroAmount.selector);
+        market.makeOffer(id, 0, 500, T0 + 1);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.AmountTooLarge.selector, uint256(type(uint128).max) + 1));
+        market.makeOffer(id, uint256(type(uint128).max) + 1, 500, T0 + 1);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.InvalidRate.selector, 10_001));
+        market.makeOffer(id, 1, 10_001, T0 + 1);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.InvalidExpiry.selector, T0));
+        market.makeOffer(id, 1, 500, T0);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotDiscountable.selector, 999));
+        market.makeOffer(999, 1, 500, T0 + 1);
+        vm.stopPrank();
+        uint256 pending = _register(FACE);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotDiscountable.selector, pending));
+        market.makeOffer(pending, 1, 500, T0 + 1);
+        vm.prank(debtor);
+        ledger.dispute(id, 0);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotDiscountable.selector, id));
+        market.makeOffer(id, 1, 500, T0 + 1);
+    }
+
+    function test_makeOffer_onlyActiveFinancier() public {
+        address[5] memory others = [supplier, debtor, verifier, regulator, outsider];
+        for (uint256 i = 0; i < others.length; ++i) {
+            vm.prank(others[i]);
+            vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotActiveFinancier.selector, others[i]));
+            market.makeOffer(id, 1, 500, T0 + 1);
+        }
+    }
+
+    function test_cancelOffer() public {
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        vm.prank(financier2);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotMaker.selector, oid, financier2));
+        market.cancelOffer(oid);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IDiscountMarket.OfferCancelledBy(oid, financier, FACE);
+        vm.prank(financier);
+        market.cancelOffer(oid);
+        vm.assertTrue(market.offer(oid).cancelled);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.OfferCancelled.selector, oid));
+        market.cancelOffer(oid);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.OfferCancelled.selector, oid));
+        market.acceptOffer(oid, 1);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.UnknownOffer.selector, 77));
+        market.cancelOffer(77);
+    }
+
+    // ------------------------------------------------------------------ acceptance (DvP)
+
+    function test_acceptOffer_deliveryVersusPayment() public {
+        uint256 oid = _offer(FACE / 2, 500, T0 + 1 days);
+        vm.warp(T0 + 30 days - 10); // 60 days (and 10 s, counted as a day) left: 61 days
+        (uint256 expected, uint256 d) = market.quote(FACE / 4, 500, T0 + 90 days, block.timestamp);
+        vm.assertEq(d, 61);
+        vm.warp(T0 + 1 hours);
+        (expected, d) = market.quote(FACE / 4, 500, T0 + 90 days, block.timestamp);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IDiscountMarket.OfferFilled(oid, id, financier, supplier, FACE / 4, expected, d, FACE / 4);
+        vm.prank(supplier);
+        uint256 price = market.acceptOffer(oid, FACE / 4);
+        vm.assertEq(price, expected);
+        vm.assertEq(token.balanceOf(supplier), price);
+        vm.assertEq(ledger.balanceOf(financier, id), FACE / 4);
+        vm.assertEq(ledger.balanceOf(supplier, id), FACE - FACE / 4);
+        vm.assertEq(uint256(market.offer(oid).filled), FACE / 4);
+        // a second holder fills the rest; the offer can't be overfilled
+        _move(supplier, supplier2, id, FACE / 4 + 1);
+        vm.prank(supplier2);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.OfferExceeded.selector, oid, FACE / 4 + 1, FACE / 4));
+        market.acceptOffer(oid, FACE / 4 + 1);
+        vm.prank(supplier2);
+        market.acceptOffer(oid, FACE / 4);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.OfferExceeded.selector, oid, 1, 0));
+        market.acceptOffer(oid, 1);
+    }
+
+    function test_acceptOffer_expired() public {
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        vm.warp(T0 + 1 days); // expiry itself is still valid
+        vm.prank(supplier);
+        market.acceptOffer(oid, 10);
+        vm.warp(T0 + 1 days + 1);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.OfferExpired.selector, oid, T0 + 1 days));
+        market.acceptOffer(oid, 10);
+    }
+
+    function test_acceptOffer_guards() public {
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        vm.prank(supplier);
+        vm.expectRevert(IDiscountMarket.ZeroAmount.selector);
+        market.acceptOffer(oid, 0);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.UnknownOffer.selector, 5));
+        market.acceptOffer(5, 1);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.SelfFill.selector, oid));
+        market.acceptOffer(oid, 1);
+        vm.prank(outsider);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, outsider));
+        market.acceptOffer(oid, 1);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.ZeroPrice.selector, oid, 1));
+        market.acceptOffer(oid, 1); // 1 unit at 5% for 90 days rounds to 0
+        // holder without enough units: the delivery leg fails, the payment leg is undone
+        vm.prank(supplier2);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.TransferNotAllowed.selector,
+                supplier2,
+                financier,
+                id,
+                100,
+                bytes32("INSUFFICIENT_BALANCE")
+            )
+        );
+        market.acceptOffer(oid, 100);
+        vm.assertEq(token.balanceOf(supplier2), 0);
+    }
+
+    function test_acceptOffer_suspendedMakerOrHolder() public {
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        vm.prank(admin);
+        registry.suspend(financier);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotActiveFinancier.selector, financier));
+        market.acceptOffer(oid, 100);
+        vm.prank(admin);
+        registry.reinstate(financier);
+        vm.prank(admin);
+        registry.suspend(supplier);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, supplier));
+        market.acceptOffer(oid, 100);
+    }
+
+    function test_acceptOffer_disputedOrMaturedFrozen() public {
+        uint256 oid = _offer(FACE, 500, T0 + 200 days);
+        vm.prank(regulator);
+        ledger.dispute(id, 0);
+        vm.prank(supplier);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.TransferNotAllowed.selector, supplier, financier, id, 100, bytes32("DISPUTED")
+            )
+        );
+        market.acceptOffer(oid, 100);
+        vm.prank(admin);
+        ledger.resolveDispute(id);
+        vm.warp(T0 + 90 days);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.Matured.selector, T0 + 90 days, T0 + 90 days));
+        market.acceptOffer(oid, 100);
+    }
+
+    function test_acceptOffer_makerWithoutFundsOrAllowance() public {
+        vm.prank(financier2);
+        uint256 oid = market.makeOffer(id, FACE, 500, T0 + 1 days);
+        vm.prank(supplier);
+        vm.expectRevert(); // ERC20InsufficientAllowance
+        market.acceptOffer(oid, FACE);
+        vm.assertEq(ledger.balanceOf(supplier, id), FACE);
+    }
+
+    function test_constructor_zero() public {
+        vm.expectRevert(IDiscountMarket.ZeroAddress.selector);
+        new DiscountMarket(IReceivableLedger(address(0)), registry);
+        vm.assertEq(address(market.ledger()), address(ledger));
+        vm.assertEq(address(market.registry()), address(registry));
+    }
+}
