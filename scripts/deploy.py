@@ -309,5 +309,42 @@ def deploy_plan() -> dict[str, Any]:
     return summary
 
 
+def known_errors() -> dict[str, str]:
+    """4-byte selector -> ``Name(types)`` of every custom error in the project's ABIs."""
+    errors: dict[str, str] = {}
+    for proj in project.get_loaded_projects():
+        for name in proj.keys():
+            for item in proj[name].abi:
+                if item.get("type") == "error":
+                    signature = f"{item['name']}({','.join(_abi_type(i) for i in item.get('inputs', []))})"
+                    errors["0x" + bytes(web3.keccak(text=signature)[:4]).hex()] = signature
+    return errors
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in item.get("components", [])) + ")" + item["type"][5:]
+    return str(item["type"])
+
+
+def explain(exc: Exception) -> str | None:
+    """Name the custom error in a revert, if its selector belongs to one of our contracts."""
+    text = " ".join(str(a) for a in (exc.args or [exc]))
+    try:
+        errors = known_errors()
+    except Exception:  # noqa: BLE001 - best effort only
+        return None
+    found = [sig for sel, sig in errors.items() if sel in text.lower()]
+    return ", ".join(sorted(set(found))) or None
+
+
 def main() -> dict[str, Any]:
-    return deploy_plan()
+    try:
+        return deploy_plan()
+    except DeployError:
+        raise
+    except Exception as exc:
+        reason = explain(exc)
+        if reason:
+            raise DeployError(f"reverted with {reason}: {exc}") from exc
+        raise

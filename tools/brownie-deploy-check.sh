@@ -53,6 +53,13 @@ T_SETUP=$(since "$t")
 log "setup: $T_SETUP"
 PY="$VENV/bin/python"
 [[ -x "$ANVIL" ]] || fail "$ANVIL missing: run 'npm ci'"
+# brownie's own records of live deployments (label "scf" of the scf-rpc network) are reloaded on
+# connect and make it fail on a fresh chain; scripts/deploy.py never writes them, but a manual
+# brownie session may have. They are a cache nothing of ours reads.
+if compgen -G "$ROOT/build/brownie/deployments/scf/*.json" >/dev/null; then
+  log "removing brownie's stale live-network records in build/brownie/deployments/scf"
+  rm -rf "$ROOT/build/brownie/deployments/scf"
+fi
 
 # ------------------------------------------------------------------------------ 2. anvil
 t=$(now)
