@@ -134,8 +134,15 @@ def test_peppol_allowance_invoice_has_line_price_allowances_and_vat_categories()
     assert isinstance(inv, Invoice)
     first = inv.lines[0]
     assert first.price is not None
-    assert (first.price.amount, first.price.gross_amount, first.price.discount) == (410, 450, 40)
-    assert [(ac.is_charge, ac.amount) for ac in first.allowance_charges] == [(True, 1), (False, 101)]
+    assert (first.price.amount, first.price.gross_amount, first.price.discount) == (
+        Decimal(410),
+        Decimal(450),
+        Decimal(40),
+    )
+    assert [(ac.is_charge, ac.amount) for ac in first.allowance_charges] == [
+        (True, Decimal(1)),
+        (False, Decimal(101)),
+    ]
     assert inv.lines[1].price is not None and inv.lines[1].price.base_quantity == 2
     tax_total = inv.tax_total
     assert tax_total is not None and tax_total.tax_amount == Decimal("1225.00")
@@ -154,9 +161,9 @@ def test_peppol_order_and_despatch_advice_fields() -> None:
     assert order.buyer.display_name == "City Hospital"
     assert PartyRef("0192", "987654325") in order.seller.refs
     assert [(line.id, line.quantity, line.unit_code) for line in order.lines] == [
-        ("1", 10, "NAR"),
-        ("2", 5, "NAR"),
-        ("3", 15, "NAR"),
+        ("1", Decimal(10), "NAR"),
+        ("2", Decimal(5), "NAR"),
+        ("3", Decimal(15), "NAR"),
     ]
     assert (order.requested_delivery_start, order.requested_delivery_end) == (
         date(2013, 7, 15),

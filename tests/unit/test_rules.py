@@ -1,0 +1,519 @@
+"""Bundle verification rules: every rule code passes on a consistent trade and fails alone when broken.
+
+The consistent trade is the fixture set in ``fixtures/ubl`` (see its README). Each failing case
+changes the parsed model just enough to break one rule and nothing else, and checks that exactly
+that code is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.documents.model import (
+    DeliveryLine,
+    DespatchAdvice,
+    Document,
+    Invoice,
+    Item,
+    Order,
+    Party,
+    PartyRef,
+    Price,
+    ReceiptAdvice,
+)
+from api.documents.money import to_minor_units
+from api.documents.rules import (
+    RULE_CODES,
+    Bundle,
+    StaticContext,
+    Violation,
+    invoice_fingerprints,
+    verify_bundle,
+)
+from api.documents.ubl import invoice_fingerprint, parse_document
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ubl"
+
+SUPPLIER = PartyRef("0088", "7350000000026")
+BUYER = PartyRef("0088", "7350000000019")
+STRANGER = Party(name="Somebody Else AB", endpoint=PartyRef("0088", "7350000000057"))
+
+
+@cache
+def _parsed(name: str) -> Document:
+    return parse_document((FIXTURES / name).read_bytes())
+
+
+def order() -> Order:
+    doc = _parsed("order.xml")
+    assert isinstance(doc, Order)
+    return doc
+
+
+def invoice() -> Invoice:
+    doc = _parsed("invoice.xml")
+    assert isinstance(doc, Invoice)
+    return doc
+
+
+def despatch() -> DespatchAdvice:
+    doc = _parsed("despatch-advice.xml")
+    assert isinstance(doc, DespatchAdvice)
+    return doc
+
+
+def receipt() -> ReceiptAdvice:
+    doc = _parsed("receipt-advice.xml")
+    assert isinstance(doc, ReceiptAdvice)
+    return doc
+
+
+def credit_note() -> Invoice:
+    doc = _parsed("credit-note.xml")
+    assert isinstance(doc, Invoice)
+    return doc
+
+
+def context(**changes: Any) -> StaticContext:
+    base = StaticContext(
+        supplier_ids=frozenset({SUPPLIER}),
+        max_tenor_days=90,
+        unused_credit_minor=500_000,
+        core_enterprises=frozenset({BUYER}),
+        registered_suppliers=frozenset({SUPPLIER}),
+    )
+    return replace(base, **changes)
+
+
+def bundle(
+    *,
+    inv: Invoice | None = None,
+    po: Order | None = None,
+    da: DespatchAdvice | None = None,
+) -> Bundle:
+    """The consistent bundle (order, despatch advice, invoice) with some documents replaced."""
+    return Bundle.of(po or order(), da or despatch(), inv or invoice())
+
+
+def with_line(doc: Any, line_id: str, **changes: Any) -> Any:
+    lines = tuple(replace(line, **changes) if line.id == line_id else line for line in doc.lines)
+    assert lines != doc.lines
+    return replace(doc, lines=lines)
+
+
+def with_totals(inv: Invoice, **changes: str) -> Invoice:
+    return replace(
+        inv, monetary_total=replace(inv.monetary_total, **{k: Decimal(v) for k, v in changes.items()})
+    )
+
+
+def with_tax(inv: Invoice, tax_amount: str, subtotals: Any = None) -> Invoice:
+    total = inv.tax_totals[0]
+    new = replace(total, tax_amount=Decimal(tax_amount), subtotals=subtotals or total.subtotals)
+    return replace(inv, tax_totals=(new,))
+
+
+def codes(violations: list[Violation]) -> set[str]:
+    return {v.code for v in violations}
+
+
+Case = Callable[[], tuple[Bundle, StaticContext]]
+
+
+def _ok(b: Bundle, **ctx: Any) -> tuple[Bundle, StaticContext]:
+    return b, context(**ctx)
+
+
+# --------------------------------------------------------------------------------------------------
+# Failing cases: each breaks exactly one rule
+# --------------------------------------------------------------------------------------------------
+
+
+def _subtotal_tax_wrong() -> Invoice:
+    inv = invoice()
+    s25, s6 = inv.tax_totals[0].subtotals
+    return with_totals(
+        with_tax(inv, "611.00", (s25, replace(s6, tax_amount=Decimal("3.50")))),
+        tax_inclusive="3091.00",
+        payable="3091.00",
+    )
+
+
+FAILING: dict[str, Case] = {
+    "BUNDLE_MISSING_DOCUMENT": lambda: _ok(Bundle.of(despatch(), invoice())),
+    "BUNDLE_DUPLICATE_DOCUMENT": lambda: _ok(
+        Bundle.of(order(), replace(order(), id="PO-2026-0043"), despatch(), invoice())
+    ),
+    "INVOICE_NOT_FINANCEABLE": lambda: _ok(Bundle.of(order(), despatch(), credit_note())),
+    "PARTY_SELLER_NOT_SUBMITTER": lambda: _ok(
+        bundle(), supplier_ids=frozenset({PartyRef("0088", "7350000000064")})
+    ),
+    "PARTY_SELLER_NOT_REGISTERED": lambda: _ok(bundle(), registered_suppliers=frozenset()),
+    "PARTY_SELLER_MISMATCH": lambda: _ok(bundle(po=replace(order(), seller=STRANGER))),
+    "PARTY_BUYER_MISMATCH": lambda: _ok(bundle(po=replace(order(), buyer=STRANGER))),
+    "PARTY_BUYER_NOT_CORE_ENTERPRISE": lambda: _ok(bundle(), core_enterprises=frozenset({SUPPLIER})),
+    "PARTY_DELIVERY_SELLER_MISMATCH": lambda: _ok(bundle(da=replace(despatch(), despatch_supplier=STRANGER))),
+    "PARTY_DELIVERY_BUYER_MISMATCH": lambda: _ok(bundle(da=replace(despatch(), buyer=STRANGER))),
+    "REF_INVOICE_ORDER_MISMATCH": lambda: _ok(bundle(inv=replace(invoice(), order_reference="PO-2026-0099"))),
+    "REF_DELIVERY_ORDER_MISMATCH": lambda: _ok(
+        bundle(da=replace(despatch(), order_reference="PO-2026-0099"))
+    ),
+    "REF_INVOICE_DELIVERY_MISMATCH": lambda: _ok(Bundle.of(order(), receipt(), invoice())),
+    "MATCH_ORDER_LINE_NOT_FOUND": lambda: _ok(
+        bundle(inv=with_line(invoice(), "3", item=Item(name="Printed manual", seller_item_id="M-9")))
+    ),
+    "MATCH_DELIVERY_LINE_NOT_FOUND": lambda: _ok(
+        bundle(
+            da=replace(
+                despatch(),
+                lines=(
+                    *despatch().lines,
+                    DeliveryLine(
+                        id="4", quantity=Decimal(1), unit_code="C62", item=Item(), order_line_ref="9"
+                    ),
+                ),
+            )
+        )
+    ),
+    "MATCH_UNIT_MISMATCH": lambda: _ok(bundle(inv=with_line(invoice(), "3", unit_code="KGM"))),
+    "MATCH_PRICE_MISMATCH": lambda: _ok(
+        bundle(po=with_line(order(), "3", price=Price(amount=Decimal("5.50"))))
+    ),
+    "MATCH_INVOICED_EXCEEDS_DELIVERED": lambda: _ok(
+        bundle(da=with_line(despatch(), "1", quantity=Decimal(97)))
+    ),
+    "MATCH_DELIVERED_EXCEEDS_ORDERED": lambda: _ok(
+        bundle(da=with_line(despatch(), "2", quantity=Decimal(41)))
+    ),
+    "CURRENCY_MISMATCH": lambda: _ok(bundle(po=replace(order(), currency="SEK"))),
+    "TOTAL_LINE_AMOUNT_MISMATCH": lambda: _ok(
+        bundle(
+            inv=with_line(
+                invoice(),
+                "2",
+                allowance_charges=(replace(invoice().lines[1].allowance_charges[0], amount=Decimal(25)),),
+            )
+        )
+    ),
+    "TOTAL_LINE_EXTENSION_MISMATCH": lambda: _ok(
+        bundle(
+            inv=with_totals(
+                invoice(),
+                line_extension="2456.00",
+                tax_exclusive="2481.00",
+                tax_inclusive="3091.50",
+                payable="3091.50",
+            )
+        )
+    ),
+    "TOTAL_ALLOWANCE_MISMATCH": lambda: _ok(
+        bundle(
+            inv=with_totals(
+                invoice(),
+                allowance_total="12.00",
+                tax_exclusive="2478.00",
+                tax_inclusive="3088.50",
+                payable="3088.50",
+            )
+        )
+    ),
+    "TOTAL_CHARGE_MISMATCH": lambda: _ok(
+        bundle(
+            inv=with_totals(
+                invoice(),
+                charge_total="30.00",
+                tax_exclusive="2475.00",
+                tax_inclusive="3085.50",
+                payable="3085.50",
+            )
+        )
+    ),
+    "TOTAL_TAX_EXCLUSIVE_MISMATCH": lambda: _ok(
+        bundle(
+            inv=with_totals(invoice(), tax_exclusive="2490.00", tax_inclusive="3100.50", payable="3100.50")
+        )
+    ),
+    "TOTAL_TAX_SUBTOTAL_MISMATCH": lambda: _ok(bundle(inv=_subtotal_tax_wrong())),
+    "TOTAL_TAX_MISMATCH": lambda: _ok(
+        bundle(inv=with_totals(with_tax(invoice(), "611.50"), tax_inclusive="3091.50", payable="3091.50"))
+    ),
+    "TOTAL_TAX_INCLUSIVE_MISMATCH": lambda: _ok(
+        bundle(inv=with_totals(invoice(), tax_inclusive="3091.50", payable="3091.50"))
+    ),
+    "TOTAL_PAYABLE_MISMATCH": lambda: _ok(bundle(inv=with_totals(invoice(), payable="3000.00"))),
+    "INVOICE_PAYABLE_NOT_POSITIVE": lambda: _ok(
+        bundle(inv=with_totals(invoice(), prepaid="3090.50", payable="0.00"))
+    ),
+    "DATE_DELIVERY_BEFORE_ORDER": lambda: _ok(
+        bundle(da=replace(despatch(), despatch_date=date(2026, 8, 31)))
+    ),
+    "DATE_INVOICE_BEFORE_DELIVERY": lambda: _ok(
+        bundle(da=replace(despatch(), despatch_date=date(2026, 9, 16)))
+    ),
+    "DATE_DUE_MISSING": lambda: _ok(bundle(inv=replace(invoice(), due_date=None))),
+    "DATE_DUE_NOT_AFTER_ISSUE": lambda: _ok(bundle(inv=replace(invoice(), due_date=date(2026, 9, 15)))),
+    "DATE_TENOR_EXCEEDED": lambda: _ok(bundle(), max_tenor_days=59),
+    "DUPLICATE_INVOICE_NUMBER": lambda: _ok(
+        bundle(),
+        # Tokenized earlier under the seller's VAT id, with the number typed differently.
+        tokenized_fingerprints=frozenset(
+            {invoice_fingerprint(PartyRef("VAT", "SE556123456701"), "inv 2026 0815")}
+        ),
+    ),
+    "DUPLICATE_INVOICE_DOCUMENT": lambda: _ok(
+        bundle(), tokenized_documents=frozenset({invoice().source_hash})
+    ),
+    "CREDIT_LIMIT_EXCEEDED": lambda: _ok(bundle(), unused_credit_minor=309_049),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Passing cases: the consistent bundles, plus boundary variants for the rules that have a boundary
+# --------------------------------------------------------------------------------------------------
+
+CONSISTENT: dict[str, Case] = {
+    "order+despatch+invoice": lambda: _ok(bundle()),
+    "order+despatch+receipt+invoice": lambda: _ok(Bundle.of(invoice(), receipt(), order(), despatch())),
+}
+
+BOUNDARY: dict[str, Case] = {
+    "PARTY_SELLER_NOT_SUBMITTER": lambda: _ok(
+        bundle(),
+        supplier_ids=frozenset({PartyRef("VAT", "se 5561234567 01")}),  # tax id, other spelling
+    ),
+    "PARTY_DELIVERY_SELLER_MISMATCH": lambda: _ok(
+        # A logistics provider despatches; the seller is named as SellerSupplierParty.
+        bundle(da=replace(despatch(), despatch_supplier=STRANGER, seller=invoice().seller))
+    ),
+    "PARTY_DELIVERY_BUYER_MISMATCH": lambda: _ok(bundle(da=replace(despatch(), buyer=None))),
+    "REF_DELIVERY_ORDER_MISMATCH": lambda: _ok(
+        # No header reference, but every line names the order.
+        bundle(
+            da=replace(
+                despatch(),
+                order_reference=None,
+                lines=tuple(replace(line, order_ref="PO-2026-0042") for line in despatch().lines),
+            )
+        )
+    ),
+    "MATCH_PRICE_MISMATCH": lambda: _ok(
+        # 30.00 per 1 is the order's 300.00 per 10.
+        bundle(inv=with_line(invoice(), "2", price=Price(amount=Decimal("30.00"))))
+    ),
+    "MATCH_INVOICED_EXCEEDS_DELIVERED": lambda: _ok(
+        bundle(da=with_line(despatch(), "1", quantity=Decimal(98)))
+    ),
+    "MATCH_UNIT_MISMATCH": lambda: _ok(bundle(da=with_line(despatch(), "2", unit_code="H87"))),
+    "DATE_DELIVERY_BEFORE_ORDER": lambda: _ok(bundle(da=replace(despatch(), despatch_date=date(2026, 9, 1)))),
+    "DATE_INVOICE_BEFORE_DELIVERY": lambda: _ok(
+        bundle(da=replace(despatch(), despatch_date=date(2026, 9, 15)))
+    ),
+    "DATE_DUE_NOT_AFTER_ISSUE": lambda: _ok(bundle(inv=replace(invoice(), due_date=date(2026, 9, 16)))),
+    "DATE_TENOR_EXCEEDED": lambda: _ok(bundle(), max_tenor_days=60),
+    "CREDIT_LIMIT_EXCEEDED": lambda: _ok(bundle(), unused_credit_minor=309_050),
+    "DUPLICATE_INVOICE_NUMBER": lambda: _ok(
+        bundle(), tokenized_fingerprints=frozenset({invoice_fingerprint(SUPPLIER, "INV-2026/0816")})
+    ),
+    "TOTAL_PAYABLE_MISMATCH": lambda: _ok(
+        bundle(inv=with_totals(invoice(), prepaid="90.50", payable_rounding="0.00", payable="3000.00"))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSISTENT))
+def test_consistent_bundle_passes_every_rule(name: str) -> None:
+    b, ctx = CONSISTENT[name]()
+    assert verify_bundle(b, ctx) == []
+
+
+@pytest.mark.parametrize("code", sorted(RULE_CODES))
+def test_rule_passes(code: str) -> None:
+    b, ctx = BOUNDARY.get(code, CONSISTENT["order+despatch+invoice"])()
+    assert verify_bundle(b, ctx) == []
+
+
+@pytest.mark.parametrize("code", sorted(RULE_CODES))
+def test_rule_fails_with_exactly_its_code(code: str) -> None:
+    b, ctx = FAILING[code]()
+    violations = verify_bundle(b, ctx)
+    assert codes(violations) == {code}, [v.message for v in violations]
+    for v in violations:
+        assert v.message.endswith(".") and len(v.message) > 20
+        assert v.document in {"Bundle", "Order", "Invoice", "CreditNote", "DespatchAdvice", "ReceiptAdvice"}
+
+
+def test_every_registered_code_has_a_failing_case() -> None:
+    assert set(FAILING) == set(RULE_CODES)
+    assert set(BOUNDARY) <= set(RULE_CODES)
+
+
+def test_registry_codes_and_descriptions() -> None:
+    for code, description in RULE_CODES.items():
+        assert re.fullmatch(r"[A-Z]+(_[A-Z]+)+", code)
+        assert description[0].isupper() and description.endswith(".")
+
+
+# --------------------------------------------------------------------------------------------------
+# Behaviour worth pinning beyond one code per rule
+# --------------------------------------------------------------------------------------------------
+
+
+def test_every_failing_rule_is_reported_not_just_the_first() -> None:
+    inv = replace(invoice(), order_reference=None, due_date=date(2026, 9, 1))
+    ctx = context(core_enterprises=frozenset(), unused_credit_minor=1)
+    found = codes(verify_bundle(bundle(inv=inv, po=replace(order(), seller=STRANGER)), ctx))
+    assert found == {
+        "REF_INVOICE_ORDER_MISMATCH",
+        "DATE_DUE_NOT_AFTER_ISSUE",
+        "PARTY_BUYER_NOT_CORE_ENTERPRISE",
+        "PARTY_SELLER_MISMATCH",
+        "CREDIT_LIMIT_EXCEEDED",
+    }
+
+
+def test_violation_details_point_at_document_field_and_line() -> None:
+    [v] = verify_bundle(*FAILING["MATCH_INVOICED_EXCEEDS_DELIVERED"]())
+    assert (v.document, v.document_id, v.line) == ("Invoice", "INV-2026/0815", "1")
+    assert v.message == "Order line 1: 98 invoiced but only 97 delivered."
+    [v] = verify_bundle(*FAILING["TOTAL_PAYABLE_MISMATCH"]())
+    assert v.field == "cac:LegalMonetaryTotal/cbc:PayableAmount"
+    assert "3000.00 EUR" in v.message and "3090.50 EUR" in v.message
+    assert v.as_dict()["code"] == "TOTAL_PAYABLE_MISMATCH"
+
+
+def test_receipt_advice_replaces_despatch_advice_as_evidence() -> None:
+    # The despatch advice says 100 widgets left; the receipt advice accepts only 97 of them.
+    short = with_line(receipt(), "1", rejected_quantity=Decimal(3))
+    violations = verify_bundle(Bundle.of(order(), despatch(), short, invoice()), context())
+    assert [(v.code, v.line) for v in violations] == [("MATCH_INVOICED_EXCEEDS_DELIVERED", "1")]
+
+
+def test_partial_deliveries_are_summed_per_order_line() -> None:
+    da = despatch()
+    first = replace(da, lines=(replace(da.lines[0], quantity=Decimal(60)), *da.lines[1:]))
+    second = replace(da, id="DA-7782", lines=(replace(da.lines[0], quantity=Decimal(40)),))
+    assert verify_bundle(Bundle.of(order(), first, second, invoice()), context()) == []
+    too_much = replace(second, lines=(replace(da.lines[0], quantity=Decimal(41)),))
+    found = verify_bundle(Bundle.of(order(), first, too_much, invoice()), context())
+    assert [(v.code, v.line) for v in found] == [("MATCH_DELIVERED_EXCEEDS_ORDERED", "1")]
+
+
+def test_negative_correction_line_reduces_the_invoiced_quantity() -> None:
+    # Without line 4 (-2 widgets) the invoice would bill 100 widgets against 98 accepted.
+    b = Bundle.of(order(), despatch(), receipt(), invoice())
+    assert verify_bundle(b, context()) == []
+    inv = replace(invoice(), lines=invoice().lines[:3])
+    found = codes(verify_bundle(Bundle.of(order(), despatch(), receipt(), inv), context()))
+    assert "MATCH_INVOICED_EXCEEDS_DELIVERED" in found
+
+
+def test_ambiguous_item_match_is_not_a_match() -> None:
+    po = with_line(order(), "2", item=replace(order().lines[1].item, seller_item_id="M-1"))
+    violations = verify_bundle(bundle(po=po), context())
+    assert [(v.code, v.line) for v in violations] == [("MATCH_ORDER_LINE_NOT_FOUND", "3")]
+    assert "fits 2 lines" in violations[0].message
+
+
+def test_missing_invoice_or_two_invoices_stop_at_the_shape() -> None:
+    assert codes(verify_bundle(Bundle.of(order(), despatch()), context())) == {"BUNDLE_MISSING_DOCUMENT"}
+    two = Bundle.of(order(), despatch(), invoice(), replace(invoice(), id="INV-2"))
+    assert codes(verify_bundle(two, context())) == {"BUNDLE_DUPLICATE_DOCUMENT"}
+
+
+def test_invoice_type_381_is_not_financeable() -> None:
+    violations = verify_bundle(bundle(inv=replace(invoice(), type_code="381")), context())
+    assert codes(violations) == {"INVOICE_NOT_FINANCEABLE"}
+
+
+def test_stray_amount_currency_is_a_currency_mismatch() -> None:
+    inv = replace(invoice(), amount_currencies=frozenset({"EUR", "USD"}))
+    [v] = verify_bundle(bundle(inv=inv), context())
+    assert v.code == "CURRENCY_MISMATCH" and "USD" in v.message
+
+
+def test_missing_vat_breakdown_is_a_subtotal_mismatch() -> None:
+    inv = invoice()
+    s25, _ = inv.tax_totals[0].subtotals
+    inv = with_totals(with_tax(inv, "607.50", (s25,)), tax_inclusive="3087.50", payable="3087.50")
+    violations = verify_bundle(bundle(inv=inv), context())
+    assert [(v.code, v.field) for v in violations] == [
+        ("TOTAL_TAX_SUBTOTAL_MISMATCH", "cac:TaxTotal/cac:TaxSubtotal[S 6%]/cbc:TaxableAmount")
+    ]
+
+
+def test_invoice_without_tax_total_is_a_tax_mismatch() -> None:
+    inv = replace(invoice(), tax_totals=())
+    assert codes(verify_bundle(bundle(inv=inv), context())) == {"TOTAL_TAX_MISMATCH"}
+
+
+def test_extra_rules_and_violations_compose() -> None:
+    signature = Violation("SIGNATURE_INVALID", "The invoice's signature does not verify.", "Invoice", "INV-1")
+
+    def signatures(b: Bundle, ctx: Any) -> list[Violation]:
+        return [signature] if b.invoices else []
+
+    extra = Violation("CERTIFICATE_REVOKED", "The signing certificate is revoked.", "Invoice")
+    found = verify_bundle(bundle(), context(), extra_rules=[signatures], extra_violations=[extra])
+    assert found == [signature, extra]
+    failing = verify_bundle(*FAILING["CREDIT_LIMIT_EXCEEDED"](), extra_rules=[signatures])
+    assert [v.code for v in failing] == ["CREDIT_LIMIT_EXCEEDED", "SIGNATURE_INVALID"]
+
+
+def test_fingerprints_cover_every_seller_identifier() -> None:
+    fingerprints = invoice_fingerprints(invoice(), context())
+    seller_refs = invoice().seller.refs
+    assert len(fingerprints) == len(seller_refs)  # the submitter's GLN is among them
+    assert invoice_fingerprint(PartyRef("0007", "5561234567"), "INV20260815") in fingerprints
+
+
+def test_order_without_price_cannot_match_price() -> None:
+    po = with_line(order(), "1", price=None)
+    violations = verify_bundle(bundle(po=po), context())
+    assert [(v.code, v.line) for v in violations] == [
+        ("MATCH_PRICE_MISMATCH", "1"),
+        ("MATCH_PRICE_MISMATCH", "4"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [("3090.50", "EUR", 309050), ("1500", "JPY", 1500), ("1.234", "KWD", 1234), ("-0.01", "EUR", -1)],
+)
+def test_to_minor_units(amount: str, currency: str, minor: int) -> None:
+    assert to_minor_units(Decimal(amount), currency) == minor
+
+
+def test_to_minor_units_refuses_or_rounds_up_sub_minor_amounts() -> None:
+    with pytest.raises(ValueError):
+        to_minor_units(Decimal("100.50"), "JPY")
+    assert to_minor_units(Decimal("100.50"), "JPY", exact=False) == 101
+    assert to_minor_units(Decimal("0.001"), "EUR", exact=False) == 1
+    with pytest.raises(ValueError):
+        to_minor_units(Decimal("NaN"), "EUR")
+
+
+def test_credit_check_rounds_sub_minor_amounts_up() -> None:
+    jpy_tax = tuple(replace(total, currency="JPY") for total in invoice().tax_totals)
+    inv = replace(invoice(), currency="JPY", amount_currencies=frozenset({"JPY"}), tax_totals=jpy_tax)
+    inv = with_totals(inv, tax_inclusive="3090.50", payable="3090.50")
+    po = replace(order(), currency="JPY", amount_currencies=frozenset({"JPY"}))
+    assert verify_bundle(bundle(inv=inv, po=po), context(unused_credit_minor=3091)) == []
+    assert codes(verify_bundle(bundle(inv=inv, po=po), context(unused_credit_minor=3090))) == {
+        "CREDIT_LIMIT_EXCEEDED"
+    }
+
+
+def test_rules_do_not_accept_unregistered_codes() -> None:
+    from api.documents import rules
+
+    with pytest.raises(KeyError):
+        rules._v("NOT_A_RULE", "x", None)
