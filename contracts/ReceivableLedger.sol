@@ -313,7 +313,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         if (from != address(0) && to != address(0)) {
             if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
             address operator = _msgSender();
-            if (operator != from && operator != _market && _role(operator) == IParticipantRegistry.Role.None) {
+            if (operator != from && _role(operator) == IParticipantRegistry.Role.None) {
                 revert CallerNotActive(operator);
             }
             for (uint256 i = 0; i < ids.length; ++i) {
