@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Base} from "./utils/Base.sol";
+import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
+import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
+import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @dev The role x function matrix: every state-changing function is called by every kind of actor; it must
+/// succeed exactly for the actors that hold the right, and fail for each of them again once suspended.
+/// (endorseBySig is relayed by anyone; its right is the debtor's signature, see Endorsement712Test.)
+contract RoleMatrixTest is Base {
+    address[] internal actors;
+    mapping(address => string) internal names;
+    uint256 internal idC; // confirmed, held by supplier
+    uint256 internal idP; // pending
+    uint256 internal idD; // confirmed and disputed
+    uint256 internal idR; // fully repaid, supplier may redeem
+    uint256 internal oid; // offer by financier on idC
+
+    function setUp() public override {
+        super.setUp();
+        _actor(outsider, "unknown");
+        _actor(supplier, "supplier (holder)");
+        _actor(supplier2, "supplier (no units)");
+        _actor(debtor, "core enterprise (debtor)");
+        _actor(debtor2, "core enterprise (other)");
+        _actor(financier, "financier");
+        _actor(verifier, "verifier");
+        _actor(regulator, "regulator");
+        _actor(address(market), "system (market)");
+        _actor(address(ledger), "system (ledger)");
+        _actor(admin, "operator");
+
+        idC = _confirmed(FACE);
+        idP = _register(FACE);
+        idD = _confirmed(FACE);
+        vm.prank(debtor);
+        ledger.dispute(idD, 0);
+        idR = _confirmed(FACE);
+        _repay(idR, FACE);
+        for (uint256 i = 0; i < actors.length; ++i) {
+            if (registry.isActive(actors[i])) {
+                _cash(actors[i], 10 * FACE);
+                _approve(actors[i], address(ledger), type(uint256).max);
+                _approve(actors[i], address(market), type(uint256).max);
+            }
+        }
+        vm.prank(financier);
+        oid = market.makeOffer(idC, FACE, 500, T0 + 10 days);
+        vm.prank(admin);
+        registry.onboard(address(0x5555), IParticipantRegistry.Role.Supplier, 0);
+        vm.prank(admin);
+        registry.suspend(address(0x5555));
+    }
+
+    function _actor(address a, string memory name) internal {
+        actors.push(a);
+        names[a] = name;
+    }
+
+    function _check(address target, bytes memory data, address[] memory allowed, string memory fn) internal {
+        for (uint256 i = 0; i < actors.length; ++i) {
+            address a = actors[i];
+            bool expected;
+            for (uint256 j = 0; j < allowed.length; ++j) {
+                if (allowed[j] == a) expected = true;
+            }
+            uint256 snap = vm.snapshotState();
+            vm.prank(a);
+            (bool ok,) = target.call(data);
+            vm.revertToState(snap);
+            vm.assertEq(ok, expected, string.concat(fn, " called by ", names[a]));
+            if (expected && registry.isActive(a)) {
+                snap = vm.snapshotState();
+                vm.prank(admin);
+                registry.suspend(a);
+                vm.prank(a);
+                (ok,) = target.call(data);
+                vm.revertToState(snap);
+                vm.assertFalse(ok, string.concat(fn, " called by suspended ", names[a]));
+            }
+        }
+    }
+
+    function _only(address a) internal pure returns (address[] memory r) {
+        r = new address[](1);
+        r[0] = a;
+    }
+
+    function _two(address a, address b) internal pure returns (address[] memory r) {
+        r = new address[](2);
+        (r[0], r[1]) = (a, b);
+    }
+
+    function _participants() internal view returns (address[] memory r) {
+        uint256 n;
+        for (uint256 i = 0; i < actors.length; ++i) {
+            if (registry.isActive(actors[i])) ++n;
+        }
+        r = new address[](n);
+        n = 0;
+        for (uint256 i = 0; i < actors.length; ++i) {
+            if (registry.isActive(actors[i])) r[n++] = actors[i];
+        }
+    }
+
+    // ------------------------------------------------------------------ registry
+
+    function test_matrix_registry() public {
+        _check(
+            address(registry),
+            abi.encodeCall(IParticipantRegistry.onboard, (address(0x6666), IParticipantRegistry.Role.Supplier, 0)),
+            _only(admin),
+            "onboard"
+        );
+        _check(address(registry), abi.encodeCall(IParticipantRegistry.suspend, (supplier2)), _only(admin), "suspend");
+        _check(
+            address(registry), abi.encodeCall(IParticipantRegistry.reinstate, (address(0x5555))), _only(admin), "reinstate"
+        );
+    }
+
+    // ------------------------------------------------------------------ settlement token
+
+    function test_matrix_token() public {
+        _check(address(token), abi.encodeCall(ISettlementToken.mint, (supplier, 1)), _only(financier), "mint");
+        _check(address(token), abi.encodeCall(ISettlementToken.burn, (1)), _only(financier), "burn");
+        _check(address(token), abi.encodeCall(IERC20.transfer, (supplier2, 1)), _participants(), "transfer");
+        _check(address(token), abi.encodeCall(IERC20.approve, (supplier2, 1)), _participants(), "approve");
+        _approve(supplier, address(0x7777), 0); // transferFrom: only an approved spender
+        for (uint256 i = 0; i < actors.length; ++i) {
+            if (registry.isActive(actors[i]) && actors[i] != supplier3) {
+                vm.prank(supplier3);
+                token.approve(actors[i], 0);
+            }
+        }
+        _cash(supplier3, 10);
+        vm.prank(supplier3);
+        token.approve(regulator, 5);
+        _check(
+            address(token), abi.encodeCall(IERC20.transferFrom, (supplier3, supplier2, 1)), _only(regulator), "transferFrom"
+        );
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    function test_matrix_ledgerAdmin() public {
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.setMarket, (address(market))), _only(admin), "setMarket");
+        _check(
+            address(ledger),
+            abi.encodeCall(IReceivableLedger.setCreditLine, (debtor, 2 * LIMIT)),
+            _two(admin, financier),
+            "setCreditLine"
+        );
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.resolveDispute, (idD)), _only(admin), "resolveDispute");
+        _check(
+            address(ledger),
+            abi.encodeCall(IReceivableLedger.resolveWithCreditNote, (idD, 1)),
+            _only(admin),
+            "resolveWithCreditNote"
+        );
+    }
+
+    function test_matrix_ledgerLifecycle() public {
+        _check(
+            address(ledger),
+            abi.encodeCall(
+                IReceivableLedger.registerInvoice,
+                (supplier, debtor, FACE, address(token), T0, T0 + 30 days, keccak256("b"), keccak256("fp-new"))
+            ),
+            _only(verifier),
+            "registerInvoice"
+        );
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.endorse, (idP)), _only(debtor), "endorse");
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.reject, (idP)), _only(debtor), "reject");
+        _check(
+            address(ledger),
+            abi.encodeWithSignature(
+                "safeTransferFrom(address,address,uint256,uint256,bytes)", supplier, supplier2, idC, 1, ""
+            ),
+            _only(supplier),
+            "safeTransferFrom"
+        );
+        uint256[] memory ids = new uint256[](1);
+        uint256[] memory values = new uint256[](1);
+        (ids[0], values[0]) = (idC, 1);
+        _check(
+            address(ledger),
+            abi.encodeWithSignature(
+                "safeBatchTransferFrom(address,address,uint256[],uint256[],bytes)", supplier, supplier2, ids, values, ""
+            ),
+            _only(supplier),
+            "safeBatchTransferFrom"
+        );
+        _check(
+            address(ledger),
+            abi.encodeWithSignature("setApprovalForAll(address,bool)", supplier2, true),
+            _participants(),
+            "setApprovalForAll"
+        );
+        _check(
+            address(ledger),
+            abi.encodeCall(IReceivableLedger.marketTransfer, (supplier, financier, idC, 1)),
+            _only(address(market)),
+            "marketTransfer"
+        );
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.repay, (idC, 1)), _only(debtor), "repay");
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.redeem, (idR)), _only(supplier), "redeem");
+        _check(
+            address(ledger), abi.encodeCall(IReceivableLedger.dispute, (idC, 0)), _two(debtor, regulator), "dispute"
+        );
+    }
+
+    // ------------------------------------------------------------------ market
+
+    function test_matrix_market() public {
+        _check(
+            address(market),
+            abi.encodeCall(IDiscountMarket.makeOffer, (idC, 1, 500, T0 + 1 days)),
+            _only(financier),
+            "makeOffer"
+        );
+        _check(address(market), abi.encodeCall(IDiscountMarket.cancelOffer, (oid)), _only(financier), "cancelOffer");
+        _check(
+            address(market), abi.encodeCall(IDiscountMarket.acceptOffer, (oid, 10_000)), _only(supplier), "acceptOffer"
+        );
+    }
+}
