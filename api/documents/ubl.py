@@ -17,10 +17,11 @@ lacks raises ``UBL_MISSING_FIELD`` naming the field's path.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -176,13 +177,13 @@ class _Node:
     state: _State
 
     def find(self, rel: str) -> _Node | None:
-        el = self.el.find(rel, NAMESPACES)
+        el = next(_descend(self.el, _clark(rel)), None)
         return None if el is None else _Node(el, f"{self.path}/{rel}", self.state)
 
     def findall(self, rel: str) -> list[_Node]:
         return [
             _Node(el, f"{self.path}/{rel}[{index}]", self.state)
-            for index, el in enumerate(self.el.findall(rel, NAMESPACES), start=1)
+            for index, el in enumerate(_descend(self.el, _clark(rel)), start=1)
         ]
 
     def require(self, rel: str) -> _Node:
@@ -283,6 +284,29 @@ class _Node:
         if not is_currency_code(node.text):
             raise _invalid(node.path, f"{node.text[:20]!r} is not an ISO 4217 currency code")
         return node.text
+
+
+@functools.cache
+def _clark(rel: str) -> tuple[str, ...]:
+    """``cac:A/cbc:B`` as Clark-notation steps: ``({urn:...}A, {urn:...}B)``."""
+    steps = []
+    for step in rel.split("/"):
+        prefix, _, local = step.partition(":")
+        steps.append(f"{{{NAMESPACES[prefix]}}}{local}")
+    return tuple(steps)
+
+
+def _descend(el: Any, steps: tuple[str, ...]) -> Iterator[Any]:
+    """Elements at the child path ``steps`` below ``el``, in document order (ElementPath ``a/b``).
+
+    Hand-rolled over lxml's C-level ``iterchildren(tag)``: several times faster than ``find``,
+    which matters for invoices with thousands of lines.
+    """
+    if not steps:
+        yield el
+        return
+    for child in el.iterchildren(steps[0]):
+        yield from _descend(child, steps[1:])
 
 
 def _missing(path: str) -> DocumentError:
