@@ -150,6 +150,7 @@ def up(
 
     from api.db import migrate
     from api.main import create_app
+    from api.services.bootstrap import bootstrap
 
     settings = _settings(rpc_url, port, anvil_port)
     if not port_is_free(settings.api_host, settings.api_port):
@@ -167,8 +168,12 @@ def up(
         _say(f"contracts: {', '.join(f'{k}={v}' for k, v in result.addresses.items())}")
         migrate(settings)
         _say(f"database: {settings.effective_database_url}")
+        app = create_app(settings)
+        bootstrap(settings, app.state.scf)
+        if settings.operator_api_key is None:
+            _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning")
+        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     finally:
         if started_chain:
             stop_background(settings)

@@ -1,31 +1,57 @@
-"""Dependencies shared by the routers: settings, database engine, chain connection."""
+"""Dependencies shared by the routers: settings, database sessions, chain, the platform CA."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from sqlmodel import Session
 from web3 import Web3
 
 from chain.client import connect
 from chain.settings import Settings
 
+if TYPE_CHECKING:
+    from api.identity import CertificateAuthority
+    from api.services.chain import GatewayChain
+
 
 @dataclass
 class AppState:
-    """What the app holds for its lifetime. The chain connection is made on first use."""
+    """What the app holds for its lifetime. The chain connection and the CA are made on first use."""
 
     settings: Settings
     engine: Engine
     _w3: Web3 | None = field(default=None, repr=False)
+    _chain: GatewayChain | None = field(default=None, repr=False)
+    _ca: CertificateAuthority | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def w3(self) -> Web3:
         """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
         if self._w3 is None or not self._w3.is_connected():
             self._w3 = connect(self.settings.effective_rpc_url, self.settings.rpc_timeout)
         return self._w3
+
+    def chain(self) -> GatewayChain:
+        from api.services.chain import build_gateway_chain
+
+        with self._lock:
+            if self._chain is None or not self._chain.w3.is_connected():
+                self._chain = build_gateway_chain(self.settings, self.w3())
+            return self._chain
+
+    def ca(self) -> CertificateAuthority:
+        from api.services.ca import load_or_create_ca
+
+        with self._lock:
+            if self._ca is None:
+                self._ca = load_or_create_ca(self.settings, self.engine)
+            return self._ca
 
 
 def get_state(request: Request) -> AppState:
@@ -34,3 +60,11 @@ def get_state(request: Request) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    with Session(state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -64,3 +64,8 @@ def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     return [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
     ]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting the JSON error envelope for ``statuses``."""
+    return {s: {"model": ErrorResponse} for s in statuses}

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from api.db import make_engine
 from api.deps import AppState
 from api.errors import install_error_handlers
-from api.routes import health
+from api.middleware import BodySizeLimit
+from api.routes import bundles, ca, credit_lines, documents, health, participants
 from chain.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -19,6 +20,11 @@ receive a receivable on a permissioned EVM ledger; core enterprises endorse it; 
 transfer and discount it; at maturity the core enterprise repays and every holder redeems.
 
 Every error is JSON: `{"error": {"code": "...", "message": "...", "details": ...}}`.
+
+**Authentication**: every call but `/health` and `/ca.pem` carries `Authorization: Bearer <API key>`.
+The operator's key comes from `SCF_OPERATOR_API_KEY` (locally: `data/operator_api_key.secret`);
+a participant receives its key once, in the answer to its onboarding (`POST /participants`).
+POSTs that send transactions take an `Idempotency-Key` header.
 """
 
 
@@ -34,5 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="SCF gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.scf = AppState(settings=settings, engine=engine)
     install_error_handlers(app)
-    app.include_router(health.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    for module in (health, ca, participants, credit_lines, bundles, documents):
+        app.include_router(module.router)
     return app

@@ -32,6 +32,7 @@ class Role(IntEnum):
     VERIFIER = 4
     REGULATOR = 5
     SYSTEM = 6
+    LOGISTICS = 7
 
 
 class ParticipantStatus(IntEnum):

@@ -6,6 +6,8 @@ Every value can be set by an environment variable with the ``SCF_`` prefix (``SC
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Anvil's first deterministic development account (mnemonic "test test ... junk"). Public
 #: knowledge: used only for the local chain, never for an external node.
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#: Anvil's dev account #9: the local verifier (attesting) account.
+ANVIL_VERIFIER_KEY = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"
 
 
 class Settings(BaseSettings):
@@ -59,6 +63,26 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. Unset: a SQLite file in the data folder.",
     )
 
+    # --- gateway security and rules ------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Master secret (>= 32 bytes) from which the keys that seal documents, the CA key and custodial "
+            "chain keys are derived. Unset: a random one is generated once into the data folder (local only)."
+        ),
+    )
+    operator_api_key: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the platform operator. Unset: generated once into the data folder (local only).",
+    )
+    verifier_key: SecretStr | None = Field(
+        default=None, description="Private key of the gateway's attesting (verifier) account. Unset: Anvil dev key #9."
+    )
+    max_tenor_days: int = Field(default=180, description="Longest allowed time from invoice date to due date.")
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest accepted request body.")
+    max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
+    max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")
+
     def path(self, p: Path) -> Path:
         """``p`` made absolute against the project root."""
         return p if p.is_absolute() else self.project_root / p
@@ -94,6 +118,36 @@ class Settings(BaseSettings):
         if self.rpc_url is not None:
             raise ValueError("SCF_DEPLOYER_KEY must be set when SCF_RPC_URL points at an external node")
         return ANVIL_DEV_KEY
+
+    @property
+    def effective_verifier_key(self) -> str:
+        if self.verifier_key is not None:
+            return self.verifier_key.get_secret_value()
+        if self.rpc_url is not None:
+            raise ValueError("SCF_VERIFIER_KEY must be set when SCF_RPC_URL points at an external node")
+        return ANVIL_VERIFIER_KEY
+
+    def _local_secret(self, name: str, value: SecretStr | None) -> str:
+        """``value``, or a random secret generated once into the data folder (mode 0600)."""
+        if value is not None:
+            return value.get_secret_value()
+        if self.rpc_url is not None:
+            raise ValueError(f"SCF_{name.upper()} must be set when SCF_RPC_URL points at an external node")
+        path = self.data_path / f"{name}.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(("scf_" if name == "operator_api_key" else "") + secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    @property
+    def effective_secret_key(self) -> str:
+        return self._local_secret("secret_key", self.secret_key)
+
+    @property
+    def effective_operator_api_key(self) -> str:
+        return self._local_secret("operator_api_key", self.operator_api_key)
 
     @property
     def effective_database_url(self) -> str:

@@ -6,6 +6,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
+import api.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
 config = context.config
 target_metadata = SQLModel.metadata
 

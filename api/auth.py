@@ -1,0 +1,89 @@
+"""Authentication: every call carries ``Authorization: Bearer <API key>``.
+
+- The **platform operator** uses the operator key from settings (``SCF_OPERATOR_API_KEY``; locally
+  generated once into ``data/operator_api_key.secret``).
+- **Participants** get their key once, in the answer to their onboarding; the gateway keeps only
+  its SHA-256. A suspended participant's key is refused.
+
+Authorization is explicit per route (``require(...)``) and per object in the routers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Header
+from sqlmodel import select
+
+from api.deps import SessionDep, StateDep
+from api.errors import ApiError
+from api.models import Participant
+
+
+class GatewayRole(StrEnum):
+    OPERATOR = "operator"
+    SUPPLIER = "supplier"
+    CORE_ENTERPRISE = "core_enterprise"
+    FINANCIER = "financier"
+    REGULATOR = "regulator"
+    LOGISTICS = "logistics"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: GatewayRole
+    participant: Participant | None
+
+    @property
+    def participant_id(self) -> str:
+        return self.participant.id if self.participant is not None else "operator"
+
+
+def new_api_key() -> tuple[str, str]:
+    """A fresh API key and the hash to store."""
+    key = "scf_" + secrets.token_urlsafe(32)
+    return key, hash_api_key(key)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def current_principal(
+    state: StateDep,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
+) -> Principal:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, "UNAUTHENTICATED", "Send your API key as `Authorization: Bearer <key>`.")
+    key = authorization.removeprefix("Bearer ").strip()
+    if hmac.compare_digest(key.encode(), state.settings.effective_operator_api_key.encode()):
+        return Principal(GatewayRole.OPERATOR, None)
+    participant = session.exec(
+        select(Participant).where(Participant.api_key_hash == hash_api_key(key))
+    ).first()
+    if participant is None:
+        raise ApiError(401, "UNAUTHENTICATED", "The API key is not valid.")
+    if participant.status != "active":
+        raise ApiError(403, "PARTICIPANT_SUSPENDED", "This participant is suspended.")
+    return Principal(GatewayRole(participant.role), participant)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: GatewayRole) -> object:
+    """A dependency that lets only ``roles`` through (403 ``FORBIDDEN_ROLE`` otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise ApiError(403, "FORBIDDEN_ROLE", f"This action is for: {allowed}.")
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,119 @@
+"""Database tables (SQLModel). Request/response models live in ``api/schemas/``, not here.
+
+Changes to these tables go through an Alembic migration in ``api/db/migrations/versions/``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Participant(SQLModel, table=True):
+    """An onboarded participant: legal identity, role, chain address, certificate and API key hash."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    legal_name: str = Field(max_length=200)
+    registration_id: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(max_length=32, index=True)
+    chain_address: str = Field(max_length=42, unique=True, index=True)
+    status: str = Field(default="active", max_length=16)
+    certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
+    certificate_serial: str = Field(max_length=64, unique=True, index=True)
+    identity_hash: str = Field(max_length=66)
+    api_key_hash: str = Field(max_length=64, unique=True, index=True)
+    onboard_tx: str | None = Field(default=None, max_length=66)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PartyIdentifier(SQLModel, table=True):
+    """A UBL party identifier (scheme + id) that names a participant in documents."""
+
+    __table_args__ = (UniqueConstraint("scheme", "value", name="uq_party_identifier"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=36)
+    scheme: str = Field(max_length=32)
+    value: str = Field(max_length=128)
+
+
+class CertificateRevocation(SQLModel, table=True):
+    """A revoked participant certificate (checked at every verification)."""
+
+    serial: str = Field(primary_key=True, max_length=64)
+    participant_id: str = Field(foreign_key="participant.id", max_length=36)
+    reason: str = Field(max_length=32)
+    revoked_at: datetime = Field(default_factory=utcnow)
+
+
+class Bundle(SQLModel, table=True):
+    """A tokenized (or tokenizing) document bundle and its receivable."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    supplier_id: str = Field(foreign_key="participant.id", index=True, max_length=36)
+    debtor_id: str = Field(foreign_key="participant.id", index=True, max_length=36)
+    status: str = Field(max_length=16, index=True)  # tokenizing | tokenized
+    invoice_number: str = Field(max_length=128)
+    fingerprint: str = Field(max_length=66, unique=True, index=True)
+    bundle_hash: str = Field(max_length=66)
+    face_value: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=3)
+    issue_date: int = Field(sa_column=Column(BigInteger, nullable=False))
+    due_date: int = Field(sa_column=Column(BigInteger, nullable=False))
+    receivable_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    tx_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TokenizationClaim(SQLModel, table=True):
+    """A claim on a fingerprint or invoice document hash by a tokenizing/tokenized bundle.
+
+    The primary key makes concurrent submissions of the same invoice race on one row: exactly one
+    insert wins. ``key`` is ``fp:0x<keccak fingerprint>`` or ``doc:0x<keccak of the invoice bytes>``.
+    """
+
+    key: str = Field(primary_key=True, max_length=80)
+    bundle_id: str = Field(foreign_key="bundle.id", index=True, max_length=36)
+
+
+class Document(SQLModel, table=True):
+    """A stored document or attachment: encrypted at rest (AES-GCM), with its signature."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    bundle_id: str = Field(foreign_key="bundle.id", index=True, max_length=36)
+    kind: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    signer_id: str | None = Field(default=None, foreign_key="participant.id", max_length=36)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a POST with an ``Idempotency-Key``, replayed on every retry."""
+
+    participant_id: str = Field(primary_key=True, max_length=36)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    state: str = Field(max_length=16)  # in_progress | done
+    status_code: int | None = None
+    response_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PlatformSecret(SQLModel, table=True):
+    """Sealed platform material (e.g. the CA's private key), encrypted under the master secret."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

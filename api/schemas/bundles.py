@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class DocumentIn(BaseModel):
+    """A UBL 2.1 document exactly as the ERP produced it, with its detached signature."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["INV-2026-0815.xml"])
+    content_base64: str = Field(description="The document's exact bytes, base64.", max_length=4_000_000)
+    signature: str = Field(
+        description="Detached JWS (RFC 7515/7797, ES256, x5c) over the exact bytes (docs/identity.md).",
+        max_length=20_000,
+    )
+
+
+class AttachmentIn(BaseModel):
+    """A rendering or other attachment, bound by its SHA-256 in a document signature's `att` map."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["INV-2026-0815.pdf"])
+    media_type: str = Field(default="application/octet-stream", max_length=100)
+    content_base64: str = Field(max_length=4_000_000)
+
+
+class BundleIn(BaseModel):
+    documents: list[DocumentIn] = Field(min_length=1, max_length=10)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+
+
+class ViolationOut(BaseModel):
+    code: str = Field(examples=["MATCH_PRICE_MISMATCH"])
+    message: str
+    document: str | None = None
+    document_id: str | None = None
+    field: str | None = None
+    line: str | None = None
+
+
+class BundleSummary(BaseModel):
+    invoice_number: str | None = None
+    currency: str | None = None
+    face_value_minor: int | None = Field(default=None, description="Payable amount in minor units.")
+    issue_date: date | None = None
+    due_date: date | None = None
+    debtor_participant_id: str | None = None
+    bundle_hash: str | None = Field(default=None, description="0x SHA-256 of the bundle manifest (anchored).")
+    fingerprint: str | None = Field(default=None, description="0x keccak256 of (seller, invoice number).")
+
+
+class VerificationResult(BaseModel):
+    ok: bool
+    violations: list[ViolationOut]
+    summary: BundleSummary
+
+
+class DocumentRef(BaseModel):
+    id: str
+    kind: str
+    name: str
+    sha256: str
+
+
+class BundleOut(BaseModel):
+    id: str
+    status: str
+    receivable_id: int | None
+    tx_hash: str | None
+    block_number: int | None
+    bundle_hash: str
+    fingerprint: str
+    invoice_number: str
+    face_value_minor: int
+    currency: str
+    supplier_id: str
+    debtor_id: str
+    documents: list[DocumentRef]

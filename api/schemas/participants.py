@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from api.auth import GatewayRole
+from api.identity import RevocationReason
+
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+
+
+class PartyIdentifierIn(BaseModel):
+    """A UBL party identifier: `schemeID` and value (e.g. GLN `0088` / `7300010000001`)."""
+
+    scheme: str = Field(min_length=1, max_length=32, examples=["0088"])
+    id: str = Field(min_length=1, max_length=128, examples=["7300010000001"])
+
+
+class OnboardRequest(BaseModel):
+    legal_name: str = Field(min_length=1, max_length=64, examples=["Acme Components GmbH"])
+    registration_id: str = Field(min_length=1, max_length=64, examples=["DE123456789"])
+    role: GatewayRole = Field(examples=["supplier"])
+    chain_address: str = Field(
+        pattern=ADDRESS_PATTERN, examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]
+    )
+    party_identifiers: list[PartyIdentifierIn] = Field(default_factory=list, max_length=20)
+    signing_key_pem: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="The participant's document-signing public key (PEM, ECDSA P-256). Or give `csr_pem`.",
+    )
+    csr_pem: str | None = Field(default=None, max_length=8000, description="A PKCS#10 request for that key.")
+
+    @field_validator("role")
+    @classmethod
+    def _not_operator(cls, v: GatewayRole) -> GatewayRole:
+        if v == GatewayRole.OPERATOR:
+            raise ValueError("the operator is not a participant")
+        return v
+
+
+class ParticipantOut(BaseModel):
+    id: str
+    legal_name: str
+    registration_id: str
+    role: GatewayRole
+    chain_address: str
+    status: str
+    certificate_serial: str
+    identity_hash: str
+    party_identifiers: list[PartyIdentifierIn]
+    created_at: datetime
+
+
+class OnboardResponse(BaseModel):
+    participant: ParticipantOut
+    api_key: str = Field(description="Shown once. The gateway stores only its hash.")
+    certificate_pem: str
+    ca_certificate_pem: str
+    tx_hash: str | None
+
+
+class RevokeRequest(BaseModel):
+    reason: RevocationReason = RevocationReason.KEY_COMPROMISE

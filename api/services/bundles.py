@@ -1,0 +1,479 @@
+"""Verifying a supplier's document bundle, and tokenizing it on chain only when every rule passes.
+
+Verification collects *every* failing rule (documents, signatures, attachments, three-way match,
+dates, duplicates, credit) with its code. Tokenization then:
+
+1. claims the invoice's fingerprints and document hash in the database (unique keys: of many
+   concurrent submissions of one invoice exactly one wins) and stores the encrypted documents;
+2. sends ``registerInvoice`` from the verifier account (the contract refuses a duplicate too);
+3. on any chain failure removes what step 1 wrote, so a failed request leaves nothing behind.
+
+The bundle hash anchored on chain is the SHA-256 of a canonical JSON manifest of the documents'
+and attachments' SHA-256 digests (see ``docs/gateway.md``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from api.deps import AppState
+from api.documents.errors import DocumentError
+from api.documents.model import DespatchAdvice, Invoice, Order, PartyRef, ReceiptAdvice
+from api.documents.model import Document as UblDocument
+from api.documents.money import to_minor_units
+from api.documents.rules import Bundle as RuleBundle
+from api.documents.rules import invoice_fingerprints, verify_bundle
+from api.documents.ubl import invoice_fingerprint, parse_document
+from api.errors import ApiError
+from api.identity import (
+    DocumentKind,
+    IdentityError,
+    derive_blob_key,
+    encrypt_blob,
+    sha256_hex,
+    verify_detached,
+)
+from api.models import (
+    Bundle,
+    CertificateRevocation,
+    Document,
+    Participant,
+    PartyIdentifier,
+    TokenizationClaim,
+)
+from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
+from api.services.txerrors import on_chain
+
+#: The currency of the platform's settlement token.
+SETTLEMENT_CURRENCY = "EUR"
+KIND_ORDER = {"Order": 0, "DespatchAdvice": 1, "ReceiptAdvice": 2, "Invoice": 3}
+
+#: Codes the gateway adds to the document rules (``api.documents.rules.RULE_CODES``) and the
+#: signature codes (``api.identity.ErrorCode``).
+GATEWAY_CODES: dict[str, str] = {
+    "DOCUMENT_ENCODING_INVALID": "A document or attachment is not valid base64.",
+    "DOCUMENT_TOO_LARGE": "A document is larger than the gateway accepts.",
+    "DOCUMENT_KIND_NOT_ACCEPTED": "The document kind cannot be part of a bundle.",
+    "SIG_SIGNER_UNKNOWN": "The signing certificate belongs to no onboarded participant.",
+    "SIG_SIGNER_SUSPENDED": "The signer is suspended.",
+    "SIG_SIGNER_NOT_ISSUER": "The signer is not the party that issues this kind of document.",
+    "ATTACHMENT_NOT_BOUND": "An attachment's SHA-256 appears in no document signature.",
+    "ATTACHMENT_HASH_MISMATCH": "A signature binds an attachment with another SHA-256.",
+    "CURRENCY_NOT_SETTLEABLE": "The invoice currency has no settlement token on the platform.",
+    "DUE_DATE_PASSED": "The invoice is already due: there is nothing left to finance.",
+    "DEBTOR_NOT_REGISTERED": "The invoice's buyer is no active core enterprise on the platform.",
+}
+
+
+@dataclass
+class PreparedDocument:
+    name: str
+    data: bytes
+    sha256: str
+    parsed: UblDocument
+    signature: str
+    signer: Participant | None = None
+
+
+@dataclass
+class PreparedAttachment:
+    name: str
+    media_type: str
+    data: bytes
+    sha256: str
+
+
+@dataclass
+class Prepared:
+    supplier: Participant
+    violations: list[ViolationOut] = field(default_factory=list)
+    documents: list[PreparedDocument] = field(default_factory=list)
+    attachments: list[PreparedAttachment] = field(default_factory=list)
+    invoice: Invoice | None = None
+    debtor: Participant | None = None
+    face_value: int | None = None
+    fingerprints: list[bytes] = field(default_factory=list)
+    chain_fingerprint: bytes | None = None
+    bundle_hash: bytes | None = None
+
+    def add(self, code: str, message: str, document: str | None = None, **extra: Any) -> None:
+        self.violations.append(ViolationOut(code=code, message=message, document=document, **extra))
+
+    def summary(self) -> BundleSummary:
+        inv = self.invoice
+        return BundleSummary(
+            invoice_number=inv.id if inv else None,
+            currency=inv.currency if inv else None,
+            face_value_minor=self.face_value,
+            issue_date=inv.issue_date if inv else None,
+            due_date=inv.due_date if inv else None,
+            debtor_participant_id=self.debtor.id if self.debtor else None,
+            bundle_hash="0x" + self.bundle_hash.hex() if self.bundle_hash else None,
+            fingerprint="0x" + self.chain_fingerprint.hex() if self.chain_fingerprint else None,
+        )
+
+
+def party_refs(session: Session, participant_id: str) -> frozenset[PartyRef]:
+    rows = session.exec(select(PartyIdentifier).where(PartyIdentifier.participant_id == participant_id)).all()
+    return frozenset(PartyRef(r.scheme, r.value) for r in rows)
+
+
+def participant_by_ref(session: Session, ref: PartyRef, role: str | None = None) -> Participant | None:
+    query = (
+        select(Participant)
+        .join(PartyIdentifier, col(PartyIdentifier.participant_id) == col(Participant.id))
+        .where(PartyIdentifier.scheme == ref.scheme, PartyIdentifier.value == ref.id)
+    )
+    if role is not None:
+        query = query.where(Participant.role == role)
+    return session.exec(query).first()
+
+
+def unix_day(d: date) -> int:
+    """A calendar date as the unix time of its midnight, UTC (dates on chain are day starts)."""
+    return int(datetime.combine(d, time(0), tzinfo=UTC).timestamp())
+
+
+def chain_fingerprint(supplier: Participant, invoice_number: str) -> bytes:
+    """The fingerprint registered on chain: (the supplier's registration id, normalized number)."""
+    return invoice_fingerprint(PartyRef("SCF", supplier.registration_id), invoice_number)
+
+
+def manifest_hash(entries: Iterable[tuple[str, str]]) -> bytes:
+    """SHA-256 of the canonical manifest of (kind, sha256-hex) entries; kind ``Attachment`` for attachments.
+
+    Canonical JSON (sorted keys, no spaces) of ``{"attachments": [sha256...], "documents":
+    [{"kind", "sha256"}...]}``, documents in the order Order, DespatchAdvice, ReceiptAdvice,
+    Invoice, attachments sorted by hash.
+    """
+    items = list(entries)
+    manifest = {
+        "documents": sorted(
+            ({"kind": k, "sha256": h} for k, h in items if k != "Attachment"),
+            key=lambda x: (KIND_ORDER.get(x["kind"], 9), x["sha256"]),
+        ),
+        "attachments": sorted(h for k, h in items if k == "Attachment"),
+    }
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).digest()
+
+
+def bundle_manifest_hash(documents: list[PreparedDocument], attachments: list[PreparedAttachment]) -> bytes:
+    return manifest_hash(
+        [(d.parsed.kind.value, d.sha256) for d in documents] + [("Attachment", a.sha256) for a in attachments]
+    )
+
+
+class GatewayContext:
+    """``VerificationContext`` over the gateway's database and the ledger."""
+
+    def __init__(self, state: AppState, session: Session, prepared: Prepared) -> None:
+        self._state = state
+        self._session = session
+        self._prepared = prepared
+        self.supplier_ids = party_refs(session, prepared.supplier.id)
+        self.max_tenor_days = state.settings.max_tenor_days
+        self.unused_credit_minor = 0
+        if prepared.debtor is not None:
+            limit, used = state.chain().platform.ledger.credit_line(prepared.debtor.chain_address)
+            self.unused_credit_minor = max(limit - used, 0)
+
+    def _active_role(self, ref: PartyRef, role: str) -> bool:
+        p = participant_by_ref(self._session, ref, role)
+        return p is not None and p.status == "active"
+
+    def is_core_enterprise(self, ref: PartyRef) -> bool:
+        return self._active_role(ref, "core_enterprise")
+
+    def is_registered_supplier(self, ref: PartyRef) -> bool:
+        return self._active_role(ref, "supplier")
+
+    def is_fingerprint_tokenized(self, fingerprint: bytes) -> bool:
+        if self._session.get(TokenizationClaim, "fp:0x" + fingerprint.hex()) is not None:
+            return True
+        return self._state.chain().platform.ledger.receivable_id_by_fingerprint(fingerprint) != 0
+
+    def is_document_tokenized(self, document_hash: bytes) -> bool:
+        return self._session.get(TokenizationClaim, "doc:0x" + document_hash.hex()) is not None
+
+
+def _decode(b64: str) -> bytes | None:
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _issuer_refs(doc: UblDocument) -> frozenset[PartyRef]:
+    """Identifiers of the parties that may issue (sign) this document."""
+    if isinstance(doc, Order):
+        return doc.buyer.refs
+    if isinstance(doc, Invoice):
+        return doc.seller.refs
+    if isinstance(doc, DespatchAdvice):
+        return doc.despatch_supplier.refs | (doc.seller.refs if doc.seller else frozenset())
+    if isinstance(doc, ReceiptAdvice):
+        return doc.delivery_customer.refs | (doc.buyer.refs if doc.buyer else frozenset())
+    return frozenset()
+
+
+def _check_signature(
+    state: AppState, session: Session, p: Prepared, doc: PreparedDocument, revoked: set[int]
+) -> None:
+    try:
+        kind = DocumentKind(doc.parsed.kind.value)
+    except ValueError:
+        p.add(
+            "DOCUMENT_KIND_NOT_ACCEPTED", f"{doc.parsed.kind.value} documents cannot be financed.", doc.name
+        )
+        return
+    ca = state.ca()
+    try:
+        verified = verify_detached(
+            doc.data,
+            doc.signature,
+            ca_cert=ca.certificate,
+            is_revoked=revoked,
+            expected_kind=kind,
+            expected_signer=None,  # the issuer is checked below against the document's parties
+            max_signature_age=timedelta(hours=state.settings.max_signature_age_hours),
+        )
+    except IdentityError as exc:
+        p.add(exc.code.value, f"{doc.name}: {exc}", doc.name)
+        return
+    signer = session.exec(
+        select(Participant).where(Participant.certificate_serial == str(verified.serial_number))
+    ).first()
+    if signer is None:
+        p.add(
+            "SIG_SIGNER_UNKNOWN", f"{doc.name}: the signing certificate belongs to no participant.", doc.name
+        )
+        return
+    doc.signer = signer
+    if signer.status != "active":
+        p.add("SIG_SIGNER_SUSPENDED", f"{doc.name}: the signer {signer.legal_name} is suspended.", doc.name)
+    if signer.role == "logistics" and isinstance(doc.parsed, DespatchAdvice | ReceiptAdvice):
+        pass  # a carrier or warehouse signs delivery evidence on behalf of the parties
+    elif party_refs(session, signer.id).isdisjoint(_issuer_refs(doc.parsed)):
+        p.add(
+            "SIG_SIGNER_NOT_ISSUER",
+            f"{doc.name}: signed by {signer.legal_name}, who is not the issuing party of this {kind.value}.",
+            doc.name,
+        )
+    for name, digest in verified.attachments.items():
+        match = [a for a in p.attachments if a.name == name]
+        if match and match[0].sha256 != digest:
+            p.add(
+                "ATTACHMENT_HASH_MISMATCH",
+                f"Attachment {name} does not have the SHA-256 signed in {doc.name}.",
+                name,
+            )
+
+
+def prepare(state: AppState, session: Session, supplier: Participant, body: BundleIn) -> Prepared:
+    """Decode, parse and check a bundle; every violation is collected, nothing is written."""
+    p = Prepared(supplier=supplier)
+    settings = state.settings
+    for a in body.attachments:
+        data = _decode(a.content_base64)
+        if data is None:
+            p.add("DOCUMENT_ENCODING_INVALID", f"Attachment {a.name} is not valid base64.", a.name)
+            continue
+        p.attachments.append(PreparedAttachment(a.name, a.media_type, data, sha256_hex(data)))
+    for d in body.documents:
+        data = _decode(d.content_base64)
+        if data is None:
+            p.add("DOCUMENT_ENCODING_INVALID", f"{d.name} is not valid base64.", d.name)
+            continue
+        if len(data) > settings.max_document_bytes:
+            p.add(
+                "DOCUMENT_TOO_LARGE",
+                f"{d.name} has {len(data)} bytes; the limit is {settings.max_document_bytes}.",
+                d.name,
+            )
+            continue
+        try:
+            parsed = parse_document(data, max_bytes=settings.max_document_bytes)
+        except DocumentError as exc:
+            p.add(exc.code, f"{d.name}: {exc.message}", d.name, field=exc.field)
+            continue
+        p.documents.append(PreparedDocument(d.name, data, sha256_hex(data), parsed, d.signature))
+
+    revoked = {int(r.serial) for r in session.exec(select(CertificateRevocation)).all()}
+    for doc in p.documents:
+        _check_signature(state, session, p, doc, revoked)
+    signed = {name for doc in p.documents for name in _signed_attachment_names(doc)}
+    for att in p.attachments:
+        if att.name not in signed:
+            p.add(
+                "ATTACHMENT_NOT_BOUND", f"Attachment {att.name} is bound by no document signature.", att.name
+            )
+
+    invoices = [d.parsed for d in p.documents if isinstance(d.parsed, Invoice)]
+    if len(invoices) == 1:
+        inv = p.invoice = invoices[0]
+        debtors = [
+            x for x in (participant_by_ref(session, r, "core_enterprise") for r in inv.buyer.refs) if x
+        ]
+        p.debtor = debtors[0] if debtors else None
+        if p.debtor is None or p.debtor.status != "active":
+            p.add("DEBTOR_NOT_REGISTERED", f"The buyer of {inv.id} is no active core enterprise.", "Invoice")
+        if inv.currency != SETTLEMENT_CURRENCY:
+            p.add(
+                "CURRENCY_NOT_SETTLEABLE",
+                f"{inv.id} is in {inv.currency}; the platform settles in {SETTLEMENT_CURRENCY}.",
+                "Invoice",
+            )
+        if inv.due_date is not None and inv.due_date <= datetime.now(UTC).date():
+            p.add("DUE_DATE_PASSED", f"{inv.id} was due on {inv.due_date}.", "Invoice", field="cbc:DueDate")
+        payable = inv.monetary_total.payable
+        if payable is not None and inv.currency:
+            try:
+                p.face_value = to_minor_units(payable, inv.currency)
+            except ValueError:
+                p.face_value = None
+        p.chain_fingerprint = chain_fingerprint(supplier, inv.id)
+
+    context = GatewayContext(state, session, p)
+    if p.invoice is not None:
+        p.fingerprints = [*invoice_fingerprints(p.invoice, context), p.chain_fingerprint]  # type: ignore[list-item]
+        if context.is_fingerprint_tokenized(p.chain_fingerprint):  # type: ignore[arg-type]
+            if not any(context.is_fingerprint_tokenized(fp) for fp in p.fingerprints[:-1]):
+                p.add(
+                    "DUPLICATE_INVOICE_NUMBER",
+                    f"Invoice number {p.invoice.id} is already tokenized.",
+                    "Invoice",
+                )
+    for v in verify_bundle(RuleBundle(tuple(d.parsed for d in p.documents)), context):
+        p.violations.append(
+            ViolationOut(
+                code=v.code,
+                message=v.message,
+                document=v.document,
+                document_id=v.document_id,
+                field=v.field,
+                line=v.line,
+            )
+        )
+    p.bundle_hash = bundle_manifest_hash(p.documents, p.attachments)
+    return p
+
+
+def _signed_attachment_names(doc: PreparedDocument) -> list[str]:
+    try:
+        header = json.loads(base64.urlsafe_b64decode(doc.signature.split(".")[0] + "=="))
+    except (ValueError, IndexError):
+        return []
+    att = header.get("att") if isinstance(header, dict) else None
+    return list(att) if isinstance(att, dict) else []
+
+
+def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
+    """Claim, store, then register on chain; undo the claim and storage if the chain refuses."""
+    inv, debtor = p.invoice, p.debtor
+    assert inv is not None and debtor is not None and p.face_value is not None and inv.due_date is not None
+    assert p.chain_fingerprint is not None and p.bundle_hash is not None
+    bundle_id = str(uuid.uuid4())
+    bundle = Bundle(
+        id=bundle_id,
+        supplier_id=p.supplier.id,
+        debtor_id=debtor.id,
+        status="tokenizing",
+        invoice_number=inv.id,
+        fingerprint="0x" + p.chain_fingerprint.hex(),
+        bundle_hash="0x" + p.bundle_hash.hex(),
+        face_value=p.face_value,
+        currency=inv.currency or SETTLEMENT_CURRENCY,
+        issue_date=unix_day(inv.issue_date),
+        due_date=unix_day(inv.due_date),
+    )
+    key = derive_blob_key(state.settings.effective_secret_key, purpose="documents")
+    session.add(bundle)
+    for fp in dict.fromkeys(p.fingerprints):
+        session.add(TokenizationClaim(key="fp:0x" + fp.hex(), bundle_id=bundle_id))
+    session.add(TokenizationClaim(key="doc:0x" + inv.source_hash.hex(), bundle_id=bundle_id))
+    for d in p.documents:
+        doc_id = str(uuid.uuid4())
+        session.add(
+            Document(
+                id=doc_id,
+                bundle_id=bundle_id,
+                kind=d.parsed.kind.value,
+                name=d.name,
+                sha256=d.sha256,
+                size=len(d.data),
+                media_type="application/xml",
+                ciphertext=encrypt_blob(key, d.data, associated_data=doc_id.encode()),
+                signature=d.signature,
+                signer_id=d.signer.id if d.signer else None,
+            )
+        )
+    for a in p.attachments:
+        doc_id = str(uuid.uuid4())
+        session.add(
+            Document(
+                id=doc_id,
+                bundle_id=bundle_id,
+                kind="Attachment",
+                name=a.name,
+                sha256=a.sha256,
+                size=len(a.data),
+                media_type=a.media_type,
+                ciphertext=encrypt_blob(key, a.data, associated_data=doc_id.encode()),
+            )
+        )
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ApiError(
+            409,
+            "DUPLICATE_INVOICE_NUMBER",
+            f"Invoice {inv.id} of this seller is already tokenized or being tokenized.",
+            [{"code": "DUPLICATE_INVOICE_NUMBER", "message": "claimed by another submission"}],
+        ) from exc
+
+    chain = state.chain()
+    try:
+        rid, receipt = on_chain(
+            lambda: chain.platform.ledger.register_invoice(
+                chain.verifier,
+                creditor=p.supplier.chain_address,
+                debtor=debtor.chain_address,
+                face_value=bundle.face_value,
+                token=chain.platform.token.address,
+                issue_date=bundle.issue_date,
+                due_date=bundle.due_date,
+                bundle_hash=p.bundle_hash,  # type: ignore[arg-type]
+                fingerprint=p.chain_fingerprint,  # type: ignore[arg-type]
+            )
+        )
+    except BaseException:
+        _undo(session, bundle_id)
+        raise
+    bundle.status = "tokenized"
+    bundle.receivable_id = rid
+    bundle.tx_hash = receipt["transactionHash"].to_0x_hex()
+    bundle.block_number = receipt["blockNumber"]
+    session.add(bundle)
+    session.commit()
+    session.refresh(bundle)
+    return bundle
+
+
+def _undo(session: Session, bundle_id: str) -> None:
+    session.rollback()
+    session.exec(delete(Document).where(col(Document.bundle_id) == bundle_id))
+    session.exec(delete(TokenizationClaim).where(col(TokenizationClaim.bundle_id) == bundle_id))
+    session.exec(delete(Bundle).where(col(Bundle.id) == bundle_id))
+    session.commit()
