@@ -11,7 +11,9 @@ PARSE_ERROR_CODES: dict[str, str] = {
     "XML_MALFORMED": "The bytes are not well-formed XML.",
     "UBL_UNKNOWN_DOCUMENT": "The root element is not a supported UBL 2.1 document in its namespace.",
     "UBL_MISSING_FIELD": "A field the gateway needs is absent or empty.",
-    "UBL_INVALID_VALUE": "A field is present but its value is not valid (number, date, code).",
+    "UBL_INVALID_VALUE": (
+        "A field is present but its value is not valid (number, date, boolean, currency code)."
+    ),
 }
 """Every code a :class:`DocumentError` can carry, with its meaning."""
 

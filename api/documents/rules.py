@@ -55,7 +55,10 @@ _OWN_CODES: dict[str, str] = {
         " a receipt advice)."
     ),
     "BUNDLE_DUPLICATE_DOCUMENT": "The bundle holds more than one invoice or more than one purchase order.",
-    "INVOICE_NOT_FINANCEABLE": "The document offered for tokenization is a credit note, not an invoice.",
+    "INVOICE_NOT_FINANCEABLE": (
+        "The document offered for tokenization is a credit note (CreditNote, or InvoiceTypeCode 381),"
+        " not an invoice."
+    ),
     # Parties
     "PARTY_SELLER_NOT_SUBMITTER": (
         "The invoice's seller shares no identifier with the supplier who submits the bundle."
@@ -100,8 +103,9 @@ _OWN_CODES: dict[str, str] = {
         "The bundle is not in one currency: the order and invoice currencies differ, or an amount's"
         " currencyID differs from its document's currency."
     ),
-    # Amounts (the TOTAL_* arithmetic codes come from api.documents.totals)
+    # Amounts and credit (the TOTAL_* arithmetic codes from api.documents.totals go before these)
     "INVOICE_PAYABLE_NOT_POSITIVE": "The invoice's payable amount is zero or negative: nothing to finance.",
+    "CREDIT_LIMIT_EXCEEDED": "The invoice's payable amount exceeds the debtor's unused credit line.",
     # Dates
     "DATE_DELIVERY_BEFORE_ORDER": "Goods were delivered before the purchase order was issued.",
     "DATE_INVOICE_BEFORE_DELIVERY": "The invoice was issued before the goods were delivered.",
@@ -111,12 +115,21 @@ _OWN_CODES: dict[str, str] = {
     # Duplicates
     "DUPLICATE_INVOICE_NUMBER": "An invoice with this seller and (normalized) number is already tokenized.",
     "DUPLICATE_INVOICE_DOCUMENT": "This exact invoice document (same bytes) is already tokenized.",
-    # Credit
-    "CREDIT_LIMIT_EXCEEDED": "The invoice's payable amount exceeds the debtor's unused credit line.",
 }
 
-RULE_CODES: Mapping[str, str] = MappingProxyType({**_OWN_CODES, **TOTALS_CODES})
-"""Every violation code :func:`verify_bundle` can report, with a one-sentence meaning."""
+
+def _in_rule_order() -> dict[str, str]:
+    """The registry in the order the rules run: the TOTAL_* codes follow the currency rule."""
+    ordered: dict[str, str] = {}
+    for code, meaning in _OWN_CODES.items():
+        if code == "INVOICE_PAYABLE_NOT_POSITIVE":
+            ordered.update(TOTALS_CODES)
+        ordered[code] = meaning
+    return ordered
+
+
+RULE_CODES: Mapping[str, str] = MappingProxyType(_in_rule_order())
+"""Every violation code :func:`verify_bundle` can report, with a one-sentence meaning, in rule order."""
 
 UNIT_EQUIVALENTS: Mapping[str, str] = MappingProxyType({"EA": "C62", "H87": "C62", "NAR": "C62"})
 """UN/ECE Rec 20 codes that all count single units ("each", "piece", "number of articles", "one")."""

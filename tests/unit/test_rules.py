@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from api.documents.errors import PARSE_ERROR_CODES
 from api.documents.model import (
     DeliveryLine,
     DespatchAdvice,
@@ -360,6 +361,12 @@ def test_registry_codes_and_descriptions() -> None:
     for code, description in RULE_CODES.items():
         assert re.fullmatch(r"[A-Z]+(_[A-Z]+)+", code)
         assert description[0].isupper() and description.endswith(".")
+
+
+def test_docs_list_every_code_with_its_meaning() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "documents.md").read_text()
+    for code, meaning in {**RULE_CODES, **PARSE_ERROR_CODES}.items():
+        assert f"| `{code}` | {meaning}" in docs, code
 
 
 # --------------------------------------------------------------------------------------------------
