@@ -54,7 +54,10 @@ _OWN_CODES: dict[str, str] = {
         "The bundle lacks the invoice, the purchase order, or delivery evidence (a despatch advice or"
         " a receipt advice)."
     ),
-    "BUNDLE_DUPLICATE_DOCUMENT": "The bundle holds more than one invoice or more than one purchase order.",
+    "BUNDLE_DUPLICATE_DOCUMENT": (
+        "The bundle holds more than one invoice or more than one purchase order, or the same delivery"
+        " document twice (same kind and ID, or same bytes)."
+    ),
     "INVOICE_NOT_FINANCEABLE": (
         "The document offered for tokenization is a credit note (CreditNote, or InvoiceTypeCode 381),"
         " not an invoice."
@@ -548,8 +551,8 @@ def _check_currency(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
     inv = t.invoice
     documents: list[Invoice | Order] = [inv] if t.order is None else [inv, t.order]
     for doc in documents:
-        stray = sorted(doc.amount_currencies - {doc.currency} if doc.currency else ())
-        if stray:
+        stray = sorted(doc.amount_currencies - {doc.currency})
+        if doc.currency and stray:
             yield _v(
                 "CURRENCY_MISMATCH",
                 f"{doc.kind.value} {doc.id} is in {doc.currency} but has amounts in {', '.join(stray)}.",
@@ -698,6 +701,20 @@ def _check_shape(bundle: Bundle) -> tuple[list[Violation], Trade | None]:
                     None,
                 )
             )
+    seen: set[tuple[str, str] | bytes] = set()
+    for doc in bundle.deliveries:
+        keys: set[tuple[str, str] | bytes] = {(doc.kind.value, doc.id.strip())}
+        if doc.source_hash:
+            keys.add(doc.source_hash)
+        if not seen.isdisjoint(keys):
+            found.append(
+                _v(
+                    "BUNDLE_DUPLICATE_DOCUMENT",
+                    f"{doc.kind.value} {doc.id} is in the bundle twice; its quantities would count twice.",
+                    doc,
+                )
+            )
+        seen |= keys
     for present, name in (
         (invoices, "an invoice"),
         (orders, "a purchase order"),
@@ -705,7 +722,7 @@ def _check_shape(bundle: Bundle) -> tuple[list[Violation], Trade | None]:
     ):
         if not present:
             found.append(_v("BUNDLE_MISSING_DOCUMENT", f"The bundle lacks {name}.", None))
-    if len(invoices) != 1 or len(orders) > 1:
+    if len(invoices) != 1 or any(v.code == "BUNDLE_DUPLICATE_DOCUMENT" for v in found):
         return found, None
     invoice = invoices[0]
     if invoice.kind is DocumentKind.CREDIT_NOTE or invoice.type_code == "381":
@@ -731,8 +748,9 @@ def verify_bundle(
 ) -> list[Violation]:
     """Run every rule on the bundle and return every violation (empty: the documents are fine).
 
-    With more than one invoice or purchase order, or no invoice, only the bundle-shape violations
-    are reported: the other rules would not know which document to judge. A missing order or
+    With no invoice, more than one invoice or purchase order, or a delivery document given twice,
+    only the bundle-shape violations are reported: the other rules would not know which document
+    to judge, or would count quantities twice. A missing order or
     missing delivery evidence is reported and the rules that do not need them still run.
     ``extra_rules`` run after the built-in rules; ``extra_violations`` are appended as given.
     """

@@ -362,11 +362,11 @@ def _tax_category(node: _Node) -> TaxCategory:
     )
 
 
+_T = TypeVar("_T")
+
+
 def _optional(node: _Node | None, parse: Callable[[_Node], _T]) -> _T | None:
     return None if node is None else parse(node)
-
-
-_T = TypeVar("_T")
 
 
 def _allowance_charge(node: _Node) -> AllowanceCharge:

@@ -407,7 +407,9 @@ def test_receipt_advice_replaces_despatch_advice_as_evidence() -> None:
 def test_partial_deliveries_are_summed_per_order_line() -> None:
     da = despatch()
     first = replace(da, lines=(replace(da.lines[0], quantity=Decimal(60)), *da.lines[1:]))
-    second = replace(da, id="DA-7782", lines=(replace(da.lines[0], quantity=Decimal(40)),))
+    second = replace(
+        da, id="DA-7782", source_hash=b"\x01" * 32, lines=(replace(da.lines[0], quantity=Decimal(40)),)
+    )
     assert verify_bundle(Bundle.of(order(), first, second, invoice()), context()) == []
     too_much = replace(second, lines=(replace(da.lines[0], quantity=Decimal(41)),))
     found = verify_bundle(Bundle.of(order(), first, too_much, invoice()), context())
@@ -434,6 +436,17 @@ def test_missing_invoice_or_two_invoices_stop_at_the_shape() -> None:
     assert codes(verify_bundle(Bundle.of(order(), despatch()), context())) == {"BUNDLE_MISSING_DOCUMENT"}
     two = Bundle.of(order(), despatch(), invoice(), replace(invoice(), id="INV-2"))
     assert codes(verify_bundle(two, context())) == {"BUNDLE_DUPLICATE_DOCUMENT"}
+
+
+def test_the_same_delivery_document_twice_is_refused() -> None:
+    # Twice the same despatch advice would double every delivered quantity.
+    twice = Bundle.of(order(), despatch(), despatch(), invoice())
+    violations = verify_bundle(twice, context())
+    assert [(v.code, v.document_id) for v in violations] == [("BUNDLE_DUPLICATE_DOCUMENT", "DA-7781")]
+    renamed = replace(despatch(), id="DA-7781-COPY")  # same bytes under another ID
+    assert codes(verify_bundle(Bundle.of(order(), despatch(), renamed, invoice()), context())) == {
+        "BUNDLE_DUPLICATE_DOCUMENT"
+    }
 
 
 def test_invoice_type_381_is_not_financeable() -> None:
