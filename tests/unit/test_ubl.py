@@ -365,6 +365,19 @@ def test_oversize_is_refused_before_parsing() -> None:
     expect_error("XML_TOO_LARGE", padded)
 
 
+def test_invoice_near_the_size_limit_parses_in_bounded_time() -> None:
+    data = fixture("invoice.xml").decode()
+    match = re.search(r"<cac:InvoiceLine>.*?</cac:InvoiceLine>", data, re.S)
+    assert match is not None
+    lines = "".join(match[0].replace("<cbc:ID>1</cbc:ID>", f"<cbc:ID>{i}</cbc:ID>") for i in range(2400))
+    big = data.replace(match[0], lines, 1).encode()
+    assert ubl.DEFAULT_MAX_BYTES - 200_000 < len(big) <= ubl.DEFAULT_MAX_BYTES
+    started = time.perf_counter()
+    inv = parse_invoice(big)
+    assert len(inv.lines) == 2403
+    assert time.perf_counter() - started < 5
+
+
 def _nested(depth: int) -> bytes:
     return (
         b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
