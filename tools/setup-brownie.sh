@@ -88,8 +88,9 @@ if installed eth-brownie "$BROWNIE_VERSION" && installed coincurve "$COINCURVE_V
   log "eth-brownie $BROWNIE_VERSION and coincurve $COINCURVE_VERSION already installed"
 else
   log "installing eth-brownie==$BROWNIE_VERSION coincurve==$COINCURVE_VERSION into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "eth-brownie==$BROWNIE_VERSION" "coincurve==$COINCURVE_VERSION"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check \
+    "eth-brownie==$BROWNIE_VERSION" "coincurve==$COINCURVE_VERSION" >"$VENV/pip-install.log" 2>&1 \
+    || { tail -30 "$VENV/pip-install.log" >&2; die "pip install failed (log: $VENV/pip-install.log)"; }
 fi
 "$VENV/bin/python" -m pip check >/dev/null 2>&1 || log "warning: 'pip check' reports conflicts in $VENV"
 
