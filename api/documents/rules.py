@@ -36,6 +36,7 @@ from api.documents.totals import TOTALS_CODES, check_totals
 from api.documents.ubl import invoice_fingerprint
 
 __all__ = [
+    "CREDIT_NOTE_TYPE_CODES",
     "RULE_CODES",
     "UNIT_EQUIVALENTS",
     "Bundle",
@@ -59,8 +60,8 @@ _OWN_CODES: dict[str, str] = {
         " document twice (same kind and ID, or same bytes)."
     ),
     "INVOICE_NOT_FINANCEABLE": (
-        "The document offered for tokenization is a credit note (CreditNote, or InvoiceTypeCode 381),"
-        " not an invoice."
+        "The document offered for tokenization is a credit note (a CreditNote, or an invoice type code"
+        " such as 381), not an invoice."
     ),
     # Parties
     "PARTY_SELLER_NOT_SUBMITTER": (
@@ -133,6 +134,11 @@ def _in_rule_order() -> dict[str, str]:
 
 RULE_CODES: Mapping[str, str] = MappingProxyType(_in_rule_order())
 """Every violation code :func:`verify_bundle` can report, with a one-sentence meaning, in rule order."""
+
+CREDIT_NOTE_TYPE_CODES: frozenset[str] = frozenset(
+    {"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"}
+)
+"""UNCL1001 document type codes that mean a credit note, whatever the root element says."""
 
 UNIT_EQUIVALENTS: Mapping[str, str] = MappingProxyType({"EA": "C62", "H87": "C62", "NAR": "C62"})
 """UN/ECE Rec 20 codes that all count single units ("each", "piece", "number of articles", "one")."""
@@ -725,7 +731,7 @@ def _check_shape(bundle: Bundle) -> tuple[list[Violation], Trade | None]:
     if len(invoices) != 1 or any(v.code == "BUNDLE_DUPLICATE_DOCUMENT" for v in found):
         return found, None
     invoice = invoices[0]
-    if invoice.kind is DocumentKind.CREDIT_NOTE or invoice.type_code == "381":
+    if invoice.kind is DocumentKind.CREDIT_NOTE or invoice.type_code in CREDIT_NOTE_TYPE_CODES:
         found.append(
             _v(
                 "INVOICE_NOT_FINANCEABLE",

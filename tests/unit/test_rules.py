@@ -449,9 +449,10 @@ def test_the_same_delivery_document_twice_is_refused() -> None:
     }
 
 
-def test_invoice_type_381_is_not_financeable() -> None:
-    violations = verify_bundle(bundle(inv=replace(invoice(), type_code="381")), context())
-    assert codes(violations) == {"INVOICE_NOT_FINANCEABLE"}
+@pytest.mark.parametrize(("type_code", "financeable"), [("381", False), ("396", False), ("380", True)])
+def test_credit_note_type_codes_are_not_financeable(type_code: str, financeable: bool) -> None:
+    violations = verify_bundle(bundle(inv=replace(invoice(), type_code=type_code)), context())
+    assert codes(violations) == (set() if financeable else {"INVOICE_NOT_FINANCEABLE"})
 
 
 def test_stray_amount_currency_is_a_currency_mismatch() -> None:
