@@ -142,7 +142,10 @@ def normalize(value: Any) -> Any:
     return value
 
 
-def check_done(call: Any, plan: Any, contracts: dict[str, Any], addresses: dict[str, str], deployer: str) -> bool:
+def check_done(
+    call: Any, plan: Any, contracts: dict[str, Any], addresses: dict[str, str], deployer: str
+) -> bool:
+    """Whether the call's view check already returns its ``expect`` (or not its ``expect_not``)."""
     contract = contracts[call.contract]
     view = getattr(contract, call.check, None)
     if view is None:
@@ -151,9 +154,13 @@ def check_done(call: Any, plan: Any, contracts: dict[str, Any], addresses: dict[
     if call.check_index is not None:
         value = value[call.check_index]
     value = normalize(value)
-    if call.expect is not None and value != normalize(resolve(call.expect, plan, addresses, deployer)):
+
+    def wanted(x: Any) -> Any:
+        return normalize(resolve(x, plan, addresses, deployer))
+
+    if call.expect is not None and value != wanted(call.expect):
         return False
-    if call.expect_not is not None and value == normalize(resolve(call.expect_not, plan, addresses, deployer)):
+    if call.expect_not is not None and value == wanted(call.expect_not):
         return False
     return True
 
@@ -239,7 +246,8 @@ def deploy_plan() -> dict[str, Any]:
     for step in plan.DEPLOYS:
         if step.contract not in proj.keys():
             raise DeployError(
-                f"contract {step.contract} is not in the compiled project (is contracts/{step.contract}.sol there?)"
+                f"contract {step.contract} is not in the compiled project"
+                f" (is contracts/{step.contract}.sol there, and does it compile?)"
             )
         container = proj[step.contract]
         entry = recorded.get(step.contract)
@@ -260,7 +268,7 @@ def deploy_plan() -> dict[str, Any]:
         # contract.tx is None when brownie already knew a contract at that address (its own live
         # artifacts from an earlier chain with the same deterministic address): use the history.
         tx = contract.tx or next(
-            (t for t in reversed(history) if t.contract_address and t.contract_address.lower() == address.lower()),
+            (t for t in reversed(history) if (t.contract_address or "").lower() == address.lower()),
             None,
         )
         if tx is None or tx.status != 1:
@@ -332,7 +340,7 @@ def explain(exc: Exception) -> str | None:
     text = " ".join(str(a) for a in (exc.args or [exc]))
     try:
         errors = known_errors()
-    except Exception:  # noqa: BLE001 - best effort only
+    except Exception:  # best effort only
         return None
     found = [sig for sel, sig in errors.items() if sel in text.lower()]
     return ", ".join(sorted(set(found))) or None
