@@ -275,29 +275,23 @@ def _match(order: Order, ref: str | None, item: Item) -> _Match:
     return _Match(None, f"its item identifier fits {len(candidates)} lines of order {order.id}")
 
 
+@dataclass(frozen=True, slots=True)
 class Trade:
-    """A bundle with one invoice, resolved: its order (if any), delivery evidence and line matches."""
+    """A bundle with exactly one invoice: the invoice, its order (if any) and delivery documents."""
 
-    def __init__(
-        self, invoice: Invoice, order: Order | None, deliveries: tuple[DeliveryDocument, ...]
-    ) -> None:
-        self.invoice = invoice
-        self.order = order
-        self.deliveries = deliveries
-        receipts = tuple(doc for doc in deliveries if isinstance(doc, ReceiptAdvice))
-        # Receipt advices are the buyer's own word on what arrived; when present they replace
-        # despatch advices as evidence, so the same goods are not counted twice.
-        self.evidence: tuple[DeliveryDocument, ...] = receipts or deliveries
-        self.invoice_matches: dict[str, _Match] = {}
-        self.delivery_matches: dict[tuple[str, str], _Match] = {}
-        if order is not None:
-            for line in invoice.lines:
-                self.invoice_matches[line.id] = _match(order, line.order_line_ref, line.item)
-            for doc in self.evidence:
-                for dline in doc.lines:
-                    self.delivery_matches[(doc.id, dline.id)] = _match(
-                        order, dline.order_line_ref, dline.item
-                    )
+    invoice: Invoice
+    order: Order | None
+    deliveries: tuple[DeliveryDocument, ...]
+
+    @property
+    def evidence(self) -> tuple[DeliveryDocument, ...]:
+        """The delivery documents whose quantities count.
+
+        Receipt advices are the buyer's own word on what arrived; when present they replace
+        despatch advices as evidence, so the same goods are not counted twice.
+        """
+        receipts = tuple(doc for doc in self.deliveries if isinstance(doc, ReceiptAdvice))
+        return receipts or self.deliveries
 
 
 # --------------------------------------------------------------------------------------------------
@@ -471,7 +465,7 @@ def _check_match(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
     invoiced: dict[str, Decimal] = defaultdict(Decimal)
     delivered: dict[str, Decimal] = defaultdict(Decimal)
     for line in t.invoice.lines:
-        match = t.invoice_matches[line.id]
+        match = _match(order, line.order_line_ref, line.item)
         if match.line is None:
             yield _v(
                 "MATCH_ORDER_LINE_NOT_FOUND",
@@ -531,7 +525,7 @@ def _collect_delivered(t: Trade, order: Order, delivered: dict[str, Decimal]) ->
     for doc in t.evidence:
         quantity_field = "cbc:ReceivedQuantity" if isinstance(doc, ReceiptAdvice) else "cbc:DeliveredQuantity"
         for dline in doc.lines:
-            match = t.delivery_matches[(doc.id, dline.id)]
+            match = _match(order, dline.order_line_ref, dline.item)
             if match.line is None:
                 yield _v(
                     "MATCH_DELIVERY_LINE_NOT_FOUND",
