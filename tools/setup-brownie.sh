@@ -53,6 +53,10 @@ import yaml
 want_brownie, want_cc, net = sys.argv[1:4]
 assert md.version("eth-brownie") == want_brownie
 assert md.version("coincurve") == want_cc
+import os
+assert "scf_brownie_env" in sys.modules  # the .pth hook ran at startup
+root = sys.modules["scf_brownie_env"].ROOT
+assert os.environ["SOLCX_BINARY_PATH"] == os.path.join(root, ".venv-brownie", "solcx")
 cfg = yaml.safe_load(pathlib.Path.home().joinpath(".brownie", "network-config.yaml").read_text())
 ids = [n["id"] for env in cfg["live"] for n in env["networks"]]
 assert net in ids
