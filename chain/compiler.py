@@ -25,6 +25,8 @@ CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 COMPILER_SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
+    # the same remapping as forge and brownie, so every path produces the same metadata and bytecode
+    "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
     "outputSelection": {
         "*": {
             "*": [

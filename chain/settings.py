@@ -73,12 +73,15 @@ class Settings(BaseSettings):
     )
     operator_api_key: SecretStr | None = Field(
         default=None,
-        description="Bearer token of the platform operator. Unset: generated once into the data folder (local only).",
+        description="Bearer token of the platform operator. Unset: generated once into the data folder.",
     )
     verifier_key: SecretStr | None = Field(
-        default=None, description="Private key of the gateway's attesting (verifier) account. Unset: Anvil dev key #9."
+        default=None,
+        description="Private key of the gateway's attesting (verifier) account. Unset: Anvil dev key #9.",
     )
-    max_tenor_days: int = Field(default=180, description="Longest allowed time from invoice date to due date.")
+    max_tenor_days: int = Field(
+        default=180, description="Longest allowed time from invoice date to due date."
+    )
     max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest accepted request body.")
     max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
     max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")

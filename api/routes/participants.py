@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from api.auth import GatewayRole, Principal, PrincipalDep, new_api_key, require
 from api.deps import SessionDep, StateDep
+from api.documents.model import PartyRef
 from api.errors import ApiError, error_responses
 from api.identity import (
     CertificateProfileError,
@@ -72,12 +73,16 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         conflicts.append("registration_id")
     if session.exec(select(Participant).where(Participant.chain_address == address)).first():
         conflicts.append("chain_address")
-    for pid in body.party_identifiers:
+    try:
+        refs = list(dict.fromkeys(PartyRef(pid.scheme, pid.id) for pid in body.party_identifiers))
+    except ValueError as exc:
+        raise ApiError(422, "PARTY_IDENTIFIER_INVALID", str(exc)) from exc
+    for ref in refs:  # stored normalized, as the document parser normalizes them
         taken = select(PartyIdentifier).where(
-            PartyIdentifier.scheme == pid.scheme, PartyIdentifier.value == pid.id
+            PartyIdentifier.scheme == ref.scheme, PartyIdentifier.value == ref.id
         )
         if session.exec(taken).first():
-            conflicts.append(f"party_identifier {pid.scheme}:{pid.id}")
+            conflicts.append(f"party_identifier {ref.key}")
     if conflicts:
         raise ApiError(409, "PARTICIPANT_EXISTS", f"Already registered: {', '.join(conflicts)}.", conflicts)
     if (body.signing_key_pem is None) == (body.csr_pem is None):
@@ -115,8 +120,8 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         api_key_hash=api_key_hash,
     )
     session.add(participant)
-    for pid in body.party_identifiers:
-        session.add(PartyIdentifier(participant_id=participant.id, scheme=pid.scheme, value=pid.id))
+    for ref in refs:
+        session.add(PartyIdentifier(participant_id=participant.id, scheme=ref.scheme, value=ref.id))
     try:
         session.flush()  # unique constraints are checked before anything goes on chain
     except IntegrityError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -23,7 +25,10 @@ def load_or_create_ca(settings: Settings, engine: Engine) -> CertificateAuthorit
         key = session.get(PlatformSecret, CA_KEY)
         if cert is not None and key is not None:
             return load_ca(cert.value, key.value, secret, associated_data=_AAD)
-    ca = create_ca("SCF Platform Root CA", organization="SCF Platform")
+    # backdated a day, so that participant clocks a little behind ours still see valid certificates
+    ca = create_ca(
+        "SCF Platform Root CA", organization="SCF Platform", not_before=datetime.now(UTC) - timedelta(days=1)
+    )
     try:
         with Session(engine) as session:
             session.add(PlatformSecret(name=CA_CERT, value=ca.certificate_pem))

@@ -21,6 +21,16 @@ from chain.settings import PROJECT_ROOT
 SCF = [sys.executable, "-m", "api.cli"]
 
 
+def alembic_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from api.db import MIGRATIONS_DIR, alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None and MIGRATIONS_DIR.exists()
+    return head
+
+
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCF_")}
     env.update(
@@ -83,7 +93,7 @@ def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
         assert set(body["contracts"]) == set(CONTRACT_NAMES)
         for name, entry in body["contracts"].items():
             assert entry["address"] == recorded[name]["address"] and entry["has_code"] is True
-        assert body["database"] == {"ok": True, "revision": "0001_baseline"}
+        assert body["database"] == {"ok": True, "revision": alembic_head()}
         assert (tmp_path / "data" / "anvil-state.json").exists() or (
             tmp_path / "data" / "anvil.json"
         ).exists()
