@@ -97,6 +97,7 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         (address token, uint256 dueDate,,) = _ledger.discountTerms(receivableId);
         uint256 daysToMaturity;
         (price, daysToMaturity) = _quote(amount, o.rateBps, dueDate, block.timestamp);
+        // slither-disable-next-line incorrect-equality
         if (price == 0) revert ZeroPrice(offerId, amount);
 
         uint256 filled = uint256(o.filled) + amount;
@@ -105,6 +106,9 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
 
         // Payment leg, then delivery leg (which re-checks the receivable: confirmed, undisputed, not matured,
         // holder's effective balance, maker active and allowed to hold receivables).
+        // `maker` created this offer itself (msg.sender of makeOffer) and approved the market for it; the amount
+        // is bounded by its offer (amount <= remaining) and priced on chain.
+        // slither-disable-next-line arbitrary-send-erc20
         IERC20(token).safeTransferFrom(maker, holder, price);
         _ledger.marketTransfer(holder, maker, receivableId, amount);
     }
