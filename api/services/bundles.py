@@ -184,6 +184,7 @@ class GatewayContext:
         self.supplier_ids = party_refs(session, prepared.supplier.id)
         self.max_tenor_days = state.settings.max_tenor_days
         self.unused_credit_minor = 0
+        self._on_chain: bool | None = None
         if prepared.debtor is not None:
             limit, used = state.chain().platform.ledger.credit_line(prepared.debtor.chain_address)
             self.unused_credit_minor = max(limit - used, 0)
@@ -201,7 +202,13 @@ class GatewayContext:
     def is_fingerprint_tokenized(self, fingerprint: bytes) -> bool:
         if self._session.get(TokenizationClaim, "fp:0x" + fingerprint.hex()) is not None:
             return True
-        return self._state.chain().platform.ledger.receivable_id_by_fingerprint(fingerprint) != 0
+        if fingerprint != self._prepared.chain_fingerprint:
+            return False  # only the canonical fingerprint is registered on chain
+        if self._on_chain is None:  # asked once per verification
+            self._on_chain = (
+                self._state.chain().platform.ledger.receivable_id_by_fingerprint(fingerprint) != 0
+            )
+        return self._on_chain
 
     def is_document_tokenized(self, document_hash: bytes) -> bool:
         return self._session.get(TokenizationClaim, "doc:0x" + document_hash.hex()) is not None
