@@ -69,7 +69,6 @@ GATEWAY_CODES: dict[str, str] = {
     "SIG_SIGNER_SUSPENDED": "The signer is suspended.",
     "SIG_SIGNER_NOT_ISSUER": "The signer is not the party that issues this kind of document.",
     "ATTACHMENT_NOT_BOUND": "An attachment's SHA-256 appears in no document signature.",
-    "ATTACHMENT_HASH_MISMATCH": "A signature binds an attachment with another SHA-256.",
     "CURRENCY_NOT_SETTLEABLE": "The invoice currency has no settlement token on the platform.",
     "DUE_DATE_PASSED": "The invoice is already due: there is nothing left to finance.",
     "DEBTOR_NOT_REGISTERED": "The invoice's buyer is no active core enterprise on the platform.",

@@ -323,3 +323,19 @@ def test_onboarding_registers_on_chain_and_suspension_locks_out(gw: Gateway) -> 
         == 200
     )
     assert gw.request("GET", "/participants/me", fin.api_key).json()["id"] == fin.participant_id
+
+
+def test_rule_codes_are_listed_once_with_a_meaning(gw: Gateway) -> None:
+    resp = gw.request("GET", "/rules", None)
+    assert resp.status_code == 200
+    codes = [r["code"] for r in resp.json()]
+    assert len(codes) == len(set(codes))
+    assert all(r["description"] for r in resp.json())
+    for code in (
+        "SIG_INVALID",
+        "CERT_REVOKED",
+        "DUPLICATE_INVOICE_NUMBER",
+        "ATTACHMENT_NOT_BOUND",
+        "XML_DTD_FORBIDDEN",
+    ):
+        assert code in codes

@@ -1,0 +1,52 @@
+"""The verification rules: every code a bundle can be refused with, and what it means."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.documents.errors import PARSE_ERROR_CODES
+from api.documents.rules import RULE_CODES
+from api.identity import ErrorCode
+from api.services.bundles import GATEWAY_CODES
+
+router = APIRouter(tags=["bundles"])
+
+#: Meanings of the signature and certificate codes of ``api.identity`` (see docs/identity.md).
+SIGNATURE_CODES: dict[ErrorCode, str] = {
+    ErrorCode.SIG_MALFORMED: "The detached JWS is not well-formed or its header breaks the profile.",
+    ErrorCode.SIG_ALG_UNSUPPORTED: "The JWS algorithm is not ES256 (none, HS256 ... are refused).",
+    ErrorCode.SIG_INVALID: "The signature does not verify over the document's exact bytes.",
+    ErrorCode.SIG_KIND_MISMATCH: "The signed document kind differs from the document's own kind.",
+    ErrorCode.SIG_TIME_IN_FUTURE: "The claimed signing time lies in the future.",
+    ErrorCode.SIG_TIME_TOO_OLD: "The claimed signing time is older than the gateway accepts.",
+    ErrorCode.SIG_ROLE_MISMATCH: "The signer's role may not sign this kind of document.",
+    ErrorCode.SIG_SIGNER_MISMATCH: "The signer is not the issuer the document names.",
+    ErrorCode.CERT_NOT_FROM_PLATFORM_CA: "The signing certificate does not chain to the platform CA.",
+    ErrorCode.CERT_PROFILE_INVALID: "The signing certificate is not a participant signing certificate.",
+    ErrorCode.CERT_EXPIRED: "The signing certificate had expired at the signing time.",
+    ErrorCode.CERT_NOT_YET_VALID: "The signing certificate was not yet valid at the signing time.",
+    ErrorCode.CERT_REVOKED: "The signing certificate is revoked.",
+    ErrorCode.ATTACHMENT_HASH_MISMATCH: "An attachment's SHA-256 differs from the one signed.",
+    ErrorCode.DECRYPTION_FAILED: "Stored data could not be decrypted (tampered or wrong key).",
+}
+
+
+class RuleCode(BaseModel):
+    code: str
+    source: str
+    description: str
+
+
+def all_rule_codes() -> list[RuleCode]:
+    codes = [RuleCode(code=c, source="document", description=d) for c, d in PARSE_ERROR_CODES.items()]
+    codes += [RuleCode(code=c.value, source="signature", description=SIGNATURE_CODES[c]) for c in ErrorCode]
+    codes += [RuleCode(code=c, source="rule", description=d) for c, d in RULE_CODES.items()]
+    codes += [RuleCode(code=c, source="gateway", description=d) for c, d in GATEWAY_CODES.items()]
+    return codes
+
+
+@router.get("/rules", response_model=list[RuleCode])
+def list_rules() -> list[RuleCode]:
+    """Every violation code of bundle verification, with its meaning (public)."""
+    return all_rule_codes()
