@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
+import {SettlementToken} from "../../../contracts/SettlementToken.sol";
+import {ReceivableLedger} from "../../../contracts/ReceivableLedger.sol";
+import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
+import {PlainERC1155} from "../../../contracts/bench/PlainERC1155.sol";
+import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
+
+interface VmScript {
+    function startBroadcast(uint256) external;
+    function stopBroadcast() external;
+    function addr(uint256) external returns (address);
+    function sign(uint256, bytes32) external returns (uint8, bytes32, bytes32);
+}
+
+/// @notice Sends every platform operation once as a real transaction (run by bench/gas against a fresh Anvil).
+/// bench/gas reads the receipts: gasUsed is the whole transaction (21,000 base, calldata, cold accesses,
+/// refunds). The order of the transactions is the contract with bench/gas; see its LABELS.
+contract GasBench {
+    VmScript internal constant vm = VmScript(address(uint160(uint256(keccak256("hevm cheat code")))));
+    // Anvil's first default account (public test key) pays for the setup and funds the actors.
+    uint256 internal constant K0 = 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80;
+    uint256 internal constant K_VERIFIER = 0xB001;
+    uint256 internal constant K_DEBTOR = 0xB002;
+    uint256 internal constant K_SUPPLIER = 0xB003;
+    uint256 internal constant K_SUPPLIER2 = 0xB004;
+    uint256 internal constant K_FINANCIER = 0xB005;
+    uint256 internal constant K_RELAYER = 0xB006;
+
+    ParticipantRegistry internal registry;
+    SettlementToken internal token;
+    ReceivableLedger internal ledger;
+    DiscountMarket internal market;
+    PlainERC1155 internal plain;
+    address internal verifier;
+    address internal debtor;
+    address internal supplier;
+    address internal supplier2;
+    address internal financier;
+    address internal relayer;
+
+    function run() external {
+        verifier = vm.addr(K_VERIFIER);
+        debtor = vm.addr(K_DEBTOR);
+        supplier = vm.addr(K_SUPPLIER);
+        supplier2 = vm.addr(K_SUPPLIER2);
+        financier = vm.addr(K_FINANCIER);
+        relayer = vm.addr(K_RELAYER);
+        _setup();
+        _measure();
+    }
+
+    function _setup() internal {
+        address admin = vm.addr(K0);
+        vm.startBroadcast(K0);
+        payable(verifier).transfer(1 ether);
+        payable(debtor).transfer(1 ether);
+        payable(supplier).transfer(1 ether);
+        payable(supplier2).transfer(1 ether);
+        payable(financier).transfer(1 ether);
+        payable(relayer).transfer(1 ether);
+        registry = new ParticipantRegistry(admin);
+        token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
+        ledger = new ReceivableLedger(registry);
+        market = new DiscountMarket(ledger, registry);
+        plain = new PlainERC1155();
+        registry.onboard(address(ledger), IParticipantRegistry.Role.System, 0);
+        registry.onboard(address(market), IParticipantRegistry.Role.System, 0);
+        ledger.setMarket(address(market));
+        registry.onboard(verifier, IParticipantRegistry.Role.Verifier, keccak256("V"));
+        registry.onboard(debtor, IParticipantRegistry.Role.CoreEnterprise, keccak256("CE"));
+        registry.onboard(supplier, IParticipantRegistry.Role.Supplier, keccak256("S1"));
+        registry.onboard(supplier2, IParticipantRegistry.Role.Supplier, keccak256("S2"));
+        registry.onboard(financier, IParticipantRegistry.Role.Financier, keccak256("F"));
+        ledger.setCreditLine(debtor, 1e15);
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_FINANCIER);
+        token.mint(debtor, 1e12);
+        token.mint(financier, 1e12);
+        token.approve(address(market), type(uint256).max);
+        vm.stopBroadcast();
+    }
+
+    function _register(uint256 face, bytes32 fp) internal returns (uint256) {
+        return ledger.registerInvoice(
+            supplier, debtor, face, address(token), block.timestamp - 1 days, block.timestamp + 90 days, fp, fp
+        );
+    }
+
+    function _measure() internal {
+        vm.startBroadcast(K_VERIFIER);
+        uint256 id1 = _register(1_000_000_00, keccak256("fp1")); // M: tokenize (first invoice of the ledger)
+        uint256 id2 = _register(1_000_000_00, keccak256("fp2")); // M: tokenize
+        uint256 id3 = _register(500_000_00, keccak256("fp3")); // setup
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_DEBTOR);
+        ledger.endorse(id1); // M: endorse (debtor's first payable)
+        ledger.endorse(id2); // M: endorse
+        token.approve(address(ledger), type(uint256).max);
+        vm.stopBroadcast();
+
+        bytes memory sig = _endorsement(id3, block.timestamp + 1 hours);
+        vm.startBroadcast(K_RELAYER);
+        ledger.endorseBySig(id3, true, block.timestamp + 1 hours, sig); // M: endorseBySig (debtor's first nonce)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_SUPPLIER);
+        ledger.safeTransferFrom(supplier, supplier2, id2, 250_000_00, ""); // M: transfer part (new holder)
+        ledger.safeTransferFrom(supplier, supplier2, id2, 50_000_00, ""); // M: transfer part (existing holder)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_FINANCIER);
+        uint256 offerId = market.makeOffer(id2, 300_000_00, 450, block.timestamp + 1 days); // M: makeOffer
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_SUPPLIER);
+        market.acceptOffer(offerId, 200_000_00); // M: acceptOffer (first cash, new holder)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_DEBTOR);
+        ledger.repay(id2, 400_000_00); // M: repay (partial)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_SUPPLIER2);
+        ledger.redeem(id2); // M: redeem (after partial repayment)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_DEBTOR);
+        ledger.repay(id2, 600_000_00); // M: repay (final)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_SUPPLIER);
+        ledger.redeem(id2); // M: redeem (after final repayment)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K0);
+        plain.mint(supplier, 1, 1_000_000_00); // M: plain OZ ERC-1155 mint (new id, new holder)
+        vm.stopBroadcast();
+    }
+
+    function _endorsement(uint256 id, uint256 deadline)
+        internal
+        returns (bytes memory)
+    {
+        bytes32 structHash =
+            keccak256(abi.encode(ledger.ENDORSEMENT_TYPEHASH(), id, true, ledger.nonces(debtor), deadline));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", ledger.DOMAIN_SEPARATOR(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(K_DEBTOR, digest);
+        return abi.encodePacked(r, s, v);
+    }
+}
