@@ -48,6 +48,29 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint128 used;
     }
 
+    /// @dev Storage layout of a receivable: two slots written at registration, one more at the first
+    /// repayment or credit note, a fourth only when credit-note units are settled. Amounts fit in 64 bits
+    /// (face <= 2^64-1 minor units); the settlement token is stored once and referenced by index.
+    struct Record {
+        // slot 0
+        address creditor;
+        uint64 faceValue;
+        uint32 tokenIndex;
+        // slot 1
+        address debtor;
+        uint40 issueDate;
+        uint40 dueDate;
+        Status status;
+        bool disputed;
+        // slot 2: zero until the first repayment or credit note
+        uint64 repaid;
+        uint64 diluted;
+        uint64 settledRepaid;
+        uint64 redeemed;
+        // slot 3
+        uint64 settledDiluted;
+    }
+
     struct HolderState {
         uint128 mark; // repaid + diluted of the receivable when this holder was last settled
         uint128 owed; // settled, not yet redeemed cash
@@ -56,7 +79,10 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     IParticipantRegistry private immutable _registry;
     address private _market;
     uint256 private _count;
-    mapping(uint256 id => Receivable) private _receivables;
+    uint32 private _tokenCount;
+    mapping(uint256 id => Record) private _receivables;
+    mapping(address token => uint32 index) private _tokenIndex;
+    mapping(uint32 index => address token) private _tokenByIndex;
     mapping(bytes32 fingerprint => uint256 id) private _idByFingerprint;
     // Written through storage pointers (slither's uninitialized-state does not follow them).
     // slither-disable-next-line uninitialized-state
@@ -129,21 +155,27 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         address verifier = _msgSender();
         _requireRole(verifier, IParticipantRegistry.Role.Verifier);
         if (faceValue == 0) revert InvalidInvoice("ZERO_FACE");
-        if (faceValue > type(uint96).max) revert InvalidInvoice("FACE_TOO_LARGE");
+        if (faceValue > type(uint64).max) revert InvalidInvoice("FACE_TOO_LARGE");
         if (issueDate >= dueDate || dueDate > type(uint40).max) revert InvalidInvoice("BAD_DATES");
-        if (token.code.length == 0) revert InvalidInvoice("BAD_TOKEN");
         if (fingerprint == bytes32(0)) revert InvalidInvoice("ZERO_FINGERPRINT");
         uint256 existing = _idByFingerprint[fingerprint];
         if (existing != 0) revert DuplicateFingerprint(fingerprint, existing);
         if (_role(creditor) != IParticipantRegistry.Role.Supplier) revert CreditorNotActiveSupplier(creditor);
         if (_role(debtor) != IParticipantRegistry.Role.CoreEnterprise) revert DebtorNotActiveCoreEnterprise(debtor);
 
+        uint32 tokenIndex = _tokenIndex[token];
+        if (tokenIndex == 0) {
+            // first invoice in this token: remember it once (two extra slots, paid once per token)
+            if (token.code.length == 0) revert InvalidInvoice("BAD_TOKEN");
+            tokenIndex = ++_tokenCount;
+            _tokenIndex[token] = tokenIndex;
+            _tokenByIndex[tokenIndex] = token;
+        }
         id = ++_count;
         _idByFingerprint[fingerprint] = id;
-        Receivable storage r = _receivables[id];
-        (r.token, r.faceValue) = (token, uint96(faceValue));
+        Record storage r = _receivables[id];
+        (r.creditor, r.faceValue, r.tokenIndex) = (creditor, uint64(faceValue), tokenIndex);
         (r.debtor, r.issueDate, r.dueDate, r.status) = (debtor, uint40(issueDate), uint40(dueDate), Status.Pending);
-        r.creditor = creditor;
         emit InvoiceRegistered(
             id, creditor, debtor, token, faceValue, issueDate, dueDate, bundleHash, fingerprint, verifier
         );
@@ -162,7 +194,22 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function receivable(uint256 id) external view returns (Receivable memory) {
-        return _receivables[id];
+        Record storage r = _receivables[id];
+        return Receivable({
+            token: _tokenByIndex[r.tokenIndex],
+            faceValue: r.faceValue,
+            debtor: r.debtor,
+            issueDate: r.issueDate,
+            dueDate: r.dueDate,
+            status: r.status,
+            disputed: r.disputed,
+            creditor: r.creditor,
+            redeemed: r.redeemed,
+            repaid: r.repaid,
+            diluted: r.diluted,
+            settledRepaid: r.settledRepaid,
+            settledDiluted: r.settledDiluted
+        });
     }
 
     /// @inheritdoc IReceivableLedger
@@ -171,13 +218,13 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         view
         returns (address token, uint256 dueDate, Status status, bool disputed)
     {
-        Receivable storage r = _receivables[id];
-        return (r.token, r.dueDate, r.status, r.disputed);
+        Record storage r = _receivables[id];
+        return (_tokenByIndex[r.tokenIndex], r.dueDate, r.status, r.disputed);
     }
 
     /// @inheritdoc IReceivableLedger
     function outstanding(uint256 id) external view returns (uint256) {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         return uint256(r.faceValue) - r.diluted - r.repaid;
     }
 
@@ -212,7 +259,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     }
 
     function _endorse(uint256 id, address caller, bool accept, bool bySig) private {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         address debtor = r.debtor;
         if (caller != debtor) revert NotDebtor(id, caller, debtor);
         Status status = r.status;
@@ -322,7 +369,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             for (uint256 i = 0; i < ids.length; ++i) {
                 uint256 id = ids[i];
                 uint256 amount = values[i];
-                Receivable storage r = _receivables[id];
+                Record storage r = _receivables[id];
                 _settle(id, r, from, false, true);
                 _settle(id, r, to, true, true);
                 bytes32 reason = _check(r, from, to, super.balanceOf(from, id), amount);
@@ -332,7 +379,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         super._update(from, to, ids, values);
     }
 
-    function _check(Receivable storage r, address from, address to, uint256 balance, uint256 amount)
+    function _check(Record storage r, address from, address to, uint256 balance, uint256 amount)
         private
         view
         returns (bytes32)
@@ -360,7 +407,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function repay(uint256 id, uint256 amount) external nonReentrant {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         address debtor = r.debtor;
         address caller = _msgSender();
         if (caller != debtor) revert NotDebtor(id, caller, debtor);
@@ -372,7 +419,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint256 repaid = r.repaid;
         uint256 open = uint256(r.faceValue) - r.diluted - repaid;
         if (amount > open) revert RepaymentExceedsOutstanding(id, amount, open);
-        r.repaid = uint128(repaid + amount);
+        r.repaid = uint64(repaid + amount);
         if (amount == open) r.status = Status.Settled;
         CreditLine storage line = _creditLines[debtor];
         uint256 used = line.used - amount; // used >= outstanding of each confirmed receivable
@@ -380,14 +427,14 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         emit Repaid(id, debtor, amount, repaid + amount, open - amount, used);
         // `caller` is msg.sender, checked above to be the debtor: it pays for itself.
         // slither-disable-next-line arbitrary-send-erc20
-        IERC20(r.token).safeTransferFrom(caller, address(this), amount);
+        IERC20(_tokenByIndex[r.tokenIndex]).safeTransferFrom(caller, address(this), amount);
     }
 
     /// @inheritdoc IReceivableLedger
     function redeem(uint256 id) external nonReentrant returns (uint256 amount) {
         address holder = _msgSender();
         if (_role(holder) == IParticipantRegistry.Role.None) revert CallerNotActive(holder);
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         uint256 cash = _settle(id, r, holder, false, false);
         HolderState storage h = _holders[id][holder];
         uint256 previous = h.owed;
@@ -395,14 +442,14 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         if (amount == 0) revert NothingToRedeem(id, holder);
         if (previous != 0) h.owed = 0;
         uint256 total = uint256(r.redeemed) + amount;
-        r.redeemed = uint96(total);
+        r.redeemed = uint64(total);
         emit Redeemed(id, holder, amount, total);
-        IERC20(r.token).safeTransfer(holder, amount);
+        IERC20(_tokenByIndex[r.tokenIndex]).safeTransfer(holder, amount);
     }
 
     /// @inheritdoc IReceivableLedger
     function owed(uint256 id, address holder) external view returns (uint256) {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         HolderState storage h = _holders[id][holder];
         uint256 balance = super.balanceOf(holder, id);
         if (balance == 0 || h.mark == r.repaid + r.diluted) return h.owed;
@@ -412,14 +459,14 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function isOverdue(uint256 id) external view returns (bool) {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         return r.status == Status.Confirmed && block.timestamp > uint256(r.dueDate) + GRACE_PERIOD;
     }
 
     /// @dev Brings `holder`'s stored balance up to date with the receivable's repayments and credit notes.
     /// O(1). Returns the cash credited; it is added to `owed` only if `creditOwed`. The mark is written
     /// only when something changes and the holder keeps or is about to receive units.
-    function _settle(uint256 id, Receivable storage r, address holder, bool receiving, bool creditOwed)
+    function _settle(uint256 id, Record storage r, address holder, bool receiving, bool creditOwed)
         private
         returns (uint256 cash)
     {
@@ -433,8 +480,8 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             uint256 diluted;
             (cash, diluted) = _settlement(r, mark, balance);
             remaining = balance - cash - diluted;
-            if (cash != 0) r.settledRepaid += uint128(cash);
-            if (diluted != 0) r.settledDiluted += uint128(diluted);
+            if (cash != 0) r.settledRepaid += uint64(cash);
+            if (diluted != 0) r.settledDiluted += uint64(diluted);
             uint256 newOwed = h.owed + cash;
             if (creditOwed && cash != 0) h.owed = uint128(newOwed);
             emit HolderSettled(id, holder, cash, diluted, remaining, newOwed);
@@ -444,7 +491,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     }
 
     /// @dev Units of `balance` (last settled at `mark`) to burn as repaid cash and as diluted nominal.
-    function _settlement(Receivable storage r, uint256 mark, uint256 balance)
+    function _settlement(Record storage r, uint256 mark, uint256 balance)
         private
         view
         returns (uint256 cash, uint256 diluted)
@@ -474,7 +521,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     function _effectiveBalance(uint256 id, address holder) private view returns (uint256) {
         uint256 balance = super.balanceOf(holder, id);
         if (balance == 0) return 0;
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         uint256 mark = _holders[id][holder].mark;
         if (mark == uint256(r.repaid) + r.diluted) return balance;
         (uint256 cash, uint256 diluted) = _settlement(r, mark, balance);
@@ -494,7 +541,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function dispute(uint256 id, bytes32 reasonHash) external {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         address caller = _msgSender();
         IParticipantRegistry.Role role = _role(caller);
         bool isDebtor = caller == r.debtor && role == IParticipantRegistry.Role.CoreEnterprise;
@@ -508,7 +555,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function resolveDispute(uint256 id) external onlyRole(OPERATOR_ROLE) {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         if (!r.disputed) revert NotDisputed(id);
         r.disputed = false;
         emit DisputeResolved(
@@ -523,7 +570,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function resolveWithCreditNote(uint256 id, uint256 amount) external onlyRole(OPERATOR_ROLE) {
-        Receivable storage r = _receivables[id];
+        Record storage r = _receivables[id];
         if (!r.disputed) revert NotDisputed(id);
         uint256 repaid = r.repaid;
         if (repaid != 0) revert DilutionAfterRepayment(id, repaid);
@@ -532,7 +579,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint256 open = uint256(r.faceValue) - totalDiluted;
         if (amount > open) revert CreditNoteExceedsOutstanding(id, amount, open);
         totalDiluted += amount;
-        r.diluted = uint128(totalDiluted);
+        r.diluted = uint64(totalDiluted);
         r.disputed = false;
         if (amount == open) r.status = Status.Settled;
         CreditLine storage line = _creditLines[r.debtor];

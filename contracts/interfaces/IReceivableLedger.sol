@@ -20,7 +20,8 @@ interface IReceivableLedger is IERC1155 {
         Settled // outstanding nominal is zero: fully repaid and/or diluted
     }
 
-    /// @notice Stored state of a receivable (five storage slots).
+    /// @notice State of a receivable as returned by `receivable(id)` (stored packed: amounts in 64 bits,
+    /// the token by index).
     /// @param token Settlement token the receivable is denominated and repaid in.
     /// @param faceValue Face value at registration, in minor units of `token`.
     /// @param debtor The core enterprise that owes the money.
@@ -280,8 +281,8 @@ interface IReceivableLedger is IERC1155 {
     /// Active Verifier only.
     /// @param creditor An active supplier.
     /// @param debtor An active core enterprise.
-    /// @param faceValue Face value in minor units of `token` (1 .. 2^96-1).
-    /// @param token The settlement token (a contract).
+    /// @param faceValue Face value in minor units of `token` (1 .. 2^64-1).
+    /// @param token The settlement token (a contract; checked once, at its first invoice).
     /// @param issueDate Issue date (unix seconds), before `dueDate`.
     /// @param dueDate Due date (unix seconds, < 2^40).
     /// @param bundleHash Hash of the verified document bundle.

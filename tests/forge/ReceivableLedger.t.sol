@@ -139,7 +139,7 @@ contract ReceivableLedgerTest is Base {
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("ZERO_FACE")));
         ledger.registerInvoice(supplier, debtor, 0, address(token), 1, 2, 0, fp);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("FACE_TOO_LARGE")));
-        ledger.registerInvoice(supplier, debtor, uint256(type(uint96).max) + 1, address(token), 1, 2, 0, fp);
+        ledger.registerInvoice(supplier, debtor, uint256(type(uint64).max) + 1, address(token), 1, 2, 0, fp);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("BAD_DATES")));
         ledger.registerInvoice(supplier, debtor, 1, address(token), 2, 2, 0, fp);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("BAD_DATES")));
