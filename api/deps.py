@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from web3 import Web3
 
-from chain.client import connect
+from chain.client import Sender, connect
 from chain.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ class AppState:
     _chain: GatewayChain | None = field(default=None, repr=False)
     _ca: CertificateAuthority | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    senders: dict[str, Sender] = field(default_factory=dict, repr=False)
 
     def w3(self) -> Web3:
         """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
@@ -42,7 +43,7 @@ class AppState:
 
         with self._lock:
             if self._chain is None or not self._chain.w3.is_connected():
-                self._chain = build_gateway_chain(self.settings, self.w3())
+                self._chain = build_gateway_chain(self.settings, self.w3(), self.engine)
             return self._chain
 
     def ca(self) -> CertificateAuthority:

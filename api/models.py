@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+import chain.nonces  # noqa: F401  (the nonce tables live with the sender that uses them)
+from chain import readmodel  # noqa: F401  (the read-model tables, for Alembic)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -108,6 +111,15 @@ class IdempotencyRecord(SQLModel, table=True):
     state: str = Field(max_length=16)  # in_progress | done
     status_code: int | None = None
     response_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChainAccount(SQLModel, table=True):
+    """A custodial chain account the gateway holds for a participant (key sealed, never plain)."""
+
+    participant_id: str = Field(primary_key=True, foreign_key="participant.id", max_length=36)
+    address: str = Field(max_length=42, unique=True, index=True)
+    sealed_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
 

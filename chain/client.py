@@ -164,6 +164,14 @@ class Sender:
         with self._lock:
             self._nonce = None
 
+    def _release_nonce(self, nonce: int) -> None:
+        """``nonce`` was taken but never reached the node: give it back, leaving no gap."""
+        with self._lock:
+            if self._nonce == nonce + 1:
+                self._nonce = nonce
+            else:  # later nonces are out already: ask the node again next time
+                self._nonce = None
+
     def _fees(self) -> dict[str, int]:
         if self.gas_price is not None:
             return {"gasPrice": self.gas_price}
@@ -173,7 +181,7 @@ class Sender:
         tip = 1_000_000_000
         return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
 
-    def send(self, tx: TxParams, *, wait: bool = True, timeout: float = 120.0) -> TxReceipt:
+    def send(self, tx: TxParams, *, timeout: float = 120.0) -> TxReceipt:
         """Estimate, sign, send and (by default) await the receipt; raise TransactionReverted on revert."""
         params: dict[str, Any] = dict(tx)
         params.setdefault("from", self.account.address)
@@ -185,13 +193,21 @@ class Sender:
             except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
                 raise TransactionReverted(self.decoder.decode(_revert_data(exc))) from exc
             params["gas"] = estimate + estimate // 5 + 10_000
-        params["nonce"] = self._next_nonce()
-        signed = self.account.sign_transaction(params)
-        try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except Exception:
-            self.resync_nonce()
-            raise
+        for attempt in range(2):
+            nonce = params["nonce"] = self._next_nonce()
+            signed = self.account.sign_transaction(params)
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                break
+            except Web3RPCError as exc:
+                if "nonce too low" in str(exc).lower() and attempt == 0:
+                    self.resync_nonce()  # another tool sent from this key: catch up, once
+                    continue
+                self._release_nonce(nonce)
+                raise
+            except Exception:
+                self._release_nonce(nonce)
+                raise
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
         if receipt["status"] != 1:
             raise TransactionReverted(self._replay_revert(params, receipt), tx_hash.to_0x_hex())

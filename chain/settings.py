@@ -79,6 +79,9 @@ class Settings(BaseSettings):
         default=None,
         description="Private key of the gateway's attesting (verifier) account. Unset: Anvil dev key #9.",
     )
+    custodial_funding_wei: int = Field(
+        default=10**18, description="Native coin sent to each new custodial account when gas is not free."
+    )
     max_tenor_days: int = Field(
         default=180, description="Longest allowed time from invoice date to due date."
     )

@@ -33,10 +33,19 @@ def alembic_config(url: str) -> Config:
 def migrate(settings: Settings) -> None:
     """Bring the schema to the newest revision (``alembic upgrade head``)."""
     make_engine(settings).dispose()  # creates the SQLite folder if needed
-    command.upgrade(alembic_config(settings.effective_database_url), "head")
+    command.upgrade(alembic_config(settings.effective_database_url), "heads")
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision(s), comma-separated if several branches are applied."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = sorted(MigrationContext.configure(conn).get_current_heads())
+        return ",".join(heads) or None
+
+
+def head_revisions() -> str:
+    """The newest revision(s) the code knows, in the form ``current_revision`` reports."""
+    from alembic.script import ScriptDirectory
+
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))

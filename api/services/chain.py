@@ -6,9 +6,9 @@ requests. Built lazily: a gateway can start while the node is down and answer 50
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from web3 import Web3
 
 from api.errors import ApiError
@@ -16,6 +16,7 @@ from chain.client import ErrorDecoder, Sender
 from chain.compiler import load_artifacts
 from chain.contracts import Platform
 from chain.deploy import load_deployments
+from chain.nonces import DbNonceSender
 from chain.plan import CONTRACT_NAMES
 from chain.settings import Settings
 
@@ -29,10 +30,7 @@ class GatewayChain:
     decoder: ErrorDecoder
 
 
-_lock = threading.Lock()
-
-
-def build_gateway_chain(settings: Settings, w3: Web3) -> GatewayChain:
+def build_gateway_chain(settings: Settings, w3: Web3, engine: Engine) -> GatewayChain:
     artifacts = load_artifacts(settings.artifacts_path)
     addresses = {
         k: v["address"] for k, v in load_deployments(settings.deployments_path, w3.eth.chain_id).items()
@@ -46,7 +44,11 @@ def build_gateway_chain(settings: Settings, w3: Web3) -> GatewayChain:
     return GatewayChain(
         w3=w3,
         platform=Platform.from_addresses(w3, artifacts, addresses),
-        operator=Sender(w3, settings.effective_deployer_key, gas_price=settings.gas_price, decoder=decoder),
-        verifier=Sender(w3, settings.effective_verifier_key, gas_price=settings.gas_price, decoder=decoder),
+        operator=DbNonceSender(
+            w3, settings.effective_deployer_key, engine, gas_price=settings.gas_price, decoder=decoder
+        ),
+        verifier=DbNonceSender(
+            w3, settings.effective_verifier_key, engine, gas_price=settings.gas_price, decoder=decoder
+        ),
         decoder=decoder,
     )

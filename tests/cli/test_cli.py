@@ -14,21 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.db import head_revisions
 from chain.node import free_port, probe_chain_id
 from chain.plan import CONTRACT_NAMES
 from chain.settings import PROJECT_ROOT
 
 SCF = [sys.executable, "-m", "api.cli"]
-
-
-def alembic_head() -> str:
-    from alembic.script import ScriptDirectory
-
-    from api.db import MIGRATIONS_DIR, alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None and MIGRATIONS_DIR.exists()
-    return head
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -93,7 +84,7 @@ def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
         assert set(body["contracts"]) == set(CONTRACT_NAMES)
         for name, entry in body["contracts"].items():
             assert entry["address"] == recorded[name]["address"] and entry["has_code"] is True
-        assert body["database"] == {"ok": True, "revision": alembic_head()}
+        assert body["database"] == {"ok": True, "revision": head_revisions()}
         assert (tmp_path / "data" / "anvil-state.json").exists() or (
             tmp_path / "data" / "anvil.json"
         ).exists()
