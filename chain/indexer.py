@@ -1,0 +1,378 @@
+"""The event indexer: projects the platform contracts' events into the read model (``chain.readmodel``).
+
+Plain JSON-RPC only (``eth_blockNumber``, ``eth_getLogs``, ``eth_getBlockByNumber``): works with any
+EVM node. One batch of blocks is one database transaction — raw events, projections, block hashes and
+the cursor commit together, so a crash at any point leaves the read model at the end of the last
+committed batch and a restart continues from there (exactly once). ``rm_event`` is additionally
+UNIQUE on (transaction hash, log index).
+
+Reorganizations are noticed by block hash: before every batch the stored hash of the cursor block is
+compared with the chain's; on a mismatch the indexer walks back through ``rm_block`` to the highest
+block whose hash still matches (the fork point), deletes the events and blocks above it, rebuilds the
+projections from the remaining ``rm_event`` rows and continues from the fork point. If no retained
+block matches (a reorg deeper than the ``keep_blocks`` window, or a different chain), it starts over
+from ``start_block``. See docs/indexer.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak
+from hexbytes import HexBytes
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, col, delete, select
+from web3 import Web3
+from web3.exceptions import BlockNotFound, Web3RPCError
+from web3.types import FilterParams, LogReceipt
+
+from chain import readmodel
+from chain.readmodel import EventRecord, RmBlock, RmCursor, RmEvent
+
+log = logging.getLogger(__name__)
+
+#: Contract names of the deployment plan whose events are indexed.
+CONTRACTS = ("ParticipantRegistry", "SettlementToken", "ReceivableLedger", "DiscountMarket")
+
+
+# ------------------------------------------------------------------------------------------ decoding
+
+
+def _abi_type(inp: dict[str, Any]) -> str:
+    t: str = inp["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + t[len("tuple") :]
+    return t
+
+
+def _is_dynamic(abi_type: str) -> bool:
+    return abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type.startswith("(")
+
+
+def to_json_value(value: Any, abi_type: str) -> Any:
+    """An ABI value as stored in ``rm_event.args``: integers as decimal strings (they may exceed
+    2^53 and 2^63), bytes as 0x-hex, addresses checksummed, arrays as lists."""
+    if abi_type.endswith("]"):
+        inner = abi_type[: abi_type.rindex("[")]
+        return [to_json_value(v, inner) for v in value]
+    if abi_type == "address":
+        return Web3.to_checksum_address(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple | list):
+        return [to_json_value(v, "") for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class _EventAbi:
+    contract: str
+    name: str
+    inputs: tuple[tuple[str, str, bool], ...]  # (name, type, indexed)
+
+
+class EventDecoder:
+    """Decodes logs of known contracts by (address, topic0) with the contracts' ABIs."""
+
+    def __init__(self, addresses: dict[str, str], abis: dict[str, list[dict[str, Any]]]) -> None:
+        self.names = {Web3.to_checksum_address(a): n for n, a in addresses.items()}
+        self._events: dict[tuple[str, bytes], _EventAbi] = {}
+        for name, address in addresses.items():
+            for item in abis[name]:
+                if item.get("type") != "event" or item.get("anonymous"):
+                    continue
+                inputs = tuple((i["name"], _abi_type(i), bool(i.get("indexed"))) for i in item["inputs"])
+                signature = f"{item['name']}({','.join(t for _, t, _ in inputs)})"
+                key = (Web3.to_checksum_address(address), keccak(text=signature))
+                self._events[key] = _EventAbi(name, item["name"], inputs)
+
+    def decode(self, entry: LogReceipt) -> tuple[str, str, dict[str, Any]]:
+        """(contract name, event name, args); unknown logs become event ``"Unknown"`` with raw topics."""
+        address = Web3.to_checksum_address(entry["address"])
+        contract = self.names.get(address, address)
+        topics = [bytes(t) for t in entry["topics"]]
+        spec = self._events.get((address, topics[0])) if topics else None
+        raw = {"topics": ["0x" + t.hex() for t in topics], "data": HexBytes(entry["data"]).to_0x_hex()}
+        if spec is None:
+            return contract, "Unknown", raw
+        try:
+            args: dict[str, Any] = {}
+            indexed = [(n, t) for n, t, ix in spec.inputs if ix]
+            for (n, t), topic in zip(indexed, topics[1:], strict=True):
+                args[n] = (
+                    "0x" + topic.hex() if _is_dynamic(t) else to_json_value(abi_decode([t], topic)[0], t)
+                )
+            plain = [(n, t) for n, t, ix in spec.inputs if not ix]
+            values = abi_decode([t for _, t in plain], bytes(HexBytes(entry["data"])))
+            for (n, t), v in zip(plain, values, strict=True):
+                args[n] = to_json_value(v, t)
+        except Exception:  # a log that does not match its ABI: keep it raw rather than lose it
+            return contract, "Unknown", raw
+        return contract, spec.name, args
+
+
+# ------------------------------------------------------------------------------------------ indexer
+
+
+@dataclass
+class IndexResult:
+    """What one ``run_once`` did."""
+
+    first_block: int  # first block read (cursor + 1 at the start)
+    cursor: int  # cursor block number at the end
+    head: int  # the head it indexed to (latest - confirmations)
+    batches: int = 0
+    events: int = 0  # new rows in rm_event
+    duplicates: int = 0  # logs skipped because already stored
+    reorgs: int = 0
+    orphaned: int = 0  # events removed by reorganizations
+    seconds: float = 0.0
+
+
+class _Retry(Exception):
+    """The chain moved under a batch (or another writer did): read it again."""
+
+
+class Indexer:
+    """Indexes the events of the four platform contracts into the read model.
+
+    One indexer (one ``name``) writes one read model; a second concurrent writer on the same
+    database fails its batch on the cursor check or the unique key and retries.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        engine: Engine,
+        addresses: dict[str, str],
+        abis: dict[str, list[dict[str, Any]]],
+        name: str = "default",
+        confirmations: int = 0,
+        batch_blocks: int = 500,
+        *,
+        start_block: int = 0,
+        keep_blocks: int = 128,
+        max_retries: int = 5,
+    ) -> None:
+        if batch_blocks < 1 or confirmations < 0 or keep_blocks < 1:
+            raise ValueError("batch_blocks and keep_blocks must be >= 1, confirmations >= 0")
+        self.w3 = w3
+        self.engine = engine
+        self.name = name
+        self.confirmations = confirmations
+        self.batch_blocks = batch_blocks
+        self.start_block = start_block
+        self.keep_blocks = keep_blocks
+        self.max_retries = max_retries
+        known = {n: a for n, a in addresses.items() if n in abis}
+        self.addresses = [Web3.to_checksum_address(a) for a in known.values()]
+        self.decoder = EventDecoder(known, abis)
+
+    # -------------------------------------------------------------- state
+
+    def cursor(self) -> tuple[int, str | None]:
+        """(last processed block, its hash); (start_block - 1, None) before the first batch."""
+        with Session(self.engine) as s:
+            row = s.get(RmCursor, self.name)
+            if row is None:
+                return self.start_block - 1, None
+            return row.block_number, row.block_hash
+
+    def _hash_at(self, number: int) -> tuple[str, str] | None:
+        """(hash, parent hash) of the chain's block ``number``, None if the chain has no such block."""
+        if number < 0:
+            return None
+        try:
+            block = self.w3.eth.get_block(number)
+        except BlockNotFound:
+            return None
+        return HexBytes(block["hash"]).to_0x_hex(), HexBytes(block["parentHash"]).to_0x_hex()
+
+    # -------------------------------------------------------------- main loop
+
+    def run_once(self, max_batches: int | None = None) -> IndexResult:
+        """Index from the cursor to the head (minus ``confirmations``), handling reorganizations.
+
+        ``max_batches`` stops early (the rest is picked up by the next call).
+        """
+        t0 = time.perf_counter()
+        number, _ = self.cursor()
+        head = self.w3.eth.block_number - self.confirmations
+        result = IndexResult(first_block=number + 1, cursor=number, head=head)
+        retries = 0
+        while max_batches is None or result.batches < max_batches:
+            number, stored_hash = self.cursor()
+            if stored_hash is not None:
+                chain = self._hash_at(number)
+                if chain is None or chain[0] != stored_hash:
+                    result.orphaned += self._handle_reorg()
+                    result.reorgs += 1
+                    continue
+            if number >= head:
+                break
+            to = min(head, number + self.batch_blocks)
+            try:
+                new, dup = self._batch(number, stored_hash, to)
+            except _Retry:
+                retries += 1
+                if retries > self.max_retries:
+                    raise
+                continue
+            retries = 0
+            result.batches += 1
+            result.events += new
+            result.duplicates += dup
+        result.cursor = self.cursor()[0]
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def run_forever(self, stop_event: threading.Event, poll_interval: float = 1.0) -> None:
+        """Call ``run_once`` until ``stop_event`` is set; errors are logged and retried."""
+        while not stop_event.is_set():
+            try:
+                result = self.run_once()
+                if result.events or result.reorgs:
+                    log.info("indexer %s: %s", self.name, result)
+            except Exception:
+                log.exception("indexer %s: run failed; retrying in %.1fs", self.name, poll_interval)
+            stop_event.wait(poll_interval)
+
+    # -------------------------------------------------------------- one batch
+
+    def _get_logs(self, frm: int, to: int) -> list[LogReceipt]:
+        params: FilterParams = {"fromBlock": frm, "toBlock": to, "address": self.addresses}
+        try:
+            return list(self.w3.eth.get_logs(params))
+        except Web3RPCError:
+            if to == frm:
+                raise
+            # providers limit the range or the result size: split the range in two
+            mid = (frm + to) // 2
+            return self._get_logs(frm, mid) + self._get_logs(mid + 1, to)
+
+    def _batch(self, number: int, stored_hash: str | None, to: int) -> tuple[int, int]:
+        before = self._hash_at(to)
+        logs = self._get_logs(number + 1, to)
+        after = self._hash_at(to)
+        if before is None or before != after:
+            raise _Retry(f"block {to} changed while reading logs")
+        if stored_hash is not None and (self._hash_at(number) or ("",))[0] != stored_hash:
+            raise _Retry(f"block {number} (the cursor) was replaced while reading logs")
+        blocks: dict[int, tuple[str, str | None]] = {to: after}
+        for entry in logs:
+            bn, bh = int(entry["blockNumber"]), HexBytes(entry["blockHash"]).to_0x_hex()
+            known = blocks.setdefault(bn, (bh, None))
+            if known[0] != bh:
+                raise _Retry(f"logs of block {bn} from two different blocks")
+        logs.sort(key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
+        new = dup = 0
+        with Session(self.engine) as s:
+            existing = {
+                (tx, ix)
+                for tx, ix in s.exec(
+                    select(RmEvent.tx_hash, RmEvent.log_index).where(
+                        col(RmEvent.block_number) > number, col(RmEvent.block_number) <= to
+                    )
+                ).all()
+            }
+            for entry in logs:
+                tx_hash = HexBytes(entry["transactionHash"]).to_0x_hex()
+                log_index = int(entry["logIndex"])
+                if (tx_hash, log_index) in existing:
+                    dup += 1
+                    continue
+                existing.add((tx_hash, log_index))
+                contract, event, args = self.decoder.decode(entry)
+                row = RmEvent(
+                    block_number=int(entry["blockNumber"]),
+                    block_hash=HexBytes(entry["blockHash"]).to_0x_hex(),
+                    tx_hash=tx_hash,
+                    tx_index=int(entry["transactionIndex"]),
+                    log_index=log_index,
+                    address=Web3.to_checksum_address(entry["address"]),
+                    contract=contract,
+                    event=event,
+                    args=json.dumps(args, separators=(",", ":")),
+                )
+                s.add(row)
+                readmodel.apply_event(s, EventRecord.from_row(row))
+                new += 1
+            for bn, (bh, parent) in blocks.items():
+                block = s.get(RmBlock, bn)
+                if block is None:
+                    s.add(RmBlock(number=bn, hash=bh, parent_hash=parent))
+                else:
+                    block.hash, block.parent_hash = bh, parent or block.parent_hash
+            s.exec(delete(RmBlock).where(col(RmBlock.number) < to - self.keep_blocks))
+            self._advance(s, number, stored_hash, to, after[0])
+            s.commit()
+        return new, dup
+
+    def _advance(self, s: Session, number: int, stored_hash: str | None, to: int, to_hash: str) -> None:
+        """Move the cursor from (number, stored_hash) to (to, to_hash); _Retry if someone else moved it."""
+        if s.get(RmCursor, self.name) is None:
+            if stored_hash is not None:
+                raise _Retry("cursor vanished")
+            s.add(RmCursor(name=self.name, block_number=to, block_hash=to_hash))
+            return
+        moved = s.exec(
+            update(RmCursor)
+            .where(col(RmCursor.name) == self.name, col(RmCursor.block_number) == number)
+            .values(block_number=to, block_hash=to_hash)
+        )
+        if moved.rowcount != 1:
+            raise _Retry("the cursor was moved by another writer")
+
+    # -------------------------------------------------------------- reorganizations
+
+    def find_fork_point(self) -> tuple[int, str | None]:
+        """The highest retained block whose hash the chain still has, else (start_block - 1, None)."""
+        with Session(self.engine) as s:
+            blocks: Sequence[RmBlock] = s.exec(select(RmBlock).order_by(col(RmBlock.number).desc())).all()
+        for b in blocks:
+            chain = self._hash_at(b.number)
+            if chain is not None and chain[0] == b.hash:
+                return b.number, b.hash
+        return self.start_block - 1, None
+
+    def _handle_reorg(self) -> int:
+        fork, fork_hash = self.find_fork_point()
+        number, _ = self.cursor()
+        log.warning("indexer %s: reorganization below block %d, fork point %d", self.name, number, fork)
+        return self.rollback_to(fork, fork_hash)
+
+    def rollback_to(self, fork: int, fork_hash: str | None) -> int:
+        """Delete events and blocks above ``fork``, rebuild the projections, set the cursor to ``fork``.
+
+        Returns the number of events removed. One transaction.
+        """
+        with Session(self.engine) as s:
+            orphaned = s.exec(
+                select(func.count()).select_from(RmEvent).where(col(RmEvent.block_number) > fork)
+            ).one()
+            s.exec(delete(RmEvent).where(col(RmEvent.block_number) > fork))
+            s.exec(delete(RmBlock).where(col(RmBlock.number) > fork))
+            readmodel.rebuild_projections(s)
+            cursor = s.get(RmCursor, self.name)
+            if cursor is None:
+                cursor = RmCursor(name=self.name, block_number=fork)
+            cursor.block_number, cursor.block_hash = fork, fork_hash
+            s.add(cursor)
+            s.commit()
+        return int(orphaned)
+
+
+def abis_of(artifacts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The ABIs of the indexed contracts from compiled artifacts (``chain.compiler.Artifact``)."""
+    return {name: artifacts[name].abi for name in CONTRACTS if name in artifacts}

@@ -1,0 +1,720 @@
+"""The read model: chain events projected into SQL tables (all prefixed ``rm_``).
+
+Written only by ``chain.indexer``. Every projection is derived from events alone (``rm_event``), so
+changes made without the gateway (a brownie script, a block explorer's "write" tab) show up as well,
+and the projections can be rebuilt from ``rm_event`` at any time (that is how a reorganization is
+undone).
+
+Amounts are ``uint256`` on chain and may exceed 64 bits: they are stored as **decimal text**
+(``String(78)``; no leading zeros, no sign, exact) in every table, and in ``rm_event.args`` every
+integer is a JSON string of its decimal digits. Convert with ``int(...)``. Block numbers, ids and
+dates fit in 64 bits and are ``BIGINT``. Addresses are EIP-55 checksummed, hashes ``0x`` + 64 hex.
+
+The ledger settles holders lazily (``IReceivableLedger``: ``balanceOf`` is the *effective* balance,
+the stored ERC-1155 balance catches up at the holder's next transfer or redeem). The projection keeps
+what the contract keeps per holder — stored balance, ``mark`` and ``owed`` — from ``TransferSingle``,
+``HolderSettled``, ``Repaid``, ``DisputeResolved`` and ``Redeemed``, and computes the effective balance
+and the redeemable cash with the same integer maths as the contract (``settlement`` below).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Engine, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, delete, select
+
+from chain.contracts import Platform
+
+#: Autoincrementing 64-bit key (SQLite only autoincrements INTEGER PRIMARY KEY).
+_ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+AMOUNT_LEN = 78  # len(str(2**256 - 1))
+
+
+def _id() -> Any:
+    return Field(default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True))
+
+
+def _big(*, primary_key: bool = False, index: bool = False, nullable: bool = False) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(
+            BigInteger, primary_key=primary_key, autoincrement=False, index=index, nullable=nullable
+        ),
+    )
+
+
+def _amount(default: str = "0") -> Any:
+    return Field(default=default, max_length=AMOUNT_LEN)
+
+
+class RmCursor(SQLModel, table=True):
+    """One row per indexer: the last block whose events are all in the read model."""
+
+    __tablename__ = "rm_cursor"
+
+    name: str = Field(primary_key=True, max_length=64)
+    block_number: int = _big()
+    block_hash: str | None = Field(default=None, max_length=66)
+
+
+class RmBlock(SQLModel, table=True):
+    """Recently processed blocks (every block with events, and each batch's last block).
+
+    Compared with the chain before every batch to notice reorganizations; pruned to a window.
+    ``parent_hash`` is known for batch ends only (the indexer reads no header for blocks that it
+    only sees through their logs).
+    """
+
+    __tablename__ = "rm_block"
+
+    number: int = _big(primary_key=True)
+    hash: str = Field(max_length=66)
+    parent_hash: str | None = Field(default=None, max_length=66)
+
+
+class RmEvent(SQLModel, table=True):
+    """A decoded log of one of the platform's contracts, exactly once (UNIQUE tx hash, log index)."""
+
+    __tablename__ = "rm_event"
+    __table_args__ = (
+        UniqueConstraint("tx_hash", "log_index", name="uq_rm_event_tx_log"),
+        Index("ix_rm_event_block_log", "block_number", "log_index"),
+    )
+
+    id: int | None = _id()
+    block_number: int = _big()
+    block_hash: str = Field(max_length=66)
+    tx_hash: str = Field(max_length=66)
+    tx_index: int
+    log_index: int
+    address: str = Field(max_length=42)
+    contract: str = Field(max_length=64, index=True)
+    event: str = Field(max_length=64, index=True)
+    args: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class RmParticipant(SQLModel, table=True):
+    __tablename__ = "rm_participant"
+
+    address: str = Field(primary_key=True, max_length=42)
+    role: int
+    role_name: str = Field(max_length=32)
+    status: str = Field(max_length=16)  # ACTIVE | SUSPENDED
+    identity_hash: str = Field(max_length=66)
+    onboarded_block: int = _big()
+    onboarded_tx: str = Field(max_length=66)
+
+
+class RmReceivable(SQLModel, table=True):
+    __tablename__ = "rm_receivable"
+
+    id: int = _big(primary_key=True)
+    creditor: str = Field(max_length=42, index=True)
+    debtor: str = Field(max_length=42, index=True)
+    token: str = Field(max_length=42)
+    face_value: str = _amount()
+    issue_date: int = _big()
+    due_date: int = _big()
+    status: str = Field(max_length=16, index=True)  # ReceivableStatus name
+    disputed: bool = False
+    repaid: str = _amount()
+    diluted: str = _amount()
+    redeemed: str = _amount()
+    settled_repaid: str = _amount()
+    settled_diluted: str = _amount()
+    bundle_hash: str = Field(max_length=66)
+    fingerprint: str = Field(max_length=66, unique=True)
+    verifier: str = Field(max_length=42)
+    registered_block: int = _big()
+    registered_tx: str = Field(max_length=66)
+
+
+class RmHolding(SQLModel, table=True):
+    """A holder's position in one receivable.
+
+    ``balance`` is the effective balance (what ``balanceOf`` returns); ``stored_balance``, ``mark``
+    and ``owed`` mirror the contract's stored ERC-1155 balance and ``HolderState``; ``redeemable`` is
+    what ``owed(id, holder)`` returns (cash it could redeem now).
+    """
+
+    __tablename__ = "rm_holding"
+
+    receivable_id: int = _big(primary_key=True)
+    holder: str = Field(primary_key=True, max_length=42, index=True)
+    balance: str = _amount()
+    stored_balance: str = _amount()
+    mark: str = _amount()
+    owed: str = _amount()
+    redeemable: str = _amount()
+
+
+class RmTransfer(SQLModel, table=True):
+    """One ERC-1155 movement (``TransferSingle``, or one item of ``TransferBatch``).
+
+    Mints have ``from`` zero, burns (rejection, settlement against repayment or credit note) ``to``
+    zero; splits form a tree over these rows.
+    """
+
+    __tablename__ = "rm_transfer"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index", "batch_index", name="uq_rm_transfer"),)
+
+    id: int | None = _id()
+    receivable_id: int = _big(index=True)
+    operator: str = Field(max_length=42)
+    from_address: str = Field(max_length=42, index=True)
+    to_address: str = Field(max_length=42, index=True)
+    amount: str = _amount()
+    block_number: int = _big()
+    tx_hash: str = Field(max_length=66)
+    log_index: int
+    batch_index: int = 0
+
+
+class RmOffer(SQLModel, table=True):
+    __tablename__ = "rm_offer"
+
+    offer_id: int = _big(primary_key=True)
+    receivable_id: int = _big(index=True)
+    maker: str = Field(max_length=42, index=True)
+    max_amount: str = _amount()
+    rate_bps: int
+    expiry: int = _big()
+    filled: str = _amount()
+    cancelled: bool = False
+    made_block: int = _big()
+    made_tx: str = Field(max_length=66)
+
+
+class RmFill(SQLModel, table=True):
+    __tablename__ = "rm_fill"
+
+    id: int | None = _id()
+    offer_id: int = _big(index=True)
+    receivable_id: int = _big(index=True)
+    maker: str = Field(max_length=42)
+    holder: str = Field(max_length=42)
+    amount: str = _amount()
+    price: str = _amount()
+    days_to_maturity: int
+    block_number: int = _big()
+    tx_hash: str = Field(max_length=66)
+    log_index: int
+
+
+class RmPayment(SQLModel, table=True):
+    """A repayment by the debtor (``kind="repayment"``) or a redemption by a holder (``"redemption"``)."""
+
+    __tablename__ = "rm_payment"
+
+    id: int | None = _id()
+    kind: str = Field(max_length=16)
+    receivable_id: int = _big(index=True)
+    party: str = Field(max_length=42, index=True)
+    amount: str = _amount()
+    total: str = _amount()  # totalRepaid / totalRedeemed after this payment
+    block_number: int = _big()
+    tx_hash: str = Field(max_length=66)
+    log_index: int
+
+
+class RmDispute(SQLModel, table=True):
+    __tablename__ = "rm_dispute"
+
+    id: int | None = _id()
+    receivable_id: int = _big(index=True)
+    opened_by: str = Field(max_length=42)
+    reason_hash: str = Field(max_length=66)
+    opened_block: int = _big()
+    opened_tx: str = Field(max_length=66)
+    resolution: str | None = Field(default=None, max_length=16)  # None (open) | lifted | credit_note
+    resolved_by: str | None = Field(default=None, max_length=42)
+    credit_note: str = _amount()
+    resolved_block: int | None = _big(nullable=True)
+    resolved_tx: str | None = Field(default=None, max_length=66)
+
+
+class RmCreditLine(SQLModel, table=True):
+    __tablename__ = "rm_credit_line"
+
+    debtor: str = Field(primary_key=True, max_length=42)
+    credit_limit: str = _amount()
+    used: str = _amount()
+
+
+class RmTokenBalance(SQLModel, table=True):
+    """Settlement-token balances, from the ERC-20 ``Transfer`` events."""
+
+    __tablename__ = "rm_token_balance"
+
+    token: str = Field(primary_key=True, max_length=42)
+    holder: str = Field(primary_key=True, max_length=42)
+    balance: str = _amount()
+
+
+#: The projection tables, emptied and rebuilt from ``rm_event`` after a reorganization.
+PROJECTIONS: tuple[type[SQLModel], ...] = (
+    RmParticipant,
+    RmReceivable,
+    RmHolding,
+    RmTransfer,
+    RmOffer,
+    RmFill,
+    RmPayment,
+    RmDispute,
+    RmCreditLine,
+    RmTokenBalance,
+)
+
+
+def _mul_div_ceil(x: int, y: int, d: int) -> int:
+    return -((-x * y) // d)
+
+
+def settlement(r: RmReceivable, mark: int, balance: int) -> tuple[int, int]:
+    """``ReceivableLedger._settlement``: units of ``balance`` (last settled at ``mark``) to burn as
+    repaid cash and as diluted nominal. Same integer maths and rounding as the contract."""
+    face, repaid, total_diluted = int(r.face_value), int(r.repaid), int(r.diluted)
+    seen = face - mark
+    nominal = face - total_diluted
+    open_ = nominal - repaid
+    kept, base = balance, seen
+    if seen > nominal:
+        kept = _mul_div_ceil(balance, nominal, seen)
+        base = nominal
+    kept_after_repay = 0 if open_ == 0 else _mul_div_ceil(kept, open_, base)
+    diluted = min(balance - kept, total_diluted - int(r.settled_diluted))
+    cash = min(kept - kept_after_repay, repaid - int(r.settled_repaid))
+    return cash, diluted
+
+
+def reduced(r: RmReceivable) -> int:
+    """``repaid + diluted``: what a holder's ``mark`` is compared with."""
+    return int(r.repaid) + int(r.diluted)
+
+
+def refresh_holding(r: RmReceivable, h: RmHolding) -> None:
+    """Recompute ``balance`` (``balanceOf``) and ``redeemable`` (``owed``) from the stored state."""
+    stored, mark, owed = int(h.stored_balance), int(h.mark), int(h.owed)
+    if stored == 0 or mark == reduced(r):
+        h.balance, h.redeemable = str(stored), str(owed)
+        return
+    cash, diluted = settlement(r, mark, stored)
+    h.balance = str(stored - cash - diluted)
+    h.redeemable = str(owed + cash)
+
+
+# ---------------------------------------------------------------------------------------- projections
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+_ROLE_NAMES = (
+    "NONE",
+    "SUPPLIER",
+    "CORE_ENTERPRISE",
+    "FINANCIER",
+    "VERIFIER",
+    "REGULATOR",
+    "SYSTEM",
+    "LOGISTICS",
+)
+_STATUS_NAMES = ("NONE", "PENDING", "CONFIRMED", "REJECTED", "SETTLED")
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A decoded event as the projections see it (``args`` as stored in ``rm_event.args``)."""
+
+    address: str
+    contract: str
+    event: str
+    args: dict[str, Any]
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+    @classmethod
+    def from_row(cls, row: RmEvent) -> EventRecord:
+        return cls(
+            row.address,
+            row.contract,
+            row.event,
+            json.loads(row.args),
+            row.block_number,
+            row.tx_hash,
+            row.log_index,
+        )
+
+
+def _add(a: str, b: int) -> str:
+    return str(int(a) + b)
+
+
+def _receivable(session: Session, rid: int) -> RmReceivable | None:
+    return session.get(RmReceivable, rid)
+
+
+def _holding(session: Session, rid: int, holder: str) -> RmHolding:
+    h = session.get(RmHolding, (rid, holder))
+    if h is None:
+        h = RmHolding(receivable_id=rid, holder=holder)
+        session.add(h)
+    return h
+
+
+def _refresh_all_holdings(session: Session, r: RmReceivable) -> None:
+    for h in session.exec(select(RmHolding).where(RmHolding.receivable_id == r.id)).all():
+        refresh_holding(r, h)
+
+
+def _token_move(session: Session, token: str, holder: str, delta: int) -> None:
+    row = session.get(RmTokenBalance, (token, holder))
+    if row is None:
+        row = RmTokenBalance(token=token, holder=holder)
+        session.add(row)
+    row.balance = _add(row.balance, delta)
+
+
+def _unit_move(
+    session: Session,
+    ev: EventRecord,
+    operator: str,
+    frm: str,
+    to: str,
+    rid: int,
+    amount: int,
+    batch_index: int,
+) -> None:
+    session.add(
+        RmTransfer(
+            receivable_id=rid,
+            operator=operator,
+            from_address=frm,
+            to_address=to,
+            amount=str(amount),
+            block_number=ev.block_number,
+            tx_hash=ev.tx_hash,
+            log_index=ev.log_index,
+            batch_index=batch_index,
+        )
+    )
+    r = _receivable(session, rid)
+    for party, delta in ((frm, -amount), (to, amount)):
+        if party == ZERO_ADDRESS:
+            continue
+        h = _holding(session, rid, party)
+        h.stored_balance = _add(h.stored_balance, delta)
+        # a movement between two holders settles both first and marks both as up to date
+        if r is not None and frm != ZERO_ADDRESS and to != ZERO_ADDRESS:
+            h.mark = str(reduced(r))
+        if r is not None:
+            refresh_holding(r, h)
+
+
+def apply_event(session: Session, ev: EventRecord) -> None:
+    """Apply one event to the projections (the caller owns the transaction)."""
+    a = ev.args
+    name = (ev.contract, ev.event)
+    if name == ("ParticipantRegistry", "ParticipantOnboarded"):
+        role = int(a["role"])
+        session.add(
+            RmParticipant(
+                address=a["account"],
+                role=role,
+                role_name=_ROLE_NAMES[role] if role < len(_ROLE_NAMES) else str(role),
+                status="ACTIVE",
+                identity_hash=a["identityHash"],
+                onboarded_block=ev.block_number,
+                onboarded_tx=ev.tx_hash,
+            )
+        )
+    elif name in (
+        ("ParticipantRegistry", "ParticipantSuspended"),
+        ("ParticipantRegistry", "ParticipantReinstated"),
+    ):
+        p = session.get(RmParticipant, a["account"])
+        if p is not None:
+            p.status = "SUSPENDED" if ev.event == "ParticipantSuspended" else "ACTIVE"
+    elif name == ("SettlementToken", "Transfer"):
+        token, value = ev.address, int(a["value"])
+        if a["from"] != ZERO_ADDRESS:
+            _token_move(session, token, a["from"], -value)
+        if a["to"] != ZERO_ADDRESS:
+            _token_move(session, token, a["to"], value)
+    elif ev.contract == "ReceivableLedger":
+        _apply_ledger(session, ev)
+    elif ev.contract == "DiscountMarket":
+        _apply_market(session, ev)
+
+
+def _apply_ledger(session: Session, ev: EventRecord) -> None:
+    a, e = ev.args, ev.event
+    if e == "InvoiceRegistered":
+        session.add(
+            RmReceivable(
+                id=int(a["id"]),
+                creditor=a["creditor"],
+                debtor=a["debtor"],
+                token=a["token"],
+                face_value=a["faceValue"],
+                issue_date=int(a["issueDate"]),
+                due_date=int(a["dueDate"]),
+                status="PENDING",
+                bundle_hash=a["bundleHash"],
+                fingerprint=a["fingerprint"],
+                verifier=a["verifier"],
+                registered_block=ev.block_number,
+                registered_tx=ev.tx_hash,
+            )
+        )
+        session.flush()
+        return
+    if e == "TransferSingle":
+        _unit_move(session, ev, a["operator"], a["from"], a["to"], int(a["id"]), int(a["value"]), 0)
+        return
+    if e == "TransferBatch":
+        for i, (rid, value) in enumerate(zip(a["ids"], a["values"], strict=True)):
+            _unit_move(session, ev, a["operator"], a["from"], a["to"], int(rid), int(value), i)
+        return
+    if e == "CreditLineSet":
+        line = session.get(RmCreditLine, a["debtor"]) or RmCreditLine(debtor=a["debtor"])
+        line.credit_limit, line.used = a["limit"], a["used"]
+        session.add(line)
+        return
+    if "id" not in a:  # MarketSet, ApprovalForAll, RoleGranted, ...: raw events only
+        return
+    r = _receivable(session, int(a["id"]))
+    if r is None:
+        return
+    if e == "Endorsed":
+        r.status = "CONFIRMED"
+        _set_used(session, r.debtor, a["creditUsed"])
+    elif e == "Rejected":
+        r.status = "REJECTED"
+    elif e == "Repaid":
+        r.repaid = a["totalRepaid"]
+        if int(a["outstanding"]) == 0:
+            r.status = "SETTLED"
+        _set_used(session, r.debtor, a["creditUsed"])
+        session.add(_payment(ev, "repayment", r.id, a["debtor"], a["amount"], a["totalRepaid"]))
+        _refresh_all_holdings(session, r)
+    elif e == "HolderSettled":
+        r.settled_repaid = _add(r.settled_repaid, int(a["repaidUnits"]))
+        r.settled_diluted = _add(r.settled_diluted, int(a["dilutedUnits"]))
+        h = _holding(session, r.id, a["holder"])
+        h.owed = a["owed"]
+        if int(a["balance"]) != 0:
+            h.mark = str(reduced(r))
+        refresh_holding(r, h)
+    elif e == "Redeemed":
+        r.redeemed = a["totalRedeemed"]
+        h = _holding(session, r.id, a["holder"])
+        h.owed = "0"
+        refresh_holding(r, h)
+        session.add(_payment(ev, "redemption", r.id, a["holder"], a["amount"], a["totalRedeemed"]))
+    elif e == "Disputed":
+        r.disputed = True
+        session.add(
+            RmDispute(
+                receivable_id=r.id,
+                opened_by=a["by"],
+                reason_hash=a["reasonHash"],
+                opened_block=ev.block_number,
+                opened_tx=ev.tx_hash,
+            )
+        )
+    elif e == "DisputeResolved":
+        r.disputed = False
+        r.diluted = a["totalDiluted"]
+        if int(a["outstanding"]) == 0:
+            r.status = "SETTLED"
+        _set_used(session, r.debtor, a["creditUsed"])
+        d = session.exec(
+            select(RmDispute)
+            .where(RmDispute.receivable_id == r.id, col(RmDispute.resolution).is_(None))
+            .order_by(col(RmDispute.id).desc())
+        ).first()
+        if d is not None:
+            d.resolution = "credit_note" if int(a["creditNote"]) else "lifted"
+            d.resolved_by, d.credit_note = a["operator"], a["creditNote"]
+            d.resolved_block, d.resolved_tx = ev.block_number, ev.tx_hash
+        _refresh_all_holdings(session, r)
+
+
+def _set_used(session: Session, debtor: str, used: str) -> None:
+    line = session.get(RmCreditLine, debtor) or RmCreditLine(debtor=debtor)
+    line.used = used
+    session.add(line)
+
+
+def _payment(ev: EventRecord, kind: str, rid: int, party: str, amount: str, total: str) -> RmPayment:
+    return RmPayment(
+        kind=kind,
+        receivable_id=rid,
+        party=party,
+        amount=amount,
+        total=total,
+        block_number=ev.block_number,
+        tx_hash=ev.tx_hash,
+        log_index=ev.log_index,
+    )
+
+
+def _apply_market(session: Session, ev: EventRecord) -> None:
+    a, e = ev.args, ev.event
+    if e == "OfferMade":
+        session.add(
+            RmOffer(
+                offer_id=int(a["offerId"]),
+                receivable_id=int(a["receivableId"]),
+                maker=a["maker"],
+                max_amount=a["maxAmount"],
+                rate_bps=int(a["rateBps"]),
+                expiry=int(a["expiry"]),
+                made_block=ev.block_number,
+                made_tx=ev.tx_hash,
+            )
+        )
+    elif e == "OfferCancelledBy":
+        o = session.get(RmOffer, int(a["offerId"]))
+        if o is not None:
+            o.cancelled = True
+    elif e == "OfferFilled":
+        o = session.get(RmOffer, int(a["offerId"]))
+        if o is not None:
+            o.filled = a["filled"]
+        session.add(
+            RmFill(
+                offer_id=int(a["offerId"]),
+                receivable_id=int(a["receivableId"]),
+                maker=a["maker"],
+                holder=a["holder"],
+                amount=a["amount"],
+                price=a["price"],
+                days_to_maturity=int(a["daysToMaturity"]),
+                block_number=ev.block_number,
+                tx_hash=ev.tx_hash,
+                log_index=ev.log_index,
+            )
+        )
+
+
+def clear_projections(session: Session) -> None:
+    for table in PROJECTIONS:
+        session.exec(delete(table))
+
+
+def rebuild_projections(session: Session) -> int:
+    """Empty the projections and replay every stored event in chain order; returns the count."""
+    clear_projections(session)
+    session.flush()
+    n = 0
+    rows = session.exec(select(RmEvent).order_by(col(RmEvent.block_number), col(RmEvent.log_index)))
+    for row in rows.all():
+        apply_event(session, EventRecord.from_row(row))
+        n += 1
+    return n
+
+
+# ---------------------------------------------------------------------------------------- comparison
+
+
+def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
+    """Differences between the read model and the chain's current state (empty when they agree).
+
+    Reads, through the contracts' views, every receivable, holding, offer, credit line, participant
+    and settlement-token balance the read model knows, plus the counters (``receivableCount``,
+    ``offerCount``, ``totalSupply``) and, per receivable, the sum of stored balances — which catches
+    holders the read model would not know. Compare against a chain that is not moving (or at the
+    indexer's cursor), otherwise differences are expected.
+    """
+    diffs: list[str] = []
+
+    def check(what: str, ours: Any, theirs: Any) -> None:
+        if ours != theirs:
+            diffs.append(f"{what}: read model {ours!r} != chain {theirs!r}")
+
+    ledger, market = platform.ledger, platform.market
+    with Session(engine) as s:
+        receivables = s.exec(select(RmReceivable).order_by(col(RmReceivable.id))).all()
+        count = ledger.receivable_count()
+        check("receivableCount", [r.id for r in receivables], list(range(1, count + 1)))
+        holdings: dict[int, list[RmHolding]] = {}
+        for h in s.exec(select(RmHolding)).all():
+            holdings.setdefault(h.receivable_id, []).append(h)
+        for r in receivables:
+            c = ledger.receivable(r.id)
+            w = f"receivable {r.id}"
+            check(f"{w} token", r.token, c.token)
+            check(f"{w} face_value", int(r.face_value), c.face_value)
+            check(f"{w} debtor", r.debtor, c.debtor)
+            check(f"{w} creditor", r.creditor, c.creditor)
+            check(f"{w} issue_date", r.issue_date, c.issue_date)
+            check(f"{w} due_date", r.due_date, c.due_date)
+            check(f"{w} status", r.status, c.status.name)
+            check(f"{w} disputed", r.disputed, c.disputed)
+            check(f"{w} repaid", int(r.repaid), c.repaid)
+            check(f"{w} diluted", int(r.diluted), c.diluted)
+            check(f"{w} redeemed", int(r.redeemed), c.redeemed)
+            check(f"{w} settled_repaid", int(r.settled_repaid), c.settled_repaid)
+            check(f"{w} settled_diluted", int(r.settled_diluted), c.settled_diluted)
+            check(
+                f"{w} fingerprint",
+                r.id,
+                ledger.receivable_id_by_fingerprint(bytes.fromhex(r.fingerprint[2:])),
+            )
+            stored_total = 0
+            for h in holdings.get(r.id, []):
+                hw = f"{w} holder {h.holder}"
+                check(f"{hw} balance", int(h.balance), ledger.balance_of(h.holder, r.id))
+                check(
+                    f"{hw} stored_balance",
+                    int(h.stored_balance),
+                    int(ledger.call("storedBalanceOf", h.holder, r.id)),
+                )
+                check(f"{hw} redeemable", int(h.redeemable), ledger.owed(r.id, h.holder))
+                stored_total += int(h.stored_balance)
+            expected = (
+                0 if c.status.name == "REJECTED" else c.face_value - c.settled_repaid - c.settled_diluted
+            )
+            check(f"{w} sum of stored balances", stored_total, expected)
+
+        offers = s.exec(select(RmOffer).order_by(col(RmOffer.offer_id))).all()
+        check("offerCount", [o.offer_id for o in offers], list(range(1, int(market.call("offerCount")) + 1)))
+        for o in offers:
+            co = market.offer(o.offer_id)
+            w = f"offer {o.offer_id}"
+            check(f"{w} maker", o.maker, co.maker)
+            check(f"{w} receivable_id", o.receivable_id, co.receivable_id)
+            check(f"{w} max_amount", int(o.max_amount), co.max_amount)
+            check(f"{w} rate_bps", o.rate_bps, co.rate_bps)
+            check(f"{w} expiry", o.expiry, co.expiry)
+            check(f"{w} filled", int(o.filled), co.filled)
+            check(f"{w} cancelled", o.cancelled, co.cancelled)
+
+        for line in s.exec(select(RmCreditLine)).all():
+            check(
+                f"credit line {line.debtor}",
+                (int(line.credit_limit), int(line.used)),
+                ledger.credit_line(line.debtor),
+            )
+
+        for p in s.exec(select(RmParticipant)).all():
+            cp = platform.registry.participant(p.address)
+            w = f"participant {p.address}"
+            check(f"{w} role", p.role, int(cp.role))
+            check(f"{w} status", p.status, cp.status.name)
+            check(f"{w} identity_hash", p.identity_hash, "0x" + cp.identity_hash.hex())
+
+        supply: dict[str, int] = {}
+        for b in s.exec(select(RmTokenBalance)).all():
+            if b.token != platform.token.address:
+                diffs.append(f"token balance of {b.holder} in unknown token {b.token}")
+                continue
+            check(f"token balance {b.holder}", int(b.balance), platform.token.balance_of(b.holder))
+            supply[b.token] = supply.get(b.token, 0) + int(b.balance)
+        check("token totalSupply", supply.get(platform.token.address, 0), platform.token.total_supply())
+    return diffs
