@@ -28,6 +28,7 @@ contract GasBench {
     uint256 internal constant K_SUPPLIER2 = 0xB004;
     uint256 internal constant K_FINANCIER = 0xB005;
     uint256 internal constant K_RELAYER = 0xB006;
+    uint256 internal constant K_SUPPLIER3 = 0xB007;
 
     ParticipantRegistry internal registry;
     SettlementToken internal token;
@@ -40,6 +41,7 @@ contract GasBench {
     address internal supplier2;
     address internal financier;
     address internal relayer;
+    address internal supplier3;
 
     function run() external {
         verifier = vm.addr(K_VERIFIER);
@@ -48,6 +50,7 @@ contract GasBench {
         supplier2 = vm.addr(K_SUPPLIER2);
         financier = vm.addr(K_FINANCIER);
         relayer = vm.addr(K_RELAYER);
+        supplier3 = vm.addr(K_SUPPLIER3);
         _setup();
         _measure();
     }
@@ -61,6 +64,7 @@ contract GasBench {
         payable(supplier2).transfer(1 ether);
         payable(financier).transfer(1 ether);
         payable(relayer).transfer(1 ether);
+        payable(supplier3).transfer(1 ether);
         registry = new ParticipantRegistry(admin);
         token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
         ledger = new ReceivableLedger(registry);
@@ -73,6 +77,7 @@ contract GasBench {
         registry.onboard(debtor, IParticipantRegistry.Role.CoreEnterprise, keccak256("CE"));
         registry.onboard(supplier, IParticipantRegistry.Role.Supplier, keccak256("S1"));
         registry.onboard(supplier2, IParticipantRegistry.Role.Supplier, keccak256("S2"));
+        registry.onboard(supplier3, IParticipantRegistry.Role.Supplier, keccak256("S3"));
         registry.onboard(financier, IParticipantRegistry.Role.Financier, keccak256("F"));
         ledger.setCreditLine(debtor, 1e15);
         vm.stopBroadcast();
@@ -111,6 +116,7 @@ contract GasBench {
         vm.startBroadcast(K_SUPPLIER);
         ledger.safeTransferFrom(supplier, supplier2, id2, 250_000_00, ""); // M: transfer part (new holder)
         ledger.safeTransferFrom(supplier, supplier2, id2, 50_000_00, ""); // M: transfer part (existing holder)
+        ledger.safeTransferFrom(supplier, supplier3, id2, 50_000_00, ""); // setup: a holder without cash
         vm.stopBroadcast();
 
         vm.startBroadcast(K_FINANCIER);
@@ -135,6 +141,10 @@ contract GasBench {
 
         vm.startBroadcast(K_SUPPLIER);
         ledger.redeem(id2); // M: redeem (after final repayment)
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_SUPPLIER3);
+        ledger.redeem(id2); // M: redeem (after final repayment, the holder's first settlement tokens)
         vm.stopBroadcast();
 
         vm.startBroadcast(K0);
