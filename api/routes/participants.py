@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter, Query
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from api.auth import GatewayRole, Principal, PrincipalDep, new_api_key, require
 from api.deps import SessionDep, StateDep
@@ -20,7 +20,7 @@ from api.identity import (
     ParticipantIdentity,
     identity_record_hash,
 )
-from api.models import CertificateRevocation, Participant, PartyIdentifier
+from api.models import CertificateRevocation, ChainAccount, Participant, PartyIdentifier
 from api.schemas.common import Page
 from api.schemas.participants import (
     OnboardRequest,
@@ -29,6 +29,7 @@ from api.schemas.participants import (
     PartyIdentifierIn,
     RevokeRequest,
 )
+from api.services.accounts import fund, new_custodial_account
 from api.services.roles import CERT_ROLE, CHAIN_ROLE
 from api.services.txerrors import on_chain
 
@@ -42,6 +43,7 @@ def participant_out(session: Session, p: Participant) -> ParticipantOut:
     ids = session.exec(select(PartyIdentifier).where(PartyIdentifier.participant_id == p.id)).all()
     return ParticipantOut(
         id=p.id,
+        custodial=session.get(ChainAccount, p.id) is not None,
         legal_name=p.legal_name,
         registration_id=p.registration_id,
         role=GatewayRole(p.role),
@@ -67,7 +69,13 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
     address with its role on the ledger, and return its API key (once)."""
     from web3 import Web3
 
-    address = Web3.to_checksum_address(body.chain_address)
+    participant_id = str(uuid.uuid4())
+    custodial = None
+    if body.chain_address is None:  # the gateway keeps a sealed key and acts for the participant
+        custodial = new_custodial_account(state, participant_id)
+        address = custodial.address
+    else:
+        address = Web3.to_checksum_address(body.chain_address)
     conflicts = []
     if session.exec(select(Participant).where(Participant.registration_id == body.registration_id)).first():
         conflicts.append("registration_id")
@@ -109,7 +117,7 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
     identity_hash = identity_record_hash(identity, cert)
     api_key, api_key_hash = new_api_key()
     participant = Participant(
-        id=str(uuid.uuid4()),
+        id=participant_id,
         legal_name=identity.legal_name,
         registration_id=identity.registration_id,
         role=body.role.value,
@@ -119,11 +127,14 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         identity_hash="0x" + identity_hash.hex(),
         api_key_hash=api_key_hash,
     )
+    participant.status = "pending"  # not usable until the chain has it
     session.add(participant)
     for ref in refs:
         session.add(PartyIdentifier(participant_id=participant.id, scheme=ref.scheme, value=ref.id))
+    if custodial is not None:
+        session.add(custodial)
     try:
-        session.flush()  # unique constraints are checked before anything goes on chain
+        session.commit()  # unique constraints are checked before anything goes on chain
     except IntegrityError as exc:
         session.rollback()
         raise ApiError(
@@ -131,10 +142,20 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         ) from exc
 
     chain = state.chain()
-    receipt = on_chain(
-        lambda: chain.platform.registry.onboard(chain.operator, address, CHAIN_ROLE[body.role], identity_hash)
-    )
+    try:
+        receipt = on_chain(
+            lambda: chain.platform.registry.onboard(
+                chain.operator, address, CHAIN_ROLE[body.role], identity_hash
+            )
+        )
+        if custodial is not None:
+            on_chain(lambda: fund(state, address))
+    except BaseException:
+        _forget_participant(session, participant.id)
+        raise
     participant.onboard_tx = receipt["transactionHash"].to_0x_hex()
+    participant.status = "active"
+    session.add(participant)
     session.commit()
     session.refresh(participant)
     return OnboardResponse(
@@ -144,6 +165,15 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         ca_certificate_pem=ca.certificate_pem.decode(),
         tx_hash=participant.onboard_tx,
     )
+
+
+def _forget_participant(session: Session, participant_id: str) -> None:
+    """Undo a pending onboarding whose chain registration failed."""
+    session.rollback()
+    for model in (ChainAccount, PartyIdentifier):
+        session.exec(delete(model).where(col(model.participant_id) == participant_id))
+    session.exec(delete(Participant).where(col(Participant.id) == participant_id))
+    session.commit()
 
 
 @router.get("", response_model=Page[ParticipantOut], responses=ERRORS)

@@ -42,6 +42,7 @@ class OnboardRequest(BaseModel):
 
 class ParticipantOut(BaseModel):
     id: str
+    custodial: bool = Field(description="Whether the gateway holds this participant's chain key.")
     legal_name: str
     registration_id: str
     role: GatewayRole
