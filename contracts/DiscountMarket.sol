@@ -58,6 +58,7 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         if (maxAmount > type(uint128).max) revert AmountTooLarge(maxAmount);
         if (rateBps > MAX_RATE_BPS) revert InvalidRate(rateBps);
         if (expiry <= block.timestamp || expiry > type(uint40).max) revert InvalidExpiry(expiry);
+        // slither-disable-next-line unused-return
         (, uint256 dueDate, IReceivableLedger.Status status, bool disputed) = _ledger.discountTerms(receivableId);
         if (status != IReceivableLedger.Status.Confirmed || disputed || block.timestamp >= dueDate) {
             revert NotDiscountable(receivableId);
@@ -94,6 +95,7 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         address holder = _msgSender();
         address maker = _validateFill(o, offerId, holder, amount);
         uint256 receivableId = o.receivableId;
+        // slither-disable-next-line unused-return
         (address token, uint256 dueDate,,) = _ledger.discountTerms(receivableId);
         uint256 daysToMaturity;
         (price, daysToMaturity) = _quote(amount, o.rateBps, dueDate, block.timestamp);
