@@ -728,4 +728,59 @@ contract ReceivableLedgerTest is Base {
         vm.assertGe(units, ledger.outstanding(id), "holders lost unpaid nominal");
         vm.assertLe(units, ledger.outstanding(id) + 6, "more than two units of dust per holder");
     }
+
+    // ------------------------------------------------------------------ views and events
+
+    function test_views() public {
+        uint256 id = _confirmed(FACE);
+        (address t, uint256 due, IReceivableLedger.Status st, bool disputed) = ledger.discountTerms(id);
+        vm.assertEq(t, address(token));
+        vm.assertEq(due, T0 + 90 days);
+        vm.assertEq(uint256(st), uint256(IReceivableLedger.Status.Confirmed));
+        vm.assertFalse(disputed);
+        vm.assertEq(ledger.receivableCount(), 1);
+        _move(supplier, supplier2, id, 100);
+        address[] memory accounts = new address[](2);
+        uint256[] memory ids = new uint256[](2);
+        (accounts[0], accounts[1], ids[0], ids[1]) = (supplier, supplier2, id, id);
+        _repay(id, FACE / 2);
+        uint256[] memory b = ledger.balanceOfBatch(accounts, ids);
+        vm.assertEq(b[0], (FACE - 100) / 2);
+        vm.assertEq(b[1], 50);
+        vm.assertEq(ledger.storedBalanceOf(supplier2, id), 100); // not settled yet
+        vm.assertEq(ledger.owed(id, supplier2), 50);
+        (uint256 limit,) = ledger.creditLine(debtor);
+        vm.assertEq(limit, LIMIT);
+        // a second token gets its own index; both resolve in views
+        ReceivableLedgerTestToken other = new ReceivableLedgerTestToken();
+        vm.prank(verifier);
+        uint256 id2 = ledger.registerInvoice(supplier, debtor, 5, address(other), 1, 2, 0, keccak256("other"));
+        vm.assertEq(ledger.receivable(id2).token, address(other));
+        vm.assertEq(ledger.receivable(id).token, address(token));
+    }
+
+    function test_settlementAndRedeemEvents() public {
+        uint256 id = _confirmed(1000);
+        _move(supplier, supplier2, id, 400);
+        _repay(id, 500);
+        vm.expectEmit(true, true, false, true, address(ledger));
+        emit IReceivableLedger.HolderSettled(id, supplier2, 200, 0, 200, 200);
+        vm.expectEmit(true, true, false, true, address(ledger));
+        emit IReceivableLedger.Redeemed(id, supplier2, 200, 200);
+        vm.prank(supplier2);
+        ledger.redeem(id);
+        vm.assertEq(ledger.storedBalanceOf(supplier2, id), 200);
+        vm.assertEq(token.balanceOf(supplier2), 200);
+        IReceivableLedger.Receivable memory r = ledger.receivable(id);
+        vm.assertEq(uint256(r.repaid), 500);
+        vm.assertEq(uint256(r.settledRepaid), 200);
+        vm.assertEq(uint256(r.redeemed), 200);
+    }
+}
+
+/// @dev A bare contract standing in for a second settlement token (only its code size is checked).
+contract ReceivableLedgerTestToken {
+    function decimals() external pure returns (uint8) {
+        return 6;
+    }
 }
