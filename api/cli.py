@@ -180,6 +180,46 @@ def up(
             _say("stopped the local chain (its state is kept for the next `scf up`)")
 
 
+@app.command()
+@friendly
+def demo(
+    keep: Annotated[
+        bool, typer.Option(help="Keep the demo's chain and gateway running until Ctrl-C.")
+    ] = False,
+) -> None:
+    """Run the whole story on a fresh local chain through the HTTP API, and print a summary.
+
+    Exits 1 if any step misbehaves. Uses a temporary data folder and free ports, so it never
+    touches the ledger of `scf up`.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from api.demo import DemoFailure, run_demo
+    from api.local import start_local_stack
+
+    with tempfile.TemporaryDirectory(prefix="scf-demo-") as tmp:
+        _say("starting a fresh local chain, deploying the contracts and serving the gateway ...")
+        stack = start_local_stack(Path(tmp), settings=get_settings())
+        try:
+            typer.echo(f"gateway at {stack.url} (chain {stack.anvil.url})\n")
+            run_demo(stack.url, stack.operator_key, advance_time=stack.advance_time, say=typer.echo)
+            typer.echo("\ndemo finished: every step behaved.")
+            if keep:
+                typer.echo(
+                    f"the gateway stays up at {stack.url}; operator key {stack.operator_key}; Ctrl-C ends it"
+                )
+                while True:
+                    time.sleep(3600)
+        except DemoFailure as exc:
+            typer.echo(f"demo failed: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stack.stop()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

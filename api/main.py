@@ -11,7 +11,18 @@ from api.db import make_engine
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
-from api.routes import bundles, ca, credit_lines, documents, health, participants, rules
+from api.routes import (
+    bundles,
+    ca,
+    credit_lines,
+    documents,
+    health,
+    offers,
+    participants,
+    receivables,
+    rules,
+    settlement,
+)
 from chain.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -41,6 +52,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.scf = AppState(settings=settings, engine=engine)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (health, ca, participants, credit_lines, bundles, documents, rules):
+    for module in (
+        health,
+        ca,
+        participants,
+        credit_lines,
+        bundles,
+        documents,
+        rules,
+        receivables,
+        offers,
+        settlement,
+    ):
         app.include_router(module.router)
     return app

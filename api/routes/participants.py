@@ -129,6 +129,11 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
     )
     participant.status = "pending"  # not usable until the chain has it
     session.add(participant)
+    try:
+        session.flush()  # the participant row first: the rows below refer to it
+    except IntegrityError as exc:
+        session.rollback()
+        raise ApiError(409, "PARTICIPANT_EXISTS", "Registration id or address taken.") from exc
     for ref in refs:
         session.add(PartyIdentifier(participant_id=participant.id, scheme=ref.scheme, value=ref.id))
     if custodial is not None:

@@ -21,8 +21,12 @@ class OnboardRequest(BaseModel):
     legal_name: str = Field(min_length=1, max_length=64, examples=["Acme Components GmbH"])
     registration_id: str = Field(min_length=1, max_length=64, examples=["DE123456789"])
     role: GatewayRole = Field(examples=["supplier"])
-    chain_address: str = Field(
-        pattern=ADDRESS_PATTERN, examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]
+    chain_address: str | None = Field(
+        default=None,
+        pattern=ADDRESS_PATTERN,
+        examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+        description="The participant's own address (it signs itself). Omit it for a custodial account "
+        "the gateway creates and signs with on the participant's behalf.",
     )
     party_identifiers: list[PartyIdentifierIn] = Field(default_factory=list, max_length=20)
     signing_key_pem: str | None = Field(

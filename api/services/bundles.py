@@ -255,7 +255,7 @@ def _check_signature(
             max_signature_age=timedelta(hours=state.settings.max_signature_age_hours),
         )
     except IdentityError as exc:
-        p.add(exc.code.value, f"{doc.name}: {exc}", doc.name)
+        p.add(exc.code.value, f"{doc.name}: {exc.message}", doc.name)
         return
     signer = session.exec(
         select(Participant).where(Participant.certificate_serial == str(verified.serial_number))

@@ -7,91 +7,51 @@ P-256 keys, exactly as an ERP integration would.
 from __future__ import annotations
 
 import base64
-import re
-import threading
-import time
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account import Account
 
-from api.db import migrate
-from api.deps import AppState
+from api.demo import BUYER_GLN, SAMPLE_INVOICE_NUMBER, SAMPLE_PAYABLE_MINOR, SELLER_GLN, trade_documents
 from api.identity import DocumentKind, sign_detached
-from api.main import create_app
-from api.services.bootstrap import bootstrap
-from chain.deploy import ensure_deployed
-from chain.node import AnvilNode, free_port
-from chain.settings import PROJECT_ROOT, Settings
+from api.local import LocalStack, start_local_stack
 
-FIXTURES = PROJECT_ROOT / "tests" / "unit" / "fixtures" / "ubl"
-BUYER_GLN = "7350000000019"  # Nordvik Retail AB in the fixtures: the core enterprise
-SELLER_GLN = "7350000000026"  # Fabrikant Metall AB: the supplier
-INVOICE_NUMBER = "INV-2026/0815"
-PAYABLE_MINOR = 309050
-SHIFT_DAYS = 140  # the fixtures' dates moved into the future (the invoice must not be due yet)
+__all__ = ["BUYER_GLN", "SELLER_GLN"]
+
+INVOICE_NUMBER = SAMPLE_INVOICE_NUMBER
+PAYABLE_MINOR = SAMPLE_PAYABLE_MINOR
 
 
 @dataclass
-class Gateway:
-    url: str
-    settings: Settings
-    state: AppState
-    anvil: AnvilNode
-    server: uvicorn.Server
-    thread: threading.Thread
-    operator_key: str
-    http: httpx.Client = field(init=False)
+class Gateway(LocalStack):
+    """A local stack with an HTTP client for the tests."""
 
-    def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url, timeout=60)
+    http: httpx.Client | None = None
 
     def as_(self, key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def request(self, method: str, path: str, key: str | None, **kw: Any) -> httpx.Response:
         headers = {**self.as_(key), **kw.pop("headers", {})}
+        assert self.http is not None
         return self.http.request(method, path, headers=headers, **kw)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.http.close()
-        self.anvil.stop()
+        if self.http is not None:
+            self.http.close()
+        super().stop()
 
 
 def start_gateway(tmp: Path) -> Gateway:
-    anvil = AnvilNode(state_file=None, log_file=tmp / "anvil.log")
-    anvil.start()
-    settings = Settings(
-        anvil_port=anvil.port,
-        data_dir=tmp / "data",
-        deployments_dir=tmp / "deployments",
-        artifacts_dir=PROJECT_ROOT / "build" / "contracts",
-        api_port=free_port(),
-    )
-    ensure_deployed(settings)
-    migrate(settings)
-    app = create_app(settings)
-    state: AppState = app.state.scf
-    bootstrap(settings, state)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning", workers=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{settings.api_port}"
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "gateway did not start"
-    return Gateway(url, settings, state, anvil, server, thread, settings.effective_operator_api_key)
+    stack = start_local_stack(tmp)
+    gw = Gateway(stack.url, stack.settings, stack.state, stack.anvil, stack.server, stack.thread)
+    gw.http = httpx.Client(base_url=gw.url, timeout=60)
+    return gw
 
 
 @dataclass
@@ -141,26 +101,9 @@ def onboard(
     return actor
 
 
-def _shift_dates(text: str, days: int) -> str:
-    def repl(m: re.Match[str]) -> str:
-        return (date.fromisoformat(m.group(0)) + timedelta(days=days)).isoformat()
-
-    return re.sub(r"\b20\d\d-\d\d-\d\d\b", repl, text)
-
-
-def trade(invoice_number: str = INVOICE_NUMBER, *, shift_days: int = SHIFT_DAYS) -> dict[str, bytes]:
-    """The consistent fixture trade (order, despatch advice, invoice), dates moved, invoice renumbered."""
-    docs = {}
-    for kind, name in (
-        ("Order", "order.xml"),
-        ("DespatchAdvice", "despatch-advice.xml"),
-        ("Invoice", "invoice.xml"),
-    ):
-        text = _shift_dates((FIXTURES / name).read_text(), shift_days)
-        if kind == "Invoice":
-            text = text.replace(f"<cbc:ID>{INVOICE_NUMBER}</cbc:ID>", f"<cbc:ID>{invoice_number}</cbc:ID>", 1)
-        docs[kind] = text.encode()
-    return docs
+def trade(invoice_number: str = INVOICE_NUMBER) -> dict[str, bytes]:
+    """The consistent sample trade (order, despatch advice, invoice), invoice dated two days ago."""
+    return trade_documents(invoice_number)
 
 
 def bundle_body(

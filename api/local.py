@@ -1,0 +1,87 @@
+"""A whole local stack in one process: Anvil, deployed contracts, migrated database, the gateway.
+
+Used by ``scf demo`` and by the tests and benchmarks that need a real gateway.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from api.db import migrate
+from api.deps import AppState
+from api.main import create_app
+from api.services.bootstrap import bootstrap
+from chain.deploy import ensure_deployed
+from chain.node import AnvilNode, NodeError, free_port, rpc
+from chain.settings import PROJECT_ROOT, Settings
+
+
+@dataclass
+class LocalStack:
+    url: str
+    settings: Settings
+    state: AppState
+    anvil: AnvilNode
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def operator_key(self) -> str:
+        return self.settings.effective_operator_api_key
+
+    def advance_time(self, seconds: int) -> None:
+        """Move the local chain's clock (Anvil only: a local tool, never used against a real network)."""
+        rpc(self.anvil.url, "evm_increaseTime", [seconds])
+        rpc(self.anvil.url, "evm_mine", [])
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.anvil.stop()
+
+
+def start_local_stack(
+    data_dir: Path, *, state_file: bool = False, settings: Settings | None = None
+) -> LocalStack:
+    """Start Anvil (fresh, or from ``data_dir``'s state file), deploy, migrate and serve on free ports."""
+    anvil = AnvilNode(
+        state_file=data_dir / "anvil-state.json" if state_file else None, log_file=data_dir / "anvil.log"
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    anvil.start()
+    try:
+        base = settings or Settings(artifacts_dir=PROJECT_ROOT / "build" / "contracts")
+        settings = base.model_copy(
+            update={
+                "rpc_url": None,
+                "anvil_port": anvil.port,
+                "data_dir": data_dir / "data",
+                "deployments_dir": data_dir / "deployments",
+                "database_url": None,
+                "api_port": free_port(),
+            }
+        )
+        ensure_deployed(settings)
+        migrate(settings)
+        app = create_app(settings)
+        state: AppState = app.state.scf
+        bootstrap(settings, state)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not server.started:
+            raise NodeError("the gateway did not start")
+    except BaseException:
+        anvil.stop()
+        raise
+    return LocalStack(f"http://127.0.0.1:{settings.api_port}", settings, state, anvil, server, thread)

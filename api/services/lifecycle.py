@@ -1,0 +1,36 @@
+"""Sending lifecycle transactions for a participant: one place that maps results to ``TxOut``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+from web3.types import TxReceipt
+
+from api.deps import AppState
+from api.errors import ApiError
+from api.models import Participant
+from api.schemas.lifecycle import TxOut
+from api.services.accounts import sender_for
+from api.services.txerrors import on_chain
+from chain.client import Sender
+
+
+def act(
+    state: AppState,
+    session: Session,
+    participant: Participant,
+    action: Callable[[Sender], TxReceipt],
+    **out: int | None,
+) -> TxOut:
+    """Send ``action`` with the participant's custodial key; reverts become API errors."""
+    sender = sender_for(state, session, participant)
+    receipt = on_chain(lambda: action(sender))
+    return TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
+
+
+def participant_or_404(session: Session, participant_id: str) -> Participant:
+    p = session.get(Participant, participant_id)
+    if p is None or p.status == "pending":
+        raise ApiError(404, "PARTICIPANT_NOT_FOUND", f"No participant {participant_id}.")
+    return p
