@@ -216,6 +216,12 @@ def run_demo(
     if not 0 < price < part:
         raise DemoFailure(f"discount price {price} is not below the face value {part}")
 
+    for m in (tier1, bank_a):
+        for h in c.call("GET", "/holdings", m.api_key):
+            frm = (h["received_from"] or {}).get("name") or "tokenization"
+            held = money(h["balance_minor"])
+            say(f"   {m.name} holds {held} of #{h['receivable_id']} (from {frm}), due {h['due_date']}")
+
     say("4. Maturity, repayment and redemption")
     receivable_due = trade_due_date(docs)
     seconds = (
@@ -250,6 +256,15 @@ def run_demo(
         "redeemed": received,
         "balances": balances,
     }
+    history = c.call("GET", f"/receivables/{rid}/provenance", core.api_key)
+    n_docs, n_events = len(history["documents"]), len(history["events"])
+    say(f"   provenance of #{rid}: {n_docs} anchored documents, {n_events} events:")
+    for ev in history["events"]:
+        say(f"     block {ev['block_number']:>4}  {ev['kind']:<18} tx {ev['tx_hash'][:18]}...")
+    check = c.call("GET", "/health/read-model", operator_key)
+    if not check["in_sync"]:
+        raise DemoFailure(f"the read model differs from the chain: {check['differences'][:5]}")
+    say(f"   the gateway's read model equals the chain's state (indexed to block {check['indexed_block']})")
     say("\nSummary")
     say(f"   receivable #{rid}, face value {money(face)}, due {receivable_due}")
     say(f"   {'participant':<24}{'held at maturity':>20}{'paid':>18}{'received':>18}")

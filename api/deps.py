@@ -31,6 +31,7 @@ class AppState:
     _ca: CertificateAuthority | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     senders: dict[str, Sender] = field(default_factory=dict, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def w3(self) -> Web3:
         """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
@@ -45,6 +46,12 @@ class AppState:
             if self._chain is None or not self._chain.w3.is_connected():
                 self._chain = build_gateway_chain(self.settings, self.w3(), self.engine)
             return self._chain
+
+    def catch_up(self) -> None:
+        """Bring the read model up to the chain's head (reads call this first: they see their own writes)."""
+        chain = self.chain()
+        with self._index_lock:
+            chain.indexer.run_once()
 
     def ca(self) -> CertificateAuthority:
         from api.services.ca import load_or_create_ca

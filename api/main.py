@@ -20,6 +20,7 @@ from api.routes import (
     offers,
     participants,
     receivables,
+    reports,
     rules,
     settlement,
 )
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         receivables,
         offers,
         settlement,
+        reports,
     ):
         app.include_router(module.router)
     return app

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.auth import GatewayRole, Principal, require
 from api.db import current_revision
 from api.deps import StateDep
 from api.errors import ErrorResponse
 from api.schemas.health import ChainHealth, DatabaseHealth, DeployedContract, Health
 from chain.deploy import load_deployments
 from chain.plan import CONTRACT_NAMES
+from chain.readmodel import compare_with_chain
 
 router = APIRouter(tags=["health"])
 
@@ -41,3 +46,21 @@ def health(state: StateDep) -> Health:
         contracts=contracts,
         missing_contracts=missing,
     )
+
+
+class ReadModelCheck(BaseModel):
+    in_sync: bool
+    differences: list[str]
+    indexed_block: int
+
+
+@router.get("/health/read-model", response_model=ReadModelCheck)
+def read_model_check(
+    _: Annotated[Principal, require(GatewayRole.OPERATOR, GatewayRole.REGULATOR)], state: StateDep
+) -> ReadModelCheck:
+    """Index up to the head, then compare every indexed receivable, holding, offer, credit line and
+    participant with the contracts' own state (operator and regulator)."""
+    state.catch_up()
+    chain = state.chain()
+    diffs = compare_with_chain(chain.platform, state.engine)
+    return ReadModelCheck(in_sync=not diffs, differences=diffs[:100], indexed_block=chain.indexer.cursor()[0])

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any, Literal
 
 from eth_utils import keccak
-from fastapi import APIRouter, Header
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import col, select
 from web3.types import TxReceipt
 
-from api.auth import GatewayRole, Principal, require
+from api.auth import GatewayRole, Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
+from api.models import Bundle, Document
 from api.schemas.lifecycle import (
     DisputeIn,
     EndorseIn,
@@ -22,11 +25,14 @@ from api.schemas.lifecycle import (
     TransferIn,
     TxOut,
 )
+from api.schemas.reports import Provenance, ProvenanceEvent, ReceivableOut, TransferNode
 from api.services.idempotency import run_idempotent
 from api.services.lifecycle import act, participant_or_404
+from api.services.reports import Names, as_csv, chain_now, receivable_out
 from api.services.txerrors import on_chain
 from chain.client import Sender
 from chain.contracts import Receivable, ReceivableStatus, endorsement_typed_data
+from chain.readmodel import RmEvent, RmOffer, RmReceivable, RmTransfer
 
 router = APIRouter(prefix="/receivables", tags=["receivables"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
@@ -228,3 +234,147 @@ def resolve(
         )
 
     return run_idempotent(session, "operator", key, body, run)
+
+
+# ------------------------------------------------------------------ reading (from the read model)
+
+
+def _involved(principal: Principal, session: SessionDep, r: RmReceivable) -> bool:
+    if principal.role in (GatewayRole.OPERATOR, GatewayRole.REGULATOR):
+        return True
+    me = principal.participant.chain_address if principal.participant else ""
+    if me in (r.creditor, r.debtor):
+        return True
+    held = session.exec(
+        select(RmTransfer).where(RmTransfer.receivable_id == r.id, RmTransfer.to_address == me)
+    ).first()
+    return held is not None
+
+
+def _indexed(state: StateDep, session: SessionDep, principal: Principal, rid: int) -> RmReceivable:
+    state.catch_up()
+    r = session.get(RmReceivable, rid)
+    if r is None or not _involved(principal, session, r):
+        raise ApiError(404, "RECEIVABLE_NOT_FOUND", f"No receivable {rid}.")
+    return r
+
+
+@router.get("", response_model=list[ReceivableOut], responses=ERRORS)
+def list_receivables(
+    principal: PrincipalDep,
+    state: StateDep,
+    session: SessionDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> list[ReceivableOut] | Response:
+    """Receivables I am creditor, debtor or (past) holder of; all of them for operator and regulator."""
+    state.catch_up()
+    names, now = Names(session), chain_now(state)
+    rows = [
+        receivable_out(r, names, now)
+        for r in session.exec(select(RmReceivable).order_by(col(RmReceivable.id))).all()
+        if _involved(principal, session, r)
+    ]
+    return as_csv(rows, "receivables") if format == "csv" else rows
+
+
+@router.get("/{rid}", response_model=ReceivableOut, responses=ERRORS)
+def read_receivable(rid: int, principal: PrincipalDep, state: StateDep, session: SessionDep) -> ReceivableOut:
+    """One receivable, for the parties to it, its holders, the operator and the regulator."""
+    r = _indexed(state, session, principal, rid)
+    return receivable_out(r, Names(session), chain_now(state))
+
+
+_EVENT_KIND = {
+    "InvoiceRegistered": "tokenized",
+    "Endorsed": "endorsed",
+    "Rejected": "rejected",
+    "TransferSingle": "transfer",
+    "OfferMade": "offer",
+    "OfferCancelledBy": "offer_cancelled",
+    "OfferFilled": "discount",
+    "Repaid": "repayment",
+    "Redeemed": "redemption",
+    "Disputed": "dispute",
+    "DisputeResolved": "dispute_resolved",
+}
+
+
+def _concerns(event: str, args: dict[str, Any], rid: int, offers: set[int]) -> bool:
+    if event in ("OfferCancelledBy",):
+        return int(args.get("offerId", 0)) in offers
+    for key in ("id", "receivableId"):
+        if key in args:
+            return int(args[key]) == rid
+    return False
+
+
+@router.get("/{rid}/provenance", response_model=Provenance, responses=ERRORS)
+def provenance(rid: int, principal: PrincipalDep, state: StateDep, session: SessionDep) -> Provenance:
+    """The receivable's whole history: anchored documents, endorsement, every split and transfer (as a
+    tree), each discount with price and rate, repayments, redemptions and disputes, with blocks and
+    transaction hashes."""
+    r = _indexed(state, session, principal, rid)
+    names = Names(session)
+    offers = {o.offer_id for o in session.exec(select(RmOffer).where(RmOffer.receivable_id == rid)).all()}
+    events: list[ProvenanceEvent] = []
+    query = (
+        select(RmEvent)
+        .where(col(RmEvent.event).in_(list(_EVENT_KIND)))
+        .order_by(col(RmEvent.block_number), col(RmEvent.log_index))
+    )
+    for ev in session.exec(query).all():
+        args = json.loads(ev.args)
+        if not _concerns(ev.event, args, rid, offers):
+            continue
+        if ev.event == "TransferSingle" and 0 in (int(args["from"], 16), int(args["to"], 16)):
+            continue  # mints and burns are shown as tokenization, settlement and dilution
+        events.append(
+            ProvenanceEvent(
+                kind=_EVENT_KIND[ev.event],
+                block_number=ev.block_number,
+                tx_hash=ev.tx_hash,
+                log_index=ev.log_index,
+                details=args,
+            )
+        )
+    bundle = session.exec(select(Bundle).where(Bundle.receivable_id == rid)).first()
+    documents = []
+    if bundle is not None:
+        documents = [
+            {"id": d.id, "kind": d.kind, "name": d.name, "sha256": d.sha256}
+            for d in session.exec(select(Document).where(Document.bundle_id == bundle.id)).all()
+        ]
+    return Provenance(
+        receivable=receivable_out(r, names, chain_now(state)),
+        documents=documents,
+        events=events,
+        transfer_tree=_transfer_tree(session, r, names),
+    )
+
+
+def _transfer_tree(session: SessionDep, r: RmReceivable, names: Names) -> TransferNode:
+    root = TransferNode(
+        holder=names.ref(r.creditor),
+        amount_minor=int(r.face_value),
+        block_number=r.registered_block,
+        tx_hash=r.registered_tx,
+    )
+    latest: dict[str, TransferNode] = {r.creditor.lower(): root}
+    moves = session.exec(
+        select(RmTransfer)
+        .where(RmTransfer.receivable_id == r.id)
+        .order_by(col(RmTransfer.block_number), col(RmTransfer.log_index), col(RmTransfer.batch_index))
+    ).all()
+    for t in moves:
+        if 0 in (int(t.from_address, 16), int(t.to_address, 16)):
+            continue
+        parent = latest.get(t.from_address.lower(), root)
+        node = TransferNode(
+            holder=names.ref(t.to_address),
+            amount_minor=int(t.amount),
+            block_number=t.block_number,
+            tx_hash=t.tx_hash,
+        )
+        parent.children.append(node)
+        latest[t.to_address.lower()] = node
+    return root

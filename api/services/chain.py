@@ -16,6 +16,7 @@ from chain.client import ErrorDecoder, Sender
 from chain.compiler import load_artifacts
 from chain.contracts import Platform
 from chain.deploy import load_deployments
+from chain.indexer import Indexer, abis_of
 from chain.nonces import DbNonceSender
 from chain.plan import CONTRACT_NAMES
 from chain.settings import Settings
@@ -28,6 +29,7 @@ class GatewayChain:
     operator: Sender
     verifier: Sender
     decoder: ErrorDecoder
+    indexer: Indexer
 
 
 def build_gateway_chain(settings: Settings, w3: Web3, engine: Engine) -> GatewayChain:
@@ -51,4 +53,5 @@ def build_gateway_chain(settings: Settings, w3: Web3, engine: Engine) -> Gateway
             w3, settings.effective_verifier_key, engine, gas_price=settings.gas_price, decoder=decoder
         ),
         decoder=decoder,
+        indexer=Indexer(w3, engine, addresses, abis_of(artifacts)),
     )

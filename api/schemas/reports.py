@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class PartyRefOut(BaseModel):
+    address: str
+    participant_id: str | None = None
+    name: str | None = None
+
+
+class ReceivableOut(BaseModel):
+    id: int
+    creditor: PartyRefOut
+    debtor: PartyRefOut
+    face_value_minor: int
+    outstanding_minor: int = Field(description="Face value minus repaid minus diluted.")
+    repaid_minor: int
+    diluted_minor: int
+    issue_date: date
+    due_date: date
+    status: str
+    disputed: bool
+    overdue: bool = Field(description="Past the due date plus the ledger's grace period and not settled.")
+    bundle_hash: str
+
+
+class HoldingOut(BaseModel):
+    receivable_id: int
+    balance_minor: int
+    redeemable_minor: int = Field(description="Repaid cash this holder can redeem now.")
+    received_from: PartyRefOut | None = Field(description="Who last transferred units to this holder.")
+    creditor: PartyRefOut
+    debtor: PartyRefOut
+    due_date: date
+    status: str
+    disputed: bool
+    overdue: bool
+
+
+class CalendarDay(BaseModel):
+    due_date: date
+    receivables: int
+    outstanding_minor: int
+
+
+class DiscountableOut(BaseModel):
+    receivable_id: int
+    debtor: PartyRefOut
+    outstanding_minor: int
+    due_date: date
+    tenor_days: int = Field(description="ACT/365 days to maturity, a started day counting.")
+
+
+class OfferOut(BaseModel):
+    offer_id: int
+    receivable_id: int
+    maker: PartyRefOut
+    max_amount_minor: int
+    filled_minor: int
+    rate_bps: int
+    expiry: int
+    cancelled: bool
+    open: bool
+
+
+class PortfolioLine(BaseModel):
+    receivable_id: int
+    debtor: PartyRefOut
+    bought_minor: int = Field(description="Face value bought through discounting.")
+    purchase_price_minor: int
+    yield_bps: float = Field(description="Simple annual yield (ACT/365) of the purchases, in basis points.")
+    holding_minor: int
+    redeemed_minor: int
+    due_date: date
+    overdue: bool
+    overdue_exposure_minor: int
+
+
+class Portfolio(BaseModel):
+    lines: list[PortfolioLine]
+    total_purchase_price_minor: int
+    total_face_minor: int
+    overdue_exposure_minor: int
+
+
+class ProvenanceEvent(BaseModel):
+    kind: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+    details: dict[str, object]
+
+
+class TransferNode(BaseModel):
+    holder: PartyRefOut
+    amount_minor: int
+    block_number: int | None
+    tx_hash: str | None
+    children: list[TransferNode] = []
+
+
+class Provenance(BaseModel):
+    receivable: ReceivableOut
+    documents: list[dict[str, str]]
+    events: list[ProvenanceEvent]
+    transfer_tree: TransferNode
