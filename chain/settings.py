@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest accepted request body.")
     max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
     max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")
+    db_pool_size: int = Field(default=20, description="Database connections kept open per process.")
+    db_max_overflow: int = Field(
+        default=60,
+        description="Extra connections under load (a request may hold one while its nonce takes another).",
+    )
 
     def path(self, p: Path) -> Path:
         """``p`` made absolute against the project root."""

@@ -72,7 +72,13 @@ class Actor:
 
 
 def onboard(
-    gw: Gateway, role: str, legal_name: str, registration_id: str, party_ids: list[tuple[str, str]]
+    gw: Gateway,
+    role: str,
+    legal_name: str,
+    registration_id: str,
+    party_ids: list[tuple[str, str]],
+    *,
+    custodial: bool = False,
 ) -> Actor:
     key = ec.generate_private_key(ec.SECP256R1())
     acct = Account.create()
@@ -88,7 +94,7 @@ def onboard(
             "legal_name": legal_name,
             "registration_id": registration_id,
             "role": role,
-            "chain_address": acct.address,
+            "chain_address": None if custodial else acct.address,
             "party_identifiers": [{"scheme": s, "id": i} for s, i in party_ids],
             "signing_key_pem": pem.decode(),
         },
@@ -97,6 +103,7 @@ def onboard(
     body = resp.json()
     actor.api_key = body["api_key"]
     actor.participant_id = body["participant"]["id"]
+    actor.address = body["participant"]["chain_address"]
     actor.certificate = x509.load_pem_x509_certificate(body["certificate_pem"].encode())
     return actor
 

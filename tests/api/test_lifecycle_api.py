@@ -1,0 +1,255 @@
+"""The receivable lifecycle through the HTTP API: roles, object-level refusals, reverts, concurrency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from chain.compiler import Artifact
+from tests.api.harness import (
+    BUYER_GLN,
+    SELLER_GLN,
+    Actor,
+    Gateway,
+    bundle_body,
+    onboard,
+    start_gateway,
+    trade,
+)
+
+
+@dataclass
+class World:
+    gw: Gateway
+    core: Actor
+    other_core: Actor
+    t1: Actor
+    t2: Actor
+    bank: Actor
+    other_bank: Actor
+    regulator: Actor
+    rid: int
+
+    def post(self, who: Actor | None, path: str, json: object = None, expect: int = 200) -> dict:  # type: ignore[type-arg]
+        key = who.api_key if who else self.gw.operator_key
+        resp = self.gw.request("POST", path, key, json=json, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert resp.status_code == expect, resp.text
+        return resp.json()  # type: ignore[no-any-return]
+
+    def get(self, who: Actor | None, path: str, expect: int = 200) -> httpx.Response:
+        resp = self.gw.request("GET", path, who.api_key if who else self.gw.operator_key)
+        assert resp.status_code == expect, resp.text
+        return resp
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifact]) -> Iterator[World]:
+    gw = start_gateway(tmp_path_factory.mktemp("lifecycle"))
+    o = lambda *a, **k: onboard(gw, *a, custodial=True, **k)  # noqa: E731
+    core = o("core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
+    other_core = o("core_enterprise", "Other Buyer AB", "SE1111111111", [("0088", "7350000000200")])
+    t1 = o("supplier", "Fabrikant Metall AB", "SE5561234567", [("0088", SELLER_GLN)])
+    t2 = o("supplier", "Smedja Komponent AB", "SE5569988776", [("0088", "7350000000033")])
+    bank = o("financier", "Hansa Trade Finance", "DE811234567", [])
+    other_bank = o("financier", "Other Bank", "DE999999999", [])
+    regulator = o("regulator", "Financial Supervisory Authority", "SE2021000000", [])
+    gw.request("PUT", f"/credit-lines/{core.participant_id}", gw.operator_key, json={"limit_minor": 10**10})
+    signers = {"Order": core, "DespatchAdvice": t1, "Invoice": t1}
+    r = gw.request(
+        "POST",
+        "/bundles",
+        t1.api_key,
+        json=bundle_body(trade("INV-LC-1"), signers),
+        headers={"Idempotency-Key": "x"},
+    )
+    assert r.status_code == 201, r.text
+    w = World(gw, core, other_core, t1, t2, bank, other_bank, regulator, r.json()["receivable_id"])
+    yield w
+    gw.stop()
+
+
+def test_endorse_refused_for_other_core_and_other_roles(world: World) -> None:
+    w = world
+    pending = w.get(w.core, "/payables?status=pending").json()
+    assert [p["id"] for p in pending] == [w.rid]
+    assert w.get(w.other_core, "/payables?status=pending").json() == []
+    err = w.post(w.other_core, f"/receivables/{w.rid}/endorse", {"accept": True}, expect=404)
+    assert err["error"]["code"] == "RECEIVABLE_NOT_FOUND"
+    for who in (w.t1, w.bank, w.regulator, None):
+        err = w.post(who, f"/receivables/{w.rid}/endorse", {"accept": True}, expect=403)
+        assert err["error"]["code"] == "FORBIDDEN_ROLE"
+    out = w.post(w.core, f"/receivables/{w.rid}/endorse", {"accept": True})
+    assert out["receivable_id"] == w.rid and out["tx_hash"].startswith("0x")
+    again = w.post(w.core, f"/receivables/{w.rid}/endorse", {"accept": True}, expect=409)
+    assert again["error"]["code"] == "CHAIN_WRONG_STATUS"  # decoded from the custom error
+    assert w.get(w.core, "/payables?status=confirmed").json()[0]["status"] == "CONFIRMED"
+    credit = w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()
+    assert credit["used_minor"] == 309_050
+    assert w.get(w.t1, f"/credit-lines/{w.core.participant_id}", expect=404)
+
+
+def test_transfer_offer_accept_and_views(world: World) -> None:
+    w = world
+    w.post(
+        w.t1, f"/receivables/{w.rid}/transfers", {"to_participant_id": w.t2.participant_id, "amount": 100_000}
+    )
+    over = w.post(
+        w.t2,
+        f"/receivables/{w.rid}/transfers",
+        {"to_participant_id": w.t1.participant_id, "amount": 10**9},
+        expect=409,
+    )
+    assert over["error"]["code"].startswith("CHAIN_")
+    holdings = w.get(w.t2, "/holdings").json()
+    assert (
+        holdings[0]["balance_minor"] == 100_000
+        and holdings[0]["received_from"]["name"] == "Fabrikant Metall AB"
+    )
+    assert "receivable_id,balance_minor" in w.get(w.t2, "/holdings?format=csv").text
+    # financiers only: discountable and offers
+    w.get(w.t1, "/discountable", expect=403)
+    assert [d["receivable_id"] for d in w.get(w.bank, "/discountable").json()] == [w.rid]
+    w.post(w.bank, "/settlement/mint", {"to_participant_id": w.bank.participant_id, "amount": 10**8})
+    w.post(w.t1, "/settlement/mint", {"to_participant_id": w.t1.participant_id, "amount": 1}, expect=403)
+    expiry = int(w.gw.state.chain().w3.eth.get_block("latest")["timestamp"]) + 86_400
+    offer = w.post(
+        w.bank,
+        "/offers",
+        {"receivable_id": w.rid, "max_amount": 50_000, "rate_bps": 500, "expiry": expiry},
+        expect=201,
+    )
+    w.post(
+        w.t2,
+        "/offers",
+        {"receivable_id": w.rid, "max_amount": 1, "rate_bps": 1, "expiry": expiry},
+        expect=403,
+    )
+    oid = offer["offer_id"]
+    assert [o["offer_id"] for o in w.get(w.t2, "/offers").json()] == [oid]  # offers on my receivables
+    assert w.get(w.other_bank, "/offers").json() == []  # only its own
+    w.post(w.other_bank, f"/offers/{oid}/cancel", expect=404)
+    accepted = w.post(w.t2, f"/offers/{oid}/accept", {"amount": 50_000})
+    assert 0 < accepted["amount"] < 50_000
+    over_fill = w.post(w.t2, f"/offers/{oid}/accept", {"amount": 1}, expect=409)
+    assert over_fill["error"]["code"] == "CHAIN_OFFER_EXCEEDED"
+    folio = w.get(w.bank, "/portfolio").json()
+    assert folio["total_face_minor"] == 50_000 and folio["total_purchase_price_minor"] == accepted["amount"]
+    assert folio["lines"][0]["yield_bps"] > 0
+    w.get(w.t1, "/portfolio", expect=403)
+    # provenance: a tree t1 -> t2 -> bank and the discount with its price
+    prov = w.get(w.regulator, f"/receivables/{w.rid}/provenance").json()
+    tree = prov["transfer_tree"]
+    assert tree["holder"]["name"] == "Fabrikant Metall AB"
+    assert tree["children"][0]["holder"]["name"] == "Smedja Komponent AB"
+    assert tree["children"][0]["children"][0]["holder"]["name"] == "Hansa Trade Finance"
+    kinds = [e["kind"] for e in prov["events"]]
+    assert kinds[:2] == ["tokenized", "endorsed"] and "discount" in kinds
+    assert len(prov["documents"]) == 3
+    w.get(w.other_core, f"/receivables/{w.rid}/provenance", expect=404)
+    assert w.get(None, "/health/read-model").json()["in_sync"] is True
+
+
+def test_twenty_parallel_transfers_and_offers_from_one_account(world: World) -> None:
+    w = world
+    w3 = w.gw.state.chain().w3
+    t1_nonce = w3.eth.get_transaction_count(w.t1.address)
+    bank_nonce = w3.eth.get_transaction_count(w.bank.address)
+    expiry = int(w3.eth.get_block("latest")["timestamp"]) + 86_400
+
+    def transfer(_: int) -> httpx.Response:
+        with httpx.Client(base_url=w.gw.url, timeout=120) as c:
+            return c.post(
+                f"/receivables/{w.rid}/transfers",
+                json={"to_participant_id": w.t2.participant_id, "amount": 1},
+                headers={"Authorization": f"Bearer {w.t1.api_key}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+
+    def offer(i: int) -> httpx.Response:
+        with httpx.Client(base_url=w.gw.url, timeout=120) as c:
+            return c.post(
+                "/offers",
+                json={"receivable_id": w.rid, "max_amount": 10 + i, "rate_bps": 100, "expiry": expiry},
+                headers={"Authorization": f"Bearer {w.bank.api_key}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+
+    before = w.gw.state.chain().platform.ledger.balance_of(w.t2.address, w.rid)
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        transfers = list(pool.map(transfer, range(20)))
+        offers = list(pool.map(offer, range(20)))
+    assert [r.status_code for r in transfers] == [200] * 20, [
+        r.text for r in transfers if r.status_code != 200
+    ][:2]
+    assert [r.status_code for r in offers] == [201] * 20, [r.text for r in offers if r.status_code != 201][:2]
+    assert len({r.json()["offer_id"] for r in offers}) == 20
+    assert w.gw.state.chain().platform.ledger.balance_of(w.t2.address, w.rid) == before + 20
+    # no nonce gap and no duplicate: every nonce taken was mined, in order (offers also approve)
+    assert w3.eth.get_transaction_count(w.t1.address) == t1_nonce + 20
+    assert w3.eth.get_transaction_count(w.bank.address) == bank_nonce + 40
+    assert w3.eth.get_transaction_count(w.t1.address, "pending") == t1_nonce + 20
+
+
+def test_dispute_freezes_and_operator_resolves(world: World) -> None:
+    w = world
+    w.post(w.t1, f"/receivables/{w.rid}/disputes", {"reason": "x"}, expect=403)
+    w.post(w.other_core, f"/receivables/{w.rid}/disputes", {"reason": "x"}, expect=404)
+    w.post(w.regulator, f"/receivables/{w.rid}/disputes", {"reason": "goods damaged"})
+    frozen = w.post(
+        w.t1,
+        f"/receivables/{w.rid}/transfers",
+        {"to_participant_id": w.t2.participant_id, "amount": 1},
+        expect=409,
+    )
+    assert frozen["error"]["code"] == "CHAIN_TRANSFER_NOT_ALLOWED"
+    w.post(w.core, f"/receivables/{w.rid}/resolution", {"action": "lift"}, expect=403)
+    w.post(None, f"/receivables/{w.rid}/resolution", {"action": "credit_note", "amount": 1_000})
+    r = w.get(w.regulator, f"/receivables/{w.rid}").json()
+    assert r["disputed"] is False and r["diluted_minor"] == 1_000
+    assert w.get(None, "/health/read-model").json()["in_sync"] is True
+
+
+def test_repay_and_redeem(world: World) -> None:
+    w = world
+    outstanding = w.get(w.core, f"/receivables/{w.rid}").json()["outstanding_minor"]
+    w.post(w.other_core, f"/receivables/{w.rid}/repayments", {"amount": 1}, expect=404)
+    w.post(w.bank, "/settlement/mint", {"to_participant_id": w.core.participant_id, "amount": outstanding})
+    w.post(w.core, f"/receivables/{w.rid}/repayments", {"amount": outstanding})
+    total = 0
+    for holder in (w.t1, w.t2, w.bank):
+        total += w.post(holder, f"/receivables/{w.rid}/redemptions")["amount"]
+    assert (
+        total <= outstanding and outstanding - total < 10
+    )  # rounding dust stays in the ledger, never overpaid
+    assert w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()["used_minor"] == 0
+    assert w.get(w.core, f"/receivables/{w.rid}").json()["status"] == "SETTLED"
+    assert w.get(None, "/health/read-model").json()["in_sync"] is True
+
+
+def test_unreachable_chain_is_503_and_records_nothing(
+    tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifact]
+) -> None:
+    gw = start_gateway(tmp_path_factory.mktemp("down"))
+    try:
+        bank = onboard(gw, "financier", "Bank Down", "DOWN0001", [], custodial=True)
+        gw.anvil.stop()
+        key = str(uuid.uuid4())
+        body = {"to_participant_id": bank.participant_id, "amount": 5}
+        resp = gw.request(
+            "POST", "/settlement/mint", bank.api_key, json=body, headers={"Idempotency-Key": key}
+        )
+        assert resp.status_code == 503 and resp.json()["error"]["code"] in (
+            "CHAIN_UNAVAILABLE",
+            "CHAIN_TIMEOUT",
+        )
+        from sqlmodel import Session, select
+
+        from api.models import IdempotencyRecord
+
+        with Session(gw.state.engine) as s:
+            assert s.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).first() is None
+    finally:
+        gw.stop()
