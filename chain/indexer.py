@@ -16,6 +16,7 @@ from ``start_block``. See docs/indexer.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -45,6 +46,11 @@ CONTRACTS = ("ParticipantRegistry", "SettlementToken", "ReceivableLedger", "Disc
 # ------------------------------------------------------------------------------------------ decoding
 
 
+@functools.lru_cache(maxsize=8192)
+def _checksum(address: str) -> str:
+    return str(Web3.to_checksum_address(address))
+
+
 def _abi_type(inp: dict[str, Any]) -> str:
     t: str = inp["type"]
     if t.startswith("tuple"):
@@ -63,7 +69,7 @@ def to_json_value(value: Any, abi_type: str) -> Any:
         inner = abi_type[: abi_type.rindex("[")]
         return [to_json_value(v, inner) for v in value]
     if abi_type == "address":
-        return Web3.to_checksum_address(value)
+        return _checksum(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -86,7 +92,7 @@ class EventDecoder:
     """Decodes logs of known contracts by (address, topic0) with the contracts' ABIs."""
 
     def __init__(self, addresses: dict[str, str], abis: dict[str, list[dict[str, Any]]]) -> None:
-        self.names = {Web3.to_checksum_address(a): n for n, a in addresses.items()}
+        self.names: dict[str, str] = {_checksum(a): n for n, a in addresses.items()}
         self._events: dict[tuple[str, bytes], _EventAbi] = {}
         for name, address in addresses.items():
             for item in abis[name]:
@@ -94,12 +100,12 @@ class EventDecoder:
                     continue
                 inputs = tuple((i["name"], _abi_type(i), bool(i.get("indexed"))) for i in item["inputs"])
                 signature = f"{item['name']}({','.join(t for _, t, _ in inputs)})"
-                key = (Web3.to_checksum_address(address), keccak(text=signature))
+                key = (_checksum(address), keccak(text=signature))
                 self._events[key] = _EventAbi(name, item["name"], inputs)
 
     def decode(self, entry: LogReceipt) -> tuple[str, str, dict[str, Any]]:
         """(contract name, event name, args); unknown logs become event ``"Unknown"`` with raw topics."""
-        address = Web3.to_checksum_address(entry["address"])
+        address = _checksum(entry["address"])
         contract = self.names.get(address, address)
         topics = [bytes(t) for t in entry["topics"]]
         spec = self._events.get((address, topics[0])) if topics else None
@@ -300,7 +306,7 @@ class Indexer:
                     tx_hash=tx_hash,
                     tx_index=int(entry["transactionIndex"]),
                     log_index=log_index,
-                    address=Web3.to_checksum_address(entry["address"]),
+                    address=_checksum(entry["address"]),
                     contract=contract,
                     event=event,
                     args=json.dumps(args, separators=(",", ":")),
@@ -308,8 +314,14 @@ class Indexer:
                 s.add(row)
                 readmodel.apply_event(s, EventRecord.from_row(row))
                 new += 1
+            stored_blocks = {
+                b.number: b
+                for b in s.exec(
+                    select(RmBlock).where(col(RmBlock.number) > number, col(RmBlock.number) <= to)
+                ).all()
+            }
             for bn, (bh, parent) in blocks.items():
-                block = s.get(RmBlock, bn)
+                block = stored_blocks.get(bn)
                 if block is None:
                     s.add(RmBlock(number=bn, hash=bh, parent_hash=parent))
                 else:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import BigInteger, Column, Engine, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, delete, select
@@ -30,6 +30,8 @@ from chain.contracts import Platform
 
 #: Autoincrementing 64-bit key (SQLite only autoincrements INTEGER PRIMARY KEY).
 _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+_T = TypeVar("_T", bound=SQLModel)
 
 AMOUNT_LEN = 78  # len(str(2**256 - 1))
 
@@ -353,28 +355,51 @@ def _add(a: str, b: int) -> str:
     return str(int(a) + b)
 
 
+def _cache(session: Session) -> dict[tuple[type[SQLModel], Any], Any]:
+    """Strong references to the projection rows a batch touched (the ORM's identity map is weak, so
+    without this every look-up of a row flushed earlier in the batch would be a SELECT)."""
+    cache: dict[tuple[type[SQLModel], Any], Any] = session.info.setdefault("rm_cache", {})
+    return cache
+
+
+def _get(session: Session, model: type[_T], key: Any) -> _T | None:
+    cache = _cache(session)
+    row = cache.get((model, key))
+    if row is None:
+        row = session.get(model, key)
+        if row is not None:
+            cache[(model, key)] = row
+    return cast(_T | None, row)
+
+
+def _put(session: Session, row: _T, key: Any) -> _T:
+    session.add(row)
+    _cache(session)[(type(row), key)] = row
+    return row
+
+
 def _receivable(session: Session, rid: int) -> RmReceivable | None:
-    return session.get(RmReceivable, rid)
+    return _get(session, RmReceivable, rid)
 
 
 def _holding(session: Session, rid: int, holder: str) -> RmHolding:
-    h = session.get(RmHolding, (rid, holder))
+    h = _get(session, RmHolding, (rid, holder))
     if h is None:
-        h = RmHolding(receivable_id=rid, holder=holder)
-        session.add(h)
+        h = _put(session, RmHolding(receivable_id=rid, holder=holder), (rid, holder))
     return h
 
 
 def _refresh_all_holdings(session: Session, r: RmReceivable) -> None:
+    session.flush()
     for h in session.exec(select(RmHolding).where(RmHolding.receivable_id == r.id)).all():
+        _cache(session)[(RmHolding, (h.receivable_id, h.holder))] = h
         refresh_holding(r, h)
 
 
 def _token_move(session: Session, token: str, holder: str, delta: int) -> None:
-    row = session.get(RmTokenBalance, (token, holder))
+    row = _get(session, RmTokenBalance, (token, holder))
     if row is None:
-        row = RmTokenBalance(token=token, holder=holder)
-        session.add(row)
+        row = _put(session, RmTokenBalance(token=token, holder=holder), (token, holder))
     row.balance = _add(row.balance, delta)
 
 
@@ -416,11 +441,17 @@ def _unit_move(
 
 def apply_event(session: Session, ev: EventRecord) -> None:
     """Apply one event to the projections (the caller owns the transaction)."""
+    with session.no_autoflush:
+        _apply(session, ev)
+
+
+def _apply(session: Session, ev: EventRecord) -> None:
     a = ev.args
     name = (ev.contract, ev.event)
     if name == ("ParticipantRegistry", "ParticipantOnboarded"):
         role = int(a["role"])
-        session.add(
+        _put(
+            session,
             RmParticipant(
                 address=a["account"],
                 role=role,
@@ -429,13 +460,14 @@ def apply_event(session: Session, ev: EventRecord) -> None:
                 identity_hash=a["identityHash"],
                 onboarded_block=ev.block_number,
                 onboarded_tx=ev.tx_hash,
-            )
+            ),
+            a["account"],
         )
     elif name in (
         ("ParticipantRegistry", "ParticipantSuspended"),
         ("ParticipantRegistry", "ParticipantReinstated"),
     ):
-        p = session.get(RmParticipant, a["account"])
+        p = _get(session, RmParticipant, a["account"])
         if p is not None:
             p.status = "SUSPENDED" if ev.event == "ParticipantSuspended" else "ACTIVE"
     elif name == ("SettlementToken", "Transfer"):
@@ -453,7 +485,8 @@ def apply_event(session: Session, ev: EventRecord) -> None:
 def _apply_ledger(session: Session, ev: EventRecord) -> None:
     a, e = ev.args, ev.event
     if e == "InvoiceRegistered":
-        session.add(
+        _put(
+            session,
             RmReceivable(
                 id=int(a["id"]),
                 creditor=a["creditor"],
@@ -468,9 +501,9 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
                 verifier=a["verifier"],
                 registered_block=ev.block_number,
                 registered_tx=ev.tx_hash,
-            )
+            ),
+            int(a["id"]),
         )
-        session.flush()
         return
     if e == "TransferSingle":
         _unit_move(session, ev, a["operator"], a["from"], a["to"], int(a["id"]), int(a["value"]), 0)
@@ -480,9 +513,10 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
             _unit_move(session, ev, a["operator"], a["from"], a["to"], int(rid), int(value), i)
         return
     if e == "CreditLineSet":
-        line = session.get(RmCreditLine, a["debtor"]) or RmCreditLine(debtor=a["debtor"])
+        line = _get(session, RmCreditLine, a["debtor"]) or _put(
+            session, RmCreditLine(debtor=a["debtor"]), a["debtor"]
+        )
         line.credit_limit, line.used = a["limit"], a["used"]
-        session.add(line)
         return
     if "id" not in a:  # MarketSet, ApprovalForAll, RoleGranted, ...: raw events only
         return
@@ -532,6 +566,7 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
         if int(a["outstanding"]) == 0:
             r.status = "SETTLED"
         _set_used(session, r.debtor, a["creditUsed"])
+        session.flush()
         d = session.exec(
             select(RmDispute)
             .where(RmDispute.receivable_id == r.id, col(RmDispute.resolution).is_(None))
@@ -545,9 +580,8 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
 
 
 def _set_used(session: Session, debtor: str, used: str) -> None:
-    line = session.get(RmCreditLine, debtor) or RmCreditLine(debtor=debtor)
+    line = _get(session, RmCreditLine, debtor) or _put(session, RmCreditLine(debtor=debtor), debtor)
     line.used = used
-    session.add(line)
 
 
 def _payment(ev: EventRecord, kind: str, rid: int, party: str, amount: str, total: str) -> RmPayment:
@@ -566,7 +600,8 @@ def _payment(ev: EventRecord, kind: str, rid: int, party: str, amount: str, tota
 def _apply_market(session: Session, ev: EventRecord) -> None:
     a, e = ev.args, ev.event
     if e == "OfferMade":
-        session.add(
+        _put(
+            session,
             RmOffer(
                 offer_id=int(a["offerId"]),
                 receivable_id=int(a["receivableId"]),
@@ -576,14 +611,15 @@ def _apply_market(session: Session, ev: EventRecord) -> None:
                 expiry=int(a["expiry"]),
                 made_block=ev.block_number,
                 made_tx=ev.tx_hash,
-            )
+            ),
+            int(a["offerId"]),
         )
     elif e == "OfferCancelledBy":
-        o = session.get(RmOffer, int(a["offerId"]))
+        o = _get(session, RmOffer, int(a["offerId"]))
         if o is not None:
             o.cancelled = True
     elif e == "OfferFilled":
-        o = session.get(RmOffer, int(a["offerId"]))
+        o = _get(session, RmOffer, int(a["offerId"]))
         if o is not None:
             o.filled = a["filled"]
         session.add(
@@ -603,6 +639,7 @@ def _apply_market(session: Session, ev: EventRecord) -> None:
 
 
 def clear_projections(session: Session) -> None:
+    _cache(session).clear()
     for table in PROJECTIONS:
         session.exec(delete(table))
 

@@ -24,6 +24,7 @@ from eth_account import Account
 from sqlalchemy import Engine, create_engine, func
 from sqlmodel import Session, col, select
 from web3 import Web3
+from web3.types import Wei
 
 from api.db import alembic_config
 from chain import readmodel
@@ -154,7 +155,7 @@ class World:
 
 def _new_sender(w3: Web3, funder: Sender) -> tuple[Sender, str]:
     acct = Account.create()
-    funder.send({"to": acct.address, "value": 10**19})
+    funder.send({"to": acct.address, "value": Wei(10**19)})
     key = acct.key.to_0x_hex()
     return Sender(w3, key, decoder=funder.decoder), key
 
@@ -315,6 +316,10 @@ def test_lifecycle_is_projected(
     assert_equal(platform, engine)
 
 
+ACTIONS = ["transfer"] * 3 + ["offer"] * 3 + ["accept"] * 4 + ["cancel", "repay", "repay", "redeem", "redeem"]
+ACTIONS += ["dispute", "register"]
+
+
 def _random_actions(world: World, rng: random.Random, n: int) -> dict[str, int]:
     ledger, market = world.platform.ledger, world.platform.market
     receivables: list[tuple[int, Sender]] = []  # (id, debtor)
@@ -329,20 +334,7 @@ def _random_actions(world: World, rng: random.Random, n: int) -> dict[str, int]:
         return [(h, b) for h in world.holders if (b := ledger.balance_of(h.address, rid)) > 0]
 
     for _ in range(n):
-        action = rng.choice(
-            [
-                "transfer",
-                "transfer",
-                "offer",
-                "accept",
-                "accept",
-                "cancel",
-                "repay",
-                "redeem",
-                "dispute",
-                "register",
-            ]
-        )
+        action = rng.choice(ACTIONS)
         try:
             rid, debtor = rng.choice(receivables)
             held = holders_of(rid)
@@ -417,12 +409,12 @@ def test_random_sequences_equal_the_chain(
     rng = random.Random(20261128)
     done: dict[str, int] = {}
     for _ in range(3):
-        for k, v in _random_actions(world, rng, 25).items():
+        for k, v in _random_actions(world, rng, 18).items():
             done[k] = done.get(k, 0) + v
         indexer.run_once()
         assert_equal(platform, engine)
     print("random actions:", dict(sorted(done.items())))
-    assert sum(v for k, v in done.items() if not k.startswith("reverted")) >= 40
+    assert sum(v for k, v in done.items() if not k.startswith("reverted")) >= 30
     for action in ("transfer", "accept", "repay", "redeem", "dispute"):
         assert done.get(action, 0) > 0, action
     assert_exactly_once(w3, engine, deployed.addresses)
@@ -502,7 +494,7 @@ def test_killed_process_restarts_exactly_once(
     tmp_path: Path,
 ) -> None:
     world = build_world(w3, sender, platform)
-    _random_actions(world, random.Random(11), 30)
+    _random_actions(world, random.Random(11), 12)
     head = w3.eth.block_number
     db = tmp_path / "killed.db"
     engine = migrated_engine(db)
@@ -570,7 +562,7 @@ def test_reorg_of_three_blocks_is_rolled_back_and_reread(
     _random_actions(world, random.Random(3), 10)
     bank = world.banks[0]
     a, b = world.suppliers[0], world.suppliers[1]
-    start_nonce = w3.eth.get_transaction_count(bank.address)
+    start_nonce = w3.eth.get_transaction_count(bank.account.address)
     old_txs = [
         platform.token.mint(bank, a.address, 1_000 + i)["transactionHash"].to_0x_hex() for i in range(3)
     ]
