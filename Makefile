@@ -8,10 +8,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := build/.stamps
 
-.PHONY: help setup up test check lint typecheck pytest forge slither brownie-check gas clean
+.PHONY: help setup up demo test check lint typecheck pytest forge slither brownie-check gas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP)/system:
+	@mkdir -p $(STAMP)
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing PostgreSQL (Debian package) for the cross-process tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+	@touch $@
 
 $(STAMP)/npm: package.json package-lock.json
 	@mkdir -p $(STAMP)
@@ -30,10 +39,13 @@ $(STAMP)/brownie: tools/setup-brownie.sh
 	bash tools/setup-brownie.sh
 	@touch $@
 
-setup: $(STAMP)/npm $(STAMP)/venv $(STAMP)/brownie ## install node tools, the Python venv and the brownie venv
+setup: $(STAMP)/system $(STAMP)/npm $(STAMP)/venv $(STAMP)/brownie ## install PostgreSQL (apt), node tools, the Python venv and the brownie venv
 
 up: setup ## local chain (state file in data/) + SQLite + gateway on http://127.0.0.1:8000
 	$(VENV)/bin/scf up
+
+demo: setup ## the whole story on a fresh local chain through the HTTP API, with a summary
+	$(VENV)/bin/scf demo
 
 lint: setup ## ruff (format check and lint)
 	$(VENV)/bin/ruff format --check .
