@@ -150,6 +150,15 @@ contract GasBench {
         vm.startBroadcast(K0);
         plain.mint(supplier, 1, 1_000_000_00); // M: plain OZ ERC-1155 mint (new id, new holder)
         vm.stopBroadcast();
+
+        // transfers of a partially repaid receivable: both parties are settled first
+        vm.startBroadcast(K_DEBTOR);
+        ledger.repay(id1, 300_000_00); // setup
+        vm.stopBroadcast();
+        vm.startBroadcast(K_SUPPLIER);
+        ledger.safeTransferFrom(supplier, supplier3, id1, 100_000_00, ""); // M: transfer after repayment, new holder
+        ledger.safeTransferFrom(supplier, supplier3, id1, 100_000_00, ""); // M: same, both settled already
+        vm.stopBroadcast();
     }
 
     function _endorsement(uint256 id, uint256 deadline)
