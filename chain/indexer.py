@@ -28,7 +28,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
 from hexbytes import HexBytes
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, col, delete, select
 from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
@@ -282,7 +282,8 @@ class Indexer:
             if known[0] != bh:
                 raise _Retry(f"logs of block {bn} from two different blocks")
         logs.sort(key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
-        new = dup = 0
+        dup = 0
+        rows: list[dict[str, Any]] = []
         with Session(self.engine) as s:
             existing = {
                 (tx, ix)
@@ -300,20 +301,32 @@ class Indexer:
                     continue
                 existing.add((tx_hash, log_index))
                 contract, event, args = self.decoder.decode(entry)
-                row = RmEvent(
-                    block_number=int(entry["blockNumber"]),
-                    block_hash=HexBytes(entry["blockHash"]).to_0x_hex(),
-                    tx_hash=tx_hash,
-                    tx_index=int(entry["transactionIndex"]),
-                    log_index=log_index,
+                record = EventRecord(
                     address=_checksum(entry["address"]),
                     contract=contract,
                     event=event,
-                    args=json.dumps(args, separators=(",", ":")),
+                    args=args,
+                    block_number=int(entry["blockNumber"]),
+                    tx_hash=tx_hash,
+                    log_index=log_index,
                 )
-                s.add(row)
-                readmodel.apply_event(s, EventRecord.from_row(row))
-                new += 1
+                rows.append(
+                    {
+                        "block_number": record.block_number,
+                        "block_hash": HexBytes(entry["blockHash"]).to_0x_hex(),
+                        "tx_hash": tx_hash,
+                        "tx_index": int(entry["transactionIndex"]),
+                        "log_index": log_index,
+                        "address": record.address,
+                        "contract": contract,
+                        "event": event,
+                        "args": json.dumps(args, separators=(",", ":")),
+                    }
+                )
+                readmodel.apply_event(s, record)
+            if rows:  # one multi-row INSERT (the args dicts are JSON-plain: replay sees the same values)
+                s.connection().execute(insert(RmEvent), rows)
+            new = len(rows)
             stored_blocks = {
                 b.number: b
                 for b in s.exec(
