@@ -11,10 +11,11 @@ from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Participant
 from api.schemas.credit_lines import CreditLineIn, CreditLineOut
+from api.services.accounts import sender_for
 from api.services.txerrors import on_chain
 
 router = APIRouter(prefix="/credit-lines", tags=["credit lines"])
-Operator = Annotated[Principal, require(GatewayRole.OPERATOR)]
+Granter = Annotated[Principal, require(GatewayRole.OPERATOR, GatewayRole.FINANCIER)]
 ERRORS = error_responses(401, 403, 404, 409, 422, 503)
 
 
@@ -39,13 +40,17 @@ def _out(state: StateDep, p: Participant, tx_hash: str | None = None) -> CreditL
 
 @router.put("/{participant_id}", response_model=CreditLineOut, responses=ERRORS)
 def set_credit_line(
-    participant_id: str, body: CreditLineIn, _: Operator, state: StateDep, session: SessionDep
+    participant_id: str, body: CreditLineIn, principal: Granter, state: StateDep, session: SessionDep
 ) -> CreditLineOut:
-    """Grant or change a core enterprise's credit line (operator). It cannot go below current usage."""
+    """Grant or change a core enterprise's credit line (operator, or a financier with its own
+    account). It cannot go below the current usage (409 `CHAIN_CREDIT_LINE_BELOW_USAGE`)."""
     p = _core(session, participant_id)
     chain = state.chain()
+    sender = (
+        chain.operator if principal.participant is None else sender_for(state, session, principal.participant)
+    )
     receipt = on_chain(
-        lambda: chain.platform.ledger.set_credit_line(chain.operator, p.chain_address, body.limit_minor)
+        lambda: chain.platform.ledger.set_credit_line(sender, p.chain_address, body.limit_minor)
     )
     return _out(state, p, receipt["transactionHash"].to_0x_hex())
 

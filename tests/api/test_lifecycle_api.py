@@ -253,3 +253,40 @@ def test_unreachable_chain_is_503_and_records_nothing(
             assert s.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).first() is None
     finally:
         gw.stop()
+
+
+def test_endorsement_by_the_debtors_own_eip712_signature(world: World) -> None:
+    w = world
+    ext = onboard(
+        w.gw, "core_enterprise", "Self Custody Buyer AB", "SE3333333333", [("0088", "7350000000309")]
+    )
+    # a financier may grant a credit line too
+    granted = w.gw.request(
+        "PUT", f"/credit-lines/{ext.participant_id}", w.bank.api_key, json={"limit_minor": 10**9}
+    )
+    assert granted.status_code == 200 and granted.json()["limit_minor"] == 10**9
+    docs = {k: v.replace(BUYER_GLN.encode(), b"7350000000309") for k, v in trade("INV-EXT-1").items()}
+    r = w.gw.request(
+        "POST",
+        "/bundles",
+        w.t1.api_key,
+        json=bundle_body(docs, {"Order": ext, "DespatchAdvice": w.t1, "Invoice": w.t1}),
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    rid = r.json()["receivable_id"]
+    # the gateway holds no key for this debtor: it must sign itself
+    direct = w.post(ext, f"/receivables/{rid}/endorse", {"accept": True}, expect=409)
+    assert direct["error"]["code"] == "NOT_CUSTODIAL"
+    req = w.get(ext, f"/receivables/{rid}/endorsement-request").json()
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    signed = Account.sign_message(encode_typed_data(full_message=req["typed_data"]), ext.chain_key)
+    deadline = req["typed_data"]["message"]["deadline"]
+    body = {"accept": True, "deadline": deadline, "signature": "0x" + bytes(signed.signature).hex()}
+    w.post(ext, f"/receivables/{rid}/endorsement-signature", body)
+    assert w.get(ext, f"/receivables/{rid}").json()["status"] == "CONFIRMED"
+    # a replay: the nonce was used, so the signature now recovers to someone else
+    replay = w.post(ext, f"/receivables/{rid}/endorsement-signature", body, expect=422)
+    assert replay["error"]["code"] == "CHAIN_INVALID_SIGNER"
