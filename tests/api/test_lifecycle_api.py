@@ -290,3 +290,73 @@ def test_endorsement_by_the_debtors_own_eip712_signature(world: World) -> None:
     # a replay: the nonce was used, so the signature now recovers to someone else
     replay = w.post(ext, f"/receivables/{rid}/endorsement-signature", body, expect=422)
     assert replay["error"]["code"] == "CHAIN_INVALID_SIGNER"
+
+
+ROLE_MATRIX: list[tuple[str, str, object, set[str]]] = [
+    ("POST", "/participants", {"legal_name": "x", "registration_id": "x", "role": "supplier"}, {"operator"}),
+    ("GET", "/participants", None, {"operator", "regulator"}),
+    ("POST", "/participants/{pid}/suspend", None, {"operator"}),
+    ("POST", "/participants/{pid}/reinstate", None, {"operator"}),
+    ("POST", "/participants/{pid}/certificate/revoke", {}, {"operator"}),
+    ("PUT", "/credit-lines/{core}", {"limit_minor": 1}, {"operator", "financier"}),
+    (
+        "POST",
+        "/bundles/verify",
+        {"documents": [{"name": "a", "content_base64": "", "signature": ""}]},
+        {"supplier"},
+    ),
+    ("POST", "/bundles", {"documents": [{"name": "a", "content_base64": "", "signature": ""}]}, {"supplier"}),
+    ("POST", "/receivables/{rid}/endorse", {"accept": True}, {"core_enterprise"}),
+    ("GET", "/receivables/{rid}/endorsement-request", None, {"core_enterprise"}),
+    (
+        "POST",
+        "/receivables/{rid}/endorsement-signature",
+        {"accept": True, "deadline": 1, "signature": "0x" + "00" * 65},
+        {"core_enterprise"},
+    ),
+    ("POST", "/receivables/{rid}/repayments", {"amount": 1}, {"core_enterprise"}),
+    (
+        "POST",
+        "/receivables/{rid}/transfers",
+        {"to_participant_id": "x", "amount": 1},
+        {"supplier", "financier", "core_enterprise"},
+    ),
+    ("POST", "/receivables/{rid}/redemptions", None, {"supplier", "financier", "core_enterprise"}),
+    ("POST", "/receivables/{rid}/disputes", {"reason": "r"}, {"core_enterprise", "regulator"}),
+    ("POST", "/receivables/{rid}/resolution", {"action": "lift"}, {"operator"}),
+    ("POST", "/offers", {"receivable_id": 1, "max_amount": 1, "rate_bps": 1, "expiry": 1}, {"financier"}),
+    ("POST", "/offers/1/cancel", None, {"financier"}),
+    ("POST", "/offers/1/accept", {"amount": 1}, {"supplier", "financier", "core_enterprise"}),
+    ("POST", "/settlement/mint", {"to_participant_id": "x", "amount": 1}, {"financier"}),
+    ("GET", "/payables", None, {"core_enterprise"}),
+    ("GET", "/payables/calendar", None, {"core_enterprise"}),
+    ("GET", "/discountable", None, {"financier"}),
+    ("GET", "/portfolio", None, {"financier"}),
+    ("GET", "/health/read-model", None, {"operator", "regulator"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"), ROLE_MATRIX, ids=[f"{m} {p}" for m, p, _, _ in ROLE_MATRIX]
+)
+def test_every_endpoint_refuses_the_roles_it_is_not_for(
+    world: World, method: str, path: str, body: object, allowed: set[str]
+) -> None:
+    w = world
+    actors = {
+        "operator": None,
+        "supplier": w.t1,
+        "core_enterprise": w.core,
+        "financier": w.bank,
+        "regulator": w.regulator,
+    }
+    url = path.format(pid=w.t2.participant_id, core=w.core.participant_id, rid=w.rid)
+    for role, actor in actors.items():
+        if role in allowed:
+            continue
+        key = actor.api_key if actor else w.gw.operator_key
+        resp = w.gw.request(method, url, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert resp.status_code == 403, (role, resp.text)
+        assert resp.json()["error"]["code"] == "FORBIDDEN_ROLE"
+    # and without a key at all
+    assert w.gw.request(method, url, None, json=body).status_code == 401
