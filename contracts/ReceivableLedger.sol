@@ -71,8 +71,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint64 settledDiluted;
     }
 
+    /// @dev One slot per (receivable, holder): the ERC-1155 balance lives here, next to the settlement
+    /// checkpoint, so that a settlement and a balance change cost one storage write. (OpenZeppelin's
+    /// `_balances` mapping is not used: `_update` and `balanceOf` are overridden.)
     struct HolderState {
-        uint128 mark; // repaid + diluted of the receivable when this holder was last settled
+        uint64 balance; // stored ERC-1155 balance (units of unpaid nominal as of `mark`)
+        uint64 mark; // repaid + diluted of the receivable when this holder was last settled
         uint128 owed; // settled, not yet redeemed cash
     }
 
@@ -278,7 +282,8 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             address creditor = r.creditor;
             emit Rejected(id, debtor, creditor, amount, bySig);
             // Pending units cannot move, so the creditor holds all of them.
-            _rawBurn(creditor, id, amount);
+            _holders[id][creditor].balance = 0;
+            emit TransferSingle(_msgSender(), creditor, address(0), id, amount);
         }
     }
 
@@ -354,29 +359,48 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @param id The receivable.
     /// @return The stored balance.
     function storedBalanceOf(address account, uint256 id) external view returns (uint256) {
-        return super.balanceOf(account, id);
+        return _holders[id][account].balance;
     }
 
-    /// @dev The single choke point of every balance change. Mints happen only in `registerInvoice` (receiver
-    /// already checked) and burns only in settlement and rejection, which call `ERC1155._update` directly.
+    /// @dev The single choke point of every balance change (replaces OpenZeppelin's bookkeeping, same events
+    /// and errors). A transfer first settles both parties against repayments and credit notes, then runs
+    /// the compliance check. Mints happen only in `registerInvoice` (receiver checked there); burns only in
+    /// settlement and rejection, which write the holder slot directly.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
-        if (from != address(0) && to != address(0)) {
-            if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
-            address operator = _msgSender();
-            if (operator != from && _role(operator) == IParticipantRegistry.Role.None) {
-                revert CallerNotActive(operator);
-            }
-            for (uint256 i = 0; i < ids.length; ++i) {
-                uint256 id = ids[i];
-                uint256 amount = values[i];
-                Record storage r = _receivables[id];
-                _settle(id, r, from, false, true);
-                _settle(id, r, to, true, true);
-                bytes32 reason = _check(r, from, to, super.balanceOf(from, id), amount);
-                if (reason != OK) revert TransferNotAllowed(from, to, id, amount, reason);
-            }
+        if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
+        address operator = _msgSender();
+        bool isTransfer = from != address(0) && to != address(0);
+        if (isTransfer && operator != from && _role(operator) == IParticipantRegistry.Role.None) {
+            revert CallerNotActive(operator);
         }
-        super._update(from, to, ids, values);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            _move(from, to, ids[i], values[i], isTransfer);
+        }
+        if (ids.length == 1) {
+            emit TransferSingle(operator, from, to, ids[0], values[0]);
+        } else {
+            emit TransferBatch(operator, from, to, ids, values);
+        }
+    }
+
+    function _move(address from, address to, uint256 id, uint256 amount, bool isTransfer) private {
+        if (isTransfer) {
+            Record storage r = _receivables[id];
+            _settle(id, r, from);
+            _settle(id, r, to);
+            bytes32 reason = _check(r, from, to, _holders[id][from].balance, amount);
+            if (reason != OK) revert TransferNotAllowed(from, to, id, amount, reason);
+        }
+        if (from != address(0)) {
+            HolderState storage f = _holders[id][from];
+            uint256 fromBalance = f.balance;
+            if (fromBalance < amount) revert ERC1155InsufficientBalance(from, fromBalance, amount, id);
+            f.balance = uint64(fromBalance - amount);
+        }
+        if (to != address(0)) {
+            // cannot overflow: the units of one receivable never exceed its face value (< 2^64)
+            _holders[id][to].balance += uint64(amount);
+        }
     }
 
     function _check(Record storage r, address from, address to, uint256 balance, uint256 amount)
@@ -435,12 +459,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         address holder = _msgSender();
         if (_role(holder) == IParticipantRegistry.Role.None) revert CallerNotActive(holder);
         Record storage r = _receivables[id];
-        uint256 cash = _settle(id, r, holder, false, false);
+        _settle(id, r, holder);
         HolderState storage h = _holders[id][holder];
-        uint256 previous = h.owed;
-        amount = previous + cash;
+        amount = h.owed;
         if (amount == 0) revert NothingToRedeem(id, holder);
-        if (previous != 0) h.owed = 0;
+        if (h.balance == 0) delete _holders[id][holder]; // nothing left: clear the slot (gas refund)
+        else h.owed = 0;
         uint256 total = uint256(r.redeemed) + amount;
         r.redeemed = uint64(total);
         emit Redeemed(id, holder, amount, total);
@@ -450,10 +474,9 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @inheritdoc IReceivableLedger
     function owed(uint256 id, address holder) external view returns (uint256) {
         Record storage r = _receivables[id];
-        HolderState storage h = _holders[id][holder];
-        uint256 balance = super.balanceOf(holder, id);
-        if (balance == 0 || h.mark == r.repaid + r.diluted) return h.owed;
-        (uint256 cash,) = _settlement(r, h.mark, balance);
+        HolderState memory h = _holders[id][holder];
+        if (h.balance == 0 || h.mark == uint256(r.repaid) + r.diluted) return h.owed;
+        (uint256 cash,) = _settlement(r, h.mark, h.balance);
         return h.owed + cash;
     }
 
@@ -463,31 +486,27 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         return r.status == Status.Confirmed && block.timestamp > uint256(r.dueDate) + GRACE_PERIOD;
     }
 
-    /// @dev Brings `holder`'s stored balance up to date with the receivable's repayments and credit notes.
-    /// O(1). Returns the cash credited; it is added to `owed` only if `creditOwed`. The mark is written
-    /// only when something changes and the holder keeps or is about to receive units.
-    function _settle(uint256 id, Record storage r, address holder, bool receiving, bool creditOwed)
-        private
-        returns (uint256 cash)
-    {
-        HolderState storage h = _holders[id][holder];
-        uint256 mark = h.mark;
+    /// @dev Brings `holder`'s stored balance up to date with the receivable's repayments and credit notes:
+    /// burns the settled units, credits the cash share to `owed`, moves the checkpoint. O(1), one storage
+    /// write of the holder's slot, none when nothing happened since its last settlement.
+    function _settle(uint256 id, Record storage r, address holder) private {
+        HolderState memory h = _holders[id][holder];
         uint256 reduced = uint256(r.repaid) + r.diluted;
-        if (mark == reduced) return 0;
-        uint256 balance = super.balanceOf(holder, id);
-        uint256 remaining = balance;
-        if (balance != 0) {
-            uint256 diluted;
-            (cash, diluted) = _settlement(r, mark, balance);
-            remaining = balance - cash - diluted;
+        if (h.mark == reduced) return;
+        uint256 cash = 0;
+        uint256 diluted = 0;
+        if (h.balance != 0) {
+            (cash, diluted) = _settlement(r, h.mark, h.balance);
             if (cash != 0) r.settledRepaid += uint64(cash);
             if (diluted != 0) r.settledDiluted += uint64(diluted);
-            uint256 newOwed = h.owed + cash;
-            if (creditOwed && cash != 0) h.owed = uint128(newOwed);
-            emit HolderSettled(id, holder, cash, diluted, remaining, newOwed);
-            if (cash + diluted != 0) _rawBurn(holder, id, cash + diluted);
         }
-        if (receiving || remaining != 0) h.mark = uint128(reduced);
+        uint256 remaining = h.balance - cash - diluted;
+        uint256 newOwed = h.owed + cash;
+        _holders[id][holder] = HolderState(uint64(remaining), uint64(reduced), uint128(newOwed));
+        if (h.balance != 0) {
+            emit HolderSettled(id, holder, cash, diluted, remaining, newOwed);
+            if (cash + diluted != 0) emit TransferSingle(_msgSender(), holder, address(0), id, cash + diluted);
+        }
     }
 
     /// @dev Units of `balance` (last settled at `mark`) to burn as repaid cash and as diluted nominal.
@@ -519,22 +538,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     }
 
     function _effectiveBalance(uint256 id, address holder) private view returns (uint256) {
-        uint256 balance = super.balanceOf(holder, id);
-        if (balance == 0) return 0;
+        HolderState memory h = _holders[id][holder];
+        if (h.balance == 0) return 0;
         Record storage r = _receivables[id];
-        uint256 mark = _holders[id][holder].mark;
-        if (mark == uint256(r.repaid) + r.diluted) return balance;
-        (uint256 cash, uint256 diluted) = _settlement(r, mark, balance);
-        return balance - cash - diluted;
-    }
-
-    /// @dev Burns without the transfer checks (settlement, rejection). Emits ERC-1155 `TransferSingle` to zero.
-    function _rawBurn(address holder, uint256 id, uint256 amount) private {
-        uint256[] memory ids = new uint256[](1);
-        uint256[] memory values = new uint256[](1);
-        ids[0] = id;
-        values[0] = amount;
-        super._update(holder, address(0), ids, values);
+        if (h.mark == uint256(r.repaid) + r.diluted) return h.balance;
+        (uint256 cash, uint256 diluted) = _settlement(r, h.mark, h.balance);
+        return h.balance - cash - diluted;
     }
 
     // ====================================================================== disputes
