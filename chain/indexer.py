@@ -146,6 +146,10 @@ class IndexResult:
     seconds: float = 0.0
 
 
+class ChainMovedError(RuntimeError):
+    """The chain (or another writer of the same read model) kept changing under a batch."""
+
+
 class _Retry(Exception):
     """The chain moved under a batch (or another writer did): read it again."""
 
@@ -230,10 +234,12 @@ class Indexer:
             to = min(head, number + self.batch_blocks)
             try:
                 new, dup = self._batch(number, stored_hash, to)
-            except _Retry:
+            except _Retry as exc:
                 retries += 1
                 if retries > self.max_retries:
-                    raise
+                    raise ChainMovedError(f"indexer {self.name}: {exc} ({retries} attempts)") from exc
+                # the head may have moved too (a shorter chain after a reorganization)
+                head = result.head = min(head, self.w3.eth.block_number - self.confirmations)
                 continue
             retries = 0
             result.batches += 1
