@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import BigInteger, Column, Engine, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
-from chain.contracts import Platform
+from chain.contracts import Platform, Role
 
 #: Autoincrementing 64-bit key (SQLite only autoincrements INTEGER PRIMARY KEY).
 _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
@@ -313,18 +313,6 @@ def refresh_holding(r: RmReceivable, h: RmHolding) -> None:
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
-_ROLE_NAMES = (
-    "NONE",
-    "SUPPLIER",
-    "CORE_ENTERPRISE",
-    "FINANCIER",
-    "VERIFIER",
-    "REGULATOR",
-    "SYSTEM",
-    "LOGISTICS",
-)
-_STATUS_NAMES = ("NONE", "PENDING", "CONFIRMED", "REJECTED", "SETTLED")
-
 
 @dataclass(frozen=True)
 class EventRecord:
@@ -455,7 +443,7 @@ def _apply(session: Session, ev: EventRecord) -> None:
             RmParticipant(
                 address=a["account"],
                 role=role,
-                role_name=_ROLE_NAMES[role] if role < len(_ROLE_NAMES) else str(role),
+                role_name=Role(role).name if role in Role._value2member_map_ else str(role),
                 status="ACTIVE",
                 identity_hash=a["identityHash"],
                 onboarded_block=ev.block_number,
