@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -150,7 +151,7 @@ def up(
 
     from api.db import migrate
     from api.main import create_app
-    from api.services.bootstrap import bootstrap
+    from api.services.bootstrap import bootstrap, start_background_indexer
 
     settings = _settings(rpc_url, port, anvil_port)
     if not port_is_free(settings.api_host, settings.api_port):
@@ -158,6 +159,7 @@ def up(
             f"port {settings.api_port} on {settings.api_host} is already in use; choose another with --port"
         )
     started_chain = False
+    stop_indexer = threading.Event()
     if settings.rpc_url is None:
         info = start_background(settings)
         started_chain = not info.get("reused", False)
@@ -173,8 +175,10 @@ def up(
         if settings.operator_api_key is None:
             _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
+        start_background_indexer(app.state.scf, stop_indexer)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     finally:
+        stop_indexer.set()
         if started_chain:
             stop_background(settings)
             _say("stopped the local chain (its state is kept for the next `scf up`)")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from api.deps import AppState
 from chain.contracts import ParticipantStatus, Role
 from chain.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def ensure_verifier(state: AppState) -> str:
@@ -24,3 +29,21 @@ def bootstrap(settings: Settings, state: AppState) -> None:
     ensure_verifier(state)
     state.ca()  # creates the platform CA on first start
     settings.effective_operator_api_key  # noqa: B018 - generated on first start (local only)
+
+
+def start_background_indexer(
+    state: AppState, stop: threading.Event, interval: float = 2.0
+) -> threading.Thread:
+    """Keep the read model close to the chain's head between requests (reads also catch up first)."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                state.catch_up()
+            except Exception:  # the node may be down for a while: keep trying
+                log.exception("background indexer: catch-up failed; retrying in %.1fs", interval)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="scf-indexer", daemon=True)
+    thread.start()
+    return thread
