@@ -531,8 +531,11 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint256 keptAfterRepay = open == 0 ? 0 : Math.mulDiv(kept, open, base, Math.Rounding.Ceil);
         diluted = balance - kept;
         cash = kept - keptAfterRepay;
-        uint256 dilutionLeft = totalDiluted - r.settledDiluted;
-        if (diluted > dilutionLeft) diluted = dilutionLeft;
+        if (diluted != 0) {
+            // (slot 3 is read only when there is dilution to settle)
+            uint256 dilutionLeft = totalDiluted - r.settledDiluted;
+            if (diluted > dilutionLeft) diluted = dilutionLeft;
+        }
         uint256 cashLeft = repaid - r.settledRepaid;
         if (cash > cashLeft) cash = cashLeft;
     }
