@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := build/.stamps
+# the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: help setup up demo test check lint typecheck pytest forge slither brownie-check gas clean
 
