@@ -38,14 +38,18 @@ def test_version_is_pinned() -> None:
 def test_wrapper_output_is_identical_to_the_solcjs_api() -> None:
     compiler_input = standard_json_input()
     raw = json.dumps(compiler_input)
-    via_wrapper = json.loads(
-        subprocess.run([str(WRAPPER), "--standard-json"], input=raw, capture_output=True, text=True).stdout
+    # both compiles at once (each spends most of its time loading and running solc-js)
+    wrapper = subprocess.Popen(
+        [str(WRAPPER), "--standard-json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    direct = json.loads(
-        subprocess.run(
-            ["node", "-e", SOLCJS_DIRECT, str(PROJECT_ROOT)], input=raw, capture_output=True, text=True
-        ).stdout
+    direct_proc = subprocess.Popen(
+        ["node", "-e", SOLCJS_DIRECT, str(PROJECT_ROOT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    via_wrapper = json.loads(wrapper.communicate(raw)[0])
+    direct = json.loads(direct_proc.communicate(raw)[0])
     names = [(s, c) for s in via_wrapper["contracts"] for c in via_wrapper["contracts"][s]]
     assert any(c == "ParticipantRegistry" for _, c in names)
     for source, contract in names:
