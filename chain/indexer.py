@@ -29,6 +29,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
@@ -143,6 +144,7 @@ class IndexResult:
     duplicates: int = 0  # logs skipped because already stored
     reorgs: int = 0
     orphaned: int = 0  # events removed by reorganizations
+    retries: int = 0  # batches read again (the chain or another writer moved meanwhile)
     seconds: float = 0.0
 
 
@@ -157,8 +159,9 @@ class _Retry(Exception):
 class Indexer:
     """Indexes the events of the four platform contracts into the read model.
 
-    One indexer (one ``name``) writes one read model; a second concurrent writer on the same
-    database fails its batch on the cursor check or the unique key and retries.
+    One indexer (one ``name``) writes one read model. ``run_once`` may be called from several threads
+    (calls on one object are serialized); a second writer elsewhere (another object or process on the
+    same database) fails its batch on the cursor check or the unique key, rolls it back and retries.
     """
 
     def __init__(
@@ -188,6 +191,7 @@ class Indexer:
         known = {n: a for n, a in addresses.items() if n in abis}
         self.addresses = [Web3.to_checksum_address(a) for a in known.values()]
         self.decoder = EventDecoder(known, abis)
+        self._lock = threading.Lock()
 
     # -------------------------------------------------------------- state
 
@@ -216,6 +220,10 @@ class Indexer:
 
         ``max_batches`` stops early (the rest is picked up by the next call).
         """
+        with self._lock:  # one batch at a time per object (a request thread and a background thread)
+            return self._run(max_batches)
+
+    def _run(self, max_batches: int | None) -> IndexResult:
         t0 = time.perf_counter()
         number, _ = self.cursor()
         head = self.w3.eth.block_number - self.confirmations
@@ -236,6 +244,8 @@ class Indexer:
                 new, dup = self._batch(number, stored_hash, to)
             except _Retry as exc:
                 retries += 1
+                result.retries += 1
+                log.info("indexer %s: %s; reading the batch again", self.name, exc)
                 if retries > self.max_retries:
                     raise ChainMovedError(f"indexer {self.name}: {exc} ({retries} attempts)") from exc
                 # the head may have moved too (a shorter chain after a reorganization)
@@ -288,6 +298,21 @@ class Indexer:
             if known[0] != bh:
                 raise _Retry(f"logs of block {bn} from two different blocks")
         logs.sort(key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
+        try:
+            return self._store(number, stored_hash, to, after, logs, blocks)
+        except IntegrityError as exc:  # another writer stored the same events or blocks first
+            raise _Retry(f"another writer stored blocks {number + 1}..{to} meanwhile") from exc
+
+    def _store(
+        self,
+        number: int,
+        stored_hash: str | None,
+        to: int,
+        after: tuple[str, str],
+        logs: list[LogReceipt],
+        blocks: dict[int, tuple[str, str | None]],
+    ) -> tuple[int, int]:
+        """The batch's one database transaction: events, projections, blocks, cursor."""
         dup = 0
         rows: list[dict[str, Any]] = []
         with Session(self.engine) as s:

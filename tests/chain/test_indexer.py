@@ -489,6 +489,34 @@ def test_crash_mid_batch_and_restart_is_exactly_once(
     assert_exactly_once(w3, engine, deployed.addresses)
     assert_equal(platform, engine)
 
+    # concurrent writers: two threads on one Indexer object (serialized by its lock) and two more
+    # Indexer objects on the same database (they lose races on the cursor/unique key and retry)
+    _random_actions(world, random.Random(8), 8)
+    shared = make_indexer(w3, engine, deployed, artifacts, batch_blocks=2)
+    runners = [shared, shared] + [
+        make_indexer(w3, engine, deployed, artifacts, batch_blocks=3) for _ in range(2)
+    ]
+    errors: list[BaseException] = []
+
+    retried: list[int] = []
+
+    def run(ix: Indexer) -> None:
+        try:
+            retried.append(ix.run_once().retries)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(ix,)) for ix in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    print(f"concurrent writers: batches read again {retried}")
+    assert shared.cursor()[0] == w3.eth.block_number
+    assert_exactly_once(w3, engine, deployed.addresses)
+    assert_equal(platform, engine)
+
 
 _CHILD = """
 import json, sys
