@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BigInteger, Column, Engine, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Engine, Index, Integer, Text, UniqueConstraint, tuple_
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from chain.contracts import Platform, Role
@@ -632,16 +632,30 @@ def clear_projections(session: Session) -> None:
         session.exec(delete(table))
 
 
+REPLAY_PAGE = 5000
+
+
 def rebuild_projections(session: Session) -> int:
     """Empty the projections and replay every stored event in chain order; returns the count."""
     clear_projections(session)
     session.flush()
-    n = 0
-    rows = session.exec(select(RmEvent).order_by(col(RmEvent.block_number), col(RmEvent.log_index)))
-    for row in rows.all():
-        apply_event(session, EventRecord.from_row(row))
-        n += 1
-    return n
+    n, after = 0, (-1, -1)
+    while True:  # pages in chain order (keyset), so memory stays bounded on a long history
+        page = session.exec(
+            select(RmEvent)
+            .where(tuple_(col(RmEvent.block_number), col(RmEvent.log_index)) > tuple_(*after))
+            .order_by(col(RmEvent.block_number), col(RmEvent.log_index))
+            .limit(REPLAY_PAGE)
+        ).all()
+        if not page:
+            return n
+        for row in page:
+            apply_event(session, EventRecord.from_row(row))
+        n += len(page)
+        after = (page[-1].block_number, page[-1].log_index)
+        session.flush()
+        session.expunge_all()  # written rows need not stay in memory
+        _cache(session).clear()
 
 
 # ---------------------------------------------------------------------------------------- comparison
