@@ -43,8 +43,8 @@ $(STAMP)/brownie: tools/setup-brownie.sh
 
 setup: $(STAMP)/system $(STAMP)/npm $(STAMP)/venv $(STAMP)/brownie ## install PostgreSQL (apt), node tools, the Python venv and the brownie venv
 
-up: setup ## local chain (state file in data/) + SQLite + gateway on http://127.0.0.1:8000
-	$(VENV)/bin/scf up
+up: setup ## local chain (state file in data/) + SQLite + gateway on :8000; a new ledger first runs the demo story
+	$(VENV)/bin/scf up --demo
 
 demo: setup ## the whole story on a fresh local chain through the HTTP API, with a summary
 	$(VENV)/bin/scf demo

@@ -145,8 +145,18 @@ def up(
     anvil_port: Annotated[
         int | None, typer.Option(help="Local Anvil port (default: SCF_ANVIL_PORT).")
     ] = None,
+    with_demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="On a new local ledger, run the demo story against the served gateway once.",
+        ),
+    ] = False,
 ) -> None:
-    """Start or reuse the local chain, deploy if needed, migrate the database and serve the gateway."""
+    """Start or reuse the local chain, deploy if needed, migrate the database and serve the gateway.
+
+    With --demo, a new local ledger (no participants yet) is first walked through the whole story
+    (the same as `scf demo`, but kept: the gateway then serves its results)."""
     import uvicorn
 
     from api.db import migrate
@@ -176,12 +186,55 @@ def up(
             _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
         start_background_indexer(app.state.scf, stop_indexer)
+        if with_demo:
+            _demo_in_background(settings, app.state.scf)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     finally:
         stop_indexer.set()
         if started_chain:
             stop_background(settings)
             _say("stopped the local chain (its state is kept for the next `scf up`)")
+
+
+def _demo_in_background(settings: Settings, state: Any) -> None:
+    """Run the demo story once the served gateway answers (local ledgers without participants only)."""
+    from sqlmodel import Session, select
+
+    from api.demo import DemoFailure, run_demo
+    from api.models import Participant
+    from chain.node import rpc
+
+    if settings.rpc_url is not None:
+        _say("demo skipped: it moves the chain's clock, which only a local chain allows")
+        return
+    with Session(state.engine) as session:
+        if session.exec(select(Participant)).first() is not None:
+            _say("demo skipped: this ledger already has participants (it ran before); see /docs")
+            return
+    url = f"http://{settings.api_host}:{settings.api_port}"
+
+    def advance(seconds: int) -> None:
+        rpc(settings.local_rpc_url, "evm_increaseTime", [seconds])
+        rpc(settings.local_rpc_url, "evm_mine", [])
+
+    def run() -> None:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        try:
+            run_demo(url, settings.effective_operator_api_key, advance_time=advance, say=typer.echo)
+            typer.echo(
+                f"\ndemo finished: every step behaved. The gateway keeps serving at {url} (Ctrl-C stops it)."
+            )
+        except (DemoFailure, Exception) as exc:
+            typer.echo(f"demo failed: {exc}", err=True)
+
+    threading.Thread(target=run, name="scf-demo", daemon=True).start()
 
 
 @app.command()
