@@ -6,7 +6,8 @@ pragma solidity ^0.8.24;
 /// this registry before it does so: an unknown or suspended address can neither act nor receive.
 interface IParticipantRegistry {
     /// @notice The business role of a participant. `System` is for the platform's own contracts
-    /// (ledger, market) so that they may hold settlement tokens in escrow.
+    /// (ledger, market) so that they may hold settlement tokens in escrow. `Logistics` is a carrier or
+    /// warehouse that signs delivery evidence; it has no right on the ledger beyond being a participant.
     enum Role {
         None,
         Supplier,
@@ -14,7 +15,8 @@ interface IParticipantRegistry {
         Financier,
         Verifier,
         Regulator,
-        System
+        System,
+        Logistics
     }
 
     /// @notice Lifecycle of a participant record.

@@ -339,3 +339,21 @@ def test_rule_codes_are_listed_once_with_a_meaning(gw: Gateway) -> None:
         "XML_DTD_FORBIDDEN",
     ):
         assert code in codes
+
+
+def test_a_carrier_may_sign_the_delivery_evidence(gw: Gateway, core: Actor, supplier: Actor) -> None:
+    carrier = onboard(gw, "logistics", "Fjord Freight AS", "NO987654321", [("0088", "7080000000013")])
+    rec = gw.state.chain().platform.registry.participant(carrier.address)
+    assert rec.role.name == "LOGISTICS" and rec.status.name == "ACTIVE"
+    body = bundle_body(
+        trade("INV-CARRIER-1"), {"Order": core, "DespatchAdvice": carrier, "Invoice": supplier}
+    )
+    resp = gw.request("POST", "/bundles/verify", supplier.api_key, json=body)
+    assert resp.json()["ok"] is True, resp.json()["violations"]
+    # but a carrier may not sign the invoice
+    bad = bundle_body(trade("INV-CARRIER-2"), {"Order": core, "DespatchAdvice": carrier, "Invoice": carrier})
+    codes = {
+        v["code"]
+        for v in gw.request("POST", "/bundles/verify", supplier.api_key, json=bad).json()["violations"]
+    }
+    assert "SIG_ROLE_MISMATCH" in codes
