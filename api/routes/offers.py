@@ -11,7 +11,7 @@ from web3.types import TxReceipt
 from api.auth import GatewayRole, Principal, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
-from api.schemas.lifecycle import AcceptIn, EndorseIn, OfferIn, TxOut
+from api.schemas.lifecycle import AcceptIn, NoBody, OfferIn, TxOut
 from api.services.idempotency import run_idempotent
 from api.services.lifecycle import act
 from chain.client import Sender
@@ -71,7 +71,7 @@ def cancel_offer(
             raise ApiError(404, "OFFER_NOT_FOUND", f"No offer {offer_id} of yours.")
         return 200, act(state, session, me, lambda s: market.cancel_offer(s, offer_id), offer_id=offer_id)
 
-    return run_idempotent(session, me.id, key, EndorseIn(), run)
+    return run_idempotent(session, me.id, key, NoBody(), run)
 
 
 @router.post("/{offer_id}/accept", response_model=TxOut, responses=ERRORS)

@@ -20,6 +20,7 @@ from api.schemas.lifecycle import (
     EndorseIn,
     EndorsementRequest,
     EndorsementSignatureIn,
+    NoBody,
     RepayIn,
     ResolveIn,
     TransferIn,
@@ -180,7 +181,7 @@ def redeem(
     """Collect my pro-rata share of what the debtor has repaid (pull)."""
     assert principal.participant is not None
     me = principal.participant
-    body = EndorseIn(accept=True)  # no body: the key alone identifies the request
+    body = NoBody()
 
     def run() -> tuple[int, TxOut]:
         load(state, rid)

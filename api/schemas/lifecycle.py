@@ -19,6 +19,10 @@ class TxOut(BaseModel):
     )
 
 
+class NoBody(BaseModel):
+    """The empty body of a POST whose path says everything (its Idempotency-Key still applies)."""
+
+
 class EndorseIn(BaseModel):
     accept: bool = Field(default=True, description="Confirm (true) or reject (false).")
 
