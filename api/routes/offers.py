@@ -13,7 +13,7 @@ from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.schemas.lifecycle import AcceptIn, NoBody, OfferIn, TxOut
 from api.services.idempotency import run_idempotent
-from api.services.lifecycle import act
+from api.services.lifecycle import act, act_with_receipt
 from chain.client import Sender
 
 router = APIRouter(prefix="/offers", tags=["offers"])
@@ -92,7 +92,7 @@ def accept_offer(
         offer = market.offer(offer_id)
         if offer.maker == "0x" + "00" * 20:
             raise ApiError(404, "OFFER_NOT_FOUND", f"No offer {offer_id}.")
-        out = act(
+        out, receipt = act_with_receipt(
             state,
             session,
             me,
@@ -100,7 +100,6 @@ def accept_offer(
             offer_id=offer_id,
             receivable_id=offer.receivable_id,
         )
-        receipt = state.chain().w3.eth.get_transaction_receipt(out.tx_hash)  # type: ignore[arg-type]
         fills = market.events(receipt, "OfferFilled")
         out.amount = int(fills[0]["price"]) if fills else None
         return 200, out

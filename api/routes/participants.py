@@ -105,7 +105,8 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         if body.csr_pem is not None:
             cert = ca.issue_certificate_from_csr(body.csr_pem.encode(), identity)
         else:
-            key = serialization.load_pem_public_key(body.signing_key_pem.encode())  # type: ignore[union-attr]
+            assert body.signing_key_pem is not None  # exactly one of the two was checked above
+            key = serialization.load_pem_public_key(body.signing_key_pem.encode())
             if not isinstance(key, ec.EllipticCurvePublicKey):
                 raise ApiError(
                     422, "SIGNING_KEY_INVALID", "The signing key must be an ECDSA P-256 public key."

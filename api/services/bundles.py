@@ -351,15 +351,6 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
         p.chain_fingerprint = chain_fingerprint(supplier, inv.id)
 
     context = GatewayContext(state, session, p)
-    if p.invoice is not None:
-        p.fingerprints = [*invoice_fingerprints(p.invoice, context), p.chain_fingerprint]  # type: ignore[list-item]
-        if context.is_fingerprint_tokenized(p.chain_fingerprint):  # type: ignore[arg-type]
-            if not any(context.is_fingerprint_tokenized(fp) for fp in p.fingerprints[:-1]):
-                p.add(
-                    "DUPLICATE_INVOICE_NUMBER",
-                    f"Invoice number {p.invoice.id} is already tokenized.",
-                    "Invoice",
-                )
     for v in verify_bundle(RuleBundle(tuple(d.parsed for d in p.documents)), context):
         p.violations.append(
             ViolationOut(
@@ -371,6 +362,15 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
                 line=v.line,
             )
         )
+    if p.invoice is not None and p.chain_fingerprint is not None:
+        p.fingerprints = [*invoice_fingerprints(p.invoice, context), p.chain_fingerprint]
+        # the canonical fingerprint may be on chain without any of the invoice's own (another path
+        # registered it): the rules above cannot see that one
+        reported = any(v.code == "DUPLICATE_INVOICE_NUMBER" for v in p.violations)
+        if not reported and context.is_fingerprint_tokenized(p.chain_fingerprint):
+            p.add(
+                "DUPLICATE_INVOICE_NUMBER", f"Invoice number {p.invoice.id} is already tokenized.", "Invoice"
+            )
     p.bundle_hash = bundle_manifest_hash(p.documents, p.attachments)
     return p
 
@@ -388,7 +388,8 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     """Claim, store, then register on chain; undo the claim and storage if the chain refuses."""
     inv, debtor = p.invoice, p.debtor
     assert inv is not None and debtor is not None and p.face_value is not None and inv.due_date is not None
-    assert p.chain_fingerprint is not None and p.bundle_hash is not None
+    fingerprint, bundle_hash = p.chain_fingerprint, p.bundle_hash
+    assert fingerprint is not None and bundle_hash is not None
     bundle_id = str(uuid.uuid4())
     bundle = Bundle(
         id=bundle_id,
@@ -396,8 +397,8 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
         debtor_id=debtor.id,
         status="tokenizing",
         invoice_number=inv.id,
-        fingerprint="0x" + p.chain_fingerprint.hex(),
-        bundle_hash="0x" + p.bundle_hash.hex(),
+        fingerprint="0x" + fingerprint.hex(),
+        bundle_hash="0x" + bundle_hash.hex(),
         face_value=p.face_value,
         currency=inv.currency or SETTLEMENT_CURRENCY,
         issue_date=unix_day(inv.issue_date),
@@ -460,8 +461,8 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
                 token=chain.platform.token.address,
                 issue_date=bundle.issue_date,
                 due_date=bundle.due_date,
-                bundle_hash=p.bundle_hash,  # type: ignore[arg-type]
-                fingerprint=p.chain_fingerprint,  # type: ignore[arg-type]
+                bundle_hash=bundle_hash,
+                fingerprint=fingerprint,
             )
         )
     except BaseException:

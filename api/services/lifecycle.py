@@ -24,9 +24,21 @@ def act(
     **out: int | None,
 ) -> TxOut:
     """Send ``action`` with the participant's custodial key; reverts become API errors."""
+    return act_with_receipt(state, session, participant, action, **out)[0]
+
+
+def act_with_receipt(
+    state: AppState,
+    session: Session,
+    participant: Participant,
+    action: Callable[[Sender], TxReceipt],
+    **out: int | None,
+) -> tuple[TxOut, TxReceipt]:
+    """``act``, also returning the receipt (for the events it carries)."""
     sender = sender_for(state, session, participant)
     receipt = on_chain(lambda: action(sender))
-    return TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
+    tx = TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
+    return tx, receipt
 
 
 def participant_or_404(session: Session, participant_id: str) -> Participant:
