@@ -217,7 +217,7 @@ def run_demo(
         raise DemoFailure(f"discount price {price} is not below the face value {part}")
 
     for m in (tier1, bank_a):
-        for h in c.call("GET", "/holdings", m.api_key):
+        for h in c.call("GET", "/holdings", m.api_key)["items"]:
             frm = (h["received_from"] or {}).get("name") or "tokenization"
             held = money(h["balance_minor"])
             say(f"   {m.name} holds {held} of #{h['receivable_id']} (from {frm}), due {h['due_date']}")

@@ -15,6 +15,7 @@ from api.auth import GatewayRole, Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Bundle, Document
+from api.schemas.common import Page
 from api.schemas.lifecycle import (
     DisputeIn,
     EndorseIn,
@@ -29,7 +30,7 @@ from api.schemas.lifecycle import (
 from api.schemas.reports import Provenance, ProvenanceEvent, ReceivableOut, TransferNode
 from api.services.idempotency import run_idempotent
 from api.services.lifecycle import act, participant_or_404
-from api.services.reports import Names, as_csv, chain_now, receivable_out
+from api.services.reports import Names, PagingDep, chain_now, page_or_csv, receivable_out
 from api.services.txerrors import on_chain
 from chain.client import Sender
 from chain.contracts import Receivable, ReceivableStatus, endorsement_typed_data
@@ -260,13 +261,14 @@ def _indexed(state: StateDep, session: SessionDep, principal: Principal, rid: in
     return r
 
 
-@router.get("", response_model=list[ReceivableOut], responses=ERRORS)
+@router.get("", response_model=Page[ReceivableOut], responses=ERRORS)
 def list_receivables(
     principal: PrincipalDep,
     state: StateDep,
     session: SessionDep,
+    paging: PagingDep,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> list[ReceivableOut] | Response:
+) -> Page[ReceivableOut] | Response:
     """Receivables I am creditor, debtor or (past) holder of; all of them for operator and regulator."""
     state.catch_up()
     names, now = Names(session), chain_now(state)
@@ -275,7 +277,7 @@ def list_receivables(
         for r in session.exec(select(RmReceivable).order_by(col(RmReceivable.id))).all()
         if _involved(principal, session, r)
     ]
-    return as_csv(rows, "receivables") if format == "csv" else rows
+    return page_or_csv(rows, paging, format, "receivables")
 
 
 @router.get("/{rid}", response_model=ReceivableOut, responses=ERRORS)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from api.auth import GatewayRole, Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import error_responses
+from api.schemas.common import Page
 from api.schemas.reports import (
     CalendarDay,
     DiscountableOut,
@@ -21,7 +22,17 @@ from api.schemas.reports import (
     PortfolioLine,
     ReceivableOut,
 )
-from api.services.reports import Names, as_csv, chain_now, day, is_overdue, outstanding, receivable_out
+from api.services.reports import (
+    Names,
+    PagingDep,
+    as_csv,
+    chain_now,
+    day,
+    is_overdue,
+    outstanding,
+    page_or_csv,
+    receivable_out,
+)
 from chain.maths import days_to_maturity
 from chain.readmodel import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
 
@@ -38,14 +49,15 @@ def _me(principal: Principal) -> str:
     return principal.participant.chain_address
 
 
-@router.get("/payables", response_model=list[ReceivableOut], responses=ERRORS)
+@router.get("/payables", response_model=Page[ReceivableOut], responses=ERRORS)
 def payables(
     principal: CoreEnterprise,
     state: StateDep,
     session: SessionDep,
+    paging: PagingDep,
     status: Annotated[Literal["pending", "confirmed", "all"], Query()] = "all",
     format: Format = "json",
-) -> list[ReceivableOut] | Response:
+) -> Page[ReceivableOut] | Response:
     """What I owe: receivables with me as debtor (`status=pending`: awaiting my endorsement)."""
     state.catch_up()
     query = select(RmReceivable).where(RmReceivable.debtor == _me(principal))
@@ -55,13 +67,17 @@ def payables(
     rows = [
         receivable_out(r, names, now) for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
     ]
-    return as_csv(rows, "payables") if format == "csv" else rows
+    return page_or_csv(rows, paging, format, "payables")
 
 
-@router.get("/payables/calendar", response_model=list[CalendarDay], responses=ERRORS)
+@router.get("/payables/calendar", response_model=Page[CalendarDay], responses=ERRORS)
 def calendar(
-    principal: CoreEnterprise, state: StateDep, session: SessionDep, format: Format = "json"
-) -> list[CalendarDay] | Response:
+    principal: CoreEnterprise,
+    state: StateDep,
+    session: SessionDep,
+    paging: PagingDep,
+    format: Format = "json",
+) -> Page[CalendarDay] | Response:
     """My confirmed, unpaid payables by due date."""
     state.catch_up()
     by_day: dict[int, list[RmReceivable]] = defaultdict(list)
@@ -74,13 +90,13 @@ def calendar(
         CalendarDay(due_date=day(ts), receivables=len(rs), outstanding_minor=sum(outstanding(r) for r in rs))
         for ts, rs in sorted(by_day.items())
     ]
-    return as_csv(rows, "calendar") if format == "csv" else rows
+    return page_or_csv(rows, paging, format, "calendar")
 
 
-@router.get("/holdings", response_model=list[HoldingOut], responses=ERRORS)
+@router.get("/holdings", response_model=Page[HoldingOut], responses=ERRORS)
 def holdings(
-    principal: PrincipalDep, state: StateDep, session: SessionDep, format: Format = "json"
-) -> list[HoldingOut] | Response:
+    principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep, format: Format = "json"
+) -> Page[HoldingOut] | Response:
     """What I hold: each receivable with balance or cash to redeem, from whom, owed by whom, due when."""
     state.catch_up()
     me = _me(principal) if principal.participant else ""
@@ -112,13 +128,13 @@ def holdings(
                 overdue=is_overdue(r, now),
             )
         )
-    return as_csv(rows, "holdings") if format == "csv" else rows
+    return page_or_csv(rows, paging, format, "holdings")
 
 
-@router.get("/discountable", response_model=list[DiscountableOut], responses=ERRORS)
+@router.get("/discountable", response_model=Page[DiscountableOut], responses=ERRORS)
 def discountable(
-    _: Financier, state: StateDep, session: SessionDep, format: Format = "json"
-) -> list[DiscountableOut] | Response:
+    _: Financier, state: StateDep, session: SessionDep, paging: PagingDep, format: Format = "json"
+) -> Page[DiscountableOut] | Response:
     """Receivables a financier can bid for: confirmed, not disputed, not matured."""
     state.catch_up()
     names, now = Names(session), chain_now(state)
@@ -135,17 +151,18 @@ def discountable(
         )
         for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
     ]
-    return as_csv(rows, "discountable") if format == "csv" else rows
+    return page_or_csv(rows, paging, format, "discountable")
 
 
-@router.get("/offers", response_model=list[OfferOut], responses=ERRORS)
+@router.get("/offers", response_model=Page[OfferOut], responses=ERRORS)
 def list_offers(
     principal: PrincipalDep,
     state: StateDep,
     session: SessionDep,
+    paging: PagingDep,
     receivable_id: int | None = None,
     format: Format = "json",
-) -> list[OfferOut] | Response:
+) -> Page[OfferOut] | Response:
     """Offers: a financier sees its own; a holder sees the offers on receivables it holds; operator and
     regulator see all. Filter by `receivable_id`."""
     state.catch_up()
@@ -174,7 +191,7 @@ def list_offers(
         )
         for o in session.exec(query.order_by(col(RmOffer.offer_id))).all()
     ]
-    return as_csv(rows, "offers") if format == "csv" else rows
+    return page_or_csv(rows, paging, format, "offers")
 
 
 @router.get("/portfolio", response_model=Portfolio, responses=ERRORS)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Annotated, TypeVar
 
+from fastapi import Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from api.deps import AppState
 from api.models import Participant
+from api.schemas.common import Page
 from api.schemas.reports import PartyRefOut, ReceivableOut
 from chain.readmodel import RmReceivable
 
@@ -89,4 +93,29 @@ def as_csv(rows: Sequence[BaseModel], filename: str) -> Response:
         buf.getvalue(),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class Paging:
+    """`limit` and `offset` of a list (JSON); a CSV export has every row."""
+
+    limit: Annotated[int, Query(ge=1, le=500)] = 100
+    offset: Annotated[int, Query(ge=0)] = 0
+
+
+PagingDep = Annotated[Paging, Depends()]
+
+
+def page_or_csv(rows: list[T], paging: Paging, fmt: str, filename: str) -> Page[T] | Response:
+    if fmt == "csv":
+        return as_csv(rows, filename)
+    return Page(
+        items=rows[paging.offset : paging.offset + paging.limit],
+        total=len(rows),
+        limit=paging.limit,
+        offset=paging.offset,
     )

@@ -75,9 +75,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
 
 def test_endorse_refused_for_other_core_and_other_roles(world: World) -> None:
     w = world
-    pending = w.get(w.core, "/payables?status=pending").json()
+    pending = w.get(w.core, "/payables?status=pending").json()["items"]
     assert [p["id"] for p in pending] == [w.rid]
-    assert w.get(w.other_core, "/payables?status=pending").json() == []
+    assert w.get(w.other_core, "/payables?status=pending").json()["items"] == []
     err = w.post(w.other_core, f"/receivables/{w.rid}/endorse", {"accept": True}, expect=404)
     assert err["error"]["code"] == "RECEIVABLE_NOT_FOUND"
     for who in (w.t1, w.bank, w.regulator, None):
@@ -87,7 +87,7 @@ def test_endorse_refused_for_other_core_and_other_roles(world: World) -> None:
     assert out["receivable_id"] == w.rid and out["tx_hash"].startswith("0x")
     again = w.post(w.core, f"/receivables/{w.rid}/endorse", {"accept": True}, expect=409)
     assert again["error"]["code"] == "CHAIN_WRONG_STATUS"  # decoded from the custom error
-    assert w.get(w.core, "/payables?status=confirmed").json()[0]["status"] == "CONFIRMED"
+    assert w.get(w.core, "/payables?status=confirmed").json()["items"][0]["status"] == "CONFIRMED"
     credit = w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()
     assert credit["used_minor"] == 309_050
     assert w.get(w.t1, f"/credit-lines/{w.core.participant_id}", expect=404)
@@ -105,7 +105,7 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
         expect=409,
     )
     assert over["error"]["code"].startswith("CHAIN_")
-    holdings = w.get(w.t2, "/holdings").json()
+    holdings = w.get(w.t2, "/holdings").json()["items"]
     assert (
         holdings[0]["balance_minor"] == 100_000
         and holdings[0]["received_from"]["name"] == "Fabrikant Metall AB"
@@ -113,7 +113,7 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
     assert "receivable_id,balance_minor" in w.get(w.t2, "/holdings?format=csv").text
     # financiers only: discountable and offers
     w.get(w.t1, "/discountable", expect=403)
-    assert [d["receivable_id"] for d in w.get(w.bank, "/discountable").json()] == [w.rid]
+    assert [d["receivable_id"] for d in w.get(w.bank, "/discountable").json()["items"]] == [w.rid]
     w.post(w.bank, "/settlement/mint", {"to_participant_id": w.bank.participant_id, "amount": 10**8})
     w.post(w.t1, "/settlement/mint", {"to_participant_id": w.t1.participant_id, "amount": 1}, expect=403)
     expiry = int(w.gw.state.chain().w3.eth.get_block("latest")["timestamp"]) + 86_400
@@ -130,8 +130,8 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
         expect=403,
     )
     oid = offer["offer_id"]
-    assert [o["offer_id"] for o in w.get(w.t2, "/offers").json()] == [oid]  # offers on my receivables
-    assert w.get(w.other_bank, "/offers").json() == []  # only its own
+    assert [o["offer_id"] for o in w.get(w.t2, "/offers").json()["items"]] == [oid]  # on my receivables
+    assert w.get(w.other_bank, "/offers").json()["items"] == []  # only its own
     w.post(w.other_bank, f"/offers/{oid}/cancel", expect=404)
     accepted = w.post(w.t2, f"/offers/{oid}/accept", {"amount": 50_000})
     assert 0 < accepted["amount"] < 50_000
@@ -186,6 +186,9 @@ def test_twenty_parallel_transfers_and_offers_from_one_account(world: World) -> 
     ][:2]
     assert [r.status_code for r in offers] == [201] * 20, [r.text for r in offers if r.status_code != 201][:2]
     assert len({r.json()["offer_id"] for r in offers}) == 20
+    # the list is paginated: 21 offers in all, in pages of 8
+    page = w.get(w.bank, "/offers?limit=8&offset=16").json()
+    assert page["total"] == 21 and len(page["items"]) == 5 and page["offset"] == 16
     assert w.gw.state.chain().platform.ledger.balance_of(w.t2.address, w.rid) == before + 20
     # no nonce gap and no duplicate: every nonce taken was mined, in order (offers also approve)
     assert w3.eth.get_transaction_count(w.t1.address) == t1_nonce + 20
