@@ -83,6 +83,7 @@ class PreparedDocument:
     parsed: UblDocument
     signature: str
     signer: Participant | None = None
+    bound: dict[str, str] = field(default_factory=dict)  # attachment name -> SHA-256, as verified
 
 
 @dataclass
@@ -276,6 +277,7 @@ def _check_signature(
             f"{doc.name}: signed by {signer.legal_name}, who is not the issuing party of this {kind.value}.",
             doc.name,
         )
+    doc.bound = dict(verified.attachments)
     for name, digest in verified.attachments.items():
         match = [a for a in p.attachments if a.name == name]
         if match and match[0].sha256 != digest:
@@ -318,7 +320,7 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
     revoked = {int(r.serial) for r in session.exec(select(CertificateRevocation)).all()}
     for doc in p.documents:
         _check_signature(state, session, p, doc, revoked)
-    signed = {name for doc in p.documents for name in _signed_attachment_names(doc)}
+    signed = {name for doc in p.documents for name in doc.bound}  # bound by a valid signature only
     for att in p.attachments:
         if att.name not in signed:
             p.add(
@@ -373,15 +375,6 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
             )
     p.bundle_hash = bundle_manifest_hash(p.documents, p.attachments)
     return p
-
-
-def _signed_attachment_names(doc: PreparedDocument) -> list[str]:
-    try:
-        header = json.loads(base64.urlsafe_b64decode(doc.signature.split(".")[0] + "=="))
-    except (ValueError, IndexError):
-        return []
-    att = header.get("att") if isinstance(header, dict) else None
-    return list(att) if isinstance(att, dict) else []
 
 
 def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:

@@ -357,3 +357,17 @@ def test_a_carrier_may_sign_the_delivery_evidence(gw: Gateway, core: Actor, supp
         for v in gw.request("POST", "/bundles/verify", supplier.api_key, json=bad).json()["violations"]
     }
     assert "SIG_ROLE_MISMATCH" in codes
+
+
+def test_attachment_must_match_the_hash_its_signature_binds(
+    gw: Gateway, core: Actor, supplier: Actor
+) -> None:
+    pdf = b"%PDF-1.7 the rendering that was signed"
+    body = bundle_body(
+        trade("INV-ATT-1"),
+        _signers(core, supplier),
+        attachments=[("invoice.pdf", b"%PDF-1.7 a different rendering")],
+        bound={"invoice.pdf": _sha(pdf)},
+    )
+    resp = gw.request("POST", "/bundles/verify", supplier.api_key, json=body)
+    assert [v["code"] for v in resp.json()["violations"]] == ["ATTACHMENT_HASH_MISMATCH"]
