@@ -23,6 +23,7 @@ from api.identity import (
 from api.models import CertificateRevocation, ChainAccount, Participant, PartyIdentifier
 from api.schemas.common import Page
 from api.schemas.participants import (
+    ApiKeyOut,
     OnboardRequest,
     OnboardResponse,
     ParticipantOut,
@@ -265,3 +266,18 @@ def revoke_certificate(
     )
     session.commit()
     return participant_out(session, p)
+
+
+@router.post("/{participant_id}/api-key", response_model=ApiKeyOut, responses=ERRORS)
+def rotate_api_key(participant_id: str, _: Operator, session: SessionDep) -> ApiKeyOut:
+    """Issue a new API key for a participant (operator); the old one stops working at once.
+
+    Onboarding shows the key only once and is not replayed by an Idempotency-Key (the gateway
+    never stores a key in clear): a participant that lost it gets a new one here.
+    """
+    p = get_participant(session, participant_id)
+    key, key_hash = new_api_key()
+    p.api_key_hash = key_hash
+    session.add(p)
+    session.commit()
+    return ApiKeyOut(participant_id=p.id, api_key=key)

@@ -68,3 +68,8 @@ class OnboardResponse(BaseModel):
 
 class RevokeRequest(BaseModel):
     reason: RevocationReason = RevocationReason.KEY_COMPROMISE
+
+
+class ApiKeyOut(BaseModel):
+    participant_id: str
+    api_key: str = Field(description="Shown once. The gateway stores only its hash.")
