@@ -301,6 +301,7 @@ ROLE_MATRIX: list[tuple[str, str, object, set[str]]] = [
     ("POST", "/participants/{pid}/suspend", None, {"operator"}),
     ("POST", "/participants/{pid}/reinstate", None, {"operator"}),
     ("POST", "/participants/{pid}/certificate/revoke", {}, {"operator"}),
+    ("POST", "/participants/{pid}/api-key", None, {"operator"}),
     ("PUT", "/credit-lines/{core}", {"limit_minor": 1}, {"operator", "financier"}),
     (
         "POST",
