@@ -40,6 +40,13 @@ class Principal:
     participant: Participant | None
 
     @property
+    def member(self) -> Participant:
+        """The calling participant (routes for participant roles only; the operator is none)."""
+        if self.participant is None:
+            raise ApiError(403, "NOT_A_PARTICIPANT", "The operator acts through its own endpoints.")
+        return self.participant
+
+    @property
     def participant_id(self) -> str:
         return self.participant.id if self.participant is not None else "operator"
 

@@ -44,8 +44,7 @@ def bundle_out(session: Session, b: Bundle) -> BundleOut:
 @router.post("/verify", response_model=VerificationResult, responses=ERRORS)
 def verify(body: BundleIn, principal: Supplier, state: StateDep, session: SessionDep) -> VerificationResult:
     """Check a bundle against every rule without tokenizing it (a dry run). Nothing is stored."""
-    assert principal.participant is not None
-    p = prepare(state, session, principal.participant, body)
+    p = prepare(state, session, principal.member, body)
     return VerificationResult(ok=not p.violations, violations=p.violations, summary=p.summary())
 
 

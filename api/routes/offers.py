@@ -34,8 +34,7 @@ def make_offer(
     No escrow: the gateway raises the financier's settlement-token allowance for the market by the
     offer's amount, and the price is paid when a holder accepts.
     """
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         platform = state.chain().platform
@@ -62,8 +61,7 @@ def cancel_offer(
     offer_id: int, principal: Financier, state: StateDep, session: SessionDep, key: IdemKey = None
 ) -> JSONResponse:
     """Cancel my offer (what is unfilled)."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         market = state.chain().platform.market
@@ -84,8 +82,7 @@ def accept_offer(
     key: IdemKey = None,
 ) -> JSONResponse:
     """Sell `amount` of my holding to the offer's financier: price paid and units delivered atomically."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         market = state.chain().platform.market

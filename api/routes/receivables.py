@@ -55,8 +55,7 @@ def load(state: StateDep, rid: int) -> Receivable:
 
 
 def _debtor_of(principal: Principal, r: Receivable, rid: int) -> None:
-    assert principal.participant is not None
-    if principal.participant.chain_address != r.debtor:
+    if principal.member.chain_address != r.debtor:
         raise ApiError(404, "RECEIVABLE_NOT_FOUND", f"No receivable {rid} owed by you.")
 
 
@@ -70,8 +69,7 @@ def endorse(
     key: IdemKey = None,
 ) -> JSONResponse:
     """Confirm (consuming credit line) or reject a payable, signed by the gateway for the debtor."""
-    assert principal.participant is not None
-    debtor = principal.participant
+    debtor = principal.member
 
     def run() -> tuple[int, TxOut]:
         _debtor_of(principal, load(state, rid), rid)
@@ -108,7 +106,7 @@ def endorse_by_signature(
     key: IdemKey = None,
 ) -> JSONResponse:
     """Relay the debtor's EIP-712 endorsement (the contract checks signer, nonce, deadline, chain)."""
-    assert principal.participant is not None
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         _debtor_of(principal, load(state, rid), rid)
@@ -123,7 +121,7 @@ def endorse_by_signature(
             receivable_id=rid,
         )
 
-    return run_idempotent(session, principal.participant.id, key, body, run)
+    return run_idempotent(session, me.id, key, body, run)
 
 
 @router.post("/{rid}/transfers", response_model=TxOut, responses=ERRORS)
@@ -131,8 +129,7 @@ def transfer(
     rid: int, body: TransferIn, principal: Holder, state: StateDep, session: SessionDep, key: IdemKey = None
 ) -> JSONResponse:
     """Split: move part of my holding to another participant (keeps debtor and due date)."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         load(state, rid)
@@ -159,8 +156,7 @@ def repay(
     key: IdemKey = None,
 ) -> JSONResponse:
     """Repay all or part of a payable in settlement tokens (the gateway approves the ledger first)."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         _debtor_of(principal, load(state, rid), rid)
@@ -180,8 +176,7 @@ def redeem(
     rid: int, principal: Holder, state: StateDep, session: SessionDep, key: IdemKey = None
 ) -> JSONResponse:
     """Collect my pro-rata share of what the debtor has repaid (pull)."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
     body = NoBody()
 
     def run() -> tuple[int, TxOut]:
@@ -198,8 +193,7 @@ def dispute(
     rid: int, body: DisputeIn, principal: Disputer, state: StateDep, session: SessionDep, key: IdemKey = None
 ) -> JSONResponse:
     """Mark a receivable disputed (its debtor or a regulator): transfers and discounting freeze."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         r = load(state, rid)

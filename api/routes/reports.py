@@ -45,8 +45,7 @@ Overseer = (GatewayRole.OPERATOR, GatewayRole.REGULATOR)
 
 
 def _me(principal: Principal) -> str:
-    assert principal.participant is not None
-    return principal.participant.chain_address
+    return principal.member.chain_address
 
 
 @router.get("/payables", response_model=Page[ReceivableOut], responses=ERRORS)

@@ -28,8 +28,7 @@ def mint(
     key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Mint settlement tokens to a participant's account (the bank books the deposit)."""
-    assert principal.participant is not None
-    me = principal.participant
+    me = principal.member
 
     def run() -> tuple[int, TxOut]:
         to = participant_or_404(session, body.to_participant_id)
