@@ -10,10 +10,10 @@ STAMP := build/.stamps
 # the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup up demo test check lint typecheck pytest forge slither brownie-check gas clean
+.PHONY: help setup up demo test lint typecheck pytest forge slither brownie-check gas bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP)/system:
 	@mkdir -p $(STAMP)
@@ -70,6 +70,9 @@ brownie-check: setup ## deploy with the brownie path against a fresh Anvil, twic
 
 gas: setup ## gas of each ledger operation next to a plain ERC-1155 mint
 	bench/gas
+
+bench: gas ## gas table, then the time to verify and tokenize a document bundle
+	$(PY) bench/verify_bundles.py
 
 test: setup lint typecheck pytest forge slither brownie-check ## everything CI runs
 
