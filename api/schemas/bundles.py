@@ -25,6 +25,23 @@ class AttachmentIn(BaseModel):
 
 
 class BundleIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "documents": [
+                        {
+                            "name": "INV-2026-0815.xml",
+                            "content_base64": "PD94bWwgdmVyc2lvbj0iMS4wIj8+...",
+                            "signature": "eyJhbGciOiJFUzI1NiIsImI2NCI6ZmFsc2Us..MEUCIQ...",
+                        }
+                    ],
+                    "attachments": [],
+                }
+            ]
+        }
+    }
+
     documents: list[DocumentIn] = Field(min_length=1, max_length=10)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 

@@ -4,6 +4,8 @@ from pydantic import BaseModel, Field
 
 
 class CreditLineIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"limit_minor": 100000000}]}}
+
     limit_minor: int = Field(
         ge=0, lt=2**128, description="Credit line in minor units of the settlement token."
     )

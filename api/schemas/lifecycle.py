@@ -24,10 +24,18 @@ class NoBody(BaseModel):
 
 
 class EndorseIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"accept": True}]}}
+
     accept: bool = Field(default=True, description="Confirm (true) or reject (false).")
 
 
 class EndorsementSignatureIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"accept": True, "deadline": 1798000000, "signature": "0x" + "ab" * 65}]
+        }
+    }
+
     accept: bool
     deadline: int = Field(gt=0, description="Unix time after which the signature is void.")
     signature: str = Field(
@@ -43,19 +51,35 @@ class EndorsementRequest(BaseModel):
 
 
 class TransferIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"to_participant_id": "6f1c2d3e-0000-4000-8000-000000000002", "amount": 123620}]
+        }
+    }
+
     to_participant_id: str = Field(min_length=1, max_length=36)
     amount: int = Amount
 
 
 class RepayIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"amount": 309050}]}}
+
     amount: int = Amount
 
 
 class DisputeIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "Two widgets arrived damaged (receipt advice RA-5512)."}]
+        }
+    }
+
     reason: str = Field(min_length=1, max_length=2000, description="Why; its keccak256 goes on chain.")
 
 
 class ResolveIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"action": "credit_note", "amount": 2500}]}}
+
     action: Literal["lift", "credit_note"]
     amount: int | None = Field(
         default=None, gt=0, lt=2**128, description="Credit note amount (credit_note only)."
@@ -63,6 +87,12 @@ class ResolveIn(BaseModel):
 
 
 class OfferIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"receivable_id": 1, "max_amount": 123620, "rate_bps": 600, "expiry": 1798000000}]
+        }
+    }
+
     receivable_id: int = Field(gt=0)
     max_amount: int = Amount
     rate_bps: int = Field(ge=0, le=10_000, description="Annual discount rate in basis points (ACT/365).")
@@ -70,10 +100,18 @@ class OfferIn(BaseModel):
 
 
 class AcceptIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"amount": 123620}]}}
+
     amount: int = Amount
 
 
 class MintIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"to_participant_id": "6f1c2d3e-0000-4000-8000-000000000004", "amount": 1000000}]
+        }
+    }
+
     to_participant_id: str = Field(min_length=1, max_length=36)
     amount: int = Amount
 

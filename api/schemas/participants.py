@@ -18,6 +18,22 @@ class PartyIdentifierIn(BaseModel):
 
 
 class OnboardRequest(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "legal_name": "Fabrikant Metall AB",
+                    "registration_id": "SE5561234567",
+                    "role": "supplier",
+                    "party_identifiers": [{"scheme": "0088", "id": "7350000000026"}],
+                    "signing_key_pem": (
+                        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0C...\n-----END PUBLIC KEY-----\n"
+                    ),
+                }
+            ]
+        }
+    }
+
     legal_name: str = Field(min_length=1, max_length=64, examples=["Acme Components GmbH"])
     registration_id: str = Field(min_length=1, max_length=64, examples=["DE123456789"])
     role: GatewayRole = Field(examples=["supplier"])
@@ -67,6 +83,8 @@ class OnboardResponse(BaseModel):
 
 
 class RevokeRequest(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"reason": "keyCompromise"}]}}
+
     reason: RevocationReason = RevocationReason.KEY_COMPROMISE
 
 

@@ -21,3 +21,21 @@ def test_migrations_match_models_and_round_trip(tmp_path: Path) -> None:
     assert current_revision(engine) is None
     command.upgrade(cfg, "heads")
     assert current_revision(engine) == head_revisions()
+
+
+def test_every_request_body_in_the_openapi_document_has_an_example(tmp_path: Path) -> None:
+    from api.main import create_app
+    from chain.settings import Settings
+
+    spec = create_app(Settings(data_dir=tmp_path)).openapi()
+    schemas = spec["components"]["schemas"]
+    missing = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            body = op.get("requestBody")
+            if body is None:
+                continue
+            ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+            if not schemas[ref].get("examples"):
+                missing.append(f"{method.upper()} {path} ({ref})")
+    assert missing == []
