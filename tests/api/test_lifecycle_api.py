@@ -196,6 +196,31 @@ def test_twenty_parallel_transfers_and_offers_from_one_account(world: World) -> 
     assert w3.eth.get_transaction_count(w.t1.address, "pending") == t1_nonce + 20
 
 
+def test_a_retried_transfer_moves_value_once(world: World) -> None:
+    w = world
+    ledger = w.gw.state.chain().platform.ledger
+    before = ledger.balance_of(w.t2.address, w.rid)
+    key = str(uuid.uuid4())
+    body = {"to_participant_id": w.t2.participant_id, "amount": 7}
+    first = w.gw.request(
+        "POST", f"/receivables/{w.rid}/transfers", w.t1.api_key, json=body, headers={"Idempotency-Key": key}
+    )
+    again = w.gw.request(
+        "POST", f"/receivables/{w.rid}/transfers", w.t1.api_key, json=body, headers={"Idempotency-Key": key}
+    )
+    assert first.status_code == again.status_code == 200
+    assert again.json()["tx_hash"] == first.json()["tx_hash"]
+    assert ledger.balance_of(w.t2.address, w.rid) == before + 7
+    other = w.gw.request(
+        "POST",
+        f"/receivables/{w.rid}/transfers",
+        w.t1.api_key,
+        json={**body, "amount": 8},
+        headers={"Idempotency-Key": key},
+    )
+    assert other.status_code == 422 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
 def test_dispute_freezes_and_operator_resolves(world: World) -> None:
     w = world
     w.post(w.t1, f"/receivables/{w.rid}/disputes", {"reason": "x"}, expect=403)
