@@ -389,3 +389,18 @@ def test_every_endpoint_refuses_the_roles_it_is_not_for(
         assert resp.json()["error"]["code"] == "FORBIDDEN_ROLE"
     # and without a key at all
     assert w.gw.request(method, url, None, json=body).status_code == 401
+
+
+def test_other_participants_objects_are_not_found(world: World) -> None:
+    w = world
+    # a receivable the caller is no party to, nor holder of
+    w.get(w.other_core, f"/receivables/{w.rid}", expect=404)
+    w.get(w.other_core, f"/receivables/{w.rid}/endorsement-request", expect=404)
+    w.get(w.other_bank, f"/receivables/{w.rid}/provenance", expect=404)
+    assert w.rid not in [r["id"] for r in w.get(w.other_core, "/receivables").json()["items"]]
+    # another core enterprise's credit line, and a participant record
+    w.get(w.other_core, f"/credit-lines/{w.core.participant_id}", expect=404)
+    w.get(w.t1, f"/participants/{w.t2.participant_id}", expect=404)
+    # the overseers see it
+    w.get(w.regulator, f"/receivables/{w.rid}")
+    w.get(None, f"/participants/{w.t2.participant_id}")
