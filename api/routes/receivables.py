@@ -29,7 +29,7 @@ from api.schemas.lifecycle import (
 )
 from api.schemas.reports import Provenance, ProvenanceEvent, ReceivableOut, TransferNode
 from api.services.idempotency import run_idempotent
-from api.services.lifecycle import act, participant_or_404
+from api.services.lifecycle import act, participant_or_404, tx_out
 from api.services.reports import Names, PagingDep, chain_now, page_or_csv, receivable_out
 from api.services.txerrors import on_chain
 from chain.client import Sender
@@ -115,11 +115,7 @@ def endorse_by_signature(
         receipt = on_chain(
             lambda: chain.platform.ledger.endorse_by_sig(chain.operator, rid, body.accept, body.deadline, sig)
         )
-        return 200, TxOut(
-            tx_hash=receipt["transactionHash"].to_0x_hex(),
-            block_number=receipt["blockNumber"],
-            receivable_id=rid,
-        )
+        return 200, tx_out(receipt, receivable_id=rid)
 
     return run_idempotent(session, me.id, key, body, run)
 
@@ -223,11 +219,7 @@ def resolve(
             receipt = on_chain(lambda: ledger.resolve_with_credit_note(chain.operator, rid, amount))
         else:
             receipt = on_chain(lambda: ledger.resolve_dispute(chain.operator, rid))
-        return 200, TxOut(
-            tx_hash=receipt["transactionHash"].to_0x_hex(),
-            block_number=receipt["blockNumber"],
-            receivable_id=rid,
-        )
+        return 200, tx_out(receipt, receivable_id=rid)
 
     return run_idempotent(session, "operator", key, body, run)
 

@@ -37,8 +37,12 @@ def act_with_receipt(
     """``act``, also returning the receipt (for the events it carries)."""
     sender = sender_for(state, session, participant)
     receipt = on_chain(lambda: action(sender))
-    tx = TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
-    return tx, receipt
+    return tx_out(receipt, **out), receipt
+
+
+def tx_out(receipt: TxReceipt, **out: int | None) -> TxOut:
+    """The API's view of a mined transaction."""
+    return TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
 
 
 def participant_or_404(session: Session, participant_id: str) -> Participant:
