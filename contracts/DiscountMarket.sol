@@ -13,6 +13,7 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// @title DiscountMarket
 /// @notice Discounting of receivables against settlement tokens, delivery versus payment.
 /// @dev Day count ACT/365; a started day counts as a full day; simple (bank) discount; price rounded down.
+/// The price is on the nominal the bought units still claim: floor(units * outstanding / face).
 /// No escrow: makers approve this contract for the settlement token; units move via
 /// `IReceivableLedger.marketTransfer`, which applies the ledger's compliance check (confirmed, not disputed,
 /// not matured, both parties active, holder's effective balance).
@@ -59,7 +60,7 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         if (rateBps > MAX_RATE_BPS) revert InvalidRate(rateBps);
         if (expiry <= block.timestamp || expiry > type(uint40).max) revert InvalidExpiry(expiry);
         // slither-disable-next-line unused-return
-        (, uint256 dueDate, IReceivableLedger.Status status, bool disputed) = _ledger.discountTerms(receivableId);
+        (, uint256 dueDate, IReceivableLedger.Status status, bool disputed,,) = _ledger.discountTerms(receivableId);
         if (status != IReceivableLedger.Status.Confirmed || disputed || block.timestamp >= dueDate) {
             revert NotDiscountable(receivableId);
         }
@@ -95,10 +96,8 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         address holder = _msgSender();
         address maker = _validateFill(o, offerId, holder, amount);
         uint256 receivableId = o.receivableId;
-        // slither-disable-next-line unused-return
-        (address token, uint256 dueDate,,) = _ledger.discountTerms(receivableId);
-        uint256 daysToMaturity;
-        (price, daysToMaturity) = _quote(amount, o.rateBps, dueDate, block.timestamp);
+        (address token, uint256 p, uint256 daysToMaturity) = _priceOf(receivableId, amount, o.rateBps);
+        price = p;
         // slither-disable-next-line incorrect-equality
         if (price == 0) revert ZeroPrice(offerId, amount);
 
@@ -113,6 +112,22 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         // slither-disable-next-line arbitrary-send-erc20
         IERC20(token).safeTransferFrom(maker, holder, price);
         _ledger.marketTransfer(holder, maker, receivableId, amount);
+    }
+
+    /// @dev Price of `amount` units: discounted nominal they still claim, floor(units * outstanding / face)
+    /// (equal to `amount` before any repayment or credit note).
+    function _priceOf(uint256 receivableId, uint256 amount, uint256 rateBps)
+        private
+        view
+        returns (address token, uint256 price, uint256 daysToMaturity)
+    {
+        uint256 dueDate;
+        uint256 face;
+        uint256 open;
+        // slither-disable-next-line unused-return
+        (token, dueDate,,, face, open) = _ledger.discountTerms(receivableId);
+        uint256 nominal = face == 0 ? 0 : Math.mulDiv(amount, open, face);
+        (price, daysToMaturity) = _quote(nominal, rateBps, dueDate, block.timestamp);
     }
 
     function _validateFill(Offer storage o, uint256 offerId, address holder, uint256 amount)

@@ -19,38 +19,48 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// @notice Tokenized trade receivables for supply-chain finance: registration by the verifier, endorsement
 /// by the debtor (direct or EIP-712), credit lines, split transfers, delivery to the discount market,
 /// partial repayment with O(1) pull redemption, disputes and credit notes.
-/// @dev ERC-1155 id = receivable id; one unit = one minor unit of unpaid nominal. Every balance change goes
-/// through `_update`, which first settles both parties against repayments and credit notes (lazily, O(1))
-/// and then applies the same compliance rules as the public `canTransfer`.
+/// @dev ERC-1155 id = receivable id; `faceValue` units are minted to the creditor and their total never
+/// changes until the receivable is settled (or rejected): a unit is a 1/face share. Every balance change goes
+/// through `_update`, which first settles both parties against repayments (lazily, O(1)) and then applies
+/// the same compliance rules as the public `canTransfer`.
 ///
-/// Settlement maths: the receivable's outstanding nominal is O = face - diluted - repaid, and N = face -
-/// diluted. Each holder stores `mark` = (repaid + diluted) when it was last settled, i.e. the outstanding
-/// O_ck = face - mark it last saw. Credit notes are only allowed before the first repayment, so a holder
-/// whose O_ck > N was settled before (some) dilution: it keeps ceil(bal * N / O_ck) units after dilution,
-/// and of these ceil(kept * O / min(O_ck, N)) after repayment. Burned units are credited as cash (`owed`)
-/// or recorded as diluted. Rounding keeps units with the holder, never cash: cash credited is further
-/// capped by (repaid - settledRepaid), so the ledger can never owe more than it was repaid.
+/// Settlement maths (exact): each holder stores `mark` = the receivable's `repaid` when it last settled and
+/// `rem`, the fractional part of its cash entitlement in 1/face minor units. Settling adds
+/// balance * (repaid - mark) to rem*; floor(rem* / face) is credited to `owed`, rem* mod face is kept. So at any
+/// time a holder's credited cash is the floor of its exact pro-rata share sum(units_t * dRepaid_t) / face.
+/// Since the units always sum to face, the remainders of all holders sum to a multiple of face once the
+/// receivable is settled. Each holder settling after that adds its remainder to `remainderPool` (C) and is
+/// paid floor((C + rem) / face) - floor(C / face) more (0 or 1): cumulative rounding in settlement order.
+/// Hence every holder's cash is its exact share rounded down or up, and all cash paid sums to `repaid`.
 contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, Nonces, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Role that resolves disputes and grants credit lines (granted to the deployer).
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
     /// @inheritdoc IReceivableLedger
-    bytes32 public constant ENDORSEMENT_TYPEHASH =
-        keccak256("Endorsement(uint256 receivableId,bool accept,uint256 nonce,uint256 deadline)");
+    bytes32 public constant ENDORSEMENT_TYPEHASH = keccak256(
+        "Endorsement(uint256 receivableId,address creditor,uint256 faceValue,uint256 dueDate,bytes32 bundleHash,bool accept,uint256 nonce,uint256 deadline)"
+    );
     /// @notice Time after the due date before an unpaid receivable shows as overdue.
     uint256 public constant GRACE_PERIOD = 3 days;
 
     bytes32 private constant OK = "OK";
 
-    struct CreditLine {
-        uint128 limit;
+    /// @dev A debtor's credit: slot 0 is what registration reads and writes; slot 1 changes only when a
+    /// line or the platform limit is set. available = capped ? min(granted, cap) : granted.
+    struct Credit {
+        // slot 0
+        uint128 available;
         uint128 used;
+        // slot 1
+        uint128 granted;
+        uint120 cap;
+        bool capped;
     }
 
-    /// @dev Storage layout of a receivable: two slots written at registration, one more at the first
-    /// repayment or credit note, a fourth only when credit-note units are settled. Amounts fit in 64 bits
-    /// (face <= 2^64-1 minor units); the settlement token is stored once and referenced by index.
+    /// @dev Storage layout of a receivable: three slots written at registration (the third is the bundle
+    /// hash), one more at the first repayment or credit note, a fifth only when remainders are pooled.
+    /// Amounts fit in 64 bits (face <= 2^64-1 minor units); the settlement token is stored by index.
     struct Record {
         // slot 0
         address creditor;
@@ -62,22 +72,25 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint40 dueDate;
         Status status;
         bool disputed;
-        // slot 2: zero until the first repayment or credit note
+        // slot 2
+        bytes32 bundleHash;
+        // slot 3: zero until the first repayment or credit note
         uint64 repaid;
         uint64 diluted;
         uint64 settledRepaid;
         uint64 redeemed;
-        // slot 3
-        uint64 settledDiluted;
+        // slot 4: written only when holders settle after full settlement
+        uint128 remainderPool;
     }
 
     /// @dev One slot per (receivable, holder): the ERC-1155 balance lives here, next to the settlement
     /// checkpoint, so that a settlement and a balance change cost one storage write. (OpenZeppelin's
     /// `_balances` mapping is not used: `_update` and `balanceOf` are overridden.)
     struct HolderState {
-        uint64 balance; // stored ERC-1155 balance (units of unpaid nominal as of `mark`)
-        uint64 mark; // repaid + diluted of the receivable when this holder was last settled
-        uint128 owed; // settled, not yet redeemed cash
+        uint64 balance; // ERC-1155 balance (units; constant through repayments)
+        uint64 mark; // `repaid` of the receivable when this holder was last settled
+        uint64 owed; // settled, not yet redeemed cash
+        uint64 rem; // fractional cash entitlement, in 1/face minor units (< face)
     }
 
     IParticipantRegistry private immutable _registry;
@@ -90,7 +103,8 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     mapping(bytes32 fingerprint => uint256 id) private _idByFingerprint;
     // Written through storage pointers (slither's uninitialized-state does not follow them).
     // slither-disable-next-line uninitialized-state
-    mapping(address debtor => CreditLine) private _creditLines;
+    mapping(address debtor => Credit) private _credit;
+    mapping(address debtor => mapping(address grantor => uint256 limit)) private _lines;
     // slither-disable-next-line uninitialized-state
     mapping(uint256 id => mapping(address holder => HolderState)) private _holders;
 
@@ -117,6 +131,8 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @inheritdoc IReceivableLedger
     function setMarket(address newMarket) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newMarket == address(0)) revert ZeroAddress();
+        address current = _market;
+        if (current != address(0)) revert MarketAlreadySet(current);
         _market = newMarket;
         emit MarketSet(newMarket, _msgSender());
     }
@@ -125,48 +141,75 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     /// @inheritdoc IReceivableLedger
     function setCreditLine(address debtor, uint256 limit) external {
-        address caller = _msgSender();
-        if (!hasRole(OPERATOR_ROLE, caller) && _role(caller) != IParticipantRegistry.Role.Financier) {
-            revert NotOperatorOrFinancier(caller);
-        }
+        address grantor = _msgSender();
+        if (_role(grantor) != IParticipantRegistry.Role.Financier) revert NotActiveFinancier(grantor);
         if (_role(debtor) != IParticipantRegistry.Role.CoreEnterprise) revert DebtorNotActiveCoreEnterprise(debtor);
-        CreditLine storage line = _creditLines[debtor];
-        uint256 used = line.used;
-        if (limit < used || limit > type(uint128).max) revert CreditLineBelowUsage(debtor, limit, used);
-        line.limit = uint128(limit);
-        emit CreditLineSet(debtor, limit, used, caller);
+        if (limit > type(uint128).max) revert CreditLimitTooLarge(limit);
+        uint256 previous = _lines[debtor][grantor];
+        _lines[debtor][grantor] = limit;
+        Credit storage c = _credit[debtor];
+        uint256 granted = uint256(c.granted) - previous + limit;
+        if (granted > type(uint128).max) revert CreditLimitTooLarge(granted);
+        c.granted = uint128(granted);
+        uint256 available = _available(c);
+        c.available = uint128(available);
+        emit CreditLineSet(debtor, grantor, limit, available, c.used);
+    }
+
+    /// @inheritdoc IReceivableLedger
+    function setPlatformLimit(address debtor, bool capped, uint256 cap) external onlyRole(OPERATOR_ROLE) {
+        if (debtor == address(0)) revert ZeroAddress();
+        if (cap > type(uint120).max) revert CreditLimitTooLarge(cap);
+        if (!capped) cap = 0;
+        Credit storage c = _credit[debtor];
+        (c.capped, c.cap) = (capped, uint120(cap));
+        uint256 available = _available(c);
+        c.available = uint128(available);
+        emit PlatformLimitSet(debtor, capped, cap, available, c.used, _msgSender());
     }
 
     /// @inheritdoc IReceivableLedger
     function creditLine(address debtor) external view returns (uint256 limit, uint256 used) {
-        CreditLine storage line = _creditLines[debtor];
-        return (line.limit, line.used);
+        Credit storage c = _credit[debtor];
+        return (c.available, c.used);
+    }
+
+    /// @inheritdoc IReceivableLedger
+    function creditLineOf(address debtor, address grantor) external view returns (uint256 limit) {
+        return _lines[debtor][grantor];
+    }
+
+    /// @inheritdoc IReceivableLedger
+    function platformLimit(address debtor) external view returns (bool capped, uint256 cap, uint256 granted) {
+        Credit storage c = _credit[debtor];
+        return (c.capped, c.cap, c.granted);
+    }
+
+    function _available(Credit storage c) private view returns (uint256) {
+        uint256 granted = c.granted;
+        return c.capped && c.cap < granted ? c.cap : granted;
     }
 
     // ====================================================================== tokenization
 
     /// @inheritdoc IReceivableLedger
-    function registerInvoice(
-        address creditor,
-        address debtor,
-        uint256 faceValue,
-        address token,
-        uint256 issueDate,
-        uint256 dueDate,
-        bytes32 bundleHash,
-        bytes32 fingerprint
-    ) external returns (uint256 id) {
+    function registerInvoice(Invoice calldata invoice) external returns (uint256 id) {
         address verifier = _msgSender();
         _requireRole(verifier, IParticipantRegistry.Role.Verifier);
+        uint256 faceValue = invoice.faceValue;
         if (faceValue == 0) revert InvalidInvoice("ZERO_FACE");
         if (faceValue > type(uint64).max) revert InvalidInvoice("FACE_TOO_LARGE");
-        if (issueDate >= dueDate || dueDate > type(uint40).max) revert InvalidInvoice("BAD_DATES");
+        if (invoice.issueDate >= invoice.dueDate || invoice.dueDate > type(uint40).max) revert InvalidInvoice("BAD_DATES");
+        bytes32 fingerprint = invoice.fingerprint;
         if (fingerprint == bytes32(0)) revert InvalidInvoice("ZERO_FINGERPRINT");
         uint256 existing = _idByFingerprint[fingerprint];
         if (existing != 0) revert DuplicateFingerprint(fingerprint, existing);
+        (address creditor, address debtor) = (invoice.creditor, invoice.debtor);
         if (_role(creditor) != IParticipantRegistry.Role.Supplier) revert CreditorNotActiveSupplier(creditor);
         if (_role(debtor) != IParticipantRegistry.Role.CoreEnterprise) revert DebtorNotActiveCoreEnterprise(debtor);
+        uint256 creditUsed = _reserveCredit(debtor, faceValue);
 
+        address token = invoice.token;
         uint32 tokenIndex = _tokenIndex[token];
         if (tokenIndex == 0) {
             // first invoice in this token: remember it once (two extra slots, paid once per token)
@@ -179,11 +222,44 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         _idByFingerprint[fingerprint] = id;
         Record storage r = _receivables[id];
         (r.creditor, r.faceValue, r.tokenIndex) = (creditor, uint64(faceValue), tokenIndex);
-        (r.debtor, r.issueDate, r.dueDate, r.status) = (debtor, uint40(issueDate), uint40(dueDate), Status.Pending);
-        emit InvoiceRegistered(
-            id, creditor, debtor, token, faceValue, issueDate, dueDate, bundleHash, fingerprint, verifier
-        );
+        (r.debtor, r.issueDate, r.dueDate, r.status) =
+            (debtor, uint40(invoice.issueDate), uint40(invoice.dueDate), Status.Pending);
+        r.bundleHash = invoice.bundleHash;
+        _emitRegistered(id, invoice, verifier);
+        emit CreditReserved(id, debtor, faceValue, creditUsed);
         _mint(creditor, id, faceValue, "");
+    }
+
+    function _emitRegistered(uint256 id, Invoice calldata invoice, address verifier) private {
+        emit InvoiceRegistered(
+            id,
+            invoice.creditor,
+            invoice.debtor,
+            invoice.token,
+            invoice.faceValue,
+            invoice.issueDate,
+            invoice.dueDate,
+            invoice.bundleHash,
+            invoice.deliveryHash,
+            invoice.fingerprint,
+            verifier
+        );
+    }
+
+    /// @dev Reserves `amount` of the debtor's available credit (pending receivables count against the line).
+    function _reserveCredit(address debtor, uint256 amount) private returns (uint256 used) {
+        Credit storage c = _credit[debtor];
+        (uint256 available, uint256 before) = (c.available, c.used);
+        if (before + amount > available) revert CreditLineExceeded(debtor, available, before, amount);
+        used = before + amount;
+        c.used = uint128(used);
+    }
+
+    /// @dev Releases `amount` of the debtor's reserved credit (repayment, credit note, rejection).
+    function _releaseCredit(address debtor, uint256 amount) private returns (uint256 used) {
+        Credit storage c = _credit[debtor];
+        used = c.used - amount; // used >= the unpaid, undiluted nominal of every reserved receivable
+        c.used = uint128(used);
     }
 
     /// @inheritdoc IReceivableLedger
@@ -212,7 +288,8 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             repaid: r.repaid,
             diluted: r.diluted,
             settledRepaid: r.settledRepaid,
-            settledDiluted: r.settledDiluted
+            remainderPool: r.remainderPool,
+            bundleHash: r.bundleHash
         });
     }
 
@@ -220,10 +297,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     function discountTerms(uint256 id)
         external
         view
-        returns (address token, uint256 dueDate, Status status, bool disputed)
+        returns (address token, uint256 dueDate, Status status, bool disputed, uint256 faceValue, uint256 open)
     {
         Record storage r = _receivables[id];
-        return (_tokenByIndex[r.tokenIndex], r.dueDate, r.status, r.disputed);
+        faceValue = r.faceValue;
+        open = faceValue - r.diluted - r.repaid;
+        return (_tokenByIndex[r.tokenIndex], r.dueDate, r.status, r.disputed, faceValue, open);
     }
 
     /// @inheritdoc IReceivableLedger
@@ -247,9 +326,22 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @inheritdoc IReceivableLedger
     function endorseBySig(uint256 id, bool accept, uint256 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert ExpiredSignature(deadline);
-        address debtor = _receivables[id].debtor;
+        Record storage r = _receivables[id];
+        address debtor = r.debtor;
         if (debtor == address(0)) revert WrongStatus(id, Status.None, Status.Pending);
-        bytes32 structHash = keccak256(abi.encode(ENDORSEMENT_TYPEHASH, id, accept, _useNonce(debtor), deadline));
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ENDORSEMENT_TYPEHASH,
+                id,
+                r.creditor,
+                r.faceValue,
+                r.dueDate,
+                r.bundleHash,
+                accept,
+                _useNonce(debtor),
+                deadline
+            )
+        );
         address signer = ECDSA.recoverCalldata(_hashTypedDataV4(structHash), signature);
         if (signer != debtor) revert InvalidSigner(id, signer, debtor);
         _endorse(id, debtor, accept, true);
@@ -271,16 +363,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         _requireRole(debtor, IParticipantRegistry.Role.CoreEnterprise);
         uint256 amount = r.faceValue; // nothing can be repaid or diluted while pending
         if (accept) {
-            CreditLine storage line = _creditLines[debtor];
-            (uint256 limit, uint256 used) = (line.limit, line.used);
-            if (used + amount > limit) revert CreditLineExceeded(debtor, limit, used, amount);
-            line.used = uint128(used + amount);
             r.status = Status.Confirmed;
-            emit Endorsed(id, debtor, amount, used + amount, bySig);
+            emit Endorsed(id, debtor, amount, _credit[debtor].used, bySig);
         } else {
             r.status = Status.Rejected;
             address creditor = r.creditor;
-            emit Rejected(id, debtor, creditor, amount, bySig);
+            emit Rejected(id, debtor, creditor, amount, bySig, _releaseCredit(debtor, amount));
             // Pending units cannot move, so the creditor holds all of them.
             _holders[id][creditor].balance = 0;
             emit TransferSingle(_msgSender(), creditor, address(0), id, amount);
@@ -341,20 +429,22 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         view
         returns (bool ok, bytes32 reason)
     {
-        reason = _check(_receivables[id], from, to, _effectiveBalance(id, from), amount);
+        reason = _check(_receivables[id], from, to, _holders[id][from].balance, amount);
         ok = reason == OK;
     }
 
-    /// @notice Effective balance: the holder's unpaid nominal after pro-rata settlement against all
-    /// repayments and credit notes so far (what the stored balance becomes at its next settlement).
+    /// @notice Units held. Repayments and credit notes do not change units; once the receivable is settled
+    /// (fully repaid or diluted) every unit has become cash, and this returns 0 (the stored units are burned
+    /// when the holder settles, see `storedBalanceOf`).
     /// @param account The holder.
     /// @param id The receivable.
-    /// @return The effective balance.
+    /// @return The units.
     function balanceOf(address account, uint256 id) public view override(ERC1155, IERC1155) returns (uint256) {
-        return _effectiveBalance(id, account);
+        if (_receivables[id].status == Status.Settled) return 0;
+        return _holders[id][account].balance;
     }
 
-    /// @notice The stored (possibly not yet settled) ERC-1155 balance.
+    /// @notice The stored ERC-1155 balance (units not yet burned by the holder's final settlement).
     /// @param account The holder.
     /// @param id The receivable.
     /// @return The stored balance.
@@ -435,7 +525,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         address debtor = r.debtor;
         address caller = _msgSender();
         if (caller != debtor) revert NotDebtor(id, caller, debtor);
-        _requireRole(caller, IParticipantRegistry.Role.CoreEnterprise);
+        // active or suspended: suspension never stops the payment of an existing debt
+        // slither-disable-next-line unused-return
+        (IParticipantRegistry.Role role,,) = _registry.participant(caller);
+        if (role != IParticipantRegistry.Role.CoreEnterprise) {
+            revert UnauthorizedParticipant(caller, IParticipantRegistry.Role.CoreEnterprise);
+        }
         Status status = r.status;
         if (status != Status.Confirmed) revert WrongStatus(id, status, Status.Confirmed);
         if (r.disputed) revert ReceivableDisputed(id);
@@ -445,9 +540,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         if (amount > open) revert RepaymentExceedsOutstanding(id, amount, open);
         r.repaid = uint64(repaid + amount);
         if (amount == open) r.status = Status.Settled;
-        CreditLine storage line = _creditLines[debtor];
-        uint256 used = line.used - amount; // used >= outstanding of each confirmed receivable
-        line.used = uint128(used);
+        uint256 used = _releaseCredit(debtor, amount);
         emit Repaid(id, debtor, amount, repaid + amount, open - amount, used);
         // `caller` is msg.sender, checked above to be the debtor: it pays for itself.
         // slither-disable-next-line arbitrary-send-erc20
@@ -457,13 +550,20 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @inheritdoc IReceivableLedger
     function redeem(uint256 id) external nonReentrant returns (uint256 amount) {
         address holder = _msgSender();
-        if (_role(holder) == IParticipantRegistry.Role.None) revert CallerNotActive(holder);
+        // active or suspended participants: suspension never stops the redemption of a repaid debt
+        // slither-disable-next-line unused-return
+        (, IParticipantRegistry.Status pStatus,) = _registry.participant(holder);
+        if (pStatus == IParticipantRegistry.Status.None) revert CallerNotActive(holder);
         Record storage r = _receivables[id];
-        _settle(id, r, holder);
+        bool finalized = _settle(id, r, holder);
         HolderState storage h = _holders[id][holder];
         amount = h.owed;
-        if (amount == 0) revert NothingToRedeem(id, holder);
-        if (h.balance == 0) delete _holders[id][holder]; // nothing left: clear the slot (gas refund)
+        if (amount == 0) {
+            // a final settlement that burned units or pooled a remainder is a state change worth keeping
+            if (!finalized) revert NothingToRedeem(id, holder);
+            return 0;
+        }
+        if (h.balance == 0 && h.rem == 0) delete _holders[id][holder]; // nothing left: clear the slot
         else h.owed = 0;
         uint256 total = uint256(r.redeemed) + amount;
         r.redeemed = uint64(total);
@@ -475,9 +575,16 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     function owed(uint256 id, address holder) external view returns (uint256) {
         Record storage r = _receivables[id];
         HolderState memory h = _holders[id][holder];
-        if (h.balance == 0 || h.mark == uint256(r.repaid) + r.diluted) return h.owed;
-        (uint256 cash,) = _settlement(r, h.mark, h.balance);
-        return h.owed + cash;
+        (uint256 cash,,,) = _settlement(r, h);
+        return uint256(h.owed) + cash;
+    }
+
+    /// @notice A holder's fractional cash entitlement not yet paid, in 1/faceValue minor units.
+    /// @param id The receivable.
+    /// @param holder The holder.
+    /// @return The remainder as of the holder's last settlement.
+    function remainderOf(uint256 id, address holder) external view returns (uint256) {
+        return _holders[id][holder].rem;
     }
 
     /// @inheritdoc IReceivableLedger
@@ -486,67 +593,58 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         return r.status == Status.Confirmed && block.timestamp > uint256(r.dueDate) + GRACE_PERIOD;
     }
 
-    /// @dev Brings `holder`'s stored balance up to date with the receivable's repayments and credit notes:
-    /// burns the settled units, credits the cash share to `owed`, moves the checkpoint. O(1), one storage
-    /// write of the holder's slot, none when nothing happened since its last settlement.
-    function _settle(uint256 id, Record storage r, address holder) private {
+    /// @dev Brings `holder` up to date with the receivable's repayments: credits its exact share (floor) to
+    /// `owed`, keeps the fraction in `rem`, moves the checkpoint; on a settled receivable also burns its units
+    /// and pays its share of the pooled remainders. O(1), one write of the holder's slot, none when nothing
+    /// happened since its last settlement. Returns whether this was a final settlement that changed state.
+    function _settle(uint256 id, Record storage r, address holder) private returns (bool isFinal) {
         HolderState memory h = _holders[id][holder];
-        uint256 reduced = uint256(r.repaid) + r.diluted;
-        if (h.mark == reduced) return;
-        uint256 cash = 0;
-        uint256 diluted = 0;
-        if (h.balance != 0) {
-            (cash, diluted) = _settlement(r, h.mark, h.balance);
-            if (cash != 0) r.settledRepaid += uint64(cash);
-            if (diluted != 0) r.settledDiluted += uint64(diluted);
+        uint256 cash;
+        uint256 rem;
+        uint256 burned;
+        (cash, rem, burned, isFinal) = _settlement(r, h);
+        uint64 repaid = r.repaid;
+        if (!isFinal && h.mark == repaid) return false;
+        bool hadUnits = h.balance != 0;
+        uint256 pool = r.remainderPool;
+        if (isFinal) {
+            // cumulative rounding: the pool's integer part grows by 0 or 1 per holder
+            pool += rem;
+            r.remainderPool = uint128(pool);
+            rem = 0;
         }
-        uint256 remaining = h.balance - cash - diluted;
-        uint256 newOwed = h.owed + cash;
-        _holders[id][holder] = HolderState(uint64(remaining), uint64(reduced), uint128(newOwed));
-        if (h.balance != 0) {
-            emit HolderSettled(id, holder, cash, diluted, remaining, newOwed);
-            if (cash + diluted != 0) emit TransferSingle(_msgSender(), holder, address(0), id, cash + diluted);
-        }
+        if (cash != 0) r.settledRepaid += uint64(cash);
+        h.balance -= uint64(burned);
+        h.owed += uint64(cash);
+        (h.mark, h.rem) = (repaid, uint64(rem));
+        _holders[id][holder] = h;
+        if (hadUnits || isFinal) _emitSettled(id, holder, cash, burned, h, pool);
     }
 
-    /// @dev Units of `balance` (last settled at `mark`) to burn as repaid cash and as diluted nominal.
-    function _settlement(Record storage r, uint256 mark, uint256 balance)
+    function _emitSettled(uint256 id, address holder, uint256 cash, uint256 burned, HolderState memory h, uint256 pool)
+        private
+    {
+        emit HolderSettled(id, holder, cash, burned, h.balance, h.owed, h.rem, pool);
+        if (burned != 0) emit TransferSingle(_msgSender(), holder, address(0), id, burned);
+    }
+
+    /// @dev What settling `h` now would do: cash to credit, remainder to keep (before pooling), units to burn,
+    /// and whether it is a final settlement (receivable settled, holder still has units or a remainder).
+    function _settlement(Record storage r, HolderState memory h)
         private
         view
-        returns (uint256 cash, uint256 diluted)
+        returns (uint256 cash, uint256 rem, uint256 burned, bool isFinal)
     {
         uint256 face = r.faceValue;
         uint256 repaid = r.repaid;
-        uint256 totalDiluted = r.diluted;
-        uint256 seen = face - mark; // outstanding when last settled
-        uint256 nominal = face - totalDiluted;
-        uint256 open = nominal - repaid;
-        uint256 kept = balance;
-        uint256 base = seen;
-        if (seen > nominal) {
-            // settled before (some) dilution: all dilution precedes any repayment
-            kept = Math.mulDiv(balance, nominal, seen, Math.Rounding.Ceil);
-            base = nominal;
+        uint256 total = uint256(h.rem) + uint256(h.balance) * (repaid - h.mark);
+        if (face != 0) (cash, rem) = (total / face, total % face);
+        isFinal = r.status == Status.Settled && (h.balance != 0 || h.rem != 0);
+        if (isFinal) {
+            uint256 pool = r.remainderPool;
+            cash += (pool + rem) / face - pool / face;
+            burned = h.balance;
         }
-        uint256 keptAfterRepay = open == 0 ? 0 : Math.mulDiv(kept, open, base, Math.Rounding.Ceil);
-        diluted = balance - kept;
-        cash = kept - keptAfterRepay;
-        if (diluted != 0) {
-            // (slot 3 is read only when there is dilution to settle)
-            uint256 dilutionLeft = totalDiluted - r.settledDiluted;
-            if (diluted > dilutionLeft) diluted = dilutionLeft;
-        }
-        uint256 cashLeft = repaid - r.settledRepaid;
-        if (cash > cashLeft) cash = cashLeft;
-    }
-
-    function _effectiveBalance(uint256 id, address holder) private view returns (uint256) {
-        HolderState memory h = _holders[id][holder];
-        if (h.balance == 0) return 0;
-        Record storage r = _receivables[id];
-        if (h.mark == uint256(r.repaid) + r.diluted) return h.balance;
-        (uint256 cash, uint256 diluted) = _settlement(r, h.mark, h.balance);
-        return h.balance - cash - diluted;
     }
 
     // ====================================================================== disputes
@@ -576,7 +674,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             0,
             r.diluted,
             uint256(r.faceValue) - r.diluted - r.repaid,
-            _creditLines[r.debtor].used
+            _credit[r.debtor].used
         );
     }
 
@@ -594,9 +692,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         r.diluted = uint64(totalDiluted);
         r.disputed = false;
         if (amount == open) r.status = Status.Settled;
-        CreditLine storage line = _creditLines[r.debtor];
-        uint256 used = line.used - amount; // disputes exist only on confirmed receivables
-        line.used = uint128(used);
+        uint256 used = _releaseCredit(r.debtor, amount);
         emit DisputeResolved(id, _msgSender(), amount, totalDiluted, open - amount, used);
     }
 

@@ -2,18 +2,29 @@
 pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 
 /// @title SettlementToken
-/// @notice ERC-20 for tokenized bank deposits, the means of payment of the platform. Minted and burned only
-/// by active financier-banks; moves only between active participants of the registry.
+/// @notice ERC-20 for tokenized bank deposits, the means of payment of the platform. Minted only by issuers
+/// the operator appointed (each up to its cap), burned by them; moves between active participants.
 /// @dev Every balance change passes `_update`, which refuses a sender, receiver or acting spender that is
-/// not an active participant. Platform contracts are participants with role System.
-contract SettlementToken is ISettlementToken, ERC20 {
+/// not an active participant, except that a suspended participant may pay, or be paid by, a platform
+/// contract (role System): suspension stops new dealings, not the settlement of existing debts.
+contract SettlementToken is ISettlementToken, ERC20, AccessControl {
+    /// @notice Role that appoints issuers and sets their caps (granted to the deployer).
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+
+    struct Issuer {
+        uint128 cap;
+        uint128 issued;
+    }
+
     IParticipantRegistry private immutable _registry;
     uint8 private immutable _decimals;
+    mapping(address issuer => Issuer) private _issuers;
 
     /// @param name_ Token name.
     /// @param symbol_ Token symbol.
@@ -25,6 +36,8 @@ contract SettlementToken is ISettlementToken, ERC20 {
         if (address(registry_) == address(0)) revert IParticipantRegistry.ZeroAddress();
         _registry = registry_;
         _decimals = decimals_;
+        _grantRole(DEFAULT_ADMIN_ROLE, _msgSender());
+        _grantRole(OPERATOR_ROLE, _msgSender());
     }
 
     /// @inheritdoc ISettlementToken
@@ -40,16 +53,42 @@ contract SettlementToken is ISettlementToken, ERC20 {
 
     /// @inheritdoc ISettlementToken
     function mint(address to, uint256 amount) external {
-        address financier = _requireFinancier();
+        address financier = _requireFinancier(_msgSender());
+        Issuer storage i = _issuers[financier];
+        (uint256 cap, uint256 issued) = (i.cap, i.issued);
+        if (issued + amount > cap) revert IssuerCapExceeded(financier, cap, issued, amount);
+        i.issued = uint128(issued + amount);
         _mint(to, amount);
-        emit Minted(financier, to, amount, totalSupply());
+        emit Minted(financier, to, amount, totalSupply(), issued + amount);
     }
 
     /// @inheritdoc ISettlementToken
     function burn(uint256 amount) external {
-        address financier = _requireFinancier();
+        address financier = _requireFinancier(_msgSender());
+        Issuer storage i = _issuers[financier];
+        uint256 issued = i.issued;
+        if (amount > issued) revert BurnExceedsIssued(financier, issued, amount);
+        i.issued = uint128(issued - amount);
         _burn(financier, amount);
-        emit Burned(financier, amount, totalSupply());
+        emit Burned(financier, amount, totalSupply(), issued - amount);
+    }
+
+    /// @inheritdoc ISettlementToken
+    function setIssuerCap(address account, uint256 cap) external onlyRole(OPERATOR_ROLE) {
+        _requireFinancier(account);
+        if (hasRole(OPERATOR_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account)) {
+            revert OperatorCannotIssue(account);
+        }
+        if (cap > type(uint128).max) revert IssuerCapExceeded(account, type(uint128).max, 0, cap);
+        Issuer storage i = _issuers[account];
+        i.cap = uint128(cap);
+        emit IssuerCapSet(account, cap, i.issued, _msgSender());
+    }
+
+    /// @inheritdoc ISettlementToken
+    function issuer(address account) external view returns (uint256 cap, uint256 issued) {
+        Issuer storage i = _issuers[account];
+        return (i.cap, i.issued);
     }
 
     /// @notice ERC-20 approve; the caller must be an active participant.
@@ -58,25 +97,43 @@ contract SettlementToken is ISettlementToken, ERC20 {
     /// @return True.
     function approve(address spender, uint256 value) public override(ERC20, IERC20) returns (bool) {
         address owner = _msgSender();
-        if (!_registry.isActive(owner)) revert CallerNotActive(owner);
+        // a suspended participant may still allow a platform contract to pull a repayment
+        if (!_registry.isActive(owner) && !(_isKnown(owner) && _isSystem(spender))) revert CallerNotActive(owner);
         return super.approve(spender, value);
     }
 
     /// @dev The single choke point of every balance change (transfer, transferFrom, mint, burn).
     function _update(address from, address to, uint256 value) internal override {
         if (from != address(0)) {
-            if (!_registry.isActive(from)) revert SenderNotActive(from);
+            if (!_registry.isActive(from) && !(_isKnown(from) && _isSystem(to))) revert SenderNotActive(from);
             address caller = _msgSender();
             if (caller != from && !_registry.isActive(caller)) revert CallerNotActive(caller);
         }
-        if (to != address(0) && !_registry.isActive(to)) revert ReceiverNotActive(to);
+        if (to != address(0) && !_registry.isActive(to) && !(_isKnown(to) && _isSystem(from))) {
+            revert ReceiverNotActive(to);
+        }
         super._update(from, to, value);
     }
 
-    function _requireFinancier() private view returns (address financier) {
-        financier = _msgSender();
-        if (!_registry.hasActiveRole(financier, IParticipantRegistry.Role.Financier)) {
-            revert NotActiveFinancier(financier);
-        }
+    /// @dev Onboarded (active or suspended).
+    function _isKnown(address account) private view returns (bool) {
+        // slither-disable-next-line unused-return
+        (, IParticipantRegistry.Status status,) = _registry.participant(account);
+        return status != IParticipantRegistry.Status.None;
+    }
+
+    /// @dev An active platform contract (the ledger, the market).
+    function _isSystem(address account) private view returns (bool) {
+        return account != address(0) && _registry.hasActiveRole(account, IParticipantRegistry.Role.System);
+    }
+
+    function _requireFinancier(address account) private view returns (address) {
+        if (!_registry.hasActiveRole(account, IParticipantRegistry.Role.Financier)) revert NotActiveFinancier(account);
+        return account;
+    }
+
+    /// @inheritdoc AccessControl
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return super.supportsInterface(interfaceId);
     }
 }

@@ -9,7 +9,9 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 /// accepts and, in one transaction, is paid the discounted price in settlement tokens while the units go
 /// to the financier (delivery versus payment).
 /// @dev Pricing: simple (bank) discount, day count ACT/365 with a started day counted as a whole day:
-/// days = ceil((dueDate - now) / 86400); price = floor(amount * (3_650_000 - rateBps * days) / 3_650_000).
+/// days = ceil((dueDate - now) / 86400); price = floor(nominal * (3_650_000 - rateBps * days) / 3_650_000),
+/// where nominal = floor(units * outstanding / face) is what the units still claim (= units before any
+/// repayment or credit note). The market moves a holder's units only in `acceptOffer`, called by that holder.
 /// Rounding is down, in favour of the paying financier, at most one minor unit.
 interface IDiscountMarket {
     /// @notice An offer. Three storage slots.

@@ -5,11 +5,13 @@ import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 
 /// @title IReceivableLedger
-/// @notice Tokenized trade receivables. Each receivable is an ERC-1155 id; one unit is one minor unit of
-/// the receivable's settlement token of *unpaid* nominal. Holders receive repayments pro rata by pulling
-/// them with `redeem`.
-/// @dev Balances are lazily settled: `balanceOf` returns the effective (settled) balance; the stored
-/// balance is brought up to date at the next transfer or redeem of that holder. See docs/contracts.md.
+/// @notice Tokenized trade receivables. Each receivable is an ERC-1155 id with `faceValue` units minted to
+/// the creditor; a unit is a 1/faceValue share of the receivable (before any credit note or repayment, one
+/// minor unit of nominal). Units never change with repayments or credit notes: a holder of `u` units is owed
+/// exactly u/faceValue of every repayment, pulled with `redeem`. Cash is paid in whole minor units: each
+/// holder keeps its exact fractional remainder, and when the receivable is settled the remainders are paid
+/// out in the order holders settle (cumulative rounding), so that every holder's cash is within one minor
+/// unit of its exact share and the sum of all cash equals the amount repaid. See docs/contracts.md.
 interface IReceivableLedger is IERC1155 {
     /// @notice Lifecycle of a receivable. `Disputed` is a separate flag on top of `Confirmed`.
     enum Status {
@@ -33,8 +35,10 @@ interface IReceivableLedger is IERC1155 {
     /// @param redeemed Settlement tokens paid out to holders so far.
     /// @param repaid Settlement tokens repaid by the debtor so far.
     /// @param diluted Nominal removed by credit notes so far.
-    /// @param settledRepaid Units burned against repayment (credited to holders' `owed`) so far.
-    /// @param settledDiluted Units burned against credit notes so far.
+    /// @param settledRepaid Cash credited to holders' `owed` so far (at most `repaid`).
+    /// @param remainderPool Sum of the fractional remainders (in 1/faceValue units) of the holders settled
+    /// after full settlement; drives who receives the remainder units (see `owed`).
+    /// @param bundleHash Hash of the verified document bundle (bound by EIP-712 endorsements).
     struct Receivable {
         address token;
         uint96 faceValue;
@@ -48,7 +52,30 @@ interface IReceivableLedger is IERC1155 {
         uint128 repaid;
         uint128 diluted;
         uint128 settledRepaid;
-        uint128 settledDiluted;
+        uint128 remainderPool;
+        bytes32 bundleHash;
+    }
+
+    /// @notice A verified invoice to register.
+    /// @param creditor The supplier (first holder).
+    /// @param debtor The core enterprise that owes.
+    /// @param faceValue Face value in minor units of `token`.
+    /// @param token The settlement token.
+    /// @param issueDate Issue date (unix seconds).
+    /// @param dueDate Due date (unix seconds).
+    /// @param bundleHash Hash of the verified document bundle.
+    /// @param deliveryHash SHA-256 of the delivery document the invoice rests on.
+    /// @param fingerprint Fingerprint of (seller, invoice number).
+    struct Invoice {
+        address creditor;
+        address debtor;
+        uint256 faceValue;
+        address token;
+        uint256 issueDate;
+        uint256 dueDate;
+        bytes32 bundleHash;
+        bytes32 deliveryHash;
+        bytes32 fingerprint;
     }
 
     // ------------------------------------------------------------------ errors
@@ -59,9 +86,9 @@ interface IReceivableLedger is IERC1155 {
     /// @param account The caller.
     /// @param required The role required.
     error UnauthorizedParticipant(address account, IParticipantRegistry.Role required);
-    /// @notice Thrown when `setCreditLine` is called by neither an operator nor an active financier.
+    /// @notice Thrown when `setCreditLine` is called by someone other than an active financier.
     /// @param account The caller.
-    error NotOperatorOrFinancier(address account);
+    error NotActiveFinancier(address account);
     /// @notice Thrown when a debtor-only action is called by someone else.
     /// @param id The receivable.
     /// @param caller The caller (or signer).
@@ -89,17 +116,19 @@ interface IReceivableLedger is IERC1155 {
     /// @notice Thrown when the invoice debtor is not an active core enterprise.
     /// @param debtor The debtor given.
     error DebtorNotActiveCoreEnterprise(address debtor);
-    /// @notice Thrown when a confirmation would push the debtor's confirmed unpaid total over its line.
+    /// @notice Thrown when a registration would push the debtor's reserved credit (pending and confirmed
+    /// unpaid nominal) over its available limit.
     /// @param debtor The debtor.
-    /// @param limit Its credit line.
-    /// @param used Its confirmed unpaid total before this confirmation.
+    /// @param limit Its available limit: the sum of its granted lines, capped by the platform limit.
+    /// @param used Its reserved credit before this registration.
     /// @param amount The nominal that would be added.
     error CreditLineExceeded(address debtor, uint256 limit, uint256 used, uint256 amount);
-    /// @notice Thrown when a credit line would be set below the debtor's current usage.
-    /// @param debtor The debtor.
-    /// @param limit The limit requested.
-    /// @param used The debtor's confirmed unpaid total.
-    error CreditLineBelowUsage(address debtor, uint256 limit, uint256 used);
+    /// @notice Thrown when a credit limit does not fit in 128 bits.
+    /// @param limit The limit given.
+    error CreditLimitTooLarge(uint256 limit);
+    /// @notice Thrown when the market is set a second time (it is fixed once set).
+    /// @param market The market already set.
+    error MarketAlreadySet(address market);
     /// @notice Thrown when an endorsement signature is past its deadline.
     /// @param deadline The signed deadline.
     error ExpiredSignature(uint256 deadline);
@@ -160,7 +189,8 @@ interface IReceivableLedger is IERC1155 {
     /// @param faceValue Face value in minor units (= units minted).
     /// @param issueDate Invoice issue date.
     /// @param dueDate Invoice due date.
-    /// @param bundleHash Hash of the verified document bundle (recorded here, not in storage).
+    /// @param bundleHash Hash of the verified document bundle (also stored, see `receivable`).
+    /// @param deliveryHash SHA-256 of the delivery document (despatch or receipt advice) the invoice rests on.
     /// @param fingerprint Fingerprint of (seller, invoice number).
     /// @param verifier The verifier that registered it.
     event InvoiceRegistered(
@@ -172,29 +202,51 @@ interface IReceivableLedger is IERC1155 {
         uint256 issueDate,
         uint256 dueDate,
         bytes32 bundleHash,
+        bytes32 deliveryHash,
         bytes32 fingerprint,
         address verifier
     );
+    /// @notice Emitted when a registration reserves the face value on the debtor's credit.
+    /// @param id The receivable.
+    /// @param debtor The debtor.
+    /// @param amount Nominal reserved.
+    /// @param creditUsed The debtor's reserved credit afterwards.
+    event CreditReserved(uint256 indexed id, address indexed debtor, uint256 amount, uint256 creditUsed);
     /// @notice Emitted when the debtor confirms a receivable.
     /// @param id The receivable.
     /// @param debtor The debtor.
-    /// @param amount Nominal confirmed (added to the debtor's usage).
-    /// @param creditUsed The debtor's usage after the confirmation.
+    /// @param amount Nominal confirmed (already reserved at registration).
+    /// @param creditUsed The debtor's reserved credit (unchanged by the confirmation).
     /// @param bySignature Whether confirmed by a relayed EIP-712 signature.
     event Endorsed(uint256 indexed id, address indexed debtor, uint256 amount, uint256 creditUsed, bool bySignature);
-    /// @notice Emitted when the debtor rejects a receivable (all units of the creditor are burned).
+    /// @notice Emitted when the debtor rejects a receivable (all units of the creditor are burned, the
+    /// reserved credit is released).
     /// @param id The receivable.
     /// @param debtor The debtor.
     /// @param creditor The creditor whose units were burned.
     /// @param amount Units burned.
     /// @param bySignature Whether rejected by a relayed EIP-712 signature.
-    event Rejected(uint256 indexed id, address indexed debtor, address indexed creditor, uint256 amount, bool bySignature);
-    /// @notice Emitted when a credit line is set.
+    /// @param creditUsed The debtor's reserved credit afterwards.
+    event Rejected(
+        uint256 indexed id, address indexed debtor, address indexed creditor, uint256 amount, bool bySignature, uint256 creditUsed
+    );
+    /// @notice Emitted when a financier sets its own credit line to a debtor.
     /// @param debtor The core enterprise.
-    /// @param limit The new limit.
-    /// @param used The debtor's confirmed unpaid total.
-    /// @param setBy The operator or financier that set it.
-    event CreditLineSet(address indexed debtor, uint256 limit, uint256 used, address indexed setBy);
+    /// @param grantor The financier granting the line.
+    /// @param limit The grantor's new limit.
+    /// @param available The debtor's available limit afterwards (sum of lines, capped by the platform limit).
+    /// @param used The debtor's reserved credit.
+    event CreditLineSet(address indexed debtor, address indexed grantor, uint256 limit, uint256 available, uint256 used);
+    /// @notice Emitted when the operator sets or removes the platform limit that caps a debtor's lines.
+    /// @param debtor The core enterprise.
+    /// @param capped Whether a cap applies.
+    /// @param cap The cap (0 when not capped).
+    /// @param available The debtor's available limit afterwards.
+    /// @param used The debtor's reserved credit.
+    /// @param operator The operator.
+    event PlatformLimitSet(
+        address indexed debtor, bool capped, uint256 cap, uint256 available, uint256 used, address indexed operator
+    );
     /// @notice Emitted when the debtor repays.
     /// @param id The receivable.
     /// @param debtor The debtor.
@@ -205,16 +257,26 @@ interface IReceivableLedger is IERC1155 {
     event Repaid(
         uint256 indexed id, address indexed debtor, uint256 amount, uint256 totalRepaid, uint256 outstanding, uint256 creditUsed
     );
-    /// @notice Emitted when a holder's stored balance is brought up to date with repayments and credit
-    /// notes (the units are burned by an ERC-1155 transfer to zero in the same call).
+    /// @notice Emitted when a holder is brought up to date with the repayments since it last settled. Once
+    /// the receivable is settled, this also burns the holder's units (an ERC-1155 transfer to zero follows)
+    /// and pays its remainder share.
     /// @param id The receivable.
     /// @param holder The holder.
-    /// @param repaidUnits Units burned against repayment and credited to `owed`.
-    /// @param dilutedUnits Units burned against credit notes (no cash).
-    /// @param balance The holder's balance after settlement.
-    /// @param owed Cash the holder may redeem after settlement.
+    /// @param cash Cash credited to `owed` now.
+    /// @param burned Units burned now (non-zero only once the receivable is settled).
+    /// @param balance The holder's units afterwards.
+    /// @param owed Cash the holder may redeem afterwards.
+    /// @param remainder The holder's fractional remainder afterwards, in 1/faceValue minor units.
+    /// @param remainderPool The receivable's remainder pool afterwards.
     event HolderSettled(
-        uint256 indexed id, address indexed holder, uint256 repaidUnits, uint256 dilutedUnits, uint256 balance, uint256 owed
+        uint256 indexed id,
+        address indexed holder,
+        uint256 cash,
+        uint256 burned,
+        uint256 balance,
+        uint256 owed,
+        uint256 remainder,
+        uint256 remainderPool
     );
     /// @notice Emitted when a holder redeems its repaid share.
     /// @param id The receivable.
@@ -257,47 +319,54 @@ interface IReceivableLedger is IERC1155 {
     /// @return The market (zero until set).
     function market() external view returns (address);
 
-    /// @notice Sets the discount market. DEFAULT_ADMIN_ROLE only.
+    /// @notice Sets the discount market, once (DEFAULT_ADMIN_ROLE; the deployment plan does it). The market
+    /// can never be changed afterwards (`MarketAlreadySet`), so no key can point `marketTransfer` elsewhere.
     /// @param newMarket The market contract (not zero).
     function setMarket(address newMarket) external;
 
     // ------------------------------------------------------------------ credit lines
 
-    /// @notice Grants or changes a core enterprise's credit line. Ledger operator or active financier.
-    /// Reverts `CreditLineBelowUsage` if `limit` is below current usage.
+    /// @notice The caller (an active financier) sets its own credit line to a core enterprise. A grantor may
+    /// lower its line below the debtor's usage: later registrations are refused until repayments free room.
     /// @param debtor An active core enterprise.
-    /// @param limit The new limit, in minor units.
+    /// @param limit The caller's new limit, in minor units (< 2^128).
     function setCreditLine(address debtor, uint256 limit) external;
 
-    /// @notice A debtor's credit line and its confirmed unpaid total.
+    /// @notice The operator caps (or un-caps) the sum of a debtor's lines. OPERATOR_ROLE only.
+    /// @param debtor A core enterprise.
+    /// @param capped Whether a cap applies.
+    /// @param cap The cap, in minor units (< 2^128; ignored when not capped).
+    function setPlatformLimit(address debtor, bool capped, uint256 cap) external;
+
+    /// @notice One grantor's line to a debtor.
     /// @param debtor The core enterprise.
-    /// @return limit The limit.
-    /// @return used The confirmed, unpaid, undiluted nominal.
+    /// @param grantor The financier.
+    /// @return limit The grantor's limit.
+    function creditLineOf(address debtor, address grantor) external view returns (uint256 limit);
+
+    /// @notice The platform limit of a debtor.
+    /// @param debtor The core enterprise.
+    /// @return capped Whether a cap applies.
+    /// @return cap The cap.
+    /// @return granted The sum of all grantors' lines.
+    function platformLimit(address debtor) external view returns (bool capped, uint256 cap, uint256 granted);
+
+    /// @notice A debtor's available credit limit and its reserved credit.
+    /// @param debtor The core enterprise.
+    /// @return limit The available limit: the sum of all grantors' lines, capped by the platform limit.
+    /// @return used Reserved credit: unpaid, undiluted nominal of its pending and confirmed receivables.
     function creditLine(address debtor) external view returns (uint256 limit, uint256 used);
 
     // ------------------------------------------------------------------ tokenization
 
-    /// @notice Registers a verified invoice and mints all its units to the creditor (status Pending).
+    /// @notice Registers a verified invoice, reserves its face value on the debtor's credit
+    /// (`CreditLineExceeded` if it does not fit) and mints all its units to the creditor (status Pending).
     /// Active Verifier only.
-    /// @param creditor An active supplier.
-    /// @param debtor An active core enterprise.
-    /// @param faceValue Face value in minor units of `token` (1 .. 2^64-1).
-    /// @param token The settlement token (a contract; checked once, at its first invoice).
-    /// @param issueDate Issue date (unix seconds), before `dueDate`.
-    /// @param dueDate Due date (unix seconds, < 2^40).
-    /// @param bundleHash Hash of the verified document bundle.
-    /// @param fingerprint Fingerprint of (seller, invoice number); unique platform-wide, not zero.
+    /// @param invoice The invoice: creditor (an active supplier), debtor (an active core enterprise),
+    /// faceValue (1 .. 2^64-1 minor units of token), token (a contract, checked at its first invoice),
+    /// issueDate < dueDate (unix seconds, < 2^40), bundleHash (stored), deliveryHash, fingerprint (unique, not 0).
     /// @return id The new receivable id (sequential, from 1).
-    function registerInvoice(
-        address creditor,
-        address debtor,
-        uint256 faceValue,
-        address token,
-        uint256 issueDate,
-        uint256 dueDate,
-        bytes32 bundleHash,
-        bytes32 fingerprint
-    ) external returns (uint256 id);
+    function registerInvoice(Invoice calldata invoice) external returns (uint256 id);
 
     /// @notice The receivable registered under `fingerprint`, 0 if none.
     /// @param fingerprint Fingerprint of (seller, invoice number).
@@ -313,16 +382,18 @@ interface IReceivableLedger is IERC1155 {
     /// @return The receivable (all zero if unknown).
     function receivable(uint256 id) external view returns (Receivable memory);
 
-    /// @notice What the discount market needs to price and gate an offer (two storage reads).
+    /// @notice What the discount market needs to price and gate an offer.
     /// @param id The receivable.
     /// @return token The settlement token.
     /// @return dueDate The due date.
     /// @return status The status.
     /// @return disputed Whether frozen by a dispute.
+    /// @return faceValue Units in existence (the face value).
+    /// @return open Outstanding nominal: `units * open / faceValue` is what `units` will still be paid.
     function discountTerms(uint256 id)
         external
         view
-        returns (address token, uint256 dueDate, Status status, bool disputed);
+        returns (address token, uint256 dueDate, Status status, bool disputed, uint256 faceValue, uint256 open);
 
     /// @notice Nominal still unpaid: face - repaid - diluted.
     /// @param id The receivable.
@@ -331,17 +402,19 @@ interface IReceivableLedger is IERC1155 {
 
     // ------------------------------------------------------------------ endorsement
 
-    /// @notice The debtor confirms a pending receivable; consumes its outstanding nominal of credit line.
+    /// @notice The debtor confirms a pending receivable (its credit was reserved at registration).
     /// @param id The receivable.
     function endorse(uint256 id) external;
 
-    /// @notice The debtor rejects a pending receivable; the creditor's units are burned.
+    /// @notice The debtor rejects a pending receivable; the creditor's units are burned and the reserved
+    /// credit released.
     /// @param id The receivable.
     function reject(uint256 id) external;
 
     /// @notice Confirms or rejects on behalf of the debtor with its EIP-712 signature over
-    /// `Endorsement(uint256 receivableId,bool accept,uint256 nonce,uint256 deadline)` in domain
-    /// ("SCF Receivable Ledger", "1", chainid, this). Anyone may relay. Uses and increments the debtor's nonce.
+    /// `Endorsement(uint256 receivableId,address creditor,uint256 faceValue,uint256 dueDate,bytes32 bundleHash,bool accept,uint256 nonce,uint256 deadline)`
+    /// in domain ("SCF Receivable Ledger", "1", chainid, this): the signature binds what is endorsed, not only
+    /// the id. Anyone may relay. Uses and increments the debtor's nonce.
     /// @param id The receivable.
     /// @param accept True to confirm, false to reject.
     /// @param deadline Last valid timestamp.
@@ -359,7 +432,7 @@ interface IReceivableLedger is IERC1155 {
     /// @param from Sender.
     /// @param to Receiver.
     /// @param id Receivable.
-    /// @param amount Units (effective balance is used).
+    /// @param amount Units.
     /// @return ok Whether the movement is allowed now.
     /// @return reason "OK" or the first failing rule: UNKNOWN_RECEIVABLE, NOT_CONFIRMED, SETTLED, DISPUTED,
     /// MATURED, ZERO_AMOUNT, SENDER_NOT_ACTIVE, RECEIVER_NOT_ACTIVE, RECEIVER_ROLE_NOT_ALLOWED,
@@ -369,8 +442,9 @@ interface IReceivableLedger is IERC1155 {
         view
         returns (bool ok, bytes32 reason);
 
-    /// @notice Delivery leg of a discount: moves units from the holder to the financier. Market only;
-    /// passes the same compliance check as any transfer.
+    /// @notice Delivery leg of a discount: moves units from the holder to the financier. Only the market fixed
+    /// at deployment may call it, and it does so only inside `acceptOffer`, for the holder that accepted
+    /// (`from` is the caller of `acceptOffer`); it passes the same compliance check as any transfer.
     /// @param from The holder.
     /// @param to The financier.
     /// @param id The receivable.
@@ -380,17 +454,21 @@ interface IReceivableLedger is IERC1155 {
     // ------------------------------------------------------------------ repayment
 
     /// @notice The debtor repays `amount` (partial or full, any time); pulls settlement tokens from the
-    /// caller and frees the same amount of credit line.
+    /// caller and frees the same amount of credit line. A suspended debtor can still repay: suspension stops
+    /// new obligations, never the payment of existing ones.
     /// @param id A confirmed, undisputed receivable.
     /// @param amount 1 .. outstanding.
     function repay(uint256 id, uint256 amount) external;
 
-    /// @notice Pays the caller its settled share of repayments (pull; O(1)).
+    /// @notice Pays the caller its settled share of repayments (pull; O(1)). Once the receivable is settled
+    /// this also burns the caller's units and pays its remainder share (possibly 0: it still succeeds when
+    /// it had units or a remainder to settle). Open to suspended participants too.
     /// @param id The receivable.
     /// @return amount Settlement tokens paid.
     function redeem(uint256 id) external returns (uint256 amount);
 
-    /// @notice Cash `holder` could redeem now (including repayments it has not been settled against yet).
+    /// @notice Cash `holder` could redeem now (including repayments it has not been settled against yet and,
+    /// on a settled receivable, the remainder unit it would receive if it settled now).
     /// @param id The receivable.
     /// @param holder The holder.
     /// @return The amount.
