@@ -72,7 +72,8 @@ class Receivable:
     repaid: int
     diluted: int
     settled_repaid: int
-    settled_diluted: int
+    remainder_pool: int
+    bundle_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,15 @@ class SettlementTokenClient(ContractClient):
     def burn(self, sender: Sender, amount: int) -> TxReceipt:
         return self.transact(sender, "burn", amount)
 
+    def set_issuer_cap(self, sender: Sender, issuer: str, cap: int) -> TxReceipt:
+        """Appoint ``issuer`` (an active financier) or change its cap (token operator only)."""
+        return self.transact(sender, "setIssuerCap", issuer, cap)
+
+    def issuer(self, account: str) -> tuple[int, int]:
+        """``(cap, issued)`` of an issuer."""
+        cap, issued = self.call("issuer", account)
+        return int(cap), int(issued)
+
     def approve(self, sender: Sender, spender: str, amount: int) -> TxReceipt:
         return self.transact(sender, "approve", spender, amount)
 
@@ -154,11 +164,26 @@ class SettlementTokenClient(ContractClient):
 
 class ReceivableLedgerClient(ContractClient):
     def set_credit_line(self, sender: Sender, debtor: str, limit: int) -> TxReceipt:
+        """The sender (an active financier) sets its own line to ``debtor``."""
         return self.transact(sender, "setCreditLine", debtor, limit)
 
+    def set_platform_limit(self, sender: Sender, debtor: str, cap: int | None) -> TxReceipt:
+        """The operator caps the sum of ``debtor``'s lines (``None`` removes the cap)."""
+        return self.transact(sender, "setPlatformLimit", debtor, cap is not None, cap or 0)
+
     def credit_line(self, debtor: str) -> tuple[int, int]:
+        """``(available, used)``: the sum of the lines capped by the platform limit, and the reserved
+        credit (pending and confirmed unpaid nominal)."""
         limit, used = self.call("creditLine", debtor)
         return int(limit), int(used)
+
+    def credit_line_of(self, debtor: str, grantor: str) -> int:
+        return int(self.call("creditLineOf", debtor, grantor))
+
+    def platform_limit(self, debtor: str) -> tuple[int | None, int]:
+        """``(cap or None, sum of the grantors' lines)``."""
+        capped, cap, granted = self.call("platformLimit", debtor)
+        return (int(cap) if capped else None), int(granted)
 
     def register_invoice(
         self,
@@ -171,20 +196,25 @@ class ReceivableLedgerClient(ContractClient):
         issue_date: int,
         due_date: int,
         bundle_hash: bytes,
+        delivery_hash: bytes,
         fingerprint: bytes,
     ) -> tuple[int, TxReceipt]:
-        """Tokenize an invoice (verifier only); returns the new receivable id and the receipt."""
+        """Tokenize an invoice (verifier only; reserves its face value on the debtor's credit);
+        returns the new receivable id and the receipt."""
         receipt = self.transact(
             sender,
             "registerInvoice",
-            creditor,
-            debtor,
-            face_value,
-            token,
-            issue_date,
-            due_date,
-            bundle_hash,
-            fingerprint,
+            (
+                creditor,
+                debtor,
+                face_value,
+                token,
+                issue_date,
+                due_date,
+                bundle_hash,
+                delivery_hash,
+                fingerprint,
+            ),
         )
         (event,) = self.events(receipt, "InvoiceRegistered")
         return int(event["id"]), receipt
@@ -204,7 +234,8 @@ class ReceivableLedgerClient(ContractClient):
             repaid=int(r[9]),
             diluted=int(r[10]),
             settled_repaid=int(r[11]),
-            settled_diluted=int(r[12]),
+            remainder_pool=int(r[12]),
+            bundle_hash=bytes(r[13]),
         )
 
     def receivable_id_by_fingerprint(self, fingerprint: bytes) -> int:
@@ -221,6 +252,12 @@ class ReceivableLedgerClient(ContractClient):
 
     def owed(self, rid: int, holder: str) -> int:
         return int(self.call("owed", rid, holder))
+
+    def stored_balance_of(self, account: str, rid: int) -> int:
+        return int(self.call("storedBalanceOf", account, rid))
+
+    def remainder_of(self, rid: int, holder: str) -> int:
+        return int(self.call("remainderOf", rid, holder))
 
     def is_overdue(self, rid: int) -> bool:
         return bool(self.call("isOverdue", rid))
@@ -244,8 +281,11 @@ class ReceivableLedgerClient(ContractClient):
         return int(self.call("nonces", account))
 
     def sign_endorsement(self, key: str, rid: int, accept: bool, nonce: int, deadline: int) -> bytes:
-        """The debtor's EIP-712 signature over an endorsement (domain: this contract on this chain)."""
-        typed = endorsement_typed_data(self.w3.eth.chain_id, self.address, rid, accept, nonce, deadline)
+        """The debtor's EIP-712 signature over an endorsement of receivable ``rid`` as it stands on this
+        ledger (its creditor, face value, due date and bundle hash are part of the message)."""
+        typed = endorsement_typed_data(
+            self.w3.eth.chain_id, self.address, self.receivable(rid), rid, accept, nonce, deadline
+        )
         signed = Account.sign_message(encode_typed_data(full_message=typed), key)
         return bytes(signed.signature)
 
@@ -293,9 +333,10 @@ class DiscountMarketClient(ContractClient):
 
 
 def endorsement_typed_data(
-    chain_id: int, ledger: str, rid: int, accept: bool, nonce: int, deadline: int
+    chain_id: int, ledger: str, terms: Receivable, rid: int, accept: bool, nonce: int, deadline: int
 ) -> dict[str, Any]:
-    """EIP-712 typed data of an ``Endorsement`` (receivableId, accept, nonce, deadline)."""
+    """EIP-712 typed data of an ``Endorsement``: the receivable's id and what is endorsed (creditor,
+    face value, due date, bundle hash), the decision, the debtor's nonce and a deadline."""
     return {
         "types": {
             "EIP712Domain": [
@@ -306,6 +347,10 @@ def endorsement_typed_data(
             ],
             "Endorsement": [
                 {"name": "receivableId", "type": "uint256"},
+                {"name": "creditor", "type": "address"},
+                {"name": "faceValue", "type": "uint256"},
+                {"name": "dueDate", "type": "uint256"},
+                {"name": "bundleHash", "type": "bytes32"},
                 {"name": "accept", "type": "bool"},
                 {"name": "nonce", "type": "uint256"},
                 {"name": "deadline", "type": "uint256"},
@@ -318,7 +363,16 @@ def endorsement_typed_data(
             "chainId": chain_id,
             "verifyingContract": Web3.to_checksum_address(ledger),
         },
-        "message": {"receivableId": rid, "accept": accept, "nonce": nonce, "deadline": deadline},
+        "message": {
+            "receivableId": rid,
+            "creditor": Web3.to_checksum_address(terms.creditor),
+            "faceValue": terms.face_value,
+            "dueDate": terms.due_date,
+            "bundleHash": "0x" + terms.bundle_hash.hex(),
+            "accept": accept,
+            "nonce": nonce,
+            "deadline": deadline,
+        },
     }
 
 

@@ -68,7 +68,8 @@ def endorse(
     session: SessionDep,
     key: IdemKey = None,
 ) -> JSONResponse:
-    """Confirm (consuming credit line) or reject a payable, signed by the gateway for the debtor."""
+    """Confirm or reject a payable (its credit was reserved at tokenization; a rejection releases it),
+    signed by the gateway for the debtor."""
     debtor = principal.member
 
     def run() -> tuple[int, TxOut]:
@@ -91,7 +92,7 @@ def endorsement_request(
     nonce = chain.platform.ledger.nonce(r.debtor)
     deadline = deadline or int(chain.w3.eth.get_block("latest")["timestamp"]) + 3600
     typed = endorsement_typed_data(
-        chain.w3.eth.chain_id, chain.platform.ledger.address, rid, accept, nonce, deadline
+        chain.w3.eth.chain_id, chain.platform.ledger.address, r, rid, accept, nonce, deadline
     )
     return EndorsementRequest(typed_data=typed, nonce=nonce)
 

@@ -116,6 +116,24 @@ class MintIn(BaseModel):
     amount: int = Amount
 
 
+class IssuerCapIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"cap_minor": 100000000}]}}
+
+    cap_minor: int = Field(
+        ge=0,
+        lt=2**128,
+        description="Most the issuer may have outstanding (minted minus burned); 0 stops minting.",
+    )
+
+
+class IssuerOut(BaseModel):
+    participant_id: str
+    chain_address: str
+    cap_minor: int
+    issued_minor: int = Field(description="Minted minus burned by this issuer.")
+    tx_hash: str | None = None
+
+
 class BalanceOut(BaseModel):
     participant_id: str
     chain_address: str

@@ -455,6 +455,7 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
                 issue_date=bundle.issue_date,
                 due_date=bundle.due_date,
                 bundle_hash=bundle_hash,
+                delivery_hash=delivery_document_hash(p),
                 fingerprint=fingerprint,
             )
         )
@@ -469,6 +470,16 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     session.commit()
     session.refresh(bundle)
     return bundle
+
+
+def delivery_document_hash(p: Prepared) -> bytes:
+    """SHA-256 of the delivery document (despatch advice, else receipt advice) the invoice rests on,
+    anchored on chain with the bundle; 32 zero bytes if the bundle has none."""
+    for kind in (DocumentKind.DESPATCH_ADVICE, DocumentKind.RECEIPT_ADVICE):
+        for d in p.documents:
+            if d.parsed.kind.value == kind.value:
+                return bytes.fromhex(d.sha256)
+    return bytes(32)
 
 
 def _undo(session: Session, bundle_id: str) -> None:
