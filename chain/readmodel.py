@@ -10,11 +10,12 @@ Amounts are ``uint256`` on chain and may exceed 64 bits: they are stored as **de
 integer is a JSON string of its decimal digits. Convert with ``int(...)``. Block numbers, ids and
 dates fit in 64 bits and are ``BIGINT``. Addresses are EIP-55 checksummed, hashes ``0x`` + 64 hex.
 
-The ledger settles holders lazily (``IReceivableLedger``: ``balanceOf`` is the *effective* balance,
-the stored ERC-1155 balance catches up at the holder's next transfer or redeem). The projection keeps
-what the contract keeps per holder — stored balance, ``mark`` and ``owed`` — from ``TransferSingle``,
-``HolderSettled``, ``Repaid``, ``DisputeResolved`` and ``Redeemed``, and computes the effective balance
-and the redeemable cash with the same integer maths as the contract (``settlement`` below).
+The ledger settles holders lazily (``IReceivableLedger``: units are constant shares; a holder's cash is
+brought up to date at its next transfer or redeem, and on a settled receivable its units are burned then).
+The projection keeps what the contract keeps per holder — stored units, ``mark``, ``owed`` and the
+fractional remainder ``rem`` — from ``TransferSingle``, ``HolderSettled``, ``Repaid``,
+``DisputeResolved`` and ``Redeemed``, and computes ``balanceOf`` and ``owed`` with the same integer
+maths as the contract (``settlement`` below; docs/contracts.md).
 """
 
 from __future__ import annotations
@@ -127,8 +128,9 @@ class RmReceivable(SQLModel, table=True):
     diluted: str = _amount()
     redeemed: str = _amount()
     settled_repaid: str = _amount()
-    settled_diluted: str = _amount()
+    remainder_pool: str = _amount()
     bundle_hash: str = Field(max_length=66)
+    delivery_hash: str = Field(default="0x" + "00" * 32, max_length=66)
     fingerprint: str = Field(max_length=66, unique=True)
     verifier: str = Field(max_length=42)
     registered_block: int = _big()
@@ -138,9 +140,9 @@ class RmReceivable(SQLModel, table=True):
 class RmHolding(SQLModel, table=True):
     """A holder's position in one receivable.
 
-    ``balance`` is the effective balance (what ``balanceOf`` returns); ``stored_balance``, ``mark``
-    and ``owed`` mirror the contract's stored ERC-1155 balance and ``HolderState``; ``redeemable`` is
-    what ``owed(id, holder)`` returns (cash it could redeem now).
+    ``balance`` is what ``balanceOf`` returns (units; 0 once the receivable is settled);
+    ``stored_balance``, ``mark``, ``owed`` and ``rem`` mirror the contract's ``HolderState``;
+    ``redeemable`` is what ``owed(id, holder)`` returns (cash it could redeem now).
     """
 
     __tablename__ = "rm_holding"
@@ -151,6 +153,7 @@ class RmHolding(SQLModel, table=True):
     stored_balance: str = _amount()
     mark: str = _amount()
     owed: str = _amount()
+    rem: str = _amount()
     redeemable: str = _amount()
 
 
@@ -240,11 +243,26 @@ class RmDispute(SQLModel, table=True):
 
 
 class RmCreditLine(SQLModel, table=True):
+    """A debtor's credit: ``credit_limit`` is the available limit (sum of the lines, capped by the
+    platform limit), ``used`` the reserved credit (pending and confirmed unpaid nominal)."""
+
     __tablename__ = "rm_credit_line"
 
     debtor: str = Field(primary_key=True, max_length=42)
     credit_limit: str = _amount()
     used: str = _amount()
+    granted: str = _amount()
+    platform_cap: str | None = Field(default=None, max_length=AMOUNT_LEN)
+
+
+class RmCreditGrant(SQLModel, table=True):
+    """One financier's line to one debtor."""
+
+    __tablename__ = "rm_credit_grant"
+
+    debtor: str = Field(primary_key=True, max_length=42)
+    grantor: str = Field(primary_key=True, max_length=42, index=True)
+    credit_limit: str = _amount()
 
 
 class RmTokenBalance(SQLModel, table=True):
@@ -268,45 +286,37 @@ PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmPayment,
     RmDispute,
     RmCreditLine,
+    RmCreditGrant,
     RmTokenBalance,
 )
 
 
-def _mul_div_ceil(x: int, y: int, d: int) -> int:
-    return -((-x * y) // d)
-
-
-def settlement(r: RmReceivable, mark: int, balance: int) -> tuple[int, int]:
-    """``ReceivableLedger._settlement``: units of ``balance`` (last settled at ``mark``) to burn as
-    repaid cash and as diluted nominal. Same integer maths and rounding as the contract."""
-    face, repaid, total_diluted = int(r.face_value), int(r.repaid), int(r.diluted)
-    seen = face - mark
-    nominal = face - total_diluted
-    open_ = nominal - repaid
-    kept, base = balance, seen
-    if seen > nominal:
-        kept = _mul_div_ceil(balance, nominal, seen)
-        base = nominal
-    kept_after_repay = 0 if open_ == 0 else _mul_div_ceil(kept, open_, base)
-    diluted = min(balance - kept, total_diluted - int(r.settled_diluted))
-    cash = min(kept - kept_after_repay, repaid - int(r.settled_repaid))
-    return cash, diluted
+def settlement(r: RmReceivable, h: RmHolding) -> tuple[int, int, int, bool]:
+    """``ReceivableLedger._settlement``: what settling ``h`` now would do — cash to credit, remainder to
+    keep, units to burn, and whether it is a final settlement. Same integer maths as the contract."""
+    face, repaid = int(r.face_value), int(r.repaid)
+    stored, rem = int(h.stored_balance), int(h.rem)
+    total = rem + stored * (repaid - int(h.mark))
+    cash, new_rem = divmod(total, face) if face else (0, 0)
+    final = r.status == "SETTLED" and (stored != 0 or rem != 0)
+    burned = 0
+    if final:
+        pool = int(r.remainder_pool)
+        cash += (pool + new_rem) // face - pool // face
+        burned = stored
+    return cash, new_rem, burned, final
 
 
 def reduced(r: RmReceivable) -> int:
-    """``repaid + diluted``: what a holder's ``mark`` is compared with."""
-    return int(r.repaid) + int(r.diluted)
+    """``repaid``: what a holder's ``mark`` is compared with."""
+    return int(r.repaid)
 
 
 def refresh_holding(r: RmReceivable, h: RmHolding) -> None:
     """Recompute ``balance`` (``balanceOf``) and ``redeemable`` (``owed``) from the stored state."""
-    stored, mark, owed = int(h.stored_balance), int(h.mark), int(h.owed)
-    if stored == 0 or mark == reduced(r):
-        h.balance, h.redeemable = str(stored), str(owed)
-        return
-    cash, diluted = settlement(r, mark, stored)
-    h.balance = str(stored - cash - diluted)
-    h.redeemable = str(owed + cash)
+    cash, _, _, _ = settlement(r, h)
+    h.balance = "0" if r.status == "SETTLED" else h.stored_balance
+    h.redeemable = str(int(h.owed) + cash)
 
 
 # ---------------------------------------------------------------------------------------- projections
@@ -485,6 +495,7 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
                 due_date=int(a["dueDate"]),
                 status="PENDING",
                 bundle_hash=a["bundleHash"],
+                delivery_hash=a["deliveryHash"],
                 fingerprint=a["fingerprint"],
                 verifier=a["verifier"],
                 registered_block=ev.block_number,
@@ -501,21 +512,33 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
             _unit_move(session, ev, a["operator"], a["from"], a["to"], int(rid), int(value), i)
         return
     if e == "CreditLineSet":
-        line = _get(session, RmCreditLine, a["debtor"]) or _put(
-            session, RmCreditLine(debtor=a["debtor"]), a["debtor"]
+        line = _credit_line(session, a["debtor"])
+        line.credit_limit, line.used = a["available"], a["used"]
+        key = (a["debtor"], a["grantor"])
+        grant = _get(session, RmCreditGrant, key) or _put(
+            session, RmCreditGrant(debtor=a["debtor"], grantor=a["grantor"]), key
         )
-        line.credit_limit, line.used = a["limit"], a["used"]
+        line.granted = _add(line.granted, int(a["limit"]) - int(grant.credit_limit))
+        grant.credit_limit = a["limit"]
+        return
+    if e == "PlatformLimitSet":
+        line = _credit_line(session, a["debtor"])
+        line.credit_limit, line.used = a["available"], a["used"]
+        line.platform_cap = a["cap"] if a["capped"] else None
         return
     if "id" not in a:  # MarketSet, ApprovalForAll, RoleGranted, ...: raw events only
         return
     r = _receivable(session, int(a["id"]))
     if r is None:
         return
-    if e == "Endorsed":
+    if e == "CreditReserved":
+        _set_used(session, r.debtor, a["creditUsed"])
+    elif e == "Endorsed":
         r.status = "CONFIRMED"
         _set_used(session, r.debtor, a["creditUsed"])
     elif e == "Rejected":
         r.status = "REJECTED"
+        _set_used(session, r.debtor, a["creditUsed"])
     elif e == "Repaid":
         r.repaid = a["totalRepaid"]
         if int(a["outstanding"]) == 0:
@@ -524,13 +547,14 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
         session.add(_payment(ev, "repayment", r.id, a["debtor"], a["amount"], a["totalRepaid"]))
         _refresh_all_holdings(session, r)
     elif e == "HolderSettled":
-        r.settled_repaid = _add(r.settled_repaid, int(a["repaidUnits"]))
-        r.settled_diluted = _add(r.settled_diluted, int(a["dilutedUnits"]))
+        r.settled_repaid = _add(r.settled_repaid, int(a["cash"]))
+        r.remainder_pool = a["remainderPool"]
         h = _holding(session, r.id, a["holder"])
-        h.owed = a["owed"]
-        if int(a["balance"]) != 0:
-            h.mark = str(reduced(r))
+        h.owed, h.rem, h.mark = a["owed"], a["remainder"], str(reduced(r))
+        # the burn of final settlement follows as TransferSingle(holder -> 0)
         refresh_holding(r, h)
+        if r.status == "SETTLED":  # the pool changes what every other holder's `owed` shows
+            _refresh_all_holdings(session, r)
     elif e == "Redeemed":
         r.redeemed = a["totalRedeemed"]
         h = _holding(session, r.id, a["holder"])
@@ -567,9 +591,12 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
         _refresh_all_holdings(session, r)
 
 
+def _credit_line(session: Session, debtor: str) -> RmCreditLine:
+    return _get(session, RmCreditLine, debtor) or _put(session, RmCreditLine(debtor=debtor), debtor)
+
+
 def _set_used(session: Session, debtor: str, used: str) -> None:
-    line = _get(session, RmCreditLine, debtor) or _put(session, RmCreditLine(debtor=debtor), debtor)
-    line.used = used
+    _credit_line(session, debtor).used = used
 
 
 def _payment(ev: EventRecord, kind: str, rid: int, party: str, amount: str, total: str) -> RmPayment:
@@ -699,7 +726,8 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
             check(f"{w} diluted", int(r.diluted), c.diluted)
             check(f"{w} redeemed", int(r.redeemed), c.redeemed)
             check(f"{w} settled_repaid", int(r.settled_repaid), c.settled_repaid)
-            check(f"{w} settled_diluted", int(r.settled_diluted), c.settled_diluted)
+            check(f"{w} remainder_pool", int(r.remainder_pool), c.remainder_pool)
+            check(f"{w} bundle_hash", r.bundle_hash, "0x" + c.bundle_hash.hex())
             check(
                 f"{w} fingerprint",
                 r.id,
@@ -709,17 +737,15 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
             for h in holdings.get(r.id, []):
                 hw = f"{w} holder {h.holder}"
                 check(f"{hw} balance", int(h.balance), ledger.balance_of(h.holder, r.id))
-                check(
-                    f"{hw} stored_balance",
-                    int(h.stored_balance),
-                    int(ledger.call("storedBalanceOf", h.holder, r.id)),
-                )
+                check(f"{hw} stored_balance", int(h.stored_balance), ledger.stored_balance_of(h.holder, r.id))
+                check(f"{hw} remainder", int(h.rem), ledger.remainder_of(r.id, h.holder))
                 check(f"{hw} redeemable", int(h.redeemable), ledger.owed(r.id, h.holder))
                 stored_total += int(h.stored_balance)
-            expected = (
-                0 if c.status.name == "REJECTED" else c.face_value - c.settled_repaid - c.settled_diluted
-            )
-            check(f"{w} sum of stored balances", stored_total, expected)
+            # units are constant until settlement: any holder the read model missed shows here
+            if c.status.name in ("PENDING", "CONFIRMED"):
+                check(f"{w} sum of stored balances", stored_total, c.face_value)
+            elif c.status.name == "REJECTED":
+                check(f"{w} sum of stored balances", stored_total, 0)
 
         offers = s.exec(select(RmOffer).order_by(col(RmOffer.offer_id))).all()
         check("offerCount", [o.offer_id for o in offers], list(range(1, int(market.call("offerCount")) + 1)))
@@ -739,6 +765,16 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
                 f"credit line {line.debtor}",
                 (int(line.credit_limit), int(line.used)),
                 ledger.credit_line(line.debtor),
+            )
+            cap = None if line.platform_cap is None else int(line.platform_cap)
+            check(
+                f"platform limit {line.debtor}", (cap, int(line.granted)), ledger.platform_limit(line.debtor)
+            )
+        for g in s.exec(select(RmCreditGrant)).all():
+            check(
+                f"credit line of {g.grantor} to {g.debtor}",
+                int(g.credit_limit),
+                ledger.credit_line_of(g.debtor, g.grantor),
             )
 
         for p in s.exec(select(RmParticipant)).all():
