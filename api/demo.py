@@ -148,8 +148,13 @@ def run_demo(
         m.address = out["participant"]["chain_address"]
         m.certificate = x509.load_pem_x509_certificate(out["certificate_pem"].encode())
         say(f"   {m.role:<16} {m.name:<24} {m.address}")
-    c.call("PUT", f"/credit-lines/{core.id}", operator_key, json={"limit_minor": 100_000_000})
-    say(f"   credit line for {core.name}: {money(100_000_000)}")
+    c.call("PUT", f"/credit-lines/{core.id}", bank_a.api_key, json={"limit_minor": 100_000_000})
+    say(f"   {bank_a.name} granted {core.name} a credit line of {money(100_000_000)}")
+    for bank in (bank_a, bank_b):
+        c.call("PUT", f"/settlement/issuers/{bank.id}", operator_key, json={"cap_minor": 1_000_000_000})
+    say(
+        f"   the operator appointed {bank_a.name} and {bank_b.name} issuers of tEUR (cap {money(1_000_000_000)})"
+    )
 
     say("2. Tokenizing invoice INV-2026/0815 from signed UBL documents")
     docs = trade_documents()

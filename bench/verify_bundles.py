@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.documents.ubl import parse_document
 from api.identity import DocumentKind, verify_detached
-from tests.api.harness import BUYER_GLN, SELLER_GLN, bundle_body, onboard, start_gateway, trade
+from tests.api.harness import BUYER_GLN, SELLER_GLN, bundle_body, grant_credit, onboard, start_gateway, trade
 
 
 def timed(fn: Callable[[], object], rounds: int) -> list[float]:
@@ -46,9 +46,7 @@ def main() -> None:
     gw = start_gateway(Path(tempfile.mkdtemp(prefix="scf-bench-")))
     try:
         core = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
-        gw.request(
-            "PUT", f"/credit-lines/{core.participant_id}", gw.operator_key, json={"limit_minor": 10**12}
-        )
+        assert grant_credit(gw, core.participant_id, 10**12).status_code == 200
         supplier = onboard(gw, "supplier", "Fabrikant Metall AB", "SE5561234567", [("0088", SELLER_GLN)])
         signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
         docs = trade("INV-BENCH-0")

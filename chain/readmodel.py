@@ -307,6 +307,14 @@ def settlement(r: RmReceivable, h: RmHolding) -> tuple[int, int, int, bool]:
     return cash, new_rem, burned, final
 
 
+def claim(r: RmReceivable, units: int) -> int:
+    """Outstanding nominal that ``units`` still claim: floor(units * (face - diluted - repaid) / face)
+    (equal to ``units`` before any repayment or credit note)."""
+    face = int(r.face_value)
+    open_ = face - int(r.diluted) - int(r.repaid)
+    return units * open_ // face if face else 0
+
+
 def reduced(r: RmReceivable) -> int:
     """``repaid``: what a holder's ``mark`` is compared with."""
     return int(r.repaid)

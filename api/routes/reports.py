@@ -34,7 +34,7 @@ from api.services.reports import (
     receivable_out,
 )
 from chain.maths import days_to_maturity
-from chain.readmodel import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
+from chain.readmodel import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer, claim
 
 router = APIRouter(tags=["reports"])
 ERRORS = error_responses(401, 403, 503)
@@ -117,6 +117,7 @@ def holdings(
             HoldingOut(
                 receivable_id=r.id,
                 balance_minor=int(h.balance),
+                claim_minor=claim(r, int(h.balance)),
                 redeemable_minor=int(h.redeemable),
                 received_from=names.ref(sender) if sender else None,
                 creditor=names.ref(r.creditor),
@@ -209,7 +210,7 @@ def portfolio(
         r = session.get(RmReceivable, rid)
         assert r is not None
         h = session.get(RmHolding, (rid, me))
-        holding = int(h.balance) if h else 0
+        holding = claim(r, int(h.balance)) if h else 0
         bought = sum(int(f.amount) for f in fs)
         price = sum(int(f.price) for f in fs)
         weighted_days = sum(f.days_to_maturity * int(f.price) for f in fs) / price if price else 0

@@ -29,7 +29,11 @@ class ReceivableOut(BaseModel):
 
 class HoldingOut(BaseModel):
     receivable_id: int
-    balance_minor: int
+    balance_minor: int = Field(
+        description="Units held: 1/face shares of the receivable (one minor unit of nominal each until the "
+        "first repayment or credit note)."
+    )
+    claim_minor: int = Field(description="Outstanding nominal these units still claim (rounded down).")
     redeemable_minor: int = Field(description="Repaid cash this holder can redeem now.")
     received_from: PartyRefOut | None = Field(description="Who last transferred units to this holder.")
     creditor: PartyRefOut

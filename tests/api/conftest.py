@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from chain.compiler import Artifact
-from tests.api.harness import BUYER_GLN, SELLER_GLN, Actor, Gateway, onboard, start_gateway
+from tests.api.harness import BUYER_GLN, SELLER_GLN, Actor, Gateway, grant_credit, onboard, start_gateway
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,7 @@ def gw(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifact])
 def core(gw: Gateway) -> Actor:
     """Nordvik Retail AB, the buyer in the fixture trade, with a credit line of 1,000,000.00."""
     actor = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
-    resp = gw.request(
-        "PUT", f"/credit-lines/{actor.participant_id}", gw.operator_key, json={"limit_minor": 100_000_000}
-    )
+    resp = grant_credit(gw, actor.participant_id, 100_000_000)
     assert resp.status_code == 200, resp.text
     return actor
 

@@ -32,6 +32,7 @@ class Gateway(LocalStack):
     """A local stack with an HTTP client for the tests."""
 
     http: httpx.Client | None = None
+    credit_bank: Actor | None = None
 
     def as_(self, key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}
@@ -134,3 +135,27 @@ def bundle_body(
             for n, d in attachments
         ],
     }
+
+
+def grant_credit(gw: Gateway, core_participant_id: str, limit_minor: int) -> httpx.Response:
+    """A financier (onboarded once per gateway, custodial) sets its own credit line to a core enterprise:
+    lines belong to whoever grants them, so the operator cannot do this."""
+    if gw.credit_bank is None:
+        gw.credit_bank = onboard(gw, "financier", "Platform Credit Bank", "SE0000000001", [], custodial=True)
+    return gw.request(
+        "PUT",
+        f"/credit-lines/{core_participant_id}",
+        gw.credit_bank.api_key,
+        json={"limit_minor": limit_minor},
+    )
+
+
+def appoint_issuer(gw: Gateway, financier_participant_id: str, cap_minor: int = 10**15) -> None:
+    """The operator appoints a financier as issuer of settlement tokens, with a cap."""
+    resp = gw.request(
+        "PUT",
+        f"/settlement/issuers/{financier_participant_id}",
+        gw.operator_key,
+        json={"cap_minor": cap_minor},
+    )
+    assert resp.status_code == 200, resp.text

@@ -16,6 +16,7 @@ from tests.api.harness import (
     SELLER_GLN,
     Actor,
     Gateway,
+    appoint_issuer,
     bundle_body,
     onboard,
     start_gateway,
@@ -58,7 +59,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     bank = o("financier", "Hansa Trade Finance", "DE811234567", [])
     other_bank = o("financier", "Other Bank", "DE999999999", [])
     regulator = o("regulator", "Financial Supervisory Authority", "SE2021000000", [])
-    gw.request("PUT", f"/credit-lines/{core.participant_id}", gw.operator_key, json={"limit_minor": 10**10})
+    granted = gw.request(
+        "PUT", f"/credit-lines/{core.participant_id}", bank.api_key, json={"limit_minor": 10**10}
+    )
+    assert granted.status_code == 200, granted.text
+    appoint_issuer(gw, bank.participant_id)
     signers = {"Order": core, "DespatchAdvice": t1, "Invoice": t1}
     r = gw.request(
         "POST",
@@ -249,9 +254,10 @@ def test_repay_and_redeem(world: World) -> None:
     total = 0
     for holder in (w.t1, w.t2, w.bank):
         total += w.post(holder, f"/receivables/{w.rid}/redemptions")["amount"]
-    assert (
-        total <= outstanding and outstanding - total < 10
-    )  # rounding dust stays in the ledger, never overpaid
+    # every cent repaid is paid out, none left in the ledger and none overpaid
+    assert total == outstanding
+    for holder in (w.t1, w.t2, w.bank):
+        assert all(h["receivable_id"] != w.rid for h in w.get(holder, "/holdings").json()["items"])
     assert w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()["used_minor"] == 0
     assert w.get(w.core, f"/receivables/{w.rid}").json()["status"] == "SETTLED"
     assert w.get(None, "/health/read-model").json()["in_sync"] is True
@@ -327,7 +333,10 @@ ROLE_MATRIX: list[tuple[str, str, object, set[str]]] = [
     ("POST", "/participants/{pid}/reinstate", None, {"operator"}),
     ("POST", "/participants/{pid}/certificate/revoke", {}, {"operator"}),
     ("POST", "/participants/{pid}/api-key", None, {"operator"}),
-    ("PUT", "/credit-lines/{core}", {"limit_minor": 1}, {"operator", "financier"}),
+    ("PUT", "/credit-lines/{core}", {"limit_minor": 1}, {"financier"}),
+    ("PUT", "/credit-lines/{core}/platform-limit", {"cap_minor": None}, {"operator"}),
+    ("PUT", "/settlement/issuers/{bank}", {"cap_minor": 10**15}, {"operator"}),
+    ("GET", "/settlement/issuers/{bank}", None, {"operator", "regulator", "financier"}),
     (
         "POST",
         "/bundles/verify",
@@ -379,7 +388,9 @@ def test_every_endpoint_refuses_the_roles_it_is_not_for(
         "financier": w.bank,
         "regulator": w.regulator,
     }
-    url = path.format(pid=w.t2.participant_id, core=w.core.participant_id, rid=w.rid)
+    url = path.format(
+        pid=w.t2.participant_id, core=w.core.participant_id, rid=w.rid, bank=w.bank.participant_id
+    )
     for role, actor in actors.items():
         if role in allowed:
             continue

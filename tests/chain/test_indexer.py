@@ -147,6 +147,7 @@ class World:
             issue_date=now - DAY,
             due_date=now + days * DAY,
             bundle_hash=self.fingerprints.to_bytes(32, "big"),
+            delivery_hash=(2 * 10**6 + self.fingerprints).to_bytes(32, "big"),
             fingerprint=(10**6 + self.fingerprints).to_bytes(32, "big"),
         )
         if endorse:
@@ -188,9 +189,10 @@ def build_world(
         keys={s.address: k for group in made.values() for s, k in group},
     )
     token, ledger, market = platform.token, platform.ledger, platform.market
-    for core in world.cores:
-        ledger.set_credit_line(op, core.address, 10**12)
+    for core in world.cores:  # lines belong to the financier granting them
+        ledger.set_credit_line(world.banks[0], core.address, 10**12)
     for bank in world.banks:
+        token.set_issuer_cap(op, bank.address, 10**13)
         token.mint(bank, bank.address, 10**11)
         token.approve(bank, market.address, 2**255)
     for core in world.cores:

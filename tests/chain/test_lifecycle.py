@@ -49,7 +49,8 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
         platform.registry.onboard(op, s.address, role, b"\x01" * 32)
 
     ledger, token, market = platform.ledger, platform.token, platform.market
-    ledger.set_credit_line(op, core.address, 1_000_000_00)
+    ledger.set_credit_line(bank, core.address, 1_000_000_00)  # lines belong to the financier granting them
+    token.set_issuer_cap(op, bank.address, 10**12)  # the operator appoints the bank as issuer
     now = w3.eth.get_block("latest")["timestamp"]
     due = now + 90 * DAY
     rid, _ = ledger.register_invoice(
@@ -61,10 +62,12 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
         issue_date=now,
         due_date=due,
         bundle_hash=b"\xbb" * 32,
+        delivery_hash=b"\xdd" * 32,
         fingerprint=b"\xf1" * 32,
     )
     assert ledger.receivable(rid).status == ReceivableStatus.PENDING
     assert ledger.balance_of(tier1.address, rid) == 100_000_00
+    assert ledger.credit_line(core.address) == (1_000_000_00, 100_000_00)  # reserved at registration
 
     # the same fingerprint can never be registered twice
     with pytest.raises(TransactionReverted) as dup:
@@ -77,6 +80,7 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
             issue_date=now,
             due_date=due,
             bundle_hash=b"\xcc" * 32,
+            delivery_hash=b"\xdd" * 32,
             fingerprint=b"\xf1" * 32,
         )
     assert dup.value.revert.name == "DuplicateFingerprint"
@@ -87,8 +91,9 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
     ledger.endorse_by_sig(relayer, rid, True, deadline, sig)
     assert ledger.receivable(rid).status == ReceivableStatus.CONFIRMED
     assert ledger.credit_line(core.address) == (1_000_000_00, 100_000_00)
-    with pytest.raises(TransactionReverted):  # replay of the same signature
+    with pytest.raises(TransactionReverted) as replay:  # replay of the same signature
         ledger.endorse_by_sig(relayer, rid, True, deadline, sig)
+    assert replay.value.revert.name == "InvalidSigner"
 
     # split 40,000.00 to the tier-2 supplier
     ledger.transfer(tier1, tier2.address, rid, 40_000_00)
@@ -124,6 +129,7 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
         ledger.redeem(holder, rid)
         assert token.balance_of(holder.address) - before[holder.address] == units
         assert ledger.balance_of(holder.address, rid) == 0
+        assert ledger.stored_balance_of(holder.address, rid) == 0  # no unit left on a settled receivable
     assert ledger.credit_line(core.address) == (1_000_000_00, 0)
     assert token.balance_of(ledger.address) == 0
     with pytest.raises(TransactionReverted) as again:
@@ -138,9 +144,14 @@ def test_suspended_participant_cannot_receive(
     other, _ = _fund_and_sender(w3, sender, artifacts)
     platform.registry.onboard(sender, bank.address, Role.FINANCIER, b"\x00" * 32)
     platform.registry.onboard(sender, other.address, Role.SUPPLIER, b"\x00" * 32)
+    with pytest.raises(TransactionReverted) as unappointed:  # only issuers the operator appointed mint
+        platform.token.mint(bank, bank.address, 1)
+    assert unappointed.value.revert.name == "IssuerCapExceeded"
+    platform.token.set_issuer_cap(sender, bank.address, 10)
     platform.registry.suspend(sender, other.address)
-    with pytest.raises(TransactionReverted):
+    with pytest.raises(TransactionReverted) as suspended:
         platform.token.mint(bank, other.address, 1)
+    assert suspended.value.revert.name == "ReceiverNotActive"
     platform.registry.reinstate(sender, other.address)
     platform.token.mint(bank, other.address, 1)
     assert platform.token.balance_of(other.address) == 1
