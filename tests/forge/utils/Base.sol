@@ -114,6 +114,10 @@ abstract contract Base is TestBase {
         registry.onboard(financier2, IParticipantRegistry.Role.Financier, keccak256("F2"));
         registry.onboard(verifier, IParticipantRegistry.Role.Verifier, keccak256("V"));
         registry.onboard(regulator, IParticipantRegistry.Role.Regulator, keccak256("R"));
+        token.setIssuerCap(financier, type(uint128).max);
+        token.setIssuerCap(financier2, type(uint128).max);
+        vm.stopPrank();
+        vm.startPrank(financier);
         ledger.setCreditLine(debtor, LIMIT);
         ledger.setCreditLine(debtor2, LIMIT);
         vm.stopPrank();
@@ -128,9 +132,24 @@ abstract contract Base is TestBase {
 
     function _register(address creditor, address debtor_, uint256 face, uint256 due) internal returns (uint256 id) {
         vm.prank(verifier);
-        id = ledger.registerInvoice(
-            creditor, debtor_, face, address(token), T0 - 1 days, due, keccak256("bundle"), _fingerprint()
-        );
+        id = ledger.registerInvoice(_invoice(creditor, debtor_, face, due));
+    }
+
+    function _invoice(address creditor, address debtor_, uint256 face, uint256 due)
+        internal
+        returns (IReceivableLedger.Invoice memory)
+    {
+        return IReceivableLedger.Invoice({
+            creditor: creditor,
+            debtor: debtor_,
+            faceValue: face,
+            token: address(token),
+            issueDate: T0 - 1 days,
+            dueDate: due,
+            bundleHash: keccak256("bundle"),
+            deliveryHash: keccak256("delivery"),
+            fingerprint: _fingerprint()
+        });
     }
 
     function _register(uint256 face) internal returns (uint256) {
@@ -158,6 +177,19 @@ abstract contract Base is TestBase {
         _approve(debtor, address(ledger), amount);
         vm.prank(debtor);
         ledger.repay(id, amount);
+    }
+
+    /// @dev A credit note of `amount` on a confirmed receivable: the regulator disputes, the operator resolves.
+    function _creditNote(uint256 id, uint256 amount) internal {
+        vm.prank(regulator);
+        ledger.dispute(id, keccak256("credit note"));
+        vm.prank(admin);
+        ledger.resolveWithCreditNote(id, amount);
+    }
+
+    function _redeem(address holder, uint256 id) internal returns (uint256) {
+        vm.prank(holder);
+        return ledger.redeem(id);
     }
 
     function _move(address from, address to, uint256 id, uint256 amount) internal {
