@@ -114,6 +114,19 @@ def trade(invoice_number: str = INVOICE_NUMBER) -> dict[str, bytes]:
     return trade_documents(invoice_number)
 
 
+def distinct_trade(tag: str, buyer_gln: str | None = None) -> dict[str, bytes]:
+    """The sample trade with its own order, despatch advice and invoice numbers (another delivery of the
+    same goods), optionally to another buyer."""
+    docs = trade(f"INV-{tag}")
+    out = {}
+    for kind, data in docs.items():
+        data = data.replace(b"PO-2026-0042", f"PO-{tag}".encode()).replace(b"DA-7781", f"DA-{tag}".encode())
+        if buyer_gln is not None:
+            data = data.replace(BUYER_GLN.encode(), buyer_gln.encode())
+        out[kind] = data
+    return out
+
+
 def bundle_body(
     docs: dict[str, bytes],
     signers: dict[str, Actor],

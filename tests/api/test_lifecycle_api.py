@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from chain.client import TransactionReverted
 from chain.compiler import Artifact
 from tests.api.harness import (
     BUYER_GLN,
@@ -18,6 +19,7 @@ from tests.api.harness import (
     Gateway,
     appoint_issuer,
     bundle_body,
+    distinct_trade,
     onboard,
     start_gateway,
     trade,
@@ -415,3 +417,96 @@ def test_other_participants_objects_are_not_found(world: World) -> None:
     # the overseers see it
     w.get(w.regulator, f"/receivables/{w.rid}")
     w.get(None, f"/participants/{w.t2.participant_id}")
+
+
+def test_pending_receivables_count_against_the_credit_line(world: World) -> None:
+    """Credit is reserved at tokenization: unendorsed receivables together never exceed the debtor's
+    line, the gateway's check and the contract's agree, and a rejection gives the credit back."""
+    w = world
+    line = w.gw.request(
+        "PUT", f"/credit-lines/{w.other_core.participant_id}", w.bank.api_key, json={"limit_minor": 500_000}
+    )
+    assert line.status_code == 200, line.text
+    signers = {"Order": w.other_core, "DespatchAdvice": w.t1, "Invoice": w.t1}
+
+    def submit(tag: str, path: str = "/bundles") -> httpx.Response:
+        body = bundle_body(distinct_trade(tag, "7350000000200"), signers)
+        return w.gw.request("POST", path, w.t1.api_key, json=body, headers={"Idempotency-Key": tag + path})
+
+    first = submit("CR-1")
+    assert first.status_code == 201, first.text
+    credit = w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}").json()
+    assert (credit["limit_minor"], credit["used_minor"], credit["available_minor"]) == (
+        500_000,
+        309_050,
+        190_950,
+    )
+    dry = submit("CR-2", "/bundles/verify").json()
+    assert [v["code"] for v in dry["violations"]] == ["CREDIT_LIMIT_EXCEEDED"]
+    refused = submit("CR-2")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "BUNDLE_REJECTED"
+    assert [d["code"] for d in refused.json()["error"]["details"]] == ["CREDIT_LIMIT_EXCEEDED"]
+    # the contract agrees even if the gateway's check were skipped: a direct registration reverts
+    chain = w.gw.state.chain()
+    with pytest.raises(TransactionReverted) as direct:
+        chain.platform.ledger.register_invoice(
+            chain.verifier,
+            creditor=w.t1.address,
+            debtor=w.other_core.address,
+            face_value=309_050,
+            token=chain.platform.token.address,
+            issue_date=1,
+            due_date=2**39,
+            bundle_hash=b"\x01" * 32,
+            delivery_hash=b"\x02" * 32,
+            fingerprint=b"\x03" * 32,
+        )
+    assert direct.value.revert.name == "CreditLineExceeded"
+    assert w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}").json()["used_minor"] == 309_050
+    # rejecting the first payable releases its credit; the second now fits
+    w.post(w.other_core, f"/receivables/{first.json()['receivable_id']}/endorse", {"accept": False})
+    assert w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}").json()["used_minor"] == 0
+    second = submit("CR-3")
+    assert second.status_code == 201, second.text
+
+
+def test_operator_cannot_grant_credit_or_issue_money(world: World) -> None:
+    w = world
+    line = w.gw.request(
+        "PUT", f"/credit-lines/{w.core.participant_id}", w.gw.operator_key, json={"limit_minor": 10**12}
+    )
+    assert line.status_code == 403 and line.json()["error"]["code"] == "FORBIDDEN_ROLE"
+    # another financier's line is its own: setting it leaves the first financier's line untouched
+    before = w.get(w.bank, f"/credit-lines/{w.core.participant_id}").json()
+    mine = w.gw.request(
+        "PUT", f"/credit-lines/{w.core.participant_id}", w.other_bank.api_key, json={"limit_minor": 7}
+    ).json()
+    assert mine["my_line_minor"] == 7 and mine["granted_minor"] == before["granted_minor"] + 7
+    assert (
+        w.get(w.bank, f"/credit-lines/{w.core.participant_id}").json()["my_line_minor"]
+        == before["my_line_minor"]
+    )
+    # the platform limit caps the sum
+    capped = w.gw.request(
+        "PUT",
+        f"/credit-lines/{w.core.participant_id}/platform-limit",
+        w.gw.operator_key,
+        json={"cap_minor": 10**6},
+    ).json()
+    assert capped["limit_minor"] == 10**6 and capped["platform_cap_minor"] == 10**6
+    uncapped = w.gw.request(
+        "PUT",
+        f"/credit-lines/{w.core.participant_id}/platform-limit",
+        w.gw.operator_key,
+        json={"cap_minor": None},
+    ).json()
+    assert uncapped["limit_minor"] == uncapped["granted_minor"]
+    # a financier not appointed as issuer cannot mint
+    refused = w.post(
+        w.other_bank,
+        "/settlement/mint",
+        {"to_participant_id": w.other_bank.participant_id, "amount": 1},
+        expect=409,
+    )
+    assert refused["error"]["code"] == "CHAIN_ISSUER_CAP_EXCEEDED"
+    assert w.get(None, "/health/read-model").json()["in_sync"] is True
