@@ -3,7 +3,9 @@
 - The **platform operator** uses the operator key from settings (``SCF_OPERATOR_API_KEY``; locally
   generated once into ``data/operator_api_key.secret``).
 - **Participants** get their key once, in the answer to their onboarding; the gateway keeps only
-  its SHA-256. A suspended participant's key is refused.
+  its SHA-256. A suspended participant's key is refused, except on the routes that settle existing
+  debts (repay, redeem; ``require(..., settling=True)``): suspension stops new obligations and new
+  transfers, never the payment of what is already owed.
 
 Authorization is explicit per route (``require(...)``) and per object in the routers.
 """
@@ -61,10 +63,8 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def current_principal(
-    state: StateDep,
-    session: SessionDep,
-    authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
+def _authenticate(
+    state: StateDep, session: SessionDep, authorization: str | None, *, allow_suspended: bool
 ) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, "UNAUTHENTICATED", "Send your API key as `Authorization: Bearer <key>`.")
@@ -76,18 +76,38 @@ def current_principal(
     ).first()
     if participant is None:
         raise ApiError(401, "UNAUTHENTICATED", "The API key is not valid.")
-    if participant.status != "active":
+    if participant.status != "active" and not (allow_suspended and participant.status == "suspended"):
         raise ApiError(403, "PARTICIPANT_SUSPENDED", "This participant is suspended.")
     return Principal(GatewayRole(participant.role), participant)
+
+
+def current_principal(
+    state: StateDep,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
+) -> Principal:
+    """The caller; a suspended participant is refused (403 ``PARTICIPANT_SUSPENDED``)."""
+    return _authenticate(state, session, authorization, allow_suspended=False)
+
+
+def settling_principal(
+    state: StateDep,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
+) -> Principal:
+    """The caller of a route that settles an existing debt: suspended participants pass too."""
+    return _authenticate(state, session, authorization, allow_suspended=True)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: GatewayRole) -> object:
-    """A dependency that lets only ``roles`` through (403 ``FORBIDDEN_ROLE`` otherwise)."""
+def require(*roles: GatewayRole, settling: bool = False) -> object:
+    """A dependency that lets only ``roles`` through (403 ``FORBIDDEN_ROLE`` otherwise). With
+    ``settling`` (repay, redeem) a suspended participant of those roles is let through as well."""
+    authenticate = settling_principal if settling else current_principal
 
-    def check(principal: PrincipalDep) -> Principal:
+    def check(principal: Principal = Depends(authenticate)) -> Principal:  # noqa: B008 (a closure)
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise ApiError(403, "FORBIDDEN_ROLE", f"This action is for: {allowed}.")

@@ -45,6 +45,12 @@ Holder = Annotated[
     Principal, require(GatewayRole.SUPPLIER, GatewayRole.FINANCIER, GatewayRole.CORE_ENTERPRISE)
 ]
 Disputer = Annotated[Principal, require(GatewayRole.CORE_ENTERPRISE, GatewayRole.REGULATOR)]
+# repay and redeem settle existing debts: open to suspended participants too
+Repayer = Annotated[Principal, require(GatewayRole.CORE_ENTERPRISE, settling=True)]
+Redeemer = Annotated[
+    Principal,
+    require(GatewayRole.SUPPLIER, GatewayRole.FINANCIER, GatewayRole.CORE_ENTERPRISE, settling=True),
+]
 
 
 def load(state: StateDep, rid: int) -> Receivable:
@@ -147,7 +153,7 @@ def transfer(
 def repay(
     rid: int,
     body: RepayIn,
-    principal: CoreEnterprise,
+    principal: Repayer,
     state: StateDep,
     session: SessionDep,
     key: IdemKey = None,
@@ -170,7 +176,7 @@ def repay(
 
 @router.post("/{rid}/redemptions", response_model=TxOut, responses=ERRORS)
 def redeem(
-    rid: int, principal: Holder, state: StateDep, session: SessionDep, key: IdemKey = None
+    rid: int, principal: Redeemer, state: StateDep, session: SessionDep, key: IdemKey = None
 ) -> JSONResponse:
     """Collect my pro-rata share of what the debtor has repaid (pull)."""
     me = principal.member

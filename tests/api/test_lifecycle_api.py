@@ -510,3 +510,37 @@ def test_operator_cannot_grant_credit_or_issue_money(world: World) -> None:
     )
     assert refused["error"]["code"] == "CHAIN_ISSUER_CAP_EXCEEDED"
     assert w.get(None, "/health/read-model").json()["in_sync"] is True
+
+
+def test_suspension_stops_new_dealings_not_the_settlement_of_debts(world: World) -> None:
+    w = world
+    signers = {"Order": w.core, "DespatchAdvice": w.t1, "Invoice": w.t1}
+    body = bundle_body(distinct_trade("SUSP-1"), signers)
+    made = w.gw.request("POST", "/bundles", w.t1.api_key, json=body, headers={"Idempotency-Key": "susp"})
+    assert made.status_code == 201, made.text
+    rid = made.json()["receivable_id"]
+    w.post(w.core, f"/receivables/{rid}/endorse", {"accept": True})
+    w.post(w.t1, f"/receivables/{rid}/transfers", {"to_participant_id": w.t2.participant_id, "amount": 1_001})
+    w.post(w.bank, "/settlement/mint", {"to_participant_id": w.core.participant_id, "amount": 309_050})
+    for who in (w.core, w.t2):
+        w.post(None, f"/participants/{who.participant_id}/suspend")
+    try:
+        # no new transfers from a suspended holder ...
+        moved = w.post(
+            w.t2,
+            f"/receivables/{rid}/transfers",
+            {"to_participant_id": w.t1.participant_id, "amount": 1},
+            expect=403,
+        )
+        assert moved["error"]["code"] == "PARTICIPANT_SUSPENDED"
+        # ... but the suspended debtor repays, and the suspended holder redeems its share
+        w.post(w.core, f"/receivables/{rid}/repayments", {"amount": 309_050})
+        got = {
+            who.participant_id: w.post(who, f"/receivables/{rid}/redemptions")["amount"]
+            for who in (w.t1, w.t2)
+        }
+        assert got == {w.t1.participant_id: 309_050 - 1_001, w.t2.participant_id: 1_001}
+    finally:
+        for who in (w.core, w.t2):
+            w.post(None, f"/participants/{who.participant_id}/reinstate")
+    assert w.get(None, "/health/read-model").json()["in_sync"] is True
