@@ -7,6 +7,7 @@ import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
 import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract DiscountMarketTest is Base {
     uint256 internal id;
@@ -247,10 +248,115 @@ contract DiscountMarketTest is Base {
     function test_acceptOffer_makerWithoutFundsOrAllowance() public {
         vm.prank(financier2);
         uint256 oid = market.makeOffer(id, FACE, 500, T0 + 1 days);
+        (uint256 price,) = market.quote(FACE, 500, T0 + 90 days, T0);
         vm.prank(supplier);
-        vm.expectRevert(); // ERC20InsufficientAllowance
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(market), 0, price)
+        );
         market.acceptOffer(oid, FACE);
         vm.assertEq(ledger.balanceOf(supplier, id), FACE);
+        // with an allowance but no money
+        vm.prank(financier2);
+        token.approve(address(market), type(uint256).max);
+        vm.prank(supplier);
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, financier2, 0, price)
+        );
+        market.acceptOffer(oid, FACE);
+        vm.assertEq(ledger.balanceOf(supplier, id), FACE);
+    }
+
+    // ------------------------------------------------------------------ pricing by claim
+
+    /// After a partial repayment a unit claims only its share of the outstanding nominal: the market pays
+    /// for floor(units * outstanding / face), not for the units.
+    function test_acceptOffer_pricesTheClaimAfterRepayment() public {
+        _move(supplier, supplier2, id, FACE / 2);
+        _repay(id, FACE / 2);
+        (address t, uint256 due,,, uint256 face, uint256 open) = ledger.discountTerms(id);
+        vm.assertEq(t, address(token));
+        vm.assertEq(face, FACE);
+        vm.assertEq(open, FACE / 2);
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        (uint256 expected,) = market.quote(FACE / 8, 500, due, block.timestamp);
+        vm.prank(supplier);
+        uint256 price = market.acceptOffer(oid, FACE / 4);
+        vm.assertEq(price, expected, "priced on the nominal the units still claim");
+        vm.assertEq(ledger.balanceOf(financier, id), FACE / 4);
+        // the seller keeps what its units earned before the sale; the buyer earns from now on
+        vm.assertEq(ledger.owed(id, supplier), FACE / 4);
+        vm.assertEq(ledger.owed(id, financier), 0);
+        _repay(id, FACE / 2);
+        vm.assertEq(_redeem(financier, id), FACE / 8);
+        vm.assertEq(_redeem(supplier, id), FACE / 4 + FACE / 8);
+        vm.assertEq(_redeem(supplier2, id), FACE / 2);
+    }
+
+    /// At par (rate 0) the price is exactly floor(units * outstanding / face), rounded down.
+    function test_acceptOffer_claimRoundsDown() public {
+        _creditNote(id, 1); // outstanding FACE - 1
+        uint256 oid = _offer(FACE, 0, T0 + 1 days);
+        vm.prank(supplier);
+        vm.assertEq(market.acceptOffer(oid, 3), 2); // floor(3 * (FACE - 1) / FACE)
+        vm.prank(supplier);
+        vm.assertEq(market.acceptOffer(oid, FACE / 2), FACE / 2 - 1); // floor(FACE/2 - 1/2)
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.ZeroPrice.selector, oid, 1));
+        market.acceptOffer(oid, 1); // floor((FACE - 1) / FACE) = 0
+    }
+
+    // ------------------------------------------------------------------ least privilege
+
+    /// The market moves units only from the caller of acceptOffer: nobody else (not another holder, not
+    /// the maker, not the operator) can make it deliver somebody's units.
+    function test_acceptOffer_movesOnlyTheCallersUnits() public {
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        _move(supplier, supplier2, id, 100);
+        // a holder of no units cannot sell the supplier's
+        vm.prank(supplier3);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.TransferNotAllowed.selector,
+                supplier3,
+                financier,
+                id,
+                1_000,
+                bytes32("INSUFFICIENT_BALANCE")
+            )
+        );
+        market.acceptOffer(oid, 1_000);
+        // another holder sells only its own units, never more than it holds
+        vm.prank(supplier2);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.TransferNotAllowed.selector,
+                supplier2,
+                financier,
+                id,
+                101,
+                bytes32("INSUFFICIENT_BALANCE")
+            )
+        );
+        market.acceptOffer(oid, 101);
+        vm.prank(supplier2);
+        market.acceptOffer(oid, 100);
+        vm.assertEq(ledger.balanceOf(supplier2, id), 0);
+        vm.assertEq(ledger.balanceOf(supplier, id), FACE - 100, "the supplier's units did not move");
+        // the maker cannot fill its own offer; outsiders cannot act; nobody but the market calls marketTransfer
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.SelfFill.selector, oid));
+        market.acceptOffer(oid, 1_000);
+        vm.prank(outsider);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, outsider));
+        market.acceptOffer(oid, 1_000);
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotMarket.selector, admin));
+        ledger.marketTransfer(supplier, financier, id, 1_000);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotMarket.selector, financier));
+        ledger.marketTransfer(supplier, financier, id, 1_000);
+        vm.assertEq(ledger.balanceOf(supplier, id), FACE - 100);
+        vm.assertEq(ledger.balanceOf(financier, id), 100);
     }
 
     function test_constructor_zero() public {
