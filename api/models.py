@@ -86,6 +86,38 @@ class TokenizationClaim(SQLModel, table=True):
     bundle_id: str = Field(foreign_key="bundle.id", index=True, max_length=36)
 
 
+class QuantityLock(SQLModel, table=True):
+    """One row per order or delivery document whose quantities are financed.
+
+    Every claim on the document's quantities updates its row first, in key order, inside the
+    claiming transaction: concurrent claims on one document run one after the other (a row lock on
+    PostgreSQL, the database write lock on SQLite), so each sees what the previous one consumed.
+    ``key`` is the document part of :attr:`QuantityConsumption.line_key`.
+    """
+
+    __tablename__ = "quantity_lock"
+
+    key: str = Field(primary_key=True, max_length=300)
+    claims: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class QuantityConsumption(SQLModel, table=True):
+    """How much of an order line, or of a delivery's line, a tokenizing/tokenized bundle finances.
+
+    ``line_key`` is ``order:<debtor id>:<normalized order id>#<order line id>`` or
+    ``delivery:<debtor id>:<supplier id>:<kind>:<normalized delivery id>#<order line id>``;
+    ``lock_key`` the part before ``#`` (a :class:`QuantityLock`). ``quantity`` is the exact decimal
+    as stated in the invoice (text, never a float).
+    """
+
+    __tablename__ = "quantity_consumption"
+
+    line_key: str = Field(primary_key=True, max_length=340)
+    bundle_id: str = Field(primary_key=True, foreign_key="bundle.id", index=True, max_length=36)
+    lock_key: str = Field(max_length=300, index=True)
+    quantity: str = Field(max_length=64)
+
+
 class Document(SQLModel, table=True):
     """A stored document or attachment: encrypted at rest (AES-GCM), with its signature."""
 

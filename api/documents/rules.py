@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
@@ -28,6 +29,7 @@ from api.documents.model import (
     Item,
     Line,
     Order,
+    Party,
     PartyRef,
     ReceiptAdvice,
 )
@@ -40,12 +42,17 @@ __all__ = [
     "RULE_CODES",
     "UNIT_EQUIVALENTS",
     "Bundle",
+    "DeliveryShare",
+    "LineUse",
+    "PartyResolution",
     "Rule",
     "StaticContext",
     "Trade",
     "VerificationContext",
     "Violation",
     "invoice_fingerprints",
+    "line_uses",
+    "resolve_party",
     "verify_bundle",
 ]
 
@@ -64,6 +71,10 @@ _OWN_CODES: dict[str, str] = {
         " such as 381), not an invoice."
     ),
     # Parties
+    "PARTY_IDENTIFIERS_CONFLICT": (
+        "A party's identifiers (EndpointID, PartyIdentification, legal or tax company id) belong to more"
+        " than one registered participant."
+    ),
     "PARTY_SELLER_NOT_SUBMITTER": (
         "The invoice's seller shares no identifier with the supplier who submits the bundle."
     ),
@@ -181,6 +192,10 @@ class VerificationContext(Protocol):
 
     def is_registered_supplier(self, ref: PartyRef) -> bool: ...
 
+    def participant_of(self, ref: PartyRef) -> str | None:
+        """The registered participant (any role or status) holding this identifier, or None."""
+        ...
+
     def is_fingerprint_tokenized(self, fingerprint: bytes) -> bool: ...
 
     def is_document_tokenized(self, document_hash: bytes) -> bool: ...
@@ -197,9 +212,14 @@ class StaticContext:
     registered_suppliers: frozenset[PartyRef] = frozenset()
     tokenized_fingerprints: frozenset[bytes] = frozenset()
     tokenized_documents: frozenset[bytes] = frozenset()
+    participants: Mapping[PartyRef, str] = dataclass_field(default_factory=dict)
+    """Registered identifiers and the participant (any key) that holds each."""
 
     def is_core_enterprise(self, ref: PartyRef) -> bool:
         return ref in self.core_enterprises
+
+    def participant_of(self, ref: PartyRef) -> str | None:
+        return self.participants.get(ref)
 
     def is_registered_supplier(self, ref: PartyRef) -> bool:
         return ref in self.registered_suppliers
@@ -323,12 +343,96 @@ def _ids(refs: Iterable[PartyRef]) -> str:
     return ", ".join(ref.key for ref in sorted(refs)) or "no identifier"
 
 
+@dataclass(frozen=True, slots=True)
+class PartyResolution:
+    """Which registered participant a party names.
+
+    ``known`` holds every identifier of the party that a registered participant holds, with that
+    participant, sorted by identifier. ``participant`` is the one participant they all name, or
+    None when none is known or they name several (``conflict``).
+    """
+
+    known: tuple[tuple[PartyRef, str], ...]
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        return tuple(sorted({participant for _, participant in self.known}))
+
+    @property
+    def participant(self) -> str | None:
+        found = self.participants
+        return found[0] if len(found) == 1 else None
+
+    @property
+    def conflict(self) -> bool:
+        return len(self.participants) > 1
+
+
+def resolve_party(
+    party: Party | Iterable[PartyRef], participant_of: Callable[[PartyRef], str | None]
+) -> PartyResolution:
+    """Resolve a party's identifiers to registered participants, in identifier order.
+
+    Unknown identifiers are ignored; the result never depends on set iteration order.
+    """
+    refs = party.refs if isinstance(party, Party) else frozenset(party)
+    known = tuple((ref, who) for ref in sorted(refs) if (who := participant_of(ref)) is not None)
+    return PartyResolution(known)
+
+
+def _same_party(a: Party, b: Party, ctx: VerificationContext) -> bool:
+    """Two parties are the same when they resolve to the same registered participant.
+
+    When either names no single registered participant, they are the same when they share at
+    least one identifier (unknown identifiers included), as before.
+    """
+    first, second = resolve_party(a, ctx.participant_of), resolve_party(b, ctx.participant_of)
+    if first.participant is not None and second.participant is not None:
+        return first.participant == second.participant
+    return a.shares_identifier(b)
+
+
+def _parties(t: Trade) -> Iterator[tuple[Document, str, str, Party]]:
+    """Every party of the trade's documents: (document, role, path, party)."""
+    inv = t.invoice
+    yield inv, "seller", "cac:AccountingSupplierParty/cac:Party", inv.seller
+    yield inv, "buyer", "cac:AccountingCustomerParty/cac:Party", inv.buyer
+    if t.order is not None:
+        yield t.order, "buyer", "cac:BuyerCustomerParty/cac:Party", t.order.buyer
+        yield t.order, "seller", "cac:SellerSupplierParty/cac:Party", t.order.seller
+    for doc in t.deliveries:
+        yield doc, "despatching party", "cac:DespatchSupplierParty/cac:Party", doc.despatch_supplier
+        yield doc, "delivery customer", "cac:DeliveryCustomerParty/cac:Party", doc.delivery_customer
+        if doc.buyer is not None:
+            yield doc, "buyer", "cac:BuyerCustomerParty/cac:Party", doc.buyer
+        if doc.seller is not None:
+            yield doc, "seller", "cac:SellerSupplierParty/cac:Party", doc.seller
+
+
+def _check_party_identity(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
+    for doc, role, path, party in _parties(t):
+        resolution = resolve_party(party, ctx.participant_of)
+        if resolution.conflict:
+            groups = [
+                _ids(ref for ref, who in resolution.known if who == participant)
+                for participant in resolution.participants
+            ]
+            yield _v(
+                "PARTY_IDENTIFIERS_CONFLICT",
+                f"The {role} of {doc.kind.value} {doc.id} ({party.display_name}) carries identifiers of"
+                f" {len(groups)} different registered participants: {'; '.join(groups)}. A party must"
+                " be one participant.",
+                doc,
+                field=path,
+            )
+
+
 def _check_parties(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
     inv = t.invoice
     seller, buyer = inv.seller, inv.buyer
     seller_path = "cac:AccountingSupplierParty/cac:Party"
     buyer_path = "cac:AccountingCustomerParty/cac:Party"
-    if not seller.shares_identifier(ctx.supplier_ids):
+    if not _same_party(seller, Party(identifiers=tuple(sorted(ctx.supplier_ids))), ctx):
         yield _v(
             "PARTY_SELLER_NOT_SUBMITTER",
             f"The invoice's seller {seller.display_name} ({_ids(seller.refs)}) is not the submitting"
@@ -352,24 +456,24 @@ def _check_parties(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
             field=buyer_path,
         )
     if t.order is not None:
-        if not seller.shares_identifier(t.order.seller):
+        if not _same_party(seller, t.order.seller, ctx):
             yield _v(
                 "PARTY_SELLER_MISMATCH",
                 f"The invoice's seller {seller.display_name} is not the supplier of purchase order"
-                f" {t.order.id} ({t.order.seller.display_name}); they share no identifier.",
+                f" {t.order.id} ({t.order.seller.display_name}); they are different parties.",
                 inv,
                 field=seller_path,
             )
-        if not buyer.shares_identifier(t.order.buyer):
+        if not _same_party(buyer, t.order.buyer, ctx):
             yield _v(
                 "PARTY_BUYER_MISMATCH",
                 f"The invoice's buyer {buyer.display_name} is not the buyer of purchase order"
-                f" {t.order.id} ({t.order.buyer.display_name}); they share no identifier.",
+                f" {t.order.id} ({t.order.buyer.display_name}); they are different parties.",
                 inv,
                 field=buyer_path,
             )
     for doc in t.deliveries:
-        if not doc.supplier.shares_identifier(seller):
+        if not _same_party(doc.supplier, seller, ctx):
             yield _v(
                 "PARTY_DELIVERY_SELLER_MISMATCH",
                 f"{doc.kind.value} {doc.id} comes from {doc.supplier.display_name}, not from the invoice's"
@@ -377,7 +481,7 @@ def _check_parties(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
                 doc,
                 field="cac:SellerSupplierParty" if doc.seller is not None else "cac:DespatchSupplierParty",
             )
-        if doc.buyer is not None and not doc.buyer.shares_identifier(buyer):
+        if doc.buyer is not None and not _same_party(doc.buyer, buyer, ctx):
             yield _v(
                 "PARTY_DELIVERY_BUYER_MISMATCH",
                 f"{doc.kind.value} {doc.id} names the buyer {doc.buyer.display_name}, not the invoice's"
@@ -547,6 +651,77 @@ def _collect_delivered(t: Trade, order: Order, delivered: dict[str, Decimal]) ->
                 delivered[match.line.id] += dline.accepted_quantity
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryShare:
+    """What one delivery document delivered of an order line (accepted quantity, summed over its lines).
+
+    ``kind`` and ``document_id`` name the delivery counter the quantity is kept on: a receipt
+    advice that names exactly one despatch advice (DespatchDocumentReference) counts on that
+    despatch advice, so the buyer's receipt and the supplier's despatch of the same goods are one
+    delivery.
+    """
+
+    kind: str
+    document_id: str
+    delivered: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LineUse:
+    """How much of one order line the bundle's invoice finances, and the deliveries that carry it."""
+
+    order_id: str
+    order_line: str
+    ordered: Decimal
+    invoiced: Decimal
+    deliveries: tuple[DeliveryShare, ...]
+
+
+def _delivery_counter(doc: DeliveryDocument) -> tuple[str, str]:
+    if isinstance(doc, ReceiptAdvice) and len(doc.despatch_references) == 1:
+        return DocumentKind.DESPATCH_ADVICE.value, doc.despatch_references[0].strip()
+    return doc.kind.value, doc.id.strip()
+
+
+def line_uses(bundle: Bundle) -> tuple[LineUse, ...]:
+    """Per order line, the quantity this invoice finances (net of correction lines, only if positive)
+    and the delivery documents that deliver that line, for platform-wide consumption accounting.
+
+    Empty when the bundle has no single invoice and order. Lines that match no order line or count
+    in another unit are left out (the match rules refuse them anyway).
+    """
+    trade = _check_shape(bundle)[1]
+    if trade is None or trade.order is None:
+        return ()
+    order = trade.order
+    invoiced: dict[str, Decimal] = defaultdict(Decimal)
+    for line in trade.invoice.lines:
+        ordered = _match(order, line.order_line_ref, line.item).line
+        if ordered is not None and not _units_differ(line.unit_code, ordered.unit_code):
+            invoiced[ordered.id] += line.quantity
+    delivered: dict[str, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for doc in trade.evidence:
+        counter = _delivery_counter(doc)
+        for dline in doc.lines:
+            ordered = _match(order, dline.order_line_ref, dline.item).line
+            if ordered is not None and not _units_differ(dline.unit_code, ordered.unit_code):
+                delivered[ordered.id][counter] += dline.accepted_quantity
+    return tuple(
+        LineUse(
+            order_id=order.id.strip(),
+            order_line=line.id.strip(),
+            ordered=line.quantity,
+            invoiced=invoiced[line.id],
+            deliveries=tuple(
+                DeliveryShare(kind, doc_id, quantity)
+                for (kind, doc_id), quantity in sorted(delivered[line.id].items())
+            ),
+        )
+        for line in order.lines
+        if invoiced.get(line.id, Decimal(0)) > 0
+    )
+
+
 def _check_currency(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
     inv = t.invoice
     documents: list[Invoice | Order] = [inv] if t.order is None else [inv, t.order]
@@ -677,6 +852,7 @@ def _check_duplicates(t: Trade, ctx: VerificationContext) -> Iterator[Violation]
 
 
 _RULES: tuple[Callable[[Trade, VerificationContext], Iterable[Violation]], ...] = (
+    _check_party_identity,
     _check_parties,
     _check_references,
     _check_match,

@@ -33,7 +33,7 @@ from api.documents.model import DespatchAdvice, Invoice, Order, PartyRef, Receip
 from api.documents.model import Document as UblDocument
 from api.documents.money import to_minor_units
 from api.documents.rules import Bundle as RuleBundle
-from api.documents.rules import invoice_fingerprints, verify_bundle
+from api.documents.rules import LineUse, invoice_fingerprints, line_uses, resolve_party, verify_bundle
 from api.documents.ubl import invoice_fingerprint, parse_document
 from api.errors import ApiError
 from api.identity import (
@@ -50,9 +50,11 @@ from api.models import (
     Document,
     Participant,
     PartyIdentifier,
+    QuantityConsumption,
     TokenizationClaim,
 )
 from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
+from api.services import consumption
 from api.services.txerrors import on_chain
 
 #: The currency of the platform's settlement token.
@@ -72,6 +74,7 @@ GATEWAY_CODES: dict[str, str] = {
     "CURRENCY_NOT_SETTLEABLE": "The invoice currency has no settlement token on the platform.",
     "DUE_DATE_PASSED": "The invoice is already due: there is nothing left to finance.",
     "DEBTOR_NOT_REGISTERED": "The invoice's buyer is no active core enterprise on the platform.",
+    **consumption.CONSUMPTION_CODES,
 }
 
 
@@ -106,6 +109,7 @@ class Prepared:
     fingerprints: list[bytes] = field(default_factory=list)
     chain_fingerprint: bytes | None = None
     bundle_hash: bytes | None = None
+    uses: tuple[LineUse, ...] = ()  # what the invoice finances of each order line, and its deliveries
 
     def add(self, code: str, message: str, document: str | None = None, **extra: Any) -> None:
         self.violations.append(ViolationOut(code=code, message=message, document=document, **extra))
@@ -138,6 +142,24 @@ def participant_by_ref(session: Session, ref: PartyRef, role: str | None = None)
     if role is not None:
         query = query.where(Participant.role == role)
     return session.exec(query).first()
+
+
+class ParticipantLookup:
+    """Identifier -> participant id over the registry, asked once per identifier and request."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._cache: dict[PartyRef, str | None] = {}
+
+    def __call__(self, ref: PartyRef) -> str | None:
+        if ref not in self._cache:
+            row = self._session.exec(
+                select(PartyIdentifier).where(
+                    PartyIdentifier.scheme == ref.scheme, PartyIdentifier.value == ref.id
+                )
+            ).first()  # (scheme, value) is unique: at most one row
+            self._cache[ref] = None if row is None else row.participant_id
+        return self._cache[ref]
 
 
 def unix_day(d: date) -> int:
@@ -177,10 +199,13 @@ def bundle_manifest_hash(documents: list[PreparedDocument], attachments: list[Pr
 class GatewayContext:
     """``VerificationContext`` over the gateway's database and the ledger."""
 
-    def __init__(self, state: AppState, session: Session, prepared: Prepared) -> None:
+    def __init__(
+        self, state: AppState, session: Session, prepared: Prepared, lookup: ParticipantLookup | None = None
+    ) -> None:
         self._state = state
         self._session = session
         self._prepared = prepared
+        self.participant_of = lookup or ParticipantLookup(session)
         self.supplier_ids = party_refs(session, prepared.supplier.id)
         self.max_tenor_days = state.settings.max_tenor_days
         self.unused_credit_minor = 0
@@ -327,14 +352,16 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
                 "ATTACHMENT_NOT_BOUND", f"Attachment {att.name} is bound by no document signature.", att.name
             )
 
+    lookup = ParticipantLookup(session)
     invoices = [d.parsed for d in p.documents if isinstance(d.parsed, Invoice)]
     if len(invoices) == 1:
         inv = p.invoice = invoices[0]
-        debtors = [
-            x for x in (participant_by_ref(session, r, "core_enterprise") for r in inv.buyer.refs) if x
-        ]
-        p.debtor = debtors[0] if debtors else None
-        if p.debtor is None or p.debtor.status != "active":
+        # the debtor is the one participant every registered identifier of the buyer names (a buyer
+        # naming several is refused by the rules with PARTY_IDENTIFIERS_CONFLICT)
+        buyer = resolve_party(inv.buyer, lookup)
+        debtor = session.get(Participant, buyer.participant) if buyer.participant is not None else None
+        p.debtor = debtor if debtor is not None and debtor.role == "core_enterprise" else None
+        if not buyer.conflict and (p.debtor is None or p.debtor.status != "active"):
             p.add("DEBTOR_NOT_REGISTERED", f"The buyer of {inv.id} is no active core enterprise.", "Invoice")
         if inv.currency != SETTLEMENT_CURRENCY:
             p.add(
@@ -352,7 +379,7 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
                 p.face_value = None
         p.chain_fingerprint = chain_fingerprint(supplier, inv.id)
 
-    context = GatewayContext(state, session, p)
+    context = GatewayContext(state, session, p, lookup)
     for v in verify_bundle(RuleBundle(tuple(d.parsed for d in p.documents)), context):
         p.violations.append(
             ViolationOut(
@@ -373,8 +400,44 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
             p.add(
                 "DUPLICATE_INVOICE_NUMBER", f"Invoice number {p.invoice.id} is already tokenized.", "Invoice"
             )
+    if p.invoice is not None and p.debtor is not None:
+        _check_consumption(state, session, p)
     p.bundle_hash = bundle_manifest_hash(p.documents, p.attachments)
     return p
+
+
+def _check_consumption(state: AppState, session: Session, p: Prepared) -> None:
+    """Refuse quantities of the order or its deliveries that earlier receivables already finance."""
+    assert p.invoice is not None and p.debtor is not None
+    p.uses = line_uses(RuleBundle(tuple(d.parsed for d in p.documents)))
+    if not p.uses:
+        return
+    keys = consumption.line_keys_of(p.debtor.id, p.supplier.id, p.uses)
+    recorded = session.exec(
+        select(QuantityConsumption.line_key).where(col(QuantityConsumption.line_key).in_(keys)).limit(1)
+    ).first()
+    if recorded is not None:
+        state.catch_up()  # the read model must know rejections and credit notes up to now
+    taken = consumption.consumed(session, keys)
+    shortfalls = consumption.plan(p.debtor.id, p.supplier.id, p.uses, taken).shortfalls
+    reported = {v.code for v in p.violations}
+    if shortfalls and not reported & {"DUPLICATE_INVOICE_NUMBER", "DUPLICATE_INVOICE_DOCUMENT"}:
+        # read after the rules: an identical submission may have committed in between; it is a
+        # duplicate first (its quantities are taken because it is the same invoice)
+        claim_keys = ["fp:0x" + fp.hex() for fp in p.fingerprints] + ["doc:0x" + p.invoice.source_hash.hex()]
+        if session.exec(select(TokenizationClaim).where(col(TokenizationClaim.key).in_(claim_keys))).first():
+            p.add(
+                "DUPLICATE_INVOICE_NUMBER", f"Invoice number {p.invoice.id} is already tokenized.", "Invoice"
+            )
+    for short in shortfalls:
+        p.add(
+            short.code,
+            short.message,
+            "Invoice",
+            document_id=p.invoice.id,
+            field="cac:InvoiceLine/cbc:InvoicedQuantity",
+            line=short.order_line,
+        )
 
 
 def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
@@ -398,6 +461,8 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
         due_date=unix_day(inv.due_date),
     )
     key = derive_blob_key(state.settings.effective_secret_key, purpose="documents")
+    if p.uses:
+        _claim_quantities(session, p, bundle_id, debtor)
     session.add(bundle)
     for fp in dict.fromkeys(p.fingerprints):
         session.add(TokenizationClaim(key="fp:0x" + fp.hex(), bundle_id=bundle_id))
@@ -482,8 +547,36 @@ def delivery_document_hash(p: Prepared) -> bytes:
     return bytes(32)
 
 
+def _claim_quantities(session: Session, p: Prepared, bundle_id: str, debtor: Participant) -> None:
+    """Lock the order and deliveries, then claim their quantities (or roll back and refuse)."""
+    inv = p.invoice
+    assert inv is not None
+    consumption.lock(session, debtor.id, p.supplier.id, p.uses)
+    # a resubmitted invoice is a duplicate first: look at the invoice claims under the same locks
+    claim_keys = ["fp:0x" + fp.hex() for fp in p.fingerprints] + ["doc:0x" + inv.source_hash.hex()]
+    if session.exec(select(TokenizationClaim).where(col(TokenizationClaim.key).in_(claim_keys))).first():
+        session.rollback()
+        raise ApiError(
+            409,
+            "DUPLICATE_INVOICE_NUMBER",
+            f"Invoice {inv.id} of this seller is already tokenized or being tokenized.",
+            [{"code": "DUPLICATE_INVOICE_NUMBER", "message": "claimed by another submission"}],
+        )
+    fresh = consumption.claim(session, bundle_id, debtor.id, p.supplier.id, p.uses)
+    if fresh.shortfalls:
+        session.rollback()
+        first = fresh.shortfalls[0]
+        raise ApiError(
+            409,
+            first.code,
+            first.message,
+            [{"code": s.code, "message": s.message, "line": s.order_line} for s in fresh.shortfalls],
+        )
+
+
 def _undo(session: Session, bundle_id: str) -> None:
     session.rollback()
+    session.exec(delete(QuantityConsumption).where(col(QuantityConsumption.bundle_id) == bundle_id))
     session.exec(delete(Document).where(col(Document.bundle_id) == bundle_id))
     session.exec(delete(TokenizationClaim).where(col(TokenizationClaim.bundle_id) == bundle_id))
     session.exec(delete(Bundle).where(col(Bundle.id) == bundle_id))

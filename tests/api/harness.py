@@ -10,6 +10,7 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import httpx
 from cryptography import x509
@@ -109,9 +110,32 @@ def onboard(
     return actor
 
 
-def trade(invoice_number: str = INVOICE_NUMBER) -> dict[str, bytes]:
-    """The consistent sample trade (order, despatch advice, invoice), invoice dated two days ago."""
-    return trade_documents(invoice_number)
+SAMPLE_ORDER_NUMBER = "PO-2026-0042"
+SAMPLE_DESPATCH_NUMBER = "DA-7781"
+
+
+def trade(
+    invoice_number: str = INVOICE_NUMBER,
+    *,
+    order_number: str | None = None,
+    despatch_number: str | None = None,
+) -> dict[str, bytes]:
+    """The consistent sample trade (order, despatch advice, invoice), invoice dated two days ago.
+
+    A delivery is financed once, so every invoice number gets its own order and despatch advice
+    (``PO-<invoice number>``, ``DA-<invoice number>``) unless they are given.
+    """
+    docs = trade_documents(invoice_number)
+    renumber = {
+        SAMPLE_ORDER_NUMBER: order_number or f"PO-{invoice_number}",
+        SAMPLE_DESPATCH_NUMBER: despatch_number or f"DA-{invoice_number}",
+    }
+    for kind, data in docs.items():
+        text = data.decode()
+        for old, new in renumber.items():
+            text = text.replace(f">{old}<", f">{escape(new)}<")
+        docs[kind] = text.encode()
+    return docs
 
 
 def distinct_trade(tag: str, buyer_gln: str | None = None) -> dict[str, bytes]:

@@ -189,7 +189,7 @@ def test_tampering_is_rejected_every_time(
 
 
 def test_revoked_certificate_is_refused_at_verification(gw: Gateway) -> None:
-    buyer = onboard(gw, "core_enterprise", "Revoked Buyer AB", "SE0000000001", [("0088", "7350000000101")])
+    buyer = onboard(gw, "core_enterprise", "Revoked Buyer AB", "SE0000000101", [("0088", "7350000000101")])
     resp = gw.request(
         "POST", f"/participants/{buyer.participant_id}/certificate/revoke", gw.operator_key, json={}
     )

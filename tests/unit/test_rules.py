@@ -47,6 +47,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ubl"
 SUPPLIER = PartyRef("0088", "7350000000026")
 BUYER = PartyRef("0088", "7350000000019")
 STRANGER = Party(name="Somebody Else AB", endpoint=PartyRef("0088", "7350000000057"))
+#: Another registered core enterprise and its legal id; an identifier nobody registered.
+OTHER_CORE = PartyRef("0007", "5569990001")
+UNKNOWN_ID = PartyRef("0060", "123456789")
+#: Who holds which registered identifier (participants by any key).
+REGISTERED = {SUPPLIER: "fabrikant", BUYER: "nordvik", OTHER_CORE: "other-core"}
 
 
 @cache
@@ -155,6 +160,11 @@ FAILING: dict[str, Case] = {
         Bundle.of(order(), replace(order(), id="PO-2026-0043"), despatch(), invoice())
     ),
     "INVOICE_NOT_FINANCEABLE": lambda: _ok(Bundle.of(order(), despatch(), credit_note())),
+    "PARTY_IDENTIFIERS_CONFLICT": lambda: _ok(
+        # The invoice's buyer is Nordvik by its GLN, and another core enterprise by its legal id.
+        bundle(inv=replace(invoice(), buyer=replace(invoice().buyer, legal_ids=(OTHER_CORE,)))),
+        participants=REGISTERED,
+    ),
     "PARTY_SELLER_NOT_SUBMITTER": lambda: _ok(
         bundle(), supplier_ids=frozenset({PartyRef("0088", "7350000000064")})
     ),
@@ -287,6 +297,11 @@ CONSISTENT: dict[str, Case] = {
 }
 
 BOUNDARY: dict[str, Case] = {
+    "PARTY_IDENTIFIERS_CONFLICT": lambda: _ok(
+        # One known identifier and one that nobody registered: still one participant.
+        bundle(inv=replace(invoice(), buyer=replace(invoice().buyer, legal_ids=(UNKNOWN_ID,)))),
+        participants=REGISTERED,
+    ),
     "PARTY_SELLER_NOT_SUBMITTER": lambda: _ok(
         bundle(),
         supplier_ids=frozenset({PartyRef("VAT", "se 5561234567 01")}),  # tax id, other spelling
@@ -538,3 +553,92 @@ def test_rules_do_not_accept_unregistered_codes() -> None:
 
     with pytest.raises(KeyError):
         rules._v("NOT_A_RULE", "x", None)
+
+
+# --------------------------------------------------------------------------------------------------
+# One participant per party
+# --------------------------------------------------------------------------------------------------
+
+OTHER_SUPPLIER = PartyRef("0088", "6410000000017")
+
+
+def test_a_seller_carrying_another_suppliers_identifier_is_refused() -> None:
+    # A supplier's invoice names the other supplier's GLN too, to ride on its order and delivery.
+    inv = invoice()
+    seller = replace(inv.seller, identifiers=(*inv.seller.identifiers, OTHER_SUPPLIER))
+    found = verify_bundle(
+        bundle(inv=replace(inv, seller=seller)),
+        context(participants={**REGISTERED, OTHER_SUPPLIER: "other-supplier"}),
+    )
+    assert codes(found) == {"PARTY_IDENTIFIERS_CONFLICT"}
+    assert "0088:6410000000017" in found[0].message and "0088:7350000000026" in found[0].message
+    assert found[0].field == "cac:AccountingSupplierParty/cac:Party"
+
+
+def test_every_party_of_every_document_is_resolved() -> None:
+    conflicting = replace(order().buyer, legal_ids=(OTHER_CORE,))
+    found = verify_bundle(
+        bundle(po=replace(order(), buyer=conflicting), da=replace(despatch(), buyer=conflicting)),
+        context(participants=REGISTERED),
+    )
+    assert [(v.code, v.document) for v in found] == [
+        ("PARTY_IDENTIFIERS_CONFLICT", "Order"),
+        ("PARTY_IDENTIFIERS_CONFLICT", "DespatchAdvice"),
+    ]
+
+
+def test_parties_of_different_participants_differ_even_when_they_share_an_unknown_identifier() -> None:
+    # The order's buyer is another core enterprise; both buyers also state one unregistered id.
+    order_buyer = Party(name="Other Retail AB", legal_ids=(OTHER_CORE, UNKNOWN_ID))
+    inv = replace(invoice(), buyer=replace(invoice().buyer, legal_ids=(UNKNOWN_ID,)))
+    found = verify_bundle(
+        bundle(inv=inv, po=replace(order(), buyer=order_buyer)), context(participants=REGISTERED)
+    )
+    assert codes(found) == {"PARTY_BUYER_MISMATCH"}
+    # Without registrations the shared identifier still makes them the same party (as before).
+    assert verify_bundle(bundle(inv=inv, po=replace(order(), buyer=order_buyer)), context()) == []
+
+
+_SEED_SCRIPT = """
+from dataclasses import replace
+from api.documents.model import Party, PartyRef
+from api.documents.rules import resolve_party, verify_bundle
+from tests.unit.test_rules import REGISTERED, bundle, context, invoice
+
+ids = [PartyRef("0088", "7350000000019"), PartyRef("0007", "5569990001"), PartyRef("VAT", "X1"),
+       PartyRef("0060", "1"), PartyRef("0192", "2"), PartyRef("9906", "3")]
+owners = {**REGISTERED, PartyRef("VAT", "X1"): "third"}
+party = Party(identifiers=tuple(ids))
+r = resolve_party(party, owners.get)
+print(r.participant, r.conflict, r.participants, [ref.key for ref, _ in r.known])
+one = resolve_party(Party(identifiers=(ids[0], ids[3], ids[4])), owners.get)
+print(one.participant, one.conflict)
+buyer = replace(invoice().buyer, legal_ids=(ids[1],), identifiers=tuple(ids[3:]))
+for v in verify_bundle(bundle(inv=replace(invoice(), buyer=buyer)), context(participants=owners)):
+    print(v.code, v.message)
+"""
+
+
+def test_party_resolution_does_not_depend_on_the_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    outputs = set()
+    for seed in ("0", "1", "2", "3", "12345"):
+        out = subprocess.run(
+            [sys.executable, "-c", _SEED_SCRIPT],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        outputs.add(out)
+    assert len(outputs) == 1, outputs
+    lines = outputs.pop().splitlines()
+    assert lines[0].startswith("None True ('nordvik', 'other-core', 'third')")
+    assert lines[1] == "nordvik False"
+    assert [line.split()[0] for line in lines[2:]] == ["PARTY_IDENTIFIERS_CONFLICT"]
