@@ -76,13 +76,13 @@ interface ISettlementToken is IERC20 {
 
     /// @notice Appoints an issuer or changes its cap (0 stops further minting). OPERATOR_ROLE only; the issuer
     /// must be an active financier and hold none of the token's admin roles.
-    /// @param issuer The issuer.
+    /// @param account The issuer.
     /// @param cap The most it may have outstanding, in minor units.
-    function setIssuerCap(address issuer, uint256 cap) external;
+    function setIssuerCap(address account, uint256 cap) external;
 
     /// @notice An issuer's cap and outstanding issuance.
-    /// @param issuer The issuer.
+    /// @param account The issuer.
     /// @return cap Its cap.
     /// @return issued Minted minus burned.
-    function issuer(address issuer) external view returns (uint256 cap, uint256 issued);
+    function issuer(address account) external view returns (uint256 cap, uint256 issued);
 }
