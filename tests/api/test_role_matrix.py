@@ -1,0 +1,480 @@
+"""The API's role matrix: every authenticated route, the roles it is for, and what each of them gets.
+
+Each entry names, for every role it lets through, the exact answer on this module's world; every other
+role gets 403 ``FORBIDDEN_ROLE``, and a call without a key, or with an unknown one, gets 401. Routes open
+to every authenticated principal (``open=True``) filter by object instead: their entry gives all six
+roles' answers (404 where the object is not the caller's). A route of the app that is neither in the
+matrix nor in ``PUBLIC`` fails ``test_every_route_is_in_the_matrix``.
+
+The world is built so that every allowed call is independent of the others: each state-changing entry
+has an object of its own (a pending receivable to endorse, a disputed one to resolve, a spare participant
+to suspend and another to reinstate, an offer to cancel ...), so the allowed calls really succeed, in any
+order.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from api.main import create_app
+from chain.compiler import Artifact
+from tests.api.harness import (
+    BUYER_GLN,
+    SELLER_GLN,
+    Actor,
+    Gateway,
+    appoint_issuer,
+    bundle_body,
+    distinct_trade,
+    onboard,
+    start_gateway,
+)
+
+ROLES = ("operator", "supplier", "core_enterprise", "financier", "regulator", "logistics")
+#: The actor each role calls as (the operator calls with the operator key).
+ROLE_ACTOR = {
+    "operator": "operator",
+    "supplier": "t1",
+    "core_enterprise": "core",
+    "financier": "bank",
+    "regulator": "regulator",
+    "logistics": "logistics",
+}
+CORE2_GLN = "7350000000200"
+EXT_GLN = "7350000000309"
+
+#: Routes anyone may call without a key.
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/ca.pem"),
+    ("GET", "/rules"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
+
+
+@dataclass
+class World:
+    gw: Gateway
+    actors: dict[str, Actor]
+    ids: dict[str, Any]  # the values of the matrix paths' placeholders
+    bodies: dict[str, Any]
+
+    def key(self, name: str) -> str:
+        return self.gw.operator_key if name == "operator" else self.actors[name].api_key
+
+    def call(self, name: str | None, method: str, url: str, body: object = None) -> httpx.Response:
+        key = self.key(name) if name else None
+        return self.gw.request(method, url, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    def ok(self, name: str, method: str, url: str, body: object = None, expect: int = 200) -> Any:
+        resp = self.call(name, method, url, body)
+        assert resp.status_code == expect, (method, url, resp.text)
+        return resp.json()
+
+    def chain_time(self) -> int:
+        return int(self.gw.state.chain().w3.eth.get_block("latest")["timestamp"])
+
+
+Expect = int | tuple[int, str]
+Body = Callable[[World], object]
+
+
+def none(_: World) -> object:
+    return None
+
+
+def const(value: object) -> Body:
+    return lambda _: value
+
+
+def named(name: str) -> Body:
+    return lambda w: w.bodies[name]
+
+
+def fresh_onboarding(_: World) -> object:
+    """A valid onboarding of a new (custodial) logistics participant."""
+    tag = uuid.uuid4().hex[:12]
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return {
+        "legal_name": f"Carrier {tag}",
+        "registration_id": f"RM-{tag}",
+        "role": "logistics",
+        "signing_key_pem": pem.decode(),
+    }
+
+
+def new_offer(w: World) -> object:
+    return {
+        "receivable_id": w.ids["rid2"],
+        "max_amount": 1_000,
+        "rate_bps": 500,
+        "expiry": w.chain_time() + 86_400,
+    }
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One route: ``allowed`` maps each role it lets through to its exact answer (status, or status and
+    error code); the other roles must get 403 FORBIDDEN_ROLE. ``open``: the route checks no role, it
+    filters by object, and ``allowed`` gives every role's answer. ``as_`` and ``paths`` override, for an
+    allowed role's call, the actor it calls as and the path (an object of its own)."""
+
+    method: str
+    path: str
+    allowed: dict[str, Expect]
+    body: Body = none
+    open: bool = False
+    as_: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> list[str]:
+        return [r for r in ROLES if r not in self.allowed]
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+OK = 200
+ALL_OK: dict[str, Expect] = dict.fromkeys(ROLES, OK)
+PARTICIPANTS_OK: dict[str, Expect] = {**ALL_OK, "operator": (404, "NOT_A_PARTICIPANT")}
+HOLDERS = ("supplier", "financier", "core_enterprise")
+
+MATRIX: list[Entry] = [
+    # ---------------------------------------------------------------- participants
+    Entry("POST", "/participants", {"operator": 201}, fresh_onboarding),
+    Entry("GET", "/participants", {"operator": OK, "regulator": OK}),
+    Entry("GET", "/participants/me", PARTICIPANTS_OK, open=True),
+    Entry(
+        "GET",
+        "/participants/{t1}",
+        {
+            "operator": OK,
+            "regulator": OK,
+            "supplier": OK,  # itself
+            "core_enterprise": (404, "PARTICIPANT_NOT_FOUND"),
+            "financier": (404, "PARTICIPANT_NOT_FOUND"),
+            "logistics": (404, "PARTICIPANT_NOT_FOUND"),
+        },
+        open=True,
+    ),
+    Entry("POST", "/participants/{spare_active}/suspend", {"operator": OK}),
+    Entry("POST", "/participants/{spare_suspended}/reinstate", {"operator": OK}),
+    Entry("POST", "/participants/{spare_active}/certificate/revoke", {"operator": OK}, const({})),
+    Entry("POST", "/participants/{spare_active}/api-key", {"operator": OK}),
+    # ---------------------------------------------------------------- credit lines
+    Entry("PUT", "/credit-lines/{core}", {"financier": OK}, const({"limit_minor": 10**10})),
+    Entry("PUT", "/credit-lines/{core}/platform-limit", {"operator": OK}, const({"cap_minor": None})),
+    Entry(
+        "GET",
+        "/credit-lines/{core}",
+        {
+            "operator": OK,
+            "regulator": OK,
+            "financier": OK,  # any financier: it decides what to lend
+            "core_enterprise": OK,  # its own
+            "supplier": (404, "CORE_ENTERPRISE_NOT_FOUND"),
+            "logistics": (404, "CORE_ENTERPRISE_NOT_FOUND"),
+        },
+        open=True,
+    ),
+    # ---------------------------------------------------------------- bundles and documents
+    Entry("POST", "/bundles/verify", {"supplier": OK}, named("verify")),
+    Entry("POST", "/bundles", {"supplier": 201}, named("submit")),
+    Entry("GET", "/bundles", ALL_OK, open=True),
+    Entry(
+        "GET",
+        "/bundles/{bundle2}",  # supplier t1, debtor core2, held in part by the bank and core
+        {
+            "operator": OK,
+            "regulator": OK,
+            "supplier": OK,
+            "core_enterprise": (404, "BUNDLE_NOT_FOUND"),  # a holder, not the debtor
+            "financier": (404, "BUNDLE_NOT_FOUND"),  # a holder
+            "logistics": (404, "BUNDLE_NOT_FOUND"),
+        },
+        open=True,
+    ),
+    Entry(
+        "GET",
+        "/documents/{doc2}",  # a document of that bundle: current holders may read it
+        {
+            "operator": OK,
+            "regulator": OK,
+            "supplier": OK,
+            "core_enterprise": OK,
+            "financier": OK,
+            "logistics": (404, "DOCUMENT_NOT_FOUND"),
+        },
+        open=True,
+    ),
+    # ---------------------------------------------------------------- receivables: actions
+    Entry("POST", "/receivables/{rid_p}/endorse", {"core_enterprise": OK}, const({"accept": True})),
+    Entry("GET", "/receivables/{rid_p}/endorsement-request", {"core_enterprise": OK}),
+    Entry(
+        "POST",
+        "/receivables/{rid_ext}/endorsement-signature",
+        {"core_enterprise": OK},
+        named("endorsement_signature"),
+        as_={"core_enterprise": "ext"},  # a self-custody debtor signs with its own key
+    ),
+    Entry(
+        "POST",
+        "/receivables/{rid2}/transfers",
+        dict.fromkeys(HOLDERS, OK),
+        lambda w: {"to_participant_id": w.ids["t2"], "amount": 1},
+    ),
+    Entry("POST", "/receivables/{rid}/repayments", {"core_enterprise": OK}, const({"amount": 1})),
+    Entry("POST", "/receivables/{rid2}/redemptions", dict.fromkeys(HOLDERS, OK)),
+    Entry(
+        "POST",
+        "/receivables/{rid_d}/disputes",
+        {"core_enterprise": OK, "regulator": OK},
+        const({"reason": "goods damaged"}),
+        paths={"regulator": "/receivables/{rid_d2}/disputes"},
+    ),
+    Entry("POST", "/receivables/{rid_r}/resolution", {"operator": OK}, const({"action": "lift"})),
+    # ---------------------------------------------------------------- receivables: reading
+    Entry("GET", "/receivables", ALL_OK, open=True),
+    Entry(
+        "GET",
+        "/receivables/{rid2}",
+        {**ALL_OK, "logistics": (404, "RECEIVABLE_NOT_FOUND")},  # creditor, holders, overseers
+        open=True,
+    ),
+    Entry(
+        "GET",
+        "/receivables/{rid}/provenance",  # creditor t1, debtor core; the bank has no part in it
+        {
+            **ALL_OK,
+            "financier": (404, "RECEIVABLE_NOT_FOUND"),
+            "logistics": (404, "RECEIVABLE_NOT_FOUND"),
+        },
+        open=True,
+    ),
+    # ---------------------------------------------------------------- offers
+    Entry("POST", "/offers", {"financier": 201}, new_offer),
+    Entry("POST", "/offers/{cancel_oid}/cancel", {"financier": OK}),
+    Entry("POST", "/offers/{accept_oid}/accept", dict.fromkeys(HOLDERS, OK), const({"amount": 1_000})),
+    Entry("GET", "/offers", ALL_OK, open=True),
+    # ---------------------------------------------------------------- settlement
+    Entry(
+        "POST",
+        "/settlement/mint",
+        {"financier": OK},
+        lambda w: {"to_participant_id": w.ids["bank"], "amount": 1},
+    ),
+    Entry("GET", "/settlement/balance", PARTICIPANTS_OK, open=True),
+    Entry("PUT", "/settlement/issuers/{bank}", {"operator": OK}, const({"cap_minor": 10**15})),
+    Entry("GET", "/settlement/issuers/{bank}", {"operator": OK, "regulator": OK, "financier": OK}),
+    # ---------------------------------------------------------------- reports
+    Entry("GET", "/payables", {"core_enterprise": OK}),
+    Entry("GET", "/payables/calendar", {"core_enterprise": OK}),
+    Entry("GET", "/holdings", ALL_OK, open=True),
+    Entry("GET", "/discountable", {"financier": OK}),
+    Entry("GET", "/portfolio", {"financier": OK}),
+    Entry("GET", "/health/read-model", {"operator": OK, "regulator": OK}),
+]
+
+PARAMS = [pytest.param(e, id=e.id) for e in MATRIX]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifact]) -> Iterator[World]:
+    gw = start_gateway(tmp_path_factory.mktemp("roles"))
+    o = lambda *a, **k: onboard(gw, *a, custodial=True, **k)  # noqa: E731
+    actors = {
+        "core": o("core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)]),
+        "core2": o("core_enterprise", "Second Buyer AB", "SE1111111111", [("0088", CORE2_GLN)]),
+        "ext": onboard(gw, "core_enterprise", "Self Custody AB", "SE3333333333", [("0088", EXT_GLN)]),
+        "t1": o("supplier", "Fabrikant Metall AB", "SE5561234567", [("0088", SELLER_GLN)]),
+        "t2": o("supplier", "Smedja Komponent AB", "SE5569988776", [("0088", "7350000000033")]),
+        "bank": o("financier", "Hansa Trade Finance", "DE811234567", []),
+        "bank2": o("financier", "Other Bank", "DE999999999", []),
+        "regulator": o("regulator", "Financial Supervisory Authority", "SE2021000000", []),
+        "logistics": o("logistics", "Nordic Freight AB", "SE4444444444", []),
+        "spare_active": o("supplier", "Spare Active AB", "SE5555555555", []),
+        "spare_suspended": o("supplier", "Spare Suspended AB", "SE6666666666", []),
+    }
+    w = World(gw, actors, {n: a.participant_id for n, a in actors.items()}, {})
+    for debtor in ("core", "core2", "ext"):
+        w.ok("bank", "PUT", f"/credit-lines/{w.ids[debtor]}", {"limit_minor": 10**10})
+    for issuer in ("bank", "bank2"):
+        appoint_issuer(gw, w.ids[issuer])
+    gln = {"core": BUYER_GLN, "core2": CORE2_GLN, "ext": EXT_GLN}
+
+    def bundle(tag: str, debtor: str) -> dict[str, Any]:
+        signers = {"Order": actors[debtor], "DespatchAdvice": actors["t1"], "Invoice": actors["t1"]}
+        return bundle_body(distinct_trade(tag, gln[debtor]), signers)
+
+    def tokenize(tag: str, debtor: str, endorse: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = w.ok("t1", "POST", "/bundles", bundle(tag, debtor), expect=201)
+        if endorse:
+            w.ok(debtor, "POST", f"/receivables/{out['receivable_id']}/endorse", {"accept": True})
+        return out
+
+    w.ids["rid"] = tokenize("RM-1", "core")["receivable_id"]  # repaid by 1, its provenance read
+    w.ids["rid_p"] = tokenize("RM-P", "core", endorse=False)["receivable_id"]  # to endorse
+    w.ids["rid_ext"] = tokenize("RM-EXT", "ext", endorse=False)["receivable_id"]  # to endorse by signature
+    w.ids["rid_d"] = tokenize("RM-D", "core")["receivable_id"]  # for its debtor to dispute
+    w.ids["rid_d2"] = tokenize("RM-D2", "core")["receivable_id"]  # for the regulator to dispute
+    w.ids["rid_r"] = tokenize("RM-R", "core")["receivable_id"]  # disputed, for the operator to resolve
+    w.ok("regulator", "POST", f"/receivables/{w.ids['rid_r']}/disputes", {"reason": "to resolve"})
+    second = tokenize("RM-2", "core2")  # held by t1, the bank and core, partly repaid
+    rid2 = w.ids["rid2"] = second["receivable_id"]
+    w.ids["bundle2"], w.ids["doc2"] = second["id"], second["documents"][0]["id"]
+    for holder in ("bank", "core"):
+        w.ok(
+            "t1",
+            "POST",
+            f"/receivables/{rid2}/transfers",
+            {"to_participant_id": w.ids[holder], "amount": 50_000},
+        )
+    for to in ("core", "core2"):
+        w.ok("bank", "POST", "/settlement/mint", {"to_participant_id": w.ids[to], "amount": 10**6})
+    w.ok("bank2", "POST", "/settlement/mint", {"to_participant_id": w.ids["bank2"], "amount": 10**6})
+    w.ok("core2", "POST", f"/receivables/{rid2}/repayments", {"amount": 100_000})
+    offer = {"receivable_id": rid2, "max_amount": 100_000, "rate_bps": 500, "expiry": w.chain_time() + 86_400}
+    w.ids["accept_oid"] = w.ok("bank2", "POST", "/offers", offer, expect=201)["offer_id"]
+    w.ids["cancel_oid"] = w.ok("bank", "POST", "/offers", {**offer, "max_amount": 1_000}, expect=201)[
+        "offer_id"
+    ]
+    w.ok("operator", "POST", f"/participants/{w.ids['spare_suspended']}/suspend")
+    # the bodies of the allowed calls that need the world
+    w.bodies["verify"] = bundle("RM-V", "core")
+    w.bodies["submit"] = bundle("RM-NEW", "core")
+    req = w.ok("ext", "GET", f"/receivables/{w.ids['rid_ext']}/endorsement-request")
+    signed = Account.sign_message(encode_typed_data(full_message=req["typed_data"]), actors["ext"].chain_key)
+    w.bodies["endorsement_signature"] = {
+        "accept": True,
+        "deadline": req["typed_data"]["message"]["deadline"],
+        "signature": "0x" + bytes(signed.signature).hex(),
+    }
+    yield w
+    gw.stop()
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, into included routers (FastAPI >= 0.16x includes them lazily, as
+    ``_IncludedRouter``s holding the original router; older ones copy their routes into the app)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _walk(inner.routes, prefix + getattr(context, "prefix", ""))
+            continue
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":  # Starlette's automatic twin of each GET
+                yield method, _shape(prefix + route.path)
+
+
+def test_every_route_is_in_the_matrix(world: World) -> None:
+    """A new endpoint without a matrix entry (or a matrix entry for a route that is gone) fails here."""
+    app = create_app(world.gw.settings)
+    try:
+        routes = set(_walk(app.routes))
+        documented = {
+            (method.upper(), _shape(path))
+            for path, operations in app.openapi()["paths"].items()
+            for method in operations
+        }
+    finally:
+        app.state.scf.engine.dispose()
+    assert documented <= routes, f"the walk missed routes: {sorted(documented - routes)}"
+    public = {(m, _shape(p)) for m, p in PUBLIC}
+    matrix = [(e.method, _shape(e.path)) for e in MATRIX]
+    assert len(set(matrix)) == len(matrix), "a route is in the matrix twice"
+    assert public <= routes, f"public routes that are gone: {sorted(public - routes)}"
+    assert sorted(routes - public - set(matrix)) == [], "routes without a matrix entry"
+    assert sorted(set(matrix) - routes) == [], "matrix entries without a route"
+    for e in MATRIX:
+        assert set(e.allowed) <= set(ROLES), e.id
+        if e.open:
+            assert set(e.allowed) == set(ROLES), f"{e.id}: an open route gives every role's answer"
+        else:
+            assert e.refused, f"{e.id}: a role-checked route refuses someone"
+            assert set(e.allowed) >= set(e.as_) | set(e.paths), e.id
+
+
+@pytest.mark.parametrize("route", sorted(PUBLIC))
+def test_public_routes_need_no_key(world: World, route: tuple[str, str]) -> None:
+    method, path = route
+    resp = world.gw.request(method, path, None)
+    assert resp.status_code == 200, resp.text
+
+
+@pytest.mark.parametrize("entry", PARAMS)
+def test_no_key_or_an_unknown_key_is_401(world: World, entry: Entry) -> None:
+    w = world
+    url = entry.path.format(**w.ids)
+    body = entry.body(w)
+    for key in (None, "scf_not-a-key"):
+        resp = w.gw.request(entry.method, url, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert resp.status_code == 401, (key, resp.text)
+        assert resp.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("entry", PARAMS)
+def test_every_role_it_is_not_for_gets_403(world: World, entry: Entry) -> None:
+    """Every role outside the entry's allowed set is refused by role, whatever the object and body. For
+    an open route there is none (its object-level answers are checked with the allowed roles)."""
+    w = world
+    url = entry.path.format(**w.ids)
+    for role in entry.refused:
+        resp = w.call(ROLE_ACTOR[role], entry.method, url, entry.body(w))
+        assert resp.status_code == 403, (role, resp.text)
+        assert resp.json()["error"]["code"] == "FORBIDDEN_ROLE", (role, resp.text)
+
+
+@pytest.mark.parametrize("entry", PARAMS)
+def test_every_role_it_is_for_gets_through(world: World, entry: Entry) -> None:
+    """Each allowed role passes authorization (no 401, no 403 FORBIDDEN_ROLE, no 5xx) and gets exactly
+    the expected answer on the world's objects."""
+    w = world
+    wrong = []
+    for role, expect in entry.allowed.items():
+        status, code = expect if isinstance(expect, tuple) else (expect, None)
+        url = entry.paths.get(role, entry.path).format(**w.ids)
+        resp = w.call(entry.as_.get(role, ROLE_ACTOR[role]), entry.method, url, entry.body(w))
+        error = resp.json().get("error", {}).get("code") if resp.status_code >= 400 else None
+        refused = resp.status_code == 401 or (resp.status_code == 403 and error == "FORBIDDEN_ROLE")
+        if refused or resp.status_code >= 500 or resp.status_code != status or error != code:
+            wrong.append((role, resp.status_code, resp.text[:300]))
+    assert wrong == []
+
+
+def test_logistics_sees_nothing_in_the_lists_overseers_see_all(world: World) -> None:
+    """The open list routes filter by object: a logistics participant, party to nothing, gets empty
+    lists; the operator and the regulator see the world's receivables, bundles and offers."""
+    w = world
+    for path in ("/receivables", "/bundles", "/holdings", "/offers"):
+        assert w.ok("logistics", "GET", path)["items"] == [], path
+    for overseer in ("operator", "regulator"):
+        receivables = {r["id"] for r in w.ok(overseer, "GET", "/receivables?limit=200")["items"]}
+        assert {w.ids[k] for k in ("rid", "rid2", "rid_p", "rid_ext")} <= receivables
+        assert w.ids["bundle2"] in {b["id"] for b in w.ok(overseer, "GET", "/bundles")["items"]}
+        assert w.ids["accept_oid"] in {o["offer_id"] for o in w.ok(overseer, "GET", "/offers")["items"]}
+    assert w.ok("operator", "GET", "/holdings")["items"] == []  # the operator holds nothing
