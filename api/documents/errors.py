@@ -11,6 +11,10 @@ PARSE_ERROR_CODES: dict[str, str] = {
     "XML_MALFORMED": "The bytes are not well-formed XML.",
     "UBL_UNKNOWN_DOCUMENT": "The root element is not a supported UBL 2.1 document in its namespace.",
     "UBL_MISSING_FIELD": "A field the gateway needs is absent or empty.",
+    "UBL_REPEATED_ELEMENT": (
+        "An element that UBL 2.1 allows once (document ID, issue date, currency, a monetary total, due"
+        " date...) appears more than once."
+    ),
     "UBL_INVALID_VALUE": (
         "A field is present but its value is not valid (number, date, boolean, currency code)."
     ),

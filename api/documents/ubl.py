@@ -177,8 +177,35 @@ class _Node:
     state: _State
 
     def find(self, rel: str) -> _Node | None:
+        """The element at ``rel``, whose every step UBL 2.1 allows at most once here.
+
+        A step present more than once raises ``UBL_REPEATED_ELEMENT``: the document would say two
+        things, and taking the first would let the rest pass unseen.
+        """
+        el = self.el
+        path = self.path
+        for step, tag in zip(rel.split("/"), _clark(rel), strict=True):
+            path = f"{path}/{step}"
+            found = list(el.iterchildren(tag))
+            if not found:
+                return None
+            if len(found) > 1:
+                raise DocumentError(
+                    "UBL_REPEATED_ELEMENT",
+                    f"the document states {path} {len(found)} times; UBL 2.1 allows it once",
+                    field=path,
+                )
+            el = found[0]
+        return _Node(el, f"{self.path}/{rel}", self.state)
+
+    def first(self, rel: str) -> _Node | None:
+        """The first element at ``rel``, for paths UBL 2.1 lets repeat (see docs/documents.md)."""
         el = next(_descend(self.el, _clark(rel)), None)
         return None if el is None else _Node(el, f"{self.path}/{rel}", self.state)
+
+    def first_text(self, rel: str) -> str | None:
+        node = self.first(rel)
+        return None if node is None else node.text
 
     def findall(self, rel: str) -> list[_Node]:
         return [
@@ -343,8 +370,8 @@ def _party(node: _Node) -> Party:
             if ref is not None:
                 tax_ids.append(ref)
     return Party(
-        name=node.text_of("cac:PartyName/cbc:Name"),
-        registration_name=node.text_of("cac:PartyLegalEntity/cbc:RegistrationName"),
+        name=node.first_text("cac:PartyName/cbc:Name"),
+        registration_name=node.first_text("cac:PartyLegalEntity/cbc:RegistrationName"),
         endpoint=None if endpoint is None else _party_ref(endpoint),
         identifiers=_refs(node.findall("cac:PartyIdentification/cbc:ID")),
         legal_ids=_refs(node.findall("cac:PartyLegalEntity/cbc:CompanyID")),
@@ -358,7 +385,7 @@ def _tax_category(node: _Node) -> TaxCategory:
         id=node.req_text("cbc:ID"),
         percent=node.decimal_of("cbc:Percent"),
         scheme=node.text_of("cac:TaxScheme/cbc:ID") or "VAT",
-        exemption_reason=node.text_of("cbc:TaxExemptionReason"),
+        exemption_reason=node.first_text("cbc:TaxExemptionReason"),
     )
 
 
@@ -376,8 +403,8 @@ def _allowance_charge(node: _Node) -> AllowanceCharge:
         base_amount=node.amount_of("cbc:BaseAmount"),
         multiplier_percent=node.decimal_of("cbc:MultiplierFactorNumeric"),
         reason_code=node.text_of("cbc:AllowanceChargeReasonCode"),
-        reason=node.text_of("cbc:AllowanceChargeReason"),
-        tax_category=_optional(node.find("cac:TaxCategory"), _tax_category),
+        reason=node.first_text("cbc:AllowanceChargeReason"),
+        tax_category=_optional(node.first("cac:TaxCategory"), _tax_category),
     )
 
 
@@ -387,12 +414,13 @@ def _allowance_charges(node: _Node) -> tuple[AllowanceCharge, ...]:
 
 def _price(node: _Node) -> Price:
     base = node.find("cbc:BaseQuantity")
+    allowance = node.first("cac:AllowanceCharge")  # 0..n in UBL 2.1; the first carries the gross price
     return Price(
         amount=node.req_amount("cbc:PriceAmount"),
         base_quantity=None if base is None or base.text is None else base.decimal(),
         base_unit_code=None if base is None else base.attr("unitCode"),
-        gross_amount=node.amount_of("cac:AllowanceCharge/cbc:BaseAmount"),
-        discount=node.amount_of("cac:AllowanceCharge/cbc:Amount"),
+        gross_amount=None if allowance is None else allowance.amount_of("cbc:BaseAmount"),
+        discount=None if allowance is None else allowance.amount_of("cbc:Amount"),
     )
 
 
@@ -472,11 +500,37 @@ def _header(root: _Node, kind: DocumentKind, data: bytes) -> dict[str, Any]:
         "customization_id": root.text_of("cbc:CustomizationID"),
         "profile_id": root.text_of("cbc:ProfileID"),
         "notes": root.texts_of("cbc:Note"),
-        "order_reference": root.text_of("cac:OrderReference/cbc:ID"),
+        "order_reference": _order_reference(root, kind),
         "despatch_references": root.texts_of("cac:DespatchDocumentReference/cbc:ID"),
         "receipt_references": root.texts_of("cac:ReceiptDocumentReference/cbc:ID"),
         "source_hash": document_hash(data),
     }
+
+
+def _order_reference(root: _Node, kind: DocumentKind) -> str | None:
+    """OrderReference/ID: 0..1 in an invoice, credit note or receipt advice; 0..n in a despatch
+    advice (whose lines name their own order), where the first is the header's."""
+    ref = (
+        root.first("cac:OrderReference")
+        if kind is DocumentKind.DESPATCH_ADVICE
+        else root.find("cac:OrderReference")
+    )
+    return None if ref is None else ref.text_of("cbc:ID")
+
+
+def _order_line_ref(line: _Node) -> tuple[str | None, str | None]:
+    """(LineID, OrderReference/ID) of a line's first OrderLineReference (0..n or 1..n in UBL 2.1)."""
+    ref = line.first("cac:OrderLineReference")
+    if ref is None:
+        return None, None
+    return ref.text_of("cbc:LineID"), ref.text_of("cac:OrderReference/cbc:ID")
+
+
+def _first_required(node: _Node, rel: str) -> _Node:
+    found = node.first(rel)
+    if found is None:
+        raise _missing(f"{node.path}/{rel}")
+    return found
 
 
 def _require_lines(root: _Node, tag: str) -> list[_Node]:
@@ -509,14 +563,15 @@ def _order_line(node: _Node) -> Line:
         allowance_charges=_allowance_charges(node),
         tax_category=None
         if item is None
-        else _optional(item.find("cac:ClassifiedTaxCategory"), _tax_category),
-        note=node.text_of("cbc:Note"),
+        else _optional(item.first("cac:ClassifiedTaxCategory"), _tax_category),
+        note=node.first_text("cbc:Note"),
     )
 
 
 def _order(root: _Node, data: bytes) -> Order:
     currency = root.currency_of("cbc:DocumentCurrencyCode")
-    period = root.find("cac:Delivery/cac:RequestedDeliveryPeriod")
+    delivery = root.first("cac:Delivery")  # 0..n
+    period = None if delivery is None else delivery.find("cac:RequestedDeliveryPeriod")
     lines = tuple(_order_line(line.require("cac:LineItem")) for line in _require_lines(root, "cac:OrderLine"))
     return Order(
         **_header(root, DocumentKind.ORDER, data),
@@ -544,10 +599,10 @@ def _invoice_line(node: _Node, quantity_tag: str) -> Line:
         item=_item(item),
         line_extension_amount=node.req_amount("cbc:LineExtensionAmount"),
         price=_price(node.require("cac:Price")),
-        order_line_ref=node.text_of("cac:OrderLineReference/cbc:LineID"),
+        order_line_ref=_order_line_ref(node)[0],
         allowance_charges=_allowance_charges(node),
-        tax_category=_tax_category(item.require("cac:ClassifiedTaxCategory")),
-        note=node.text_of("cbc:Note"),
+        tax_category=_tax_category(_first_required(item, "cac:ClassifiedTaxCategory")),
+        note=node.first_text("cbc:Note"),
     )
 
 
@@ -583,7 +638,9 @@ def _invoice(root: _Node, data: bytes, kind: DocumentKind) -> Invoice:
         due_date=due_date,
         seller=_party(root.require("cac:AccountingSupplierParty/cac:Party")),
         buyer=_party(root.require("cac:AccountingCustomerParty/cac:Party")),
-        actual_delivery_date=root.date_of("cac:Delivery/cbc:ActualDeliveryDate"),
+        actual_delivery_date=_optional(
+            root.first("cac:Delivery"), lambda d: d.date_of("cbc:ActualDeliveryDate")
+        ),
         lines=lines,
         allowance_charges=_allowance_charges(root),
         tax_totals=_tax_totals(root, tax_currency, currency),
@@ -599,9 +656,9 @@ def _delivery_line(node: _Node, quantity_tag: str) -> DeliveryLine:
         id=node.req_text("cbc:ID"),
         quantity=quantity,
         unit_code=unit,
-        item=_item(node.find("cac:Item")),
-        order_line_ref=node.text_of("cac:OrderLineReference/cbc:LineID"),
-        order_ref=node.text_of("cac:OrderLineReference/cac:OrderReference/cbc:ID"),
+        item=_item(node.first("cac:Item")),  # 1..n (despatch) or 0..n (receipt): the first describes it
+        order_line_ref=_order_line_ref(node)[0],
+        order_ref=_order_line_ref(node)[1],
         rejected_quantity=node.decimal_of("cbc:RejectedQuantity") or Decimal(0),
         short_quantity=node.decimal_of("cbc:ShortQuantity") or Decimal(0),
         received_date=node.date_of("cbc:ReceivedDate"),

@@ -35,6 +35,7 @@ from api.documents.ubl import (
     CONFUSABLES,
     invoice_fingerprint,
     normalize_invoice_number,
+    parse_despatch_advice,
     parse_document,
     parse_invoice,
     parse_order,
@@ -457,6 +458,94 @@ def test_invalid_values_are_refused(old: bytes, new: bytes) -> None:
     data = fixture("invoice.xml")
     assert old in data
     expect_error("UBL_INVALID_VALUE", data.replace(old, new, 1))
+
+
+def _twice(data: bytes, element: bytes, replacement: bytes | None = None) -> bytes:
+    """``data`` with the first occurrence of ``element`` followed by ``replacement`` (default: itself)."""
+    assert element in data
+    return data.replace(element, element + (replacement or element), 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "element", "replacement", "field"),
+    [
+        (
+            "invoice.xml",
+            b"<cbc:ID>INV-2026/0815</cbc:ID>",
+            b"<cbc:ID>INV-2026/0816</cbc:ID>",
+            "/Invoice/cbc:ID",
+        ),
+        ("invoice.xml", b"<cbc:IssueDate>2026-09-15</cbc:IssueDate>", None, "/Invoice/cbc:IssueDate"),
+        (
+            "invoice.xml",
+            b"<cbc:DueDate>2026-11-14</cbc:DueDate>",
+            b"<cbc:DueDate>2026-10-14</cbc:DueDate>",
+            "/Invoice/cbc:DueDate",
+        ),
+        (
+            "invoice.xml",
+            b"<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>",
+            b"<cbc:DocumentCurrencyCode>SEK</cbc:DocumentCurrencyCode>",
+            "/Invoice/cbc:DocumentCurrencyCode",
+        ),
+        (
+            "invoice.xml",
+            b'<cbc:PayableAmount currencyID="EUR">3090.50</cbc:PayableAmount>',
+            b'<cbc:PayableAmount currencyID="EUR">9090.50</cbc:PayableAmount>',
+            "/Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount",
+        ),
+        (
+            "invoice.xml",
+            b'<cbc:EndpointID schemeID="0088">7350000000019</cbc:EndpointID>',
+            b'<cbc:EndpointID schemeID="0088">7350000000057</cbc:EndpointID>',
+            "/Invoice/cac:AccountingCustomerParty/cac:Party/cbc:EndpointID",
+        ),
+        (
+            "invoice.xml",
+            b'<cbc:InvoicedQuantity unitCode="C62">40</cbc:InvoicedQuantity>',
+            b'<cbc:InvoicedQuantity unitCode="C62">4</cbc:InvoicedQuantity>',
+            "/Invoice/cac:InvoiceLine[2]/cbc:InvoicedQuantity",
+        ),
+        (
+            "invoice.xml",
+            b"<cac:OrderReference>",
+            b"<cbc:ID>PO-9</cbc:ID></cac:OrderReference><cac:OrderReference>",
+            "/Invoice/cac:OrderReference",
+        ),
+        (
+            "despatch-advice.xml",
+            b'<cbc:DeliveredQuantity unitCode="C62">40</cbc:DeliveredQuantity>',
+            b'<cbc:DeliveredQuantity unitCode="C62">400</cbc:DeliveredQuantity>',
+            "/DespatchAdvice/cac:DespatchLine[2]/cbc:DeliveredQuantity",
+        ),
+        ("order.xml", b"<cbc:IssueDate>2026-09-01</cbc:IssueDate>", None, "/Order/cbc:IssueDate"),
+    ],
+)
+def test_elements_allowed_once_are_refused_when_repeated(
+    name: str, element: bytes, replacement: bytes | None, field: str
+) -> None:
+    error = expect_error("UBL_REPEATED_ELEMENT", _twice(fixture(name), element, replacement))
+    assert error.field == field
+
+
+def test_elements_ubl_lets_repeat_still_parse() -> None:
+    # PartyName (0..n), Note (0..n), a second Delivery (0..n): taken as before, not refused
+    data = _twice(
+        fixture("invoice.xml"),
+        b"<cac:PartyName>\n        <cbc:Name>Fabrikant Metall AB</cbc:Name>\n      </cac:PartyName>",
+    )
+    data = _twice(
+        data, b"<cac:PaymentTerms>", b"<cbc:Note>also this</cbc:Note></cac:PaymentTerms><cac:PaymentTerms>"
+    )
+    inv = parse_invoice(data)
+    assert inv.seller.name == "Fabrikant Metall AB" and len(inv.payment_terms) == 2
+    # a despatch advice may name several orders (OrderReference 0..n)
+    da = _twice(
+        fixture("despatch-advice.xml"),
+        b"<cac:OrderReference>",
+        b"<cbc:ID>PO-9</cbc:ID></cac:OrderReference><cac:OrderReference>",
+    )
+    assert parse_despatch_advice(da).order_reference == "PO-9"
 
 
 def test_date_with_timezone_and_signed_amounts_parse() -> None:
