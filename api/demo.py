@@ -153,7 +153,8 @@ def run_demo(
     for bank in (bank_a, bank_b):
         c.call("PUT", f"/settlement/issuers/{bank.id}", operator_key, json={"cap_minor": 1_000_000_000})
     say(
-        f"   the operator appointed {bank_a.name} and {bank_b.name} issuers of tEUR (cap {money(1_000_000_000)})"
+        f"   the operator appointed {bank_a.name} and {bank_b.name} issuers of tEUR"
+        f" (cap {money(1_000_000_000)} each)"
     )
 
     say("2. Tokenizing invoice INV-2026/0815 from signed UBL documents")

@@ -58,13 +58,8 @@ def read_document(
 def _chain_bundle_hash(state: StateDep, bundle: Bundle) -> str | None:
     if bundle.receivable_id is None:
         return None
-    ledger = state.chain().platform.ledger.contract
-    logs = ledger.events.InvoiceRegistered().get_logs(
-        from_block=bundle.block_number or 0,
-        to_block=bundle.block_number or "latest",
-        argument_filters={"id": bundle.receivable_id},
-    )
-    return "0x" + bytes(logs[0]["args"]["bundleHash"]).hex() if logs else None
+    r = state.chain().platform.ledger.receivable(bundle.receivable_id)
+    return "0x" + r.bundle_hash.hex() if r.face_value else None
 
 
 def _may_read(principal: PrincipalDep, bundle: Bundle, state: StateDep) -> bool:

@@ -25,6 +25,10 @@ class ReceivableOut(BaseModel):
     disputed: bool
     overdue: bool = Field(description="Past the due date plus the ledger's grace period and not settled.")
     bundle_hash: str
+    delivery_hash: str = Field(
+        description="SHA-256 of the delivery document (despatch or receipt advice) the receivable rests on, "
+        "as anchored on chain at tokenization."
+    )
 
 
 class HoldingOut(BaseModel):

@@ -68,6 +68,7 @@ def receivable_out(r: RmReceivable, names: Names, now: int) -> ReceivableOut:
         disputed=r.disputed,
         overdue=is_overdue(r, now),
         bundle_hash=r.bundle_hash,
+        delivery_hash=r.delivery_hash,
     )
 
 

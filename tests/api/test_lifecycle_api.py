@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -468,3 +469,19 @@ def test_suspension_stops_new_dealings_not_the_settlement_of_debts(world: World)
         for who in (w.core, w.t2):
             w.post(None, f"/participants/{who.participant_id}/reinstate")
     assert w.get(None, "/health/read-model").json()["in_sync"] is True
+
+
+def test_the_delivery_document_is_anchored_with_the_receivable(world: World) -> None:
+    """A financier sees from the chain's record which delivery a receivable rests on."""
+    w = world
+    despatch = trade("INV-LC-1")["DespatchAdvice"]
+    shown = w.get(w.bank, f"/receivables/{w.rid}").json()["delivery_hash"]
+    chain = w.gw.state.chain()
+    (log,) = chain.platform.ledger.contract.events.InvoiceRegistered().get_logs(
+        from_block=0, argument_filters={"id": w.rid}
+    )
+    assert (
+        shown
+        == "0x" + hashlib.sha256(despatch).hexdigest()
+        == "0x" + bytes(log["args"]["deliveryHash"]).hex()
+    )
