@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from api.documents.model import (
+    AllowanceCharge,
     DeliveryDocument,
     DespatchAdvice,
     Document,
@@ -32,6 +33,7 @@ from api.documents.model import (
     Party,
     PartyRef,
     ReceiptAdvice,
+    TaxCategory,
 )
 from api.documents.money import to_minor_units
 from api.documents.totals import TOTALS_CODES, check_totals
@@ -113,6 +115,14 @@ _OWN_CODES: dict[str, str] = {
     "MATCH_PRICE_MISMATCH": "An invoice line's net unit price differs from its order line's price.",
     "MATCH_INVOICED_EXCEEDS_DELIVERED": "More of an order line is invoiced than was delivered.",
     "MATCH_DELIVERED_EXCEEDS_ORDERED": "More of an order line was delivered than was ordered.",
+    "MATCH_VAT_NOT_ORDERED": (
+        "The invoice applies a VAT category and rate that the purchase order, which states its own,"
+        " does not carry (on the matched order line, or anywhere in the order)."
+    ),
+    "MATCH_CHARGE_NOT_ORDERED": (
+        "The invoice adds a charge that the purchase order, which states its own charges, does not"
+        " carry (same reason, at most the ordered amount, at document or line level)."
+    ),
     # Currency
     "CURRENCY_MISMATCH": (
         "The bundle is not in one currency: the order and invoice currencies differ, or an amount's"
@@ -625,6 +635,109 @@ def _check_match(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
             )
 
 
+def _vat(category: TaxCategory) -> str:
+    code, rate = category.key
+    return f"{code} {rate.normalize():f}%"
+
+
+def _ordered_vat(order: Order) -> set[tuple[str, Decimal]]:
+    """Every VAT (category, rate) the order states: on its lines, allowances, charges and breakdown."""
+    categories = [line.tax_category for line in order.lines]
+    charges = [*order.allowance_charges, *(ac for line in order.lines for ac in line.allowance_charges)]
+    categories += [ac.tax_category for ac in charges]
+    categories += [sub.category for total in order.tax_totals for sub in total.subtotals]
+    return {c.key for c in categories if c is not None}
+
+
+def _charge_reason(charge: AllowanceCharge) -> str | None:
+    """What a charge is for: its UNCL7161 reason code, else its reason text (case and spaces folded)."""
+    if charge.reason_code:
+        return "code:" + charge.reason_code.strip().upper()
+    if charge.reason:
+        return "text:" + " ".join(charge.reason.split()).casefold()
+    return None
+
+
+def _charge_ordered(charge: AllowanceCharge, ordered: Iterable[AllowanceCharge]) -> bool:
+    reason = _charge_reason(charge)
+    return any(
+        o.is_charge and reason is not None and _charge_reason(o) == reason and charge.amount <= o.amount
+        for o in ordered
+    )
+
+
+def _check_terms(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
+    """The order is the agreement: no VAT rate and no charge it does not carry, when it states them."""
+    order, inv = t.order, t.invoice
+    if order is None:
+        return
+    ordered_vat = _ordered_vat(order)
+    if ordered_vat:
+        for line in inv.lines:
+            if line.tax_category is None:
+                continue
+            matched = _match(order, line.order_line_ref, line.item).line
+            expected = None if matched is None else matched.tax_category
+            if matched is not None and expected is not None and line.tax_category.key != expected.key:
+                yield _v(
+                    "MATCH_VAT_NOT_ORDERED",
+                    f"Invoice line {line.id} applies VAT {_vat(line.tax_category)}; order line {matched.id}"
+                    f" carries {_vat(expected)}.",
+                    inv,
+                    field="cac:Item/cac:ClassifiedTaxCategory",
+                    line=line.id,
+                )
+            elif expected is None and line.tax_category.key not in ordered_vat:
+                yield _v(
+                    "MATCH_VAT_NOT_ORDERED",
+                    f"Invoice line {line.id} applies VAT {_vat(line.tax_category)}, which purchase order"
+                    f" {order.id} does not carry.",
+                    inv,
+                    field="cac:Item/cac:ClassifiedTaxCategory",
+                    line=line.id,
+                )
+        for ac in inv.allowance_charges:
+            if ac.tax_category is not None and ac.tax_category.key not in ordered_vat:
+                kind = "charge" if ac.is_charge else "allowance"
+                yield _v(
+                    "MATCH_VAT_NOT_ORDERED",
+                    f"The invoice's {kind} {ac.reason or ac.reason_code or ''} applies VAT"
+                    f" {_vat(ac.tax_category)}, which purchase order {order.id} does not carry.".replace(
+                        "  ", " "
+                    ),
+                    inv,
+                    field="cac:AllowanceCharge/cac:TaxCategory",
+                )
+    order_charges = [ac for ac in order.allowance_charges if ac.is_charge]
+    line_charges = [ac for line in order.lines for ac in line.allowance_charges if ac.is_charge]
+    if not order_charges and not line_charges and order.monetary_total.charge_total is None:
+        return  # the order says nothing about charges
+    for ac in inv.allowance_charges:
+        if ac.is_charge and not _charge_ordered(ac, order_charges):
+            yield _v(
+                "MATCH_CHARGE_NOT_ORDERED",
+                f"The invoice charges {ac.amount} {inv.currency} for"
+                f" {ac.reason or ac.reason_code or 'an unnamed reason'}; purchase order {order.id} carries no"
+                " such charge (same reason, at most that amount).",
+                inv,
+                field="cac:AllowanceCharge",
+            )
+    for line in inv.lines:
+        matched = _match(order, line.order_line_ref, line.item).line
+        ordered = () if matched is None else matched.allowance_charges
+        for ac in line.allowance_charges:
+            if ac.is_charge and not _charge_ordered(ac, ordered):
+                yield _v(
+                    "MATCH_CHARGE_NOT_ORDERED",
+                    f"Invoice line {line.id} charges {ac.amount} {inv.currency} for"
+                    f" {ac.reason or ac.reason_code or 'an unnamed reason'}; its order line carries no such"
+                    " charge (same reason, at most that amount).",
+                    inv,
+                    field="cac:InvoiceLine/cac:AllowanceCharge",
+                    line=line.id,
+                )
+
+
 def _collect_delivered(t: Trade, order: Order, delivered: dict[str, Decimal]) -> Iterator[Violation]:
     for doc in t.evidence:
         quantity_field = "cbc:ReceivedQuantity" if isinstance(doc, ReceiptAdvice) else "cbc:DeliveredQuantity"
@@ -856,6 +969,7 @@ _RULES: tuple[Callable[[Trade, VerificationContext], Iterable[Violation]], ...] 
     _check_parties,
     _check_references,
     _check_match,
+    _check_terms,
     _check_currency,
     _check_totals,
     _check_amount_and_credit,

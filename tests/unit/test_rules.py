@@ -20,6 +20,7 @@ import pytest
 
 from api.documents.errors import PARSE_ERROR_CODES
 from api.documents.model import (
+    AllowanceCharge,
     DeliveryLine,
     DespatchAdvice,
     Document,
@@ -30,6 +31,7 @@ from api.documents.model import (
     PartyRef,
     Price,
     ReceiptAdvice,
+    TaxCategory,
 )
 from api.documents.money import to_minor_units
 from api.documents.rules import (
@@ -50,6 +52,12 @@ STRANGER = Party(name="Somebody Else AB", endpoint=PartyRef("0088", "73500000000
 #: Another registered core enterprise and its legal id; an identifier nobody registered.
 OTHER_CORE = PartyRef("0007", "5569990001")
 UNKNOWN_ID = PartyRef("0060", "123456789")
+
+
+def freight(amount: Decimal) -> AllowanceCharge:
+    return AllowanceCharge(is_charge=True, amount=amount, reason_code="FC", reason="Freight")
+
+
 #: Who holds which registered identifier (participants by any key).
 REGISTERED = {SUPPLIER: "fabrikant", BUYER: "nordvik", OTHER_CORE: "other-core"}
 
@@ -205,6 +213,14 @@ FAILING: dict[str, Case] = {
     "MATCH_DELIVERED_EXCEEDS_ORDERED": lambda: _ok(
         bundle(da=with_line(despatch(), "2", quantity=Decimal(41)))
     ),
+    "MATCH_VAT_NOT_ORDERED": lambda: _ok(
+        # the order agreed 12 % on the manuals; the invoice applies 6 %
+        bundle(po=with_line(order(), "3", tax_category=TaxCategory("S", Decimal(12))))
+    ),
+    "MATCH_CHARGE_NOT_ORDERED": lambda: _ok(
+        # the order agreed 20.00 freight; the invoice charges 35.00
+        bundle(po=replace(order(), allowance_charges=(freight(Decimal("20.00")),)))
+    ),
     "CURRENCY_MISMATCH": lambda: _ok(bundle(po=replace(order(), currency="SEK"))),
     "TOTAL_LINE_AMOUNT_MISMATCH": lambda: _ok(
         bundle(
@@ -297,6 +313,14 @@ CONSISTENT: dict[str, Case] = {
 }
 
 BOUNDARY: dict[str, Case] = {
+    "MATCH_VAT_NOT_ORDERED": lambda: _ok(
+        bundle(
+            po=with_line(order(), "3", tax_category=TaxCategory("s", Decimal("6.00")))
+        )  # s 6.00 % is S 6 %
+    ),
+    "MATCH_CHARGE_NOT_ORDERED": lambda: _ok(
+        bundle(po=replace(order(), allowance_charges=(freight(Decimal("35.00")),)))
+    ),
     "PARTY_IDENTIFIERS_CONFLICT": lambda: _ok(
         # One known identifier and one that nobody registered: still one participant.
         bundle(inv=replace(invoice(), buyer=replace(invoice().buyer, legal_ids=(UNKNOWN_ID,)))),
@@ -642,3 +666,42 @@ def test_party_resolution_does_not_depend_on_the_hash_seed() -> None:
     assert lines[0].startswith("None True ('nordvik', 'other-core', 'third')")
     assert lines[1] == "nordvik False"
     assert [line.split()[0] for line in lines[2:]] == ["PARTY_IDENTIFIERS_CONFLICT"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The order is the agreement: VAT rates and charges
+# --------------------------------------------------------------------------------------------------
+
+
+def test_an_order_stating_no_charges_refuses_the_invoices_freight() -> None:
+    po = replace(order(), monetary_total=replace(order().monetary_total, charge_total=Decimal("0.00")))
+    found = verify_bundle(bundle(po=po), context())
+    assert [(v.code, v.field) for v in found] == [("MATCH_CHARGE_NOT_ORDERED", "cac:AllowanceCharge")]
+    assert "35.00 EUR for Freight" in found[0].message
+
+
+def test_a_line_charge_must_be_on_its_order_line() -> None:
+    inv = invoice()
+    line = inv.lines[0]
+    setup = AllowanceCharge(is_charge=True, amount=Decimal("5.00"), reason_code="SAA", reason="Setup")
+    charged = with_line(inv, line.id, allowance_charges=(setup,))
+    po = replace(order(), allowance_charges=(freight(Decimal("35.00")),))
+    found = verify_bundle(bundle(inv=charged, po=po), context())
+    assert ("MATCH_CHARGE_NOT_ORDERED", line.id) in {(v.code, v.line) for v in found}
+    # on the order line, the same charge is agreed
+    po_line = with_line(po, "1", allowance_charges=(setup,))
+    assert "MATCH_CHARGE_NOT_ORDERED" not in codes(verify_bundle(bundle(inv=charged, po=po_line), context()))
+
+
+def test_a_vat_rate_the_order_never_mentions_is_refused_on_a_document_charge() -> None:
+    inv = invoice()
+    odd = replace(inv.allowance_charges[0], tax_category=TaxCategory("S", Decimal(12)))
+    found = verify_bundle(
+        bundle(inv=replace(inv, allowance_charges=(odd, *inv.allowance_charges[1:]))), context()
+    )
+    assert "MATCH_VAT_NOT_ORDERED" in codes(found)
+    # an order that states no VAT at all leaves the rate to the totals rules
+    no_vat = replace(
+        order(), lines=tuple(replace(line, tax_category=None) for line in order().lines), tax_totals=()
+    )
+    assert "MATCH_VAT_NOT_ORDERED" not in codes(verify_bundle(bundle(po=no_vat), context()))
