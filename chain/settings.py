@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     max_tenor_days: int = Field(
         default=180, description="Longest allowed time from invoice date to due date."
     )
+    issue_date_skew_hours: int = Field(
+        default=14,
+        ge=0,
+        description=(
+            "How far an invoice's issue date (a calendar date in the issuer's time zone) may run ahead of the"
+            " gateway's UTC clock before it counts as dated in the future (UTC+14 is the furthest time zone)."
+        ),
+    )
     max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest accepted request body.")
     max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
     max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")

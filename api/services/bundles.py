@@ -73,6 +73,10 @@ GATEWAY_CODES: dict[str, str] = {
     "ATTACHMENT_NOT_BOUND": "An attachment's SHA-256 appears in no document signature.",
     "CURRENCY_NOT_SETTLEABLE": "The invoice currency has no settlement token on the platform.",
     "DUE_DATE_PASSED": "The invoice is already due: there is nothing left to finance.",
+    "DATE_ISSUE_IN_FUTURE": (
+        "The invoice is dated after today (beyond the allowed clock skew, SCF_ISSUE_DATE_SKEW_HOURS)."
+    ),
+    "ATTACHMENT_DUPLICATE_NAME": "Two attachments have the same name; each must be bound on its own.",
     "DEBTOR_NOT_REGISTERED": "The invoice's buyer is no active core enterprise on the platform.",
     **consumption.CONSUMPTION_CODES,
 }
@@ -317,6 +321,13 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
     """Decode, parse and check a bundle; every violation is collected, nothing is written."""
     p = Prepared(supplier=supplier)
     settings = state.settings
+    names = [a.name for a in body.attachments]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        p.add(
+            "ATTACHMENT_DUPLICATE_NAME",
+            f"{names.count(name)} attachments are named {name}; a signature binds one attachment per name.",
+            name,
+        )
     for a in body.attachments:
         data = _decode(a.content_base64)
         if data is None:
@@ -369,7 +380,16 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
                 f"{inv.id} is in {inv.currency}; the platform settles in {SETTLEMENT_CURRENCY}.",
                 "Invoice",
             )
-        if inv.due_date is not None and inv.due_date <= datetime.now(UTC).date():
+        now = datetime.now(UTC)
+        latest = (now + timedelta(hours=settings.issue_date_skew_hours)).date()
+        if inv.issue_date > latest:
+            p.add(
+                "DATE_ISSUE_IN_FUTURE",
+                f"{inv.id} is dated {inv.issue_date}; the latest accepted issue date now is {latest}.",
+                "Invoice",
+                field="cbc:IssueDate",
+            )
+        if inv.due_date is not None and inv.due_date <= now.date():
             p.add("DUE_DATE_PASSED", f"{inv.id} was due on {inv.due_date}.", "Invoice", field="cbc:DueDate")
         payable = inv.monetary_total.payable
         if payable is not None and inv.currency:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -119,13 +120,15 @@ def trade(
     *,
     order_number: str | None = None,
     despatch_number: str | None = None,
+    invoice_date: date | None = None,
 ) -> dict[str, bytes]:
-    """The consistent sample trade (order, despatch advice, invoice), invoice dated two days ago.
+    """The consistent sample trade (order, despatch advice, invoice), invoice dated two days ago
+    (or ``invoice_date``, the other documents' dates moved along).
 
     A delivery is financed once, so every invoice number gets its own order and despatch advice
     (``PO-<invoice number>``, ``DA-<invoice number>``) unless they are given.
     """
-    docs = trade_documents(invoice_number)
+    docs = trade_documents(invoice_number, invoice_date)
     renumber = {
         SAMPLE_ORDER_NUMBER: order_number or f"PO-{invoice_number}",
         SAMPLE_DESPATCH_NUMBER: despatch_number or f"DA-{invoice_number}",

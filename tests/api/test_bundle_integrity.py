@@ -6,6 +6,7 @@ still accepted (real Anvil, real SQLite, real HTTP, as in ``test_bundles``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
@@ -46,10 +48,12 @@ def other_core(gw: Gateway) -> Actor:
     return actor
 
 
-def _trade(tag: str, *, order: str | None = None, despatch: str | None = None) -> dict[str, bytes]:
+def _trade(
+    tag: str, *, order: str | None = None, despatch: str | None = None, invoice_date: date | None = None
+) -> dict[str, bytes]:
     """The sample trade bought by this module's core enterprise, with its own (or the given) order
     and despatch advice numbers."""
-    docs = trade(f"INV-{tag}", order_number=order, despatch_number=despatch)
+    docs = trade(f"INV-{tag}", order_number=order, despatch_number=despatch, invoice_date=invoice_date)
     return {kind: data.replace(BUYER_GLN.encode(), CORE_GLN.encode()) for kind, data in docs.items()}
 
 
@@ -356,3 +360,69 @@ def test_party_resolution_is_the_same_under_every_hash_seed(
     conflict = json.loads(answers["conflicting"].pop())
     assert "PARTY_IDENTIFIERS_CONFLICT" in conflict["codes"] and conflict["debtor"] is None
     assert json.loads(answers["fine"].pop()) == {"codes": [], "messages": [], "debtor": buyer.participant_id}
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. A document says one thing
+# --------------------------------------------------------------------------------------------------
+
+
+def _refused(gw: Gateway, supplier: Actor, body: dict[str, object], code: str) -> httpx.Response:
+    before = _state(gw)
+    resp = _submit(gw, supplier, body)
+    assert resp.status_code == 422 and code in _codes(resp), resp.text
+    assert _state(gw) == before
+    return resp
+
+
+def test_an_element_allowed_once_stated_twice_is_refused(gw: Gateway, buyer: Actor, supplier: Actor) -> None:
+    docs = _trade("TWICE-DATE")
+    text = docs["Invoice"].decode()
+    issue = text[text.index("<cbc:IssueDate>") : text.index("</cbc:IssueDate>") + len("</cbc:IssueDate>")]
+    docs["Invoice"] = text.replace(issue, issue + "<cbc:IssueDate>2020-01-01</cbc:IssueDate>", 1).encode()
+    resp = _refused(gw, supplier, bundle_body(docs, _signers(buyer, supplier)), "UBL_REPEATED_ELEMENT")
+    assert any(v.get("field") == "/Invoice/cbc:IssueDate" for v in resp.json()["error"]["details"])
+
+
+def test_two_attachments_with_one_name_are_refused(gw: Gateway, buyer: Actor, supplier: Actor) -> None:
+    signed = b"%PDF-1.7 the rendering that was signed"
+    digest = hashlib.sha256(signed).hexdigest()
+    body = bundle_body(
+        _trade("ATT-TWICE"),
+        _signers(buyer, supplier),
+        attachments=[("invoice.pdf", signed), ("invoice.pdf", b"%PDF-1.7 something never signed")],
+        bound={"invoice.pdf": digest},
+    )
+    _refused(gw, supplier, body, "ATTACHMENT_DUPLICATE_NAME")
+    # one attachment of that name is fine
+    ok = bundle_body(
+        _trade("ATT-ONCE"),
+        _signers(buyer, supplier),
+        attachments=[("invoice.pdf", signed)],
+        bound={"invoice.pdf": digest},
+    )
+    assert _submit(gw, supplier, ok).status_code == 201
+
+
+def test_an_invoice_dated_in_the_future_is_refused(gw: Gateway, buyer: Actor, supplier: Actor) -> None:
+    today = datetime.now(UTC).date()
+    future = _trade("FUTURE", invoice_date=today + timedelta(days=2))
+    _refused(gw, supplier, bundle_body(future, _signers(buyer, supplier)), "DATE_ISSUE_IN_FUTURE")
+    dated_today = _trade("TODAY", invoice_date=today)
+    assert _submit(gw, supplier, bundle_body(dated_today, _signers(buyer, supplier))).status_code == 201
+
+
+def test_vat_rates_and_charges_the_order_does_not_carry_are_refused(
+    gw: Gateway, buyer: Actor, supplier: Actor
+) -> None:
+    docs = _trade("VAT-12")
+    docs["Order"] = docs["Order"].replace(b"<cbc:Percent>6</cbc:Percent>", b"<cbc:Percent>12</cbc:Percent>")
+    _refused(gw, supplier, bundle_body(docs, _signers(buyer, supplier)), "MATCH_VAT_NOT_ORDERED")
+    # the order states its charges (none): the invoice's freight is not agreed
+    docs = _trade("NO-FREIGHT")
+    payable = b'<cbc:PayableAmount currencyID="EUR">3115.50</cbc:PayableAmount>'
+    assert payable in docs["Order"]
+    docs["Order"] = docs["Order"].replace(
+        payable, b'<cbc:ChargeTotalAmount currencyID="EUR">0.00</cbc:ChargeTotalAmount>' + payable
+    )
+    _refused(gw, supplier, bundle_body(docs, _signers(buyer, supplier)), "MATCH_CHARGE_NOT_ORDERED")
