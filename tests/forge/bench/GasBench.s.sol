@@ -7,6 +7,7 @@ import {ReceivableLedger} from "../../../contracts/ReceivableLedger.sol";
 import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
 import {PlainERC1155} from "../../../contracts/bench/PlainERC1155.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
+import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger.sol";
 
 interface VmScript {
     function startBroadcast(uint256) external;
@@ -79,10 +80,11 @@ contract GasBench {
         registry.onboard(supplier2, IParticipantRegistry.Role.Supplier, keccak256("S2"));
         registry.onboard(supplier3, IParticipantRegistry.Role.Supplier, keccak256("S3"));
         registry.onboard(financier, IParticipantRegistry.Role.Financier, keccak256("F"));
-        ledger.setCreditLine(debtor, 1e15);
+        token.setIssuerCap(financier, 1e15); // the operator appoints the settlement bank as issuer
         vm.stopBroadcast();
 
         vm.startBroadcast(K_FINANCIER);
+        ledger.setCreditLine(debtor, 1e15); // each financier grants its own line
         token.mint(debtor, 1e12);
         token.mint(financier, 1e12);
         token.approve(address(market), type(uint256).max);
@@ -91,7 +93,17 @@ contract GasBench {
 
     function _register(uint256 face, bytes32 fp) internal returns (uint256) {
         return ledger.registerInvoice(
-            supplier, debtor, face, address(token), block.timestamp - 1 days, block.timestamp + 90 days, fp, fp
+            IReceivableLedger.Invoice({
+                creditor: supplier,
+                debtor: debtor,
+                faceValue: face,
+                token: address(token),
+                issueDate: block.timestamp - 1 days,
+                dueDate: block.timestamp + 90 days,
+                bundleHash: fp,
+                deliveryHash: keccak256(abi.encode("delivery", fp)),
+                fingerprint: fp
+            })
         );
     }
 
@@ -165,8 +177,20 @@ contract GasBench {
         internal
         returns (bytes memory)
     {
-        bytes32 structHash =
-            keccak256(abi.encode(ledger.ENDORSEMENT_TYPEHASH(), id, true, ledger.nonces(debtor), deadline));
+        IReceivableLedger.Receivable memory rec = ledger.receivable(id);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ledger.ENDORSEMENT_TYPEHASH(),
+                id,
+                rec.creditor,
+                rec.faceValue,
+                rec.dueDate,
+                rec.bundleHash,
+                true,
+                ledger.nonces(debtor),
+                deadline
+            )
+        );
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", ledger.DOMAIN_SEPARATOR(), structHash));
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(K_DEBTOR, digest);
         return abi.encodePacked(r, s, v);
