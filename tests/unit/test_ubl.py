@@ -7,6 +7,7 @@ import os
 import random
 import re
 import time
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -32,13 +33,14 @@ from api.documents.model import (
 )
 from api.documents.totals import check_totals, compute_totals
 from api.documents.ubl import (
-    CONFUSABLES,
+    UTS39_CONFUSABLES,
     invoice_fingerprint,
     normalize_invoice_number,
     parse_despatch_advice,
     parse_document,
     parse_invoice,
     parse_order,
+    skeleton,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -593,10 +595,23 @@ def test_party_ref_normalization() -> None:
         "\u0406NV-2026/0815",  # Cyrillic capital I
         "\u0399\u039dV-2026/0815",  # Greek capital Iota, Nu
         "inv\u00a02026\u30000815",  # no-break and ideographic spaces
+        "INV-2O26-O8I5",  # letter O for digit zero, capital I for digit one
+        "\u026a\u0274\u1d20-2026-0815",  # small capitals I, N, V
+        "\U0001d408\U0001d40d\U0001d415-2026-0815",  # mathematical bold capitals
+        "\u0456\u0578\u0475-2026-0815",  # Cyrillic small i, Armenian small vo, Cyrillic small izhitsa
     ],
 )
 def test_invoice_number_variants_collide(variant: str) -> None:
-    assert normalize_invoice_number(variant) == "inv20260815"
+    # the UTS #39 skeleton (case-insensitively) of "INV 2026 0815": l for I and 1, o for 0
+    assert normalize_invoice_number(variant) == "lnv2o26o8l5"
+
+
+def test_skeleton_is_the_uts39_skeleton() -> None:
+    # UTS #39 section 4: X and Y are confusable iff skeleton(X) == skeleton(Y); its own examples
+    assert skeleton("p\u0430yp\u0430l") == skeleton("paypal") == skeleton("pa\u0443pal")  # Cyrillic a, u
+    assert skeleton("\u1d0f") == "o" and skeleton("0") == "O" and skeleton("1") == skeleton("I") == "l"
+    assert skeleton("\u00e9") == "e\u0301"  # NFD: accents stay, as combining marks
+    assert len(UTS39_CONFUSABLES) > 6000 and UTS39_CONFUSABLES["\u0430"] == "a"
 
 
 def test_different_invoice_numbers_stay_different() -> None:
@@ -604,9 +619,19 @@ def test_different_invoice_numbers_stay_different() -> None:
     assert len({normalize_invoice_number(n) for n in numbers}) == len(numbers)
 
 
+#: ASCII letters and digits and the characters UTS #39 says imitate them: capitals (and digits) with
+#: their case partners (case-insensitively a letter is judged by its capital: Greek small nu goes
+#: with N, not v), and look-alikes of lower-case letters that have no capital of their own (small
+#: capitals, Latin alpha ...). Straight from the UTS #39 data, not from a hand-made table.
 _LOOKALIKES: dict[str, list[str]] = {}
-for _src, _latin in CONFUSABLES.items():
-    _LOOKALIKES.setdefault(_latin, []).extend([_src, _src.upper()])
+for _src, _proto in sorted(UTS39_CONFUSABLES.items()):
+    if len(_proto) != 1 or not _proto.isascii() or not _proto.isalnum():
+        continue
+    if unicodedata.normalize("NFKC", _src) != _src:
+        continue  # compatibility forms (math alphanumerics ...) become plain letters first (NFKC)
+    if _src.upper() != _src:
+        continue  # a small letter with a capital of its own is judged by that capital
+    _LOOKALIKES.setdefault(_proto.lower(), []).extend([_src] if _proto.islower() else [_src, _src.lower()])
 _SEPARATOR_CHARS = [
     " ",
     "-",
@@ -661,7 +686,7 @@ def _abi_string(value: str) -> bytes:
 
 def test_fingerprint_is_keccak_of_abi_encoded_strings() -> None:
     seller = PartyRef("0088", "7350000000026")
-    first, second = _abi_string("0088:7350000000026"), _abi_string("inv20260815")
+    first, second = _abi_string("0088:7350000000026"), _abi_string("lnv2o26o8l5")
     # abi.encode(string, string): two head offsets, then each string's length and padded bytes.
     encoded = (64).to_bytes(32, "big") + (64 + len(first)).to_bytes(32, "big") + first + second
     assert invoice_fingerprint(seller, "INV-2026/0815") == keccak(encoded)
