@@ -426,3 +426,15 @@ def test_vat_rates_and_charges_the_order_does_not_carry_are_refused(
         payable, b'<cbc:ChargeTotalAmount currencyID="EUR">0.00</cbc:ChargeTotalAmount>' + payable
     )
     _refused(gw, supplier, bundle_body(docs, _signers(buyer, supplier)), "MATCH_CHARGE_NOT_ORDERED")
+
+
+def test_look_alike_invoice_numbers_are_one_number(gw: Gateway, buyer: Actor, supplier: Actor) -> None:
+    first = _trade("LOOK-10", order="PO-LOOK-A", despatch="DA-LOOK-A")
+    assert _submit(gw, supplier, bundle_body(first, _signers(buyer, supplier))).status_code == 201
+    # letter O for digit zero and digit zero for letter O; then small capitals
+    for n, number in enumerate(("L0OK-1O", "\u029f\u1d0f\u1d0f\u1d0b-10")):
+        docs = _trade(number, order=f"PO-LOOK-{n}", despatch=f"DA-LOOK-{n}")
+        resp = _refused(
+            gw, supplier, bundle_body(docs, _signers(buyer, supplier)), "DUPLICATE_INVOICE_NUMBER"
+        )
+        assert _codes(resp) == {"BUNDLE_REJECTED", "DUPLICATE_INVOICE_NUMBER"}
