@@ -438,3 +438,22 @@ def test_look_alike_invoice_numbers_are_one_number(gw: Gateway, buyer: Actor, su
             gw, supplier, bundle_body(docs, _signers(buyer, supplier)), "DUPLICATE_INVOICE_NUMBER"
         )
         assert _codes(resp) == {"BUNDLE_REJECTED", "DUPLICATE_INVOICE_NUMBER"}
+
+
+NEW_CODES = {
+    "ORDER_ALREADY_FINANCED",
+    "DELIVERY_ALREADY_FINANCED",
+    "PARTY_IDENTIFIERS_CONFLICT",
+    "UBL_REPEATED_ELEMENT",
+    "ATTACHMENT_DUPLICATE_NAME",
+    "DATE_ISSUE_IN_FUTURE",
+    "MATCH_VAT_NOT_ORDERED",
+    "MATCH_CHARGE_NOT_ORDERED",
+}
+
+
+def test_the_new_codes_are_listed_by_get_rules_and_in_the_gateway_docs(gw: Gateway) -> None:
+    listed = {r["code"]: r["description"] for r in gw.request("GET", "/rules", None).json()}
+    assert NEW_CODES <= set(listed) and all(listed[c] for c in NEW_CODES)
+    docs = (PROJECT_ROOT / "docs" / "gateway.md").read_text()
+    assert all(f"`{code}`" in docs for code in NEW_CODES)
