@@ -444,8 +444,7 @@ def _check_consumption(state: AppState, session: Session, p: Prepared) -> None:
     if shortfalls and not reported & {"DUPLICATE_INVOICE_NUMBER", "DUPLICATE_INVOICE_DOCUMENT"}:
         # read after the rules: an identical submission may have committed in between; it is a
         # duplicate first (its quantities are taken because it is the same invoice)
-        claim_keys = ["fp:0x" + fp.hex() for fp in p.fingerprints] + ["doc:0x" + p.invoice.source_hash.hex()]
-        if session.exec(select(TokenizationClaim).where(col(TokenizationClaim.key).in_(claim_keys))).first():
+        if _invoice_claimed(session, p):
             p.add(
                 "DUPLICATE_INVOICE_NUMBER", f"Invoice number {p.invoice.id} is already tokenized.", "Invoice"
             )
@@ -484,9 +483,8 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     if p.uses:
         _claim_quantities(session, p, bundle_id, debtor)
     session.add(bundle)
-    for fp in dict.fromkeys(p.fingerprints):
-        session.add(TokenizationClaim(key="fp:0x" + fp.hex(), bundle_id=bundle_id))
-    session.add(TokenizationClaim(key="doc:0x" + inv.source_hash.hex(), bundle_id=bundle_id))
+    for claim_key in _claim_keys(p):
+        session.add(TokenizationClaim(key=claim_key, bundle_id=bundle_id))
     for d in p.documents:
         doc_id = str(uuid.uuid4())
         session.add(
@@ -567,14 +565,27 @@ def delivery_document_hash(p: Prepared) -> bytes:
     return bytes(32)
 
 
+def _claim_keys(p: Prepared) -> list[str]:
+    """The invoice's claim keys: one per fingerprint, and its document hash."""
+    assert p.invoice is not None
+    return ["fp:0x" + fp.hex() for fp in dict.fromkeys(p.fingerprints)] + [
+        "doc:0x" + p.invoice.source_hash.hex()
+    ]
+
+
+def _invoice_claimed(session: Session, p: Prepared) -> bool:
+    """Whether another bundle already claims this invoice (read now, not when the rules ran)."""
+    query = select(TokenizationClaim).where(col(TokenizationClaim.key).in_(_claim_keys(p)))
+    return session.exec(query).first() is not None
+
+
 def _claim_quantities(session: Session, p: Prepared, bundle_id: str, debtor: Participant) -> None:
     """Lock the order and deliveries, then claim their quantities (or roll back and refuse)."""
     inv = p.invoice
     assert inv is not None
     consumption.lock(session, debtor.id, p.supplier.id, p.uses)
     # a resubmitted invoice is a duplicate first: look at the invoice claims under the same locks
-    claim_keys = ["fp:0x" + fp.hex() for fp in p.fingerprints] + ["doc:0x" + inv.source_hash.hex()]
-    if session.exec(select(TokenizationClaim).where(col(TokenizationClaim.key).in_(claim_keys))).first():
+    if _invoice_claimed(session, p):
         session.rollback()
         raise ApiError(
             409,
