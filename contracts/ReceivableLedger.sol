@@ -143,9 +143,15 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     function setCreditLine(address debtor, uint256 limit) external {
         address grantor = _msgSender();
         if (_role(grantor) != IParticipantRegistry.Role.Financier) revert NotActiveFinancier(grantor);
-        if (_role(debtor) != IParticipantRegistry.Role.CoreEnterprise) revert DebtorNotActiveCoreEnterprise(debtor);
         if (limit > type(uint128).max) revert CreditLimitTooLarge(limit);
         uint256 previous = _lines[debtor][grantor];
+        // raising needs an active core enterprise; a grantor may always cut its own exposure (suspended debtor)
+        // slither-disable-next-line unused-return
+        (IParticipantRegistry.Role role, IParticipantRegistry.Status status,) = _registry.participant(debtor);
+        if (
+            role != IParticipantRegistry.Role.CoreEnterprise
+                || (limit > previous && status != IParticipantRegistry.Status.Active)
+        ) revert DebtorNotActiveCoreEnterprise(debtor);
         _lines[debtor][grantor] = limit;
         Credit storage c = _credit[debtor];
         uint256 granted = uint256(c.granted) - previous + limit;
@@ -599,11 +605,13 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// happened since its last settlement. Returns whether this was a final settlement that changed state.
     function _settle(uint256 id, Record storage r, address holder) private returns (bool isFinal) {
         HolderState memory h = _holders[id][holder];
+        uint64 repaid = r.repaid;
+        // nothing repaid since the last settlement, and no final settlement due: no write (the common case)
+        if (h.mark == repaid && (r.status != Status.Settled || (h.balance == 0 && h.rem == 0))) return false;
         uint256 cash;
         uint256 rem;
         uint256 burned;
         (cash, rem, burned, isFinal) = _settlement(r, h);
-        uint64 repaid = r.repaid;
         if (!isFinal && h.mark == repaid) return false;
         bool hadUnits = h.balance != 0;
         uint256 pool = r.remainderPool;

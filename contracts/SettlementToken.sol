@@ -54,6 +54,10 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     /// @inheritdoc ISettlementToken
     function mint(address to, uint256 amount) external {
         address financier = _requireFinancier(_msgSender());
+        // an issuer that later became the token's operator or admin loses the right to mint
+        if (hasRole(OPERATOR_ROLE, financier) || hasRole(DEFAULT_ADMIN_ROLE, financier)) {
+            revert OperatorCannotIssue(financier);
+        }
         Issuer storage i = _issuers[financier];
         (uint256 cap, uint256 issued) = (i.cap, i.issued);
         if (issued + amount > cap) revert IssuerCapExceeded(financier, cap, issued, amount);

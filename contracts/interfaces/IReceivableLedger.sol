@@ -326,8 +326,9 @@ interface IReceivableLedger is IERC1155 {
 
     // ------------------------------------------------------------------ credit lines
 
-    /// @notice The caller (an active financier) sets its own credit line to a core enterprise. A grantor may
-    /// lower its line below the debtor's usage: later registrations are refused until repayments free room.
+    /// @notice The caller (an active financier) sets its own credit line to a core enterprise (raising it needs
+    /// the debtor active; lowering works while the debtor is suspended too). A grantor may lower its line below
+    /// the debtor's usage: later registrations are refused until repayments free room.
     /// @param debtor An active core enterprise.
     /// @param limit The caller's new limit, in minor units (< 2^128).
     function setCreditLine(address debtor, uint256 limit) external;

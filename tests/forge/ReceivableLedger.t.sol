@@ -138,9 +138,16 @@ contract ReceivableLedgerTest is Base {
         ledger.setCreditLine(supplier, 1);
         vm.prank(admin);
         registry.suspend(debtor);
+        // no new credit to a suspended debtor ...
         vm.prank(financier);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.DebtorNotActiveCoreEnterprise.selector, debtor));
+        ledger.setCreditLine(debtor, LIMIT + 1);
+        // ... but a grantor may always cut its own exposure
+        vm.prank(financier);
         ledger.setCreditLine(debtor, 1);
+        vm.assertEq(ledger.creditLineOf(debtor, financier), 1);
+        (uint256 available,) = ledger.creditLine(debtor);
+        vm.assertEq(available, 1);
     }
 
     function test_setCreditLine_tooLarge() public {

@@ -165,7 +165,7 @@ contract SettlementTokenTest is Base {
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.OperatorCannotIssue.selector, admin));
         token.setIssuerCap(admin, 1);
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.IssuerCapExceeded.selector, admin, 0, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.OperatorCannotIssue.selector, admin));
         token.mint(admin, 1);
         // nor a financier that holds an operator or admin role of the token
         bytes32 operatorRole = token.OPERATOR_ROLE();
@@ -180,6 +180,21 @@ contract SettlementTokenTest is Base {
         vm.prank(admin);
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.OperatorCannotIssue.selector, financier2));
         token.setIssuerCap(financier2, 1);
+    }
+
+    function test_mint_issuerThatBecameOperatorCannotMint() public {
+        // financier holds a cap from setUp; granted the token's operator role later, it can no longer mint
+        bytes32 operatorRole = token.OPERATOR_ROLE();
+        vm.prank(admin);
+        token.grantRole(operatorRole, financier);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.OperatorCannotIssue.selector, financier));
+        token.mint(financier, 1);
+        vm.prank(admin);
+        token.revokeRole(operatorRole, financier);
+        vm.prank(financier);
+        token.mint(financier, 1);
+        vm.assertEq(token.balanceOf(financier), 1);
     }
 
     // ------------------------------------------------------------------ movements
