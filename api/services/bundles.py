@@ -519,12 +519,7 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise ApiError(
-            409,
-            "DUPLICATE_INVOICE_NUMBER",
-            f"Invoice {inv.id} of this seller is already tokenized or being tokenized.",
-            [{"code": "DUPLICATE_INVOICE_NUMBER", "message": "claimed by another submission"}],
-        ) from exc
+        raise _claimed_by_another(inv.id) from exc
 
     chain = state.chain()
     try:
@@ -553,6 +548,16 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     session.commit()
     session.refresh(bundle)
     return bundle
+
+
+def _claimed_by_another(invoice_number: str) -> ApiError:
+    """A concurrent or earlier submission holds this invoice's claim."""
+    return ApiError(
+        409,
+        "DUPLICATE_INVOICE_NUMBER",
+        f"Invoice {invoice_number} of this seller is already tokenized or being tokenized.",
+        [{"code": "DUPLICATE_INVOICE_NUMBER", "message": "claimed by another submission"}],
+    )
 
 
 def delivery_document_hash(p: Prepared) -> bytes:
@@ -587,12 +592,7 @@ def _claim_quantities(session: Session, p: Prepared, bundle_id: str, debtor: Par
     # a resubmitted invoice is a duplicate first: look at the invoice claims under the same locks
     if _invoice_claimed(session, p):
         session.rollback()
-        raise ApiError(
-            409,
-            "DUPLICATE_INVOICE_NUMBER",
-            f"Invoice {inv.id} of this seller is already tokenized or being tokenized.",
-            [{"code": "DUPLICATE_INVOICE_NUMBER", "message": "claimed by another submission"}],
-        )
+        raise _claimed_by_another(inv.id)
     fresh = consumption.claim(session, bundle_id, debtor.id, p.supplier.id, p.uses)
     if fresh.shortfalls:
         session.rollback()

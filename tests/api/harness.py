@@ -7,6 +7,8 @@ P-256 keys, exactly as an ERP integration would.
 from __future__ import annotations
 
 import base64
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -199,3 +201,19 @@ def appoint_issuer(gw: Gateway, financier_participant_id: str, cap_minor: int = 
         json={"cap_minor": cap_minor},
     )
     assert resp.status_code == 200, resp.text
+
+
+def post_concurrently(
+    gw: Gateway, api_key: str, bodies: list[dict[str, Any]], workers: int
+) -> list[httpx.Response]:
+    """``POST /bundles`` each body at once from ``workers`` threads, each with its own connection and
+    Idempotency-Key."""
+
+    def go(body: dict[str, Any]) -> httpx.Response:
+        with httpx.Client(base_url=gw.url, timeout=120) as c:
+            return c.post(
+                "/bundles", json=body, headers={**gw.as_(api_key), "Idempotency-Key": str(uuid.uuid4())}
+            )
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(go, bodies))

@@ -14,7 +14,6 @@ import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,7 +23,16 @@ from sqlmodel import Session, col, select
 
 from api.models import Bundle, Document, QuantityConsumption, TokenizationClaim
 from chain.settings import PROJECT_ROOT
-from tests.api.harness import BUYER_GLN, Actor, Gateway, bundle_body, grant_credit, onboard, trade
+from tests.api.harness import (
+    BUYER_GLN,
+    Actor,
+    Gateway,
+    bundle_body,
+    grant_credit,
+    onboard,
+    post_concurrently,
+    trade,
+)
 
 #: The buyer of this module's trades: a custodial core enterprise (it endorses, rejects, disputes).
 CORE_GLN = "7350000000309"
@@ -259,16 +267,7 @@ def test_concurrent_bundles_over_one_delivery_never_finance_more_than_delivered(
     ]
     count = gw.state.chain().platform.ledger.receivable_count()
 
-    def go(body: dict[str, object]) -> httpx.Response:
-        with httpx.Client(base_url=gw.url, timeout=120) as c:
-            return c.post(
-                "/bundles",
-                json=body,
-                headers={**gw.as_(supplier.api_key), "Idempotency-Key": str(uuid.uuid4())},
-            )
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(go, bodies))
+    results = post_concurrently(gw, supplier.api_key, bodies, workers=8)
     won = [r for r in results if r.status_code == 201]
     assert len(won) == 3, [r.text for r in results]
     for r in results:

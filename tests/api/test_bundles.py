@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,7 +11,7 @@ from sqlmodel import Session, select
 
 from api.identity import ParticipantIdentity, Role, create_ca
 from api.models import Bundle, Document, TokenizationClaim
-from tests.api.harness import PAYABLE_MINOR, Actor, Gateway, bundle_body, onboard, trade
+from tests.api.harness import PAYABLE_MINOR, Actor, Gateway, bundle_body, onboard, post_concurrently, trade
 
 
 def _submit(gw: Gateway, supplier: Actor, body: dict[str, object], key: str | None = None) -> httpx.Response:
@@ -243,16 +242,7 @@ def test_twenty_concurrent_submissions_make_one_receivable(gw: Gateway, core: Ac
     count = ledger.receivable_count()
     bodies = [bundle_body(trade("INV-RACE-20"), _signers(core, supplier)) for _ in range(20)]
 
-    def go(body: dict[str, object]) -> httpx.Response:
-        with httpx.Client(base_url=gw.url, timeout=120) as c:
-            return c.post(
-                "/bundles",
-                json=body,
-                headers={**gw.as_(supplier.api_key), "Idempotency-Key": str(uuid.uuid4())},
-            )
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(go, bodies))
+    results = post_concurrently(gw, supplier.api_key, bodies, workers=20)
     statuses = sorted(r.status_code for r in results)
     assert statuses.count(201) == 1, [r.text for r in results if r.status_code != 201][:3]
     refusals = [r for r in results if r.status_code != 201]
