@@ -44,6 +44,10 @@ from api.documents.ubl import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+#: The published Peppol examples are not part of the project: an explicit compatibility test that
+#: ``.ci/run`` points at them with ``SCF_UBL_EXAMPLES``. Without it (a clone anywhere else) those tests
+#: are skipped; with it, a missing folder fails.
+EXAMPLES_POINTED = bool(os.environ.get("SCF_UBL_EXAMPLES"))
 EXAMPLES = Path(os.environ.get("SCF_UBL_EXAMPLES") or REPO.parent / "shared" / "ubl-examples")
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ubl"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.xml")) if EXAMPLES.is_dir() else []
@@ -70,8 +74,14 @@ def expect_error(code: str, data: bytes, **limits: int) -> DocumentError:
 # --------------------------------------------------------------------------------------------------
 
 
+def _need_examples() -> None:
+    if not EXAMPLES.is_dir() and not EXAMPLES_POINTED:
+        pytest.skip(f"no Peppol examples at {EXAMPLES}; set SCF_UBL_EXAMPLES to run the compatibility tests")
+
+
 def test_examples_folder_is_there() -> None:
-    assert EXAMPLES.is_dir(), f"{EXAMPLES} is missing: clone shared/ beside the repo or set SCF_UBL_EXAMPLES"
+    _need_examples()
+    assert EXAMPLES.is_dir(), f"{EXAMPLES} (SCF_UBL_EXAMPLES) is missing"
     kinds = {type(parse_document(path.read_bytes())) for path in EXAMPLE_FILES}
     assert {Order, Invoice, DespatchAdvice} <= kinds
 
@@ -105,6 +115,7 @@ def test_example_parses_with_its_stated_totals(path: Path) -> None:
 
 
 def example(name: str) -> Document:
+    _need_examples()
     path = EXAMPLES / name
     if not path.is_file():
         pytest.fail(f"{path} is missing")
