@@ -485,3 +485,39 @@ def test_the_delivery_document_is_anchored_with_the_receivable(world: World) -> 
         == "0x" + hashlib.sha256(despatch).hexdigest()
         == "0x" + bytes(log["args"]["deliveryHash"]).hex()
     )
+
+
+def test_a_tokenization_the_chain_refuses_leaves_nothing_behind(world: World) -> None:
+    """Quantities, claims, bundle and documents are all undone when the ledger refuses the registration
+    (here: the debtor was suspended on chain behind the gateway's back), and a retry learns the outcome."""
+    from sqlmodel import Session, select
+
+    from api.models import Bundle, Document, QuantityConsumption, TokenizationClaim
+
+    w = world
+    chain = w.gw.state.chain()
+
+    def rows() -> tuple[int, int, int, int]:
+        with Session(w.gw.state.engine) as s:
+            return tuple(  # type: ignore[return-value]
+                len(s.exec(select(m)).all())
+                for m in (QuantityConsumption, TokenizationClaim, Bundle, Document)
+            )
+
+    before, count = rows(), chain.platform.ledger.receivable_count()
+    chain.platform.registry.suspend(chain.operator, w.core.address)
+    try:
+        body = bundle_body(
+            distinct_trade("UNDO-1"), {"Order": w.core, "DespatchAdvice": w.t1, "Invoice": w.t1}
+        )
+        refused = w.gw.request(
+            "POST", "/bundles", w.t1.api_key, json=body, headers={"Idempotency-Key": "undo-1"}
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "CHAIN_DEBTOR_NOT_ACTIVE_CORE_ENTERPRISE"
+        assert rows() == before and chain.platform.ledger.receivable_count() == count
+    finally:
+        chain.platform.registry.reinstate(chain.operator, w.core.address)
+    # the same bundle (same quantities, same invoice number) now goes through: nothing was left claimed
+    again = w.gw.request("POST", "/bundles", w.t1.api_key, json=body, headers={"Idempotency-Key": "undo-2"})
+    assert again.status_code == 201, again.text
