@@ -28,8 +28,10 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 T0=$(now)
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/brownie-deploy-check.XXXXXX")"
 ANVIL_PID=""
+RUN_ROOT="$ROOT"  # where `brownie run` runs: a dot-free copy when the checkout's path has a dot
 cleanup() {
   local rc=$?
+  [[ "$RUN_ROOT" != "$ROOT" ]] && rm -rf "$RUN_ROOT"
   if [[ -n "$ANVIL_PID" ]] && kill -0 "$ANVIL_PID" 2>/dev/null; then
     kill "$ANVIL_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$ANVIL_PID" 2>/dev/null || break; sleep 0.1; done
@@ -59,6 +61,18 @@ PY="$VENV/bin/python"
 if compgen -G "$ROOT/build/brownie/deployments/scf/*.json" >/dev/null; then
   log "removing brownie's stale live-network records in build/brownie/deployments/scf"
   rm -rf "$ROOT/build/brownie/deployments/scf"
+fi
+
+# brownie imports a script under a module name built from its absolute path ("tmp.x.y.scripts.deploy"),
+# so a dot anywhere in the checkout's path breaks `brownie run`. Run it from a dot-free copy of what
+# it needs (the plan, the contracts, the script, the config; node_modules linked) instead.
+if [[ "$ROOT" == *.* ]]; then
+  RUN_ROOT="$(mktemp -d /tmp/scf-brownie-XXXXXX)"
+  cp -r "$ROOT/brownie-config.yaml" "$ROOT/contracts" "$ROOT/scripts" "$RUN_ROOT/"
+  mkdir -p "$RUN_ROOT/chain" "$RUN_ROOT/build/brownie"
+  cp "$ROOT/chain/__init__.py" "$ROOT/chain/plan.py" "$RUN_ROOT/chain/"
+  ln -s "$ROOT/node_modules" "$RUN_ROOT/node_modules"
+  log "the checkout's path has a dot, which brownie cannot import scripts from: running from $RUN_ROOT"
 fi
 
 # ------------------------------------------------------------------------------ 2. anvil
@@ -196,7 +210,7 @@ EOF
 
 run_deploy() {  # run_deploy N
   local out="$TMP/run$1.log"
-  (cd "$ROOT" && "$VENV/bin/brownie" run scripts/deploy.py --network scf-rpc) >"$out" 2>&1 \
+  (cd "$RUN_ROOT" && "$VENV/bin/brownie" run scripts/deploy.py --network scf-rpc) >"$out" 2>&1 \
     || { sed 's/\x1b\[[0-9;]*m//g' "$out" | tail -40; fail "brownie run #$1 failed (log: $out)"; }
   sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -E '^(SCF deploy|  (deploy|reuse|stale|call|done) )' || true
   if grep -q "Exception in thread" "$out"; then
