@@ -276,6 +276,8 @@ class DocumentHeader:
     issue_date: date
     currency: str | None = None
     order_reference: str | None = None
+    #: every header OrderReference/ID (a despatch advice may name several orders; the others one)
+    order_references: tuple[str, ...] = ()
     despatch_references: tuple[str, ...] = ()
     receipt_references: tuple[str, ...] = ()
     customization_id: str | None = None

@@ -536,13 +536,16 @@ def _check_references(t: Trade, ctx: VerificationContext) -> Iterator[Violation]
 def _delivery_order_refs(doc: DeliveryDocument, order: Order) -> Iterator[Violation]:
     expected = order.id.strip()
     header = doc.order_reference
-    if header is not None and header.strip() != expected:
-        yield _v(
-            "REF_DELIVERY_ORDER_MISMATCH",
-            f"{doc.kind.value} {doc.id} refers to order {header}, not to purchase order {order.id}.",
-            doc,
-            field="cac:OrderReference/cbc:ID",
-        )
+    # every order the header names (a despatch advice may name several): a delivery of another order
+    # would otherwise count its goods as delivered for this one
+    for named in dict.fromkeys(((header,) if header is not None else ()) + doc.order_references):
+        if named.strip() != expected:
+            yield _v(
+                "REF_DELIVERY_ORDER_MISMATCH",
+                f"{doc.kind.value} {doc.id} refers to order {named}, not to purchase order {order.id}.",
+                doc,
+                field="cac:OrderReference/cbc:ID",
+            )
     for line in doc.lines:
         if line.order_ref is not None and line.order_ref.strip() != expected:
             yield _v(

@@ -504,6 +504,7 @@ def _header(root: _Node, kind: DocumentKind, data: bytes) -> dict[str, Any]:
         "profile_id": root.text_of("cbc:ProfileID"),
         "notes": root.texts_of("cbc:Note"),
         "order_reference": _order_reference(root, kind),
+        "order_references": root.texts_of("cac:OrderReference/cbc:ID"),
         "despatch_references": root.texts_of("cac:DespatchDocumentReference/cbc:ID"),
         "receipt_references": root.texts_of("cac:ReceiptDocumentReference/cbc:ID"),
         "source_hash": document_hash(data),

@@ -488,6 +488,17 @@ def test_the_same_delivery_document_twice_is_refused() -> None:
     }
 
 
+def test_a_despatch_advice_naming_another_order_too_is_refused() -> None:
+    # Its header names this order first and another one second: the lines of the other order must
+    # not count as delivered for this one.
+    both = replace(despatch(), order_references=("PO-2026-0042", "PO-2026-0099"))
+    violations = verify_bundle(bundle(da=both), context())
+    assert [(v.code, v.document_id) for v in violations] == [("REF_DELIVERY_ORDER_MISMATCH", "DA-7781")]
+    assert "PO-2026-0099" in violations[0].message
+    same = replace(despatch(), order_references=("PO-2026-0042", "PO-2026-0042"))
+    assert verify_bundle(bundle(da=same), context()) == []
+
+
 @pytest.mark.parametrize(("type_code", "financeable"), [("381", False), ("396", False), ("380", True)])
 def test_credit_note_type_codes_are_not_financeable(type_code: str, financeable: bool) -> None:
     violations = verify_bundle(bundle(inv=replace(invoice(), type_code=type_code)), context())
