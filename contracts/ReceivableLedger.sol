@@ -146,8 +146,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         if (limit > type(uint128).max) revert CreditLimitTooLarge(limit);
         uint256 previous = _lines[debtor][grantor];
         // raising needs an active core enterprise; a grantor may always cut its own exposure (suspended debtor)
-        // slither-disable-next-line unused-return
-        (IParticipantRegistry.Role role, IParticipantRegistry.Status status,) = _registry.participant(debtor);
+        (IParticipantRegistry.Role role, IParticipantRegistry.Status status) = _registration(debtor);
         if (
             role != IParticipantRegistry.Role.CoreEnterprise
                 || (limit > previous && status != IParticipantRegistry.Status.Active)
@@ -532,8 +531,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         address caller = _msgSender();
         if (caller != debtor) revert NotDebtor(id, caller, debtor);
         // active or suspended: suspension never stops the payment of an existing debt
-        // slither-disable-next-line unused-return
-        (IParticipantRegistry.Role role,,) = _registry.participant(caller);
+        (IParticipantRegistry.Role role,) = _registration(caller);
         if (role != IParticipantRegistry.Role.CoreEnterprise) {
             revert UnauthorizedParticipant(caller, IParticipantRegistry.Role.CoreEnterprise);
         }
@@ -557,8 +555,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     function redeem(uint256 id) external nonReentrant returns (uint256 amount) {
         address holder = _msgSender();
         // active or suspended participants: suspension never stops the redemption of a repaid debt
-        // slither-disable-next-line unused-return
-        (, IParticipantRegistry.Status pStatus,) = _registry.participant(holder);
+        (, IParticipantRegistry.Status pStatus) = _registration(holder);
         if (pStatus == IParticipantRegistry.Status.None) revert CallerNotActive(holder);
         Record storage r = _receivables[id];
         bool finalized = _settle(id, r, holder);
@@ -612,7 +609,6 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint256 rem;
         uint256 burned;
         (cash, rem, burned, isFinal) = _settlement(r, h);
-        if (!isFinal && h.mark == repaid) return false;
         bool hadUnits = h.balance != 0;
         uint256 pool = r.remainderPool;
         if (isFinal) {
@@ -708,6 +704,16 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
 
     function _role(address account) private view returns (IParticipantRegistry.Role) {
         return _registry.activeRole(account);
+    }
+
+    /// @dev Role and status as onboarded, whether active or suspended (for what suspension must not stop).
+    function _registration(address account)
+        private
+        view
+        returns (IParticipantRegistry.Role role, IParticipantRegistry.Status status)
+    {
+        // slither-disable-next-line unused-return
+        (role, status,) = _registry.participant(account);
     }
 
     function _requireRole(address account, IParticipantRegistry.Role role) private view {

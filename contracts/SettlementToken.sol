@@ -54,10 +54,7 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     /// @inheritdoc ISettlementToken
     function mint(address to, uint256 amount) external {
         address financier = _requireFinancier(_msgSender());
-        // an issuer that later became the token's operator or admin loses the right to mint
-        if (hasRole(OPERATOR_ROLE, financier) || hasRole(DEFAULT_ADMIN_ROLE, financier)) {
-            revert OperatorCannotIssue(financier);
-        }
+        _requireNotOperator(financier); // an issuer that later became operator or admin can no longer mint
         Issuer storage i = _issuers[financier];
         (uint256 cap, uint256 issued) = (i.cap, i.issued);
         if (issued + amount > cap) revert IssuerCapExceeded(financier, cap, issued, amount);
@@ -80,9 +77,7 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     /// @inheritdoc ISettlementToken
     function setIssuerCap(address account, uint256 cap) external onlyRole(OPERATOR_ROLE) {
         _requireFinancier(account);
-        if (hasRole(OPERATOR_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account)) {
-            revert OperatorCannotIssue(account);
-        }
+        _requireNotOperator(account);
         if (cap > type(uint128).max) revert IssuerCapExceeded(account, type(uint128).max, 0, cap);
         Issuer storage i = _issuers[account];
         i.cap = uint128(cap);
@@ -129,6 +124,11 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     /// @dev An active platform contract (the ledger, the market).
     function _isSystem(address account) private view returns (bool) {
         return account != address(0) && _registry.hasActiveRole(account, IParticipantRegistry.Role.System);
+    }
+
+    /// @dev The operator never creates money: no key with the token's operator or admin role issues.
+    function _requireNotOperator(address account) private view {
+        if (hasRole(OPERATOR_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account)) revert OperatorCannotIssue(account);
     }
 
     function _requireFinancier(address account) private view returns (address) {

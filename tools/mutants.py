@@ -126,7 +126,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ledger-suspended-debtor-cannot-repay",
         L,
-        "(IParticipantRegistry.Role role,,) = _registry.participant(caller);",
+        "(IParticipantRegistry.Role role,) = _registration(caller);",
         "IParticipantRegistry.Role role = _registry.activeRole(caller);",
         "forge",
         "a suspended debtor can no longer repay its debt",
