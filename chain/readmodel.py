@@ -307,17 +307,16 @@ def settlement(r: RmReceivable, h: RmHolding) -> tuple[int, int, int, bool]:
     return cash, new_rem, burned, final
 
 
+def outstanding(r: RmReceivable) -> int:
+    """``IReceivableLedger.outstanding``: face value minus repaid minus diluted."""
+    return int(r.face_value) - int(r.repaid) - int(r.diluted)
+
+
 def claim(r: RmReceivable, units: int) -> int:
-    """Outstanding nominal that ``units`` still claim: floor(units * (face - diluted - repaid) / face)
+    """Outstanding nominal that ``units`` still claim: floor(units * outstanding / face)
     (equal to ``units`` before any repayment or credit note)."""
     face = int(r.face_value)
-    open_ = face - int(r.diluted) - int(r.repaid)
-    return units * open_ // face if face else 0
-
-
-def reduced(r: RmReceivable) -> int:
-    """``repaid``: what a holder's ``mark`` is compared with."""
-    return int(r.repaid)
+    return units * outstanding(r) // face if face else 0
 
 
 def refresh_holding(r: RmReceivable, h: RmHolding) -> None:
@@ -440,7 +439,7 @@ def _unit_move(
         h.stored_balance = _add(h.stored_balance, delta)
         # a movement between two holders settles both first and marks both as up to date
         if r is not None and frm != ZERO_ADDRESS and to != ZERO_ADDRESS:
-            h.mark = str(reduced(r))
+            h.mark = r.repaid
         if r is not None:
             refresh_holding(r, h)
 
@@ -558,11 +557,12 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
         r.settled_repaid = _add(r.settled_repaid, int(a["cash"]))
         r.remainder_pool = a["remainderPool"]
         h = _holding(session, r.id, a["holder"])
-        h.owed, h.rem, h.mark = a["owed"], a["remainder"], str(reduced(r))
+        h.owed, h.rem, h.mark = a["owed"], a["remainder"], r.repaid
         # the burn of final settlement follows as TransferSingle(holder -> 0)
-        refresh_holding(r, h)
-        if r.status == "SETTLED":  # the pool changes what every other holder's `owed` shows
+        if r.status == "SETTLED":  # the pool changes what every holder's `owed` shows
             _refresh_all_holdings(session, r)
+        else:
+            refresh_holding(r, h)
     elif e == "Redeemed":
         r.redeemed = a["totalRedeemed"]
         h = _holding(session, r.id, a["holder"])

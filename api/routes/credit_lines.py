@@ -16,6 +16,7 @@ from api.errors import ApiError, error_responses
 from api.models import Participant
 from api.schemas.credit_lines import CreditLineIn, CreditLineOut, PlatformLimitIn
 from api.services.accounts import sender_for
+from api.services.lifecycle import participant_in_role_or_404
 from api.services.txerrors import on_chain
 
 router = APIRouter(prefix="/credit-lines", tags=["credit lines"])
@@ -25,10 +26,7 @@ ERRORS = error_responses(401, 403, 404, 409, 422, 503)
 
 
 def _core(session: SessionDep, participant_id: str) -> Participant:
-    p = session.get(Participant, participant_id)
-    if p is None or p.role != GatewayRole.CORE_ENTERPRISE.value:
-        raise ApiError(404, "CORE_ENTERPRISE_NOT_FOUND", f"No core enterprise {participant_id}.")
-    return p
+    return participant_in_role_or_404(session, participant_id, GatewayRole.CORE_ENTERPRISE.value)
 
 
 def _out(state: StateDep, p: Participant, principal: Principal, tx_hash: str | None = None) -> CreditLineOut:

@@ -29,12 +29,20 @@ from api.services.reports import (
     chain_now,
     day,
     is_overdue,
-    outstanding,
     page_or_csv,
     receivable_out,
 )
 from chain.maths import days_to_maturity
-from chain.readmodel import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer, claim
+from chain.readmodel import (
+    RmFill,
+    RmHolding,
+    RmOffer,
+    RmPayment,
+    RmReceivable,
+    RmTransfer,
+    claim,
+    outstanding,
+)
 
 router = APIRouter(tags=["reports"])
 ERRORS = error_responses(401, 403, 503)

@@ -14,7 +14,7 @@ from api.errors import ApiError, error_responses
 from api.models import Participant
 from api.schemas.lifecycle import BalanceOut, IssuerCapIn, IssuerOut, MintIn, TxOut
 from api.services.idempotency import run_idempotent
-from api.services.lifecycle import act, participant_or_404
+from api.services.lifecycle import act, participant_in_role_or_404, participant_or_404
 from api.services.txerrors import on_chain
 
 router = APIRouter(prefix="/settlement", tags=["settlement"])
@@ -60,10 +60,7 @@ def balance(principal: PrincipalDep, state: StateDep) -> BalanceOut:
 
 
 def _financier(session: SessionDep, participant_id: str) -> Participant:
-    p = session.get(Participant, participant_id)
-    if p is None or p.role != GatewayRole.FINANCIER.value:
-        raise ApiError(404, "FINANCIER_NOT_FOUND", f"No financier {participant_id}.")
-    return p
+    return participant_in_role_or_404(session, participant_id, GatewayRole.FINANCIER.value)
 
 
 def _issuer_out(state: StateDep, p: Participant, tx_hash: str | None = None) -> IssuerOut:

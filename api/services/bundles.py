@@ -137,17 +137,6 @@ def party_refs(session: Session, participant_id: str) -> frozenset[PartyRef]:
     return frozenset(PartyRef(r.scheme, r.value) for r in rows)
 
 
-def participant_by_ref(session: Session, ref: PartyRef, role: str | None = None) -> Participant | None:
-    query = (
-        select(Participant)
-        .join(PartyIdentifier, col(PartyIdentifier.participant_id) == col(Participant.id))
-        .where(PartyIdentifier.scheme == ref.scheme, PartyIdentifier.value == ref.id)
-    )
-    if role is not None:
-        query = query.where(Participant.role == role)
-    return session.exec(query).first()
-
-
 class ParticipantLookup:
     """Identifier -> participant id over the registry, asked once per identifier and request."""
 
@@ -219,8 +208,9 @@ class GatewayContext:
             self.unused_credit_minor = max(limit - used, 0)
 
     def _active_role(self, ref: PartyRef, role: str) -> bool:
-        p = participant_by_ref(self._session, ref, role)
-        return p is not None and p.status == "active"
+        pid = self.participant_of(ref)
+        p = None if pid is None else self._session.get(Participant, pid)
+        return p is not None and p.role == role and p.status == "active"
 
     def is_core_enterprise(self, ref: PartyRef) -> bool:
         return self._active_role(ref, "core_enterprise")

@@ -45,6 +45,14 @@ def tx_out(receipt: TxReceipt, **out: int | None) -> TxOut:
     return TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
 
 
+def participant_in_role_or_404(session: Session, participant_id: str, role: str) -> Participant:
+    """The participant, if it has ``role`` (e.g. ``core_enterprise``); else 404 ``<ROLE>_NOT_FOUND``."""
+    p = session.get(Participant, participant_id)
+    if p is None or p.role != role:
+        raise ApiError(404, f"{role.upper()}_NOT_FOUND", f"No {role.replace('_', ' ')} {participant_id}.")
+    return p
+
+
 def participant_or_404(session: Session, participant_id: str) -> Participant:
     p = session.get(Participant, participant_id)
     if p is None or p.status == "pending":

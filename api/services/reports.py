@@ -18,7 +18,7 @@ from api.deps import AppState
 from api.models import Participant
 from api.schemas.common import Page
 from api.schemas.reports import PartyRefOut, ReceivableOut
-from chain.readmodel import RmReceivable
+from chain.readmodel import RmReceivable, outstanding
 
 GRACE_PERIOD = 3 * 86_400  # ReceivableLedger.GRACE_PERIOD
 
@@ -43,10 +43,6 @@ def chain_now(state: AppState) -> int:
 
 def day(ts: int) -> date:
     return datetime.fromtimestamp(ts, UTC).date()
-
-
-def outstanding(r: RmReceivable) -> int:
-    return int(r.face_value) - int(r.repaid) - int(r.diluted)
 
 
 def is_overdue(r: RmReceivable, now: int) -> bool:
