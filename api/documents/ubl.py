@@ -656,13 +656,14 @@ def _invoice(root: _Node, data: bytes, kind: DocumentKind) -> Invoice:
 
 def _delivery_line(node: _Node, quantity_tag: str) -> DeliveryLine:
     quantity, unit = _quantity(node, quantity_tag)
+    line_ref, order_ref = _order_line_ref(node)
     return DeliveryLine(
         id=node.req_text("cbc:ID"),
         quantity=quantity,
         unit_code=unit,
         item=_item(node.first("cac:Item")),  # 1..n (despatch) or 0..n (receipt): the first describes it
-        order_line_ref=_order_line_ref(node)[0],
-        order_ref=_order_line_ref(node)[1],
+        order_line_ref=line_ref,
+        order_ref=order_ref,
         rejected_quantity=node.decimal_of("cbc:RejectedQuantity") or Decimal(0),
         short_quantity=node.decimal_of("cbc:ShortQuantity") or Decimal(0),
         received_date=node.date_of("cbc:ReceivedDate"),

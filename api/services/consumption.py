@@ -147,9 +147,7 @@ def remaining_quantity(quantity: Decimal, receivable: RmReceivable | None) -> De
         return share.quantize(quantum, rounding=decimal.ROUND_CEILING)
 
 
-def consumed(
-    session: Session, line_keys: Iterable[str], *, exclude_bundle: str | None = None
-) -> dict[str, Consumed]:
+def consumed(session: Session, line_keys: Iterable[str]) -> dict[str, Consumed]:
     """Per line key, what tokenizing and tokenized bundles still consume (see the module doc)."""
     keys = sorted(set(line_keys))
     if not keys:
@@ -163,8 +161,6 @@ def consumed(
     ).all()
     out: dict[str, Consumed] = {}
     for row, bundle, receivable in rows:
-        if bundle.id == exclude_bundle:
-            continue
         still = remaining_quantity(Decimal(row.quantity), receivable)
         if still <= 0:
             continue
