@@ -53,8 +53,8 @@ lint: setup ## ruff (format check and lint)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-typecheck: setup ## mypy --strict on chain/ and api/
-	$(VENV)/bin/mypy chain api
+typecheck: setup ## mypy --strict on every Python layer
+	$(VENV)/bin/mypy domain chain readmodel api cli
 
 pytest: setup ## Python tests against real Anvil processes and a real database
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=10

@@ -16,8 +16,8 @@ from chain.client import Sender, connect
 from chain.settings import Settings
 
 if TYPE_CHECKING:
-    from api.identity import CertificateAuthority
     from api.services.chain import GatewayChain
+    from domain.identity import CertificateAuthority
 
 
 @dataclass

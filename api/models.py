@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-import chain.nonces  # noqa: F401  (the nonce tables live with the sender that uses them)
-from chain import readmodel  # noqa: F401  (the read-model tables, for Alembic)
+import readmodel.tables  # noqa: F401  (the read-model tables, so one Alembic history migrates every table)
 
 
 def utcnow() -> datetime:
@@ -161,3 +160,21 @@ class PlatformSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class TxNonce(SQLModel, table=True):
+    """The next nonce of a sending account, shared by every gateway process (``services.nonces``)."""
+
+    __tablename__ = "tx_nonce"
+
+    address: str = Field(primary_key=True, max_length=42)
+    next_nonce: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class TxNonceGap(SQLModel, table=True):
+    """A nonce whose transaction never reached the node: handed out again first."""
+
+    __tablename__ = "tx_nonce_gap"
+
+    address: str = Field(primary_key=True, max_length=42)
+    nonce: int = Field(sa_column=Column(BigInteger, primary_key=True))

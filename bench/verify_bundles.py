@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.documents.ubl import parse_document
-from api.identity import DocumentKind, verify_detached
+from domain.documents.ubl import parse_document
+from domain.identity import DocumentKind, verify_detached
 from tests.api.harness import BUYER_GLN, SELLER_GLN, bundle_body, grant_credit, onboard, start_gateway, trade
 
 

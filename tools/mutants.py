@@ -52,8 +52,8 @@ class Mutant:
 L = "contracts/ReceivableLedger.sol"
 T = "contracts/SettlementToken.sol"
 M = "contracts/DiscountMarket.sol"
-R = "api/documents/rules.py"
-U = "api/documents/ubl.py"
+R = "domain/rules.py"
+U = "domain/documents/ubl.py"
 S = "api/services/bundles.py"
 C = "api/services/consumption.py"
 

@@ -11,10 +11,10 @@ from sqlmodel import select
 from api.auth import GatewayRole, PrincipalDep
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
-from api.identity import decrypt_blob, derive_blob_key
 from api.models import Bundle, Document, Participant
 from api.schemas.documents import DocumentContent
 from api.services.bundles import manifest_hash
+from domain.identity import decrypt_blob, derive_blob_key
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 

@@ -14,7 +14,7 @@ from api.errors import ErrorResponse
 from api.schemas.health import ChainHealth, DatabaseHealth, DeployedContract, Health
 from chain.deploy import load_deployments
 from chain.plan import CONTRACT_NAMES
-from chain.readmodel import compare_with_chain
+from readmodel.reconcile import compare_with_chain
 
 router = APIRouter(tags=["health"])
 

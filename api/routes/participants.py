@@ -13,13 +13,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from api.auth import GatewayRole, Principal, PrincipalDep, new_api_key, require
 from api.deps import SessionDep, StateDep
-from api.documents.model import PartyRef
 from api.errors import ApiError, error_responses
-from api.identity import (
-    CertificateProfileError,
-    ParticipantIdentity,
-    identity_record_hash,
-)
 from api.models import CertificateRevocation, ChainAccount, Participant, PartyIdentifier
 from api.schemas.common import Page
 from api.schemas.participants import (
@@ -33,6 +27,12 @@ from api.schemas.participants import (
 from api.services.accounts import fund, new_custodial_account
 from api.services.roles import CERT_ROLE, CHAIN_ROLE
 from api.services.txerrors import on_chain
+from domain.documents.model import PartyRef
+from domain.identity import (
+    CertificateProfileError,
+    ParticipantIdentity,
+    identity_record_hash,
+)
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 ERRORS = error_responses(401, 403, 404, 409, 422, 503)

@@ -34,7 +34,7 @@ from api.services.reports import Names, PagingDep, chain_now, page_or_csv, recei
 from api.services.txerrors import on_chain
 from chain.client import Sender
 from chain.contracts import Receivable, ReceivableStatus, endorsement_typed_data
-from chain.readmodel import RmEvent, RmOffer, RmReceivable, RmTransfer
+from readmodel.tables import RmEvent, RmOffer, RmReceivable, RmTransfer
 
 router = APIRouter(prefix="/receivables", tags=["receivables"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)

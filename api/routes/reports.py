@@ -32,17 +32,9 @@ from api.services.reports import (
     page_or_csv,
     receivable_out,
 )
-from chain.maths import days_to_maturity
-from chain.readmodel import (
-    RmFill,
-    RmHolding,
-    RmOffer,
-    RmPayment,
-    RmReceivable,
-    RmTransfer,
-    claim,
-    outstanding,
-)
+from domain.maths import days_to_maturity
+from readmodel.projector import claim, outstanding
+from readmodel.tables import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
 
 router = APIRouter(tags=["reports"])
 ERRORS = error_responses(401, 403, 503)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.documents.errors import PARSE_ERROR_CODES
-from api.documents.rules import RULE_CODES
-from api.identity import ErrorCode
 from api.services.bundles import GATEWAY_CODES
+from domain.documents.errors import PARSE_ERROR_CODES
+from domain.identity import ErrorCode
+from domain.rules import RULE_CODES
 
 router = APIRouter(tags=["bundles"])
 
-#: Meanings of the signature and certificate codes of ``api.identity`` (see docs/identity.md).
+#: Meanings of the signature and certificate codes of ``domain.identity`` (see docs/identity.md).
 SIGNATURE_CODES: dict[ErrorCode, str] = {
     ErrorCode.SIG_MALFORMED: "The detached JWS is not well-formed or its header breaks the profile.",
     ErrorCode.SIG_ALG_UNSUPPORTED: "The JWS algorithm is not ES256 (none, HS256 ... are refused).",

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from api.auth import GatewayRole
-from api.identity import RevocationReason
+from domain.identity import RevocationReason
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 

@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from api.deps import AppState
 from api.errors import ApiError
-from api.identity import decrypt_blob, derive_blob_key, encrypt_blob
 from api.models import ChainAccount, Participant
+from api.services.nonces import DbNonceSender
 from chain.client import Sender
-from chain.nonces import DbNonceSender
+from domain.identity import decrypt_blob, derive_blob_key, encrypt_blob
 
 
 def _key(state: AppState) -> bytes:

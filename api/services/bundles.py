@@ -28,22 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from api.deps import AppState
-from api.documents.errors import DocumentError
-from api.documents.model import DespatchAdvice, Invoice, Order, PartyRef, ReceiptAdvice
-from api.documents.model import Document as UblDocument
-from api.documents.money import to_minor_units
-from api.documents.rules import Bundle as RuleBundle
-from api.documents.rules import LineUse, invoice_fingerprints, line_uses, resolve_party, verify_bundle
-from api.documents.ubl import invoice_fingerprint, parse_document
 from api.errors import ApiError
-from api.identity import (
-    DocumentKind,
-    IdentityError,
-    derive_blob_key,
-    encrypt_blob,
-    sha256_hex,
-    verify_detached,
-)
 from api.models import (
     Bundle,
     CertificateRevocation,
@@ -56,13 +41,28 @@ from api.models import (
 from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
 from api.services import consumption
 from api.services.txerrors import on_chain
+from domain.documents.errors import DocumentError
+from domain.documents.model import DespatchAdvice, Invoice, Order, PartyRef, ReceiptAdvice
+from domain.documents.model import Document as UblDocument
+from domain.documents.money import to_minor_units
+from domain.documents.ubl import invoice_fingerprint, parse_document
+from domain.identity import (
+    DocumentKind,
+    IdentityError,
+    derive_blob_key,
+    encrypt_blob,
+    sha256_hex,
+    verify_detached,
+)
+from domain.rules import Bundle as RuleBundle
+from domain.rules import LineUse, invoice_fingerprints, line_uses, resolve_party, verify_bundle
 
 #: The currency of the platform's settlement token.
 SETTLEMENT_CURRENCY = "EUR"
 KIND_ORDER = {"Order": 0, "DespatchAdvice": 1, "ReceiptAdvice": 2, "Invoice": 3}
 
-#: Codes the gateway adds to the document rules (``api.documents.rules.RULE_CODES``) and the
-#: signature codes (``api.identity.ErrorCode``).
+#: Codes the gateway adds to the document rules (``domain.rules.RULE_CODES``) and the
+#: signature codes (``domain.identity.ErrorCode``).
 GATEWAY_CODES: dict[str, str] = {
     "DOCUMENT_ENCODING_INVALID": "A document or attachment is not valid base64.",
     "DOCUMENT_TOO_LARGE": "A document is larger than the gateway accepts.",

@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from api.identity import CertificateAuthority, create_ca, load_ca
 from api.models import PlatformSecret
 from chain.settings import Settings
+from domain.identity import CertificateAuthority, create_ca, load_ca
 
 CA_CERT = "ca_certificate"
 CA_KEY = "ca_private_key"

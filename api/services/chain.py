@@ -12,14 +12,14 @@ from sqlalchemy import Engine
 from web3 import Web3
 
 from api.errors import ApiError
+from api.services.nonces import DbNonceSender
 from chain.client import ErrorDecoder, Sender
 from chain.compiler import load_artifacts
 from chain.contracts import Platform
 from chain.deploy import load_deployments
-from chain.indexer import Indexer, abis_of
-from chain.nonces import DbNonceSender
 from chain.plan import CONTRACT_NAMES
 from chain.settings import Settings
+from readmodel.indexer import Indexer, abis_of
 
 
 @dataclass

@@ -37,10 +37,10 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from api.documents.rules import LineUse
-from api.documents.ubl import normalize_invoice_number
 from api.models import Bundle, QuantityConsumption, QuantityLock
-from chain.readmodel import RmReceivable
+from domain.documents.ubl import normalize_invoice_number
+from domain.rules import LineUse
+from readmodel.tables import RmReceivable
 
 __all__ = [
     "CONSUMPTION_CODES",

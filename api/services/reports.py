@@ -18,7 +18,8 @@ from api.deps import AppState
 from api.models import Participant
 from api.schemas.common import Page
 from api.schemas.reports import PartyRefOut, ReceivableOut
-from chain.readmodel import RmReceivable, outstanding
+from readmodel.projector import outstanding
+from readmodel.tables import RmReceivable
 
 GRACE_PERIOD = 3 * 86_400  # ReceivableLedger.GRACE_PERIOD
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from api.auth import GatewayRole
-from api.identity import Role as CertRole
 from chain.contracts import Role as ChainRole
+from domain.identity import Role as CertRole
 
 CERT_ROLE: dict[GatewayRole, CertRole] = {
     GatewayRole.SUPPLIER: CertRole.SUPPLIER,

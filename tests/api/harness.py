@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account import Account
 
-from api.demo import BUYER_GLN, SAMPLE_INVOICE_NUMBER, SAMPLE_PAYABLE_MINOR, SELLER_GLN, trade_documents
-from api.identity import DocumentKind, sign_detached
-from api.local import LocalStack, start_local_stack
+from cli.demo import BUYER_GLN, SAMPLE_INVOICE_NUMBER, SAMPLE_PAYABLE_MINOR, SELLER_GLN, trade_documents
+from cli.local import LocalStack, start_local_stack
+from domain.identity import DocumentKind, sign_detached
 
 __all__ = ["BUYER_GLN", "SELLER_GLN"]
 

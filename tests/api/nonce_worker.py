@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import create_engine
 
+from api.services.nonces import DbNonceSender
 from chain.client import connect
-from chain.nonces import DbNonceSender
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from decimal import Decimal
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
-from api.documents.rules import DeliveryShare, LineUse
 from api.models import Bundle
 from api.services import consumption
+from domain.rules import DeliveryShare, LineUse
 
 USE = LineUse(
     order_id="PO-PG",

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import Session, select
 
-from api.identity import ParticipantIdentity, Role, create_ca
 from api.models import Bundle, Document, TokenizationClaim
+from domain.identity import ParticipantIdentity, Role, create_ca
 from tests.api.harness import PAYABLE_MINOR, Actor, Gateway, bundle_body, onboard, post_concurrently, trade
 
 

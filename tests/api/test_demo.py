@@ -10,7 +10,7 @@ from chain.settings import PROJECT_ROOT
 
 def test_scf_demo_runs_the_whole_story() -> None:
     res = subprocess.run(
-        [sys.executable, "-m", "api.cli", "demo"],
+        [sys.executable, "-m", "cli.scf", "demo"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

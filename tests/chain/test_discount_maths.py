@@ -14,8 +14,8 @@ from web3 import Web3
 
 from chain.compiler import Artifact
 from chain.deploy import DeployResult
-from chain.maths import NotDiscountable, annual_yield_bps, days_to_maturity, discount_price
 from chain.node import AnvilNode
+from domain.maths import NotDiscountable, annual_yield_bps, days_to_maturity, discount_price
 
 DAY = 86_400
 T0 = 1_800_000_000

@@ -28,14 +28,16 @@ from web3 import Web3
 from web3.types import Wei
 
 from api.db import alembic_config
-from chain import readmodel
 from chain.client import ErrorDecoder, Sender, TransactionReverted, connect
 from chain.compiler import Artifact
 from chain.contracts import Platform, Role
 from chain.deploy import DeployResult, deploy_all
-from chain.indexer import Indexer, abis_of
 from chain.node import AnvilNode, rpc
-from chain.readmodel import (
+from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT
+from readmodel import projector as readmodel
+from readmodel.indexer import Indexer, abis_of
+from readmodel.reconcile import compare_with_chain
+from readmodel.tables import (
     RmBlock,
     RmCursor,
     RmDispute,
@@ -45,9 +47,7 @@ from chain.readmodel import (
     RmPayment,
     RmReceivable,
     RmTransfer,
-    compare_with_chain,
 )
-from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT
 
 DAY = 86_400
 
@@ -526,7 +526,7 @@ _CHILD = """
 import json, sys
 from sqlalchemy import create_engine
 from chain.client import connect
-from chain.indexer import Indexer
+from readmodel.indexer import Indexer
 cfg = json.load(open(sys.argv[1]))
 w3, engine = connect(cfg["url"]), create_engine(cfg["db"])
 Indexer(w3, engine, cfg["addresses"], cfg["abis"], batch_blocks=1).run_once()

@@ -14,7 +14,7 @@ from chain.client import ErrorDecoder, Sender, TransactionReverted
 from chain.compiler import Artifact
 from chain.contracts import Platform, ReceivableStatus, Role
 from chain.deploy import DeployResult
-from chain.maths import discount_price
+from domain.maths import discount_price
 
 DAY = 86_400
 

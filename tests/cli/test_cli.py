@@ -19,7 +19,7 @@ from chain.node import free_port, probe_chain_id
 from chain.plan import CONTRACT_NAMES
 from chain.settings import PROJECT_ROOT
 
-SCF = [sys.executable, "-m", "api.cli"]
+SCF = [sys.executable, "-m", "cli.scf"]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

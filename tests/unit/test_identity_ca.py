@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from api.identity import (
+from domain.identity import (
     CertificateAuthority,
     CertificateProfileError,
     DecryptionError,
@@ -27,7 +27,7 @@ from api.identity import (
     load_certificate,
     participant_from_certificate,
 )
-from api.identity.ca import CHAIN_ADDRESS_OID, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
+from domain.identity.ca import CHAIN_ADDRESS_OID, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 FAST = ScryptParams(log2_n=14)

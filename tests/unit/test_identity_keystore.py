@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.identity import (
+from domain.identity import (
     DecryptionError,
     ErrorCode,
     ScryptParams,

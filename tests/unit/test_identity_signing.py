@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.identity import (
+from domain.identity import (
     ALLOWED_SIGNER_ROLES,
     AttachmentMismatchError,
     CertificateAuthority,

@@ -1,6 +1,6 @@
 """Bundle verification rules: every rule code passes on a consistent trade and fails alone when broken.
 
-The consistent trade is the fixture set in ``fixtures/ubl`` (see its README). Each failing case
+The consistent trade is the fixture set in ``cli/demo_data`` (the demo's own trade; see its README). Each failing case
 changes the parsed model just enough to break one rule and nothing else, and checks that exactly
 that code is reported.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from api.documents.errors import PARSE_ERROR_CODES
-from api.documents.model import (
+from domain.documents.errors import PARSE_ERROR_CODES
+from domain.documents.model import (
     AllowanceCharge,
     DeliveryLine,
     DespatchAdvice,
@@ -33,8 +33,9 @@ from api.documents.model import (
     ReceiptAdvice,
     TaxCategory,
 )
-from api.documents.money import to_minor_units
-from api.documents.rules import (
+from domain.documents.money import to_minor_units
+from domain.documents.ubl import invoice_fingerprint, parse_document
+from domain.rules import (
     RULE_CODES,
     Bundle,
     StaticContext,
@@ -42,9 +43,8 @@ from api.documents.rules import (
     invoice_fingerprints,
     verify_bundle,
 )
-from api.documents.ubl import invoice_fingerprint, parse_document
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ubl"
+FIXTURES = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
 
 SUPPLIER = PartyRef("0088", "7350000000026")
 BUYER = PartyRef("0088", "7350000000019")
@@ -584,7 +584,7 @@ def test_credit_check_rounds_sub_minor_amounts_up() -> None:
 
 
 def test_rules_do_not_accept_unregistered_codes() -> None:
-    from api.documents import rules
+    from domain import rules
 
     with pytest.raises(KeyError):
         rules._v("NOT_A_RULE", "x", None)
@@ -636,8 +636,8 @@ def test_parties_of_different_participants_differ_even_when_they_share_an_unknow
 
 _SEED_SCRIPT = """
 from dataclasses import replace
-from api.documents.model import Party, PartyRef
-from api.documents.rules import resolve_party, verify_bundle
+from domain.documents.model import Party, PartyRef
+from domain.rules import resolve_party, verify_bundle
 from tests.unit.test_rules import REGISTERED, bundle, context, invoice
 
 ids = [PartyRef("0088", "7350000000019"), PartyRef("0007", "5569990001"), PartyRef("VAT", "X1"),

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from api.documents import ubl
-from api.documents.errors import PARSE_ERROR_CODES, DocumentError
-from api.documents.model import (
+from domain.documents import ubl
+from domain.documents.errors import PARSE_ERROR_CODES, DocumentError
+from domain.documents.model import (
     DespatchAdvice,
     Document,
     DocumentKind,
@@ -31,8 +31,8 @@ from api.documents.model import (
     PartyRef,
     ReceiptAdvice,
 )
-from api.documents.totals import check_totals, compute_totals
-from api.documents.ubl import (
+from domain.documents.totals import check_totals, compute_totals
+from domain.documents.ubl import (
     UTS39_CONFUSABLES,
     invoice_fingerprint,
     normalize_invoice_number,
@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: are skipped; with it, a missing folder fails.
 EXAMPLES_POINTED = bool(os.environ.get("SCF_UBL_EXAMPLES"))
 EXAMPLES = Path(os.environ.get("SCF_UBL_EXAMPLES") or REPO.parent / "shared" / "ubl-examples")
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ubl"
+FIXTURES = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.xml")) if EXAMPLES.is_dir() else []
 
 

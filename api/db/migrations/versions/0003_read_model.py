@@ -1,4 +1,4 @@
-"""Read model: chain events projected into rm_ tables (chain/readmodel.py, docs/indexer.md).
+"""Read model: chain events projected into rm_ tables (readmodel/tables.py, docs/indexer.md).
 
 Revision ID: 0003_read_model
 Revises: 0002_gateway

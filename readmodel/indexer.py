@@ -1,4 +1,4 @@
-"""The event indexer: projects the platform contracts' events into the read model (``chain.readmodel``).
+"""The event indexer: projects the platform contracts' events into the read model (``readmodel.projector``).
 
 Plain JSON-RPC only (``eth_blockNumber``, ``eth_getLogs``, ``eth_getBlockByNumber``): works with any
 EVM node. One batch of blocks is one database transaction — raw events, projections, block hashes and
@@ -35,8 +35,9 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import FilterParams, LogReceipt
 
-from chain import readmodel
-from chain.readmodel import EventRecord, RmBlock, RmCursor, RmEvent
+from readmodel import projector
+from readmodel.projector import EventRecord
+from readmodel.tables import RmBlock, RmCursor, RmEvent
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +355,7 @@ class Indexer:
                         "args": json.dumps(args, separators=(",", ":")),
                     }
                 )
-                readmodel.apply_event(s, record)
+                projector.apply_event(s, record)
             if rows:  # one multi-row INSERT (the args dicts are JSON-plain: replay sees the same values)
                 s.connection().execute(insert(RmEvent), rows)
             new = len(rows)
@@ -419,7 +420,7 @@ class Indexer:
             ).one()
             s.exec(delete(RmEvent).where(col(RmEvent.block_number) > fork))
             s.exec(delete(RmBlock).where(col(RmBlock.number) > fork))
-            readmodel.rebuild_projections(s)
+            projector.rebuild_projections(s)
             cursor = s.get(RmCursor, self.name)
             if cursor is None:
                 cursor = RmCursor(name=self.name, block_number=fork)

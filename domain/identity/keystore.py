@@ -21,7 +21,7 @@ record it belongs to (document id, participant id, ...) so that a ciphertext cop
 row fails to decrypt.
 
 Every failure to decrypt -- tampered bytes, truncated input, wrong key, wrong secret, wrong
-associated data -- raises :class:`~api.identity.errors.DecryptionError` (code
+associated data -- raises :class:`~domain.identity.errors.DecryptionError` (code
 ``DECRYPTION_FAILED``).
 """
 
@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from api.identity.errors import DecryptionError
+from domain.identity.errors import DecryptionError
 
 __all__ = [
     "BLOB_KEY_BYTES",

@@ -6,7 +6,7 @@ Pure library code (no FastAPI, database or chain): the platform CA and participa
 (:mod:`.errors`). See ``docs/identity.md``.
 """
 
-from api.identity.ca import (
+from domain.identity.ca import (
     CertificateAuthority,
     ParticipantIdentity,
     Revocation,
@@ -18,7 +18,7 @@ from api.identity.ca import (
     load_certificate,
     participant_from_certificate,
 )
-from api.identity.errors import (
+from domain.identity.errors import (
     AttachmentMismatchError,
     CertificateProfileError,
     DecryptionError,
@@ -26,7 +26,7 @@ from api.identity.errors import (
     IdentityError,
     SignatureVerificationError,
 )
-from api.identity.keystore import (
+from domain.identity.keystore import (
     ScryptParams,
     decrypt_blob,
     decrypt_private_key,
@@ -34,8 +34,7 @@ from api.identity.keystore import (
     encrypt_blob,
     encrypt_private_key,
 )
-from api.identity.roles import ALLOWED_SIGNER_ROLES, DocumentKind, Role, role_may_sign
-from api.identity.signing import (
+from domain.identity.signing import (
     ExpectedSigner,
     VerifiedSignature,
     sha256_hex,
@@ -43,6 +42,7 @@ from api.identity.signing import (
     verify_attachment,
     verify_detached,
 )
+from domain.roles import ALLOWED_SIGNER_ROLES, DocumentKind, Role, role_may_sign
 
 __all__ = [
     "ALLOWED_SIGNER_ROLES",

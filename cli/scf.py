@@ -200,9 +200,9 @@ def _demo_in_background(settings: Settings, state: Any) -> None:
     """Run the demo story once the served gateway answers (local ledgers without participants only)."""
     from sqlmodel import Session, select
 
-    from api.demo import DemoFailure, run_demo
     from api.models import Participant
     from chain.node import rpc
+    from cli.demo import DemoFailure, run_demo
 
     if settings.rpc_url is not None:
         _say("demo skipped: it moves the chain's clock, which only a local chain allows")
@@ -252,8 +252,8 @@ def demo(
     import tempfile
     from pathlib import Path
 
-    from api.demo import DemoFailure, run_demo
-    from api.local import start_local_stack
+    from cli.demo import DemoFailure, run_demo
+    from cli.local import start_local_stack
 
     with tempfile.TemporaryDirectory(prefix="scf-demo-") as tmp:
         _say("starting a fresh local chain, deploying the contracts and serving the gateway ...")

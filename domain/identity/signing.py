@@ -12,7 +12,7 @@ Profile (strict; anything else is refused):
   ``crit``    ``["b64"]``
   ``x5c``     one element: the signer's certificate, standard base64 of its DER
   ``sigT``    claimed signing time, ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds)
-  ``kind``    the :class:`~api.identity.roles.DocumentKind`
+  ``kind``    the :class:`~domain.roles.DocumentKind`
   ``sha256``  lower-case hex SHA-256 of the payload
   ``att``     optional: ``{name: sha256 hex}`` of bound attachments (e.g. the PDF rendering)
 
@@ -43,14 +43,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from api.identity.ca import ParticipantIdentity, participant_from_certificate, verify_issued_by
-from api.identity.errors import (
+from domain.identity.ca import ParticipantIdentity, participant_from_certificate, verify_issued_by
+from domain.identity.errors import (
     AttachmentMismatchError,
     CertificateProfileError,
     ErrorCode,
     SignatureVerificationError,
 )
-from api.identity.roles import ALLOWED_SIGNER_ROLES, DocumentKind
+from domain.roles import ALLOWED_SIGNER_ROLES, DocumentKind
 
 __all__ = [
     "DEFAULT_MAX_CLOCK_SKEW",
@@ -395,7 +395,7 @@ def verify_detached(
     6. the certificate was valid at ``sigT`` (``CERT_NOT_YET_VALID`` / ``CERT_EXPIRED``);
     7. ``is_revoked(serial)`` is false *now* (``CERT_REVOKED``) -- whatever time was claimed;
     8. the certificate's role may sign ``expected_kind`` (``SIG_ROLE_MISMATCH``, table
-       :data:`~api.identity.roles.ALLOWED_SIGNER_ROLES`);
+       :data:`~domain.roles.ALLOWED_SIGNER_ROLES`);
     9. ``expected_signer``, the issuer named by the document, matches the certificate
        (``SIG_SIGNER_MISMATCH``). Pass ``None`` only where the document names no issuer.
 

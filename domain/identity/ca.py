@@ -10,7 +10,7 @@ Certificate profile (see ``docs/identity.md`` for the full table):
   legal name                  subject ``commonName`` (UTF8String, at most 64 characters)
   registration / tax id       subject ``serialNumber`` (2.5.4.5, PrintableString)
   role                        private extension ``PARTICIPANT_ROLE_OID`` (non-critical), DER UTF8String
-                              holding a :class:`~api.identity.roles.Role` value
+                              holding a :class:`~domain.roles.Role` value
   chain address               ``subjectAltName`` ``otherName`` with type-id ``CHAIN_ADDRESS_OID``,
                               DER UTF8String ``0x`` + 40 lower-case hex digits
   purpose                     ``keyUsage`` digitalSignature + nonRepudiation (critical),
@@ -39,9 +39,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from api.identity.errors import CertificateProfileError
-from api.identity.keystore import ScryptParams, decrypt_private_key, encrypt_private_key
-from api.identity.roles import Role
+from domain.identity.errors import CertificateProfileError
+from domain.identity.keystore import ScryptParams, decrypt_private_key, encrypt_private_key
+from domain.roles import Role
 
 __all__ = [
     "CHAIN_ADDRESS_OID",
@@ -438,7 +438,7 @@ class CertificateAuthority:
     def export_private_key(
         self, secret: bytes | str, *, associated_data: bytes = b"", params: ScryptParams | None = None
     ) -> bytes:
-        """The CA key, sealed with :func:`api.identity.keystore.encrypt_private_key`."""
+        """The CA key, sealed with :func:`domain.identity.keystore.encrypt_private_key`."""
         return encrypt_private_key(self.private_key, secret, associated_data=associated_data, params=params)
 
     def issue_certificate(
@@ -632,7 +632,7 @@ def load_ca(
 
     ``encrypted_key`` is either a sealed key from :meth:`CertificateAuthority.export_private_key`
     or a standard encrypted PKCS#8 PEM (``openssl genpkey ... -aes-256-cbc``); a plain-text key is
-    refused. Raises :class:`~api.identity.errors.DecryptionError` for a wrong secret and
+    refused. Raises :class:`~domain.identity.errors.DecryptionError` for a wrong secret and
     ``ValueError`` if the key does not match the certificate or the certificate is not a CA.
     """
     key = decrypt_private_key(encrypted_key, secret, associated_data=associated_data)

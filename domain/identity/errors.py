@@ -1,6 +1,6 @@
 """Machine-readable failure codes and the typed errors that carry them.
 
-Every rejection raised by :mod:`api.identity` is an :class:`IdentityError` (or a subclass) whose
+Every rejection raised by :mod:`domain.identity` is an :class:`IdentityError` (or a subclass) whose
 ``code`` is one :class:`ErrorCode`. The gateway maps ``code`` to its API response unchanged; the
 ``message`` is for logs and humans only and must not be parsed.
 """

@@ -10,26 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
 from web3 import Web3
 
 from chain.client import ErrorDecoder, Sender
-
-
-class TxNonce(SQLModel, table=True):
-    __tablename__ = "tx_nonce"
-
-    address: str = Field(primary_key=True, max_length=42)
-    next_nonce: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-class TxNonceGap(SQLModel, table=True):
-    __tablename__ = "tx_nonce_gap"
-
-    address: str = Field(primary_key=True, max_length=42)
-    nonce: int = Field(sa_column=Column(BigInteger, primary_key=True))
 
 
 class DbNonceSender(Sender):

@@ -3,7 +3,7 @@
 Pure functions: no database, no chain, no clock. Whatever the rules need to know about the world
 comes from a :class:`VerificationContext`. :func:`verify_bundle` runs every rule and returns every
 violation, in rule order; an empty list means the invoice may be tokenized as far as the documents
-are concerned. Other checks (signatures and certificates live in ``api.identity``) plug in through
+are concerned. Other checks (signatures and certificates live in ``domain.identity``) plug in through
 ``extra_rules`` or ``extra_violations``.
 
 :data:`RULE_CODES` lists every code with its meaning, for documentation and API clients.
@@ -20,7 +20,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Protocol
 
-from api.documents.model import (
+from domain.documents.model import (
     AllowanceCharge,
     DeliveryDocument,
     DespatchAdvice,
@@ -35,9 +35,9 @@ from api.documents.model import (
     ReceiptAdvice,
     TaxCategory,
 )
-from api.documents.money import to_minor_units
-from api.documents.totals import TOTALS_CODES, check_totals
-from api.documents.ubl import invoice_fingerprint
+from domain.documents.money import to_minor_units
+from domain.documents.totals import TOTALS_CODES, check_totals
+from domain.documents.ubl import invoice_fingerprint
 
 __all__ = [
     "CREDIT_NOTE_TYPE_CODES",
@@ -128,7 +128,7 @@ _OWN_CODES: dict[str, str] = {
         "The bundle is not in one currency: the order and invoice currencies differ, or an amount's"
         " currencyID differs from its document's currency."
     ),
-    # Amounts and credit (the TOTAL_* arithmetic codes from api.documents.totals go before these)
+    # Amounts and credit (the TOTAL_* arithmetic codes from domain.documents.totals go before these)
     "INVOICE_PAYABLE_NOT_POSITIVE": "The invoice's payable amount is zero or negative: nothing to finance.",
     "CREDIT_LIMIT_EXCEEDED": "The invoice's payable amount exceeds the debtor's unused credit line.",
     # Dates
@@ -265,7 +265,7 @@ class Bundle:
 
 
 Rule = Callable[[Bundle, VerificationContext], Iterable[Violation]]
-"""An extra rule for :func:`verify_bundle`, e.g. signature checks from ``api.identity``."""
+"""An extra rule for :func:`verify_bundle`, e.g. signature checks from ``domain.identity``."""
 
 
 # --------------------------------------------------------------------------------------------------

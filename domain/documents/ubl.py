@@ -1,7 +1,7 @@
 """Safe UBL 2.1 parsing into the internal model, and invoice-number fingerprints.
 
 ``parse_document`` takes the bytes an ERP sent, refuses anything unsafe before building a tree and
-maps the document onto :mod:`api.documents.model`:
+maps the document onto :mod:`domain.documents.model`:
 
 * size is checked first (``XML_TOO_LARGE``);
 * any DOCTYPE is refused (``XML_DTD_FORBIDDEN``): a byte scan in UTF-8/16/32 before parsing, and the
@@ -33,8 +33,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from lxml import etree
 
-from api.documents.errors import DocumentError
-from api.documents.model import (
+from domain.documents.errors import DocumentError
+from domain.documents.model import (
     AllowanceCharge,
     DeliveryLine,
     DespatchAdvice,
@@ -54,7 +54,7 @@ from api.documents.model import (
     TaxSubtotal,
     TaxTotal,
 )
-from api.documents.money import is_currency_code
+from domain.documents.money import is_currency_code
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

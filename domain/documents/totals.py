@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from api.documents.model import Invoice, Line, Order, TaxCategory
-from api.documents.money import round_amount
+from domain.documents.model import Invoice, Line, Order, TaxCategory
+from domain.documents.money import round_amount
 
 __all__ = [
     "TOTALS_CODES",
@@ -54,7 +54,7 @@ TOTALS_CODES: dict[str, str] = {
     "TOTAL_TAX_INCLUSIVE_MISMATCH": "TaxInclusiveAmount is not tax exclusive amount + total VAT.",
     "TOTAL_PAYABLE_MISMATCH": "PayableAmount is not tax inclusive amount - prepaid amount + rounding amount.",
 }
-"""The arithmetic rule codes; :mod:`api.documents.rules` includes them in its registry."""
+"""The arithmetic rule codes; :mod:`domain.rules` includes them in its registry."""
 
 _PRECISION = 60
 _ZERO = Decimal(0)

@@ -1,0 +1,1 @@
+"""The pure core: documents, rules, identity, roles and maths. No FastAPI, no database, no web3."""

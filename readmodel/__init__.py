@@ -1,0 +1,1 @@
+"""The read model: chain events projected into SQL tables, the indexer that writes them, reconciliation."""

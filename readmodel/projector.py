@@ -1,0 +1,440 @@
+"""The projector: applies one decoded chain event to the read-model tables, and replays them all.
+
+The ledger settles holders lazily (``IReceivableLedger``: units are constant shares; a holder's cash is
+brought up to date at its next transfer or redeem, and on a settled receivable its units are burned then).
+The projection keeps what the contract keeps per holder — stored units, ``mark``, ``owed`` and the
+fractional remainder ``rem`` — from ``TransferSingle``, ``HolderSettled``, ``Repaid``,
+``DisputeResolved`` and ``Redeemed``, and computes ``balanceOf`` and ``owed`` with the same integer
+maths as the contract (``settlement`` below; docs/contracts.md). This module is the one Python mirror
+of the ledger's settlement maths: reports and the gateway call ``outstanding``/``claim`` from here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import tuple_
+from sqlmodel import Session, SQLModel, col, delete, select
+
+from chain.contracts import Role
+from readmodel.tables import (
+    PROJECTIONS,
+    RmCreditGrant,
+    RmCreditLine,
+    RmDispute,
+    RmEvent,
+    RmFill,
+    RmHolding,
+    RmOffer,
+    RmParticipant,
+    RmPayment,
+    RmReceivable,
+    RmTokenBalance,
+    RmTransfer,
+)
+
+_T = TypeVar("_T", bound=SQLModel)
+
+
+def settlement(r: RmReceivable, h: RmHolding) -> tuple[int, int, int, bool]:
+    """``ReceivableLedger._settlement``: what settling ``h`` now would do — cash to credit, remainder to
+    keep, units to burn, and whether it is a final settlement. Same integer maths as the contract."""
+    face, repaid = int(r.face_value), int(r.repaid)
+    stored, rem = int(h.stored_balance), int(h.rem)
+    total = rem + stored * (repaid - int(h.mark))
+    cash, new_rem = divmod(total, face) if face else (0, 0)
+    final = r.status == "SETTLED" and (stored != 0 or rem != 0)
+    burned = 0
+    if final:
+        pool = int(r.remainder_pool)
+        cash += (pool + new_rem) // face - pool // face
+        burned = stored
+    return cash, new_rem, burned, final
+
+
+def outstanding(r: RmReceivable) -> int:
+    """``IReceivableLedger.outstanding``: face value minus repaid minus diluted."""
+    return int(r.face_value) - int(r.repaid) - int(r.diluted)
+
+
+def claim(r: RmReceivable, units: int) -> int:
+    """Outstanding nominal that ``units`` still claim: floor(units * outstanding / face)
+    (equal to ``units`` before any repayment or credit note)."""
+    face = int(r.face_value)
+    return units * outstanding(r) // face if face else 0
+
+
+def refresh_holding(r: RmReceivable, h: RmHolding) -> None:
+    """Recompute ``balance`` (``balanceOf``) and ``redeemable`` (``owed``) from the stored state."""
+    cash, _, _, _ = settlement(r, h)
+    h.balance = "0" if r.status == "SETTLED" else h.stored_balance
+    h.redeemable = str(int(h.owed) + cash)
+
+
+# ---------------------------------------------------------------------------------------- projections
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A decoded event as the projections see it (``args`` as stored in ``rm_event.args``)."""
+
+    address: str
+    contract: str
+    event: str
+    args: dict[str, Any]
+    block_number: int
+    tx_hash: str
+    log_index: int
+
+    @classmethod
+    def from_row(cls, row: RmEvent) -> EventRecord:
+        return cls(
+            row.address,
+            row.contract,
+            row.event,
+            json.loads(row.args),
+            row.block_number,
+            row.tx_hash,
+            row.log_index,
+        )
+
+
+def _add(a: str, b: int) -> str:
+    return str(int(a) + b)
+
+
+def _cache(session: Session) -> dict[tuple[type[SQLModel], Any], Any]:
+    """Strong references to the projection rows a batch touched (the ORM's identity map is weak, so
+    without this every look-up of a row flushed earlier in the batch would be a SELECT)."""
+    cache: dict[tuple[type[SQLModel], Any], Any] = session.info.setdefault("rm_cache", {})
+    return cache
+
+
+def _get(session: Session, model: type[_T], key: Any) -> _T | None:
+    cache = _cache(session)
+    row = cache.get((model, key))
+    if row is None:
+        row = session.get(model, key)
+        if row is not None:
+            cache[(model, key)] = row
+    return cast(_T | None, row)
+
+
+def _put(session: Session, row: _T, key: Any) -> _T:
+    session.add(row)
+    _cache(session)[(type(row), key)] = row
+    return row
+
+
+def _receivable(session: Session, rid: int) -> RmReceivable | None:
+    return _get(session, RmReceivable, rid)
+
+
+def _holding(session: Session, rid: int, holder: str) -> RmHolding:
+    h = _get(session, RmHolding, (rid, holder))
+    if h is None:
+        h = _put(session, RmHolding(receivable_id=rid, holder=holder), (rid, holder))
+    return h
+
+
+def _refresh_all_holdings(session: Session, r: RmReceivable) -> None:
+    session.flush()
+    for h in session.exec(select(RmHolding).where(RmHolding.receivable_id == r.id)).all():
+        _cache(session)[(RmHolding, (h.receivable_id, h.holder))] = h
+        refresh_holding(r, h)
+
+
+def _token_move(session: Session, token: str, holder: str, delta: int) -> None:
+    row = _get(session, RmTokenBalance, (token, holder))
+    if row is None:
+        row = _put(session, RmTokenBalance(token=token, holder=holder), (token, holder))
+    row.balance = _add(row.balance, delta)
+
+
+def _unit_move(
+    session: Session,
+    ev: EventRecord,
+    operator: str,
+    frm: str,
+    to: str,
+    rid: int,
+    amount: int,
+    batch_index: int,
+) -> None:
+    session.add(
+        RmTransfer(
+            receivable_id=rid,
+            operator=operator,
+            from_address=frm,
+            to_address=to,
+            amount=str(amount),
+            block_number=ev.block_number,
+            tx_hash=ev.tx_hash,
+            log_index=ev.log_index,
+            batch_index=batch_index,
+        )
+    )
+    r = _receivable(session, rid)
+    for party, delta in ((frm, -amount), (to, amount)):
+        if party == ZERO_ADDRESS:
+            continue
+        h = _holding(session, rid, party)
+        h.stored_balance = _add(h.stored_balance, delta)
+        # a movement between two holders settles both first and marks both as up to date
+        if r is not None and frm != ZERO_ADDRESS and to != ZERO_ADDRESS:
+            h.mark = r.repaid
+        if r is not None:
+            refresh_holding(r, h)
+
+
+def apply_event(session: Session, ev: EventRecord) -> None:
+    """Apply one event to the projections (the caller owns the transaction)."""
+    with session.no_autoflush:
+        _apply(session, ev)
+
+
+def _apply(session: Session, ev: EventRecord) -> None:
+    a = ev.args
+    name = (ev.contract, ev.event)
+    if name == ("ParticipantRegistry", "ParticipantOnboarded"):
+        role = int(a["role"])
+        _put(
+            session,
+            RmParticipant(
+                address=a["account"],
+                role=role,
+                role_name=Role(role).name if role in Role._value2member_map_ else str(role),
+                status="ACTIVE",
+                identity_hash=a["identityHash"],
+                onboarded_block=ev.block_number,
+                onboarded_tx=ev.tx_hash,
+            ),
+            a["account"],
+        )
+    elif name in (
+        ("ParticipantRegistry", "ParticipantSuspended"),
+        ("ParticipantRegistry", "ParticipantReinstated"),
+    ):
+        p = _get(session, RmParticipant, a["account"])
+        if p is not None:
+            p.status = "SUSPENDED" if ev.event == "ParticipantSuspended" else "ACTIVE"
+    elif name == ("SettlementToken", "Transfer"):
+        token, value = ev.address, int(a["value"])
+        if a["from"] != ZERO_ADDRESS:
+            _token_move(session, token, a["from"], -value)
+        if a["to"] != ZERO_ADDRESS:
+            _token_move(session, token, a["to"], value)
+    elif ev.contract == "ReceivableLedger":
+        _apply_ledger(session, ev)
+    elif ev.contract == "DiscountMarket":
+        _apply_market(session, ev)
+
+
+def _apply_ledger(session: Session, ev: EventRecord) -> None:
+    a, e = ev.args, ev.event
+    if e == "InvoiceRegistered":
+        _put(
+            session,
+            RmReceivable(
+                id=int(a["id"]),
+                creditor=a["creditor"],
+                debtor=a["debtor"],
+                token=a["token"],
+                face_value=a["faceValue"],
+                issue_date=int(a["issueDate"]),
+                due_date=int(a["dueDate"]),
+                status="PENDING",
+                bundle_hash=a["bundleHash"],
+                delivery_hash=a["deliveryHash"],
+                fingerprint=a["fingerprint"],
+                verifier=a["verifier"],
+                registered_block=ev.block_number,
+                registered_tx=ev.tx_hash,
+            ),
+            int(a["id"]),
+        )
+        return
+    if e == "TransferSingle":
+        _unit_move(session, ev, a["operator"], a["from"], a["to"], int(a["id"]), int(a["value"]), 0)
+        return
+    if e == "TransferBatch":
+        for i, (rid, value) in enumerate(zip(a["ids"], a["values"], strict=True)):
+            _unit_move(session, ev, a["operator"], a["from"], a["to"], int(rid), int(value), i)
+        return
+    if e == "CreditLineSet":
+        line = _credit_line(session, a["debtor"])
+        line.credit_limit, line.used = a["available"], a["used"]
+        key = (a["debtor"], a["grantor"])
+        grant = _get(session, RmCreditGrant, key) or _put(
+            session, RmCreditGrant(debtor=a["debtor"], grantor=a["grantor"]), key
+        )
+        line.granted = _add(line.granted, int(a["limit"]) - int(grant.credit_limit))
+        grant.credit_limit = a["limit"]
+        return
+    if e == "PlatformLimitSet":
+        line = _credit_line(session, a["debtor"])
+        line.credit_limit, line.used = a["available"], a["used"]
+        line.platform_cap = a["cap"] if a["capped"] else None
+        return
+    if "id" not in a:  # MarketSet, ApprovalForAll, RoleGranted, ...: raw events only
+        return
+    r = _receivable(session, int(a["id"]))
+    if r is None:
+        return
+    if e == "CreditReserved":
+        _set_used(session, r.debtor, a["creditUsed"])
+    elif e == "Endorsed":
+        r.status = "CONFIRMED"
+        _set_used(session, r.debtor, a["creditUsed"])
+    elif e == "Rejected":
+        r.status = "REJECTED"
+        _set_used(session, r.debtor, a["creditUsed"])
+    elif e == "Repaid":
+        r.repaid = a["totalRepaid"]
+        if int(a["outstanding"]) == 0:
+            r.status = "SETTLED"
+        _set_used(session, r.debtor, a["creditUsed"])
+        session.add(_payment(ev, "repayment", r.id, a["debtor"], a["amount"], a["totalRepaid"]))
+        _refresh_all_holdings(session, r)
+    elif e == "HolderSettled":
+        r.settled_repaid = _add(r.settled_repaid, int(a["cash"]))
+        r.remainder_pool = a["remainderPool"]
+        h = _holding(session, r.id, a["holder"])
+        h.owed, h.rem, h.mark = a["owed"], a["remainder"], r.repaid
+        # the burn of final settlement follows as TransferSingle(holder -> 0)
+        if r.status == "SETTLED":  # the pool changes what every holder's `owed` shows
+            _refresh_all_holdings(session, r)
+        else:
+            refresh_holding(r, h)
+    elif e == "Redeemed":
+        r.redeemed = a["totalRedeemed"]
+        h = _holding(session, r.id, a["holder"])
+        h.owed = "0"
+        refresh_holding(r, h)
+        session.add(_payment(ev, "redemption", r.id, a["holder"], a["amount"], a["totalRedeemed"]))
+    elif e == "Disputed":
+        r.disputed = True
+        session.add(
+            RmDispute(
+                receivable_id=r.id,
+                opened_by=a["by"],
+                reason_hash=a["reasonHash"],
+                opened_block=ev.block_number,
+                opened_tx=ev.tx_hash,
+            )
+        )
+    elif e == "DisputeResolved":
+        r.disputed = False
+        r.diluted = a["totalDiluted"]
+        if int(a["outstanding"]) == 0:
+            r.status = "SETTLED"
+        _set_used(session, r.debtor, a["creditUsed"])
+        session.flush()
+        d = session.exec(
+            select(RmDispute)
+            .where(RmDispute.receivable_id == r.id, col(RmDispute.resolution).is_(None))
+            .order_by(col(RmDispute.id).desc())
+        ).first()
+        if d is not None:
+            d.resolution = "credit_note" if int(a["creditNote"]) else "lifted"
+            d.resolved_by, d.credit_note = a["operator"], a["creditNote"]
+            d.resolved_block, d.resolved_tx = ev.block_number, ev.tx_hash
+        _refresh_all_holdings(session, r)
+
+
+def _credit_line(session: Session, debtor: str) -> RmCreditLine:
+    return _get(session, RmCreditLine, debtor) or _put(session, RmCreditLine(debtor=debtor), debtor)
+
+
+def _set_used(session: Session, debtor: str, used: str) -> None:
+    _credit_line(session, debtor).used = used
+
+
+def _payment(ev: EventRecord, kind: str, rid: int, party: str, amount: str, total: str) -> RmPayment:
+    return RmPayment(
+        kind=kind,
+        receivable_id=rid,
+        party=party,
+        amount=amount,
+        total=total,
+        block_number=ev.block_number,
+        tx_hash=ev.tx_hash,
+        log_index=ev.log_index,
+    )
+
+
+def _apply_market(session: Session, ev: EventRecord) -> None:
+    a, e = ev.args, ev.event
+    if e == "OfferMade":
+        _put(
+            session,
+            RmOffer(
+                offer_id=int(a["offerId"]),
+                receivable_id=int(a["receivableId"]),
+                maker=a["maker"],
+                max_amount=a["maxAmount"],
+                rate_bps=int(a["rateBps"]),
+                expiry=int(a["expiry"]),
+                made_block=ev.block_number,
+                made_tx=ev.tx_hash,
+            ),
+            int(a["offerId"]),
+        )
+    elif e == "OfferCancelledBy":
+        o = _get(session, RmOffer, int(a["offerId"]))
+        if o is not None:
+            o.cancelled = True
+    elif e == "OfferFilled":
+        o = _get(session, RmOffer, int(a["offerId"]))
+        if o is not None:
+            o.filled = a["filled"]
+        session.add(
+            RmFill(
+                offer_id=int(a["offerId"]),
+                receivable_id=int(a["receivableId"]),
+                maker=a["maker"],
+                holder=a["holder"],
+                amount=a["amount"],
+                price=a["price"],
+                days_to_maturity=int(a["daysToMaturity"]),
+                block_number=ev.block_number,
+                tx_hash=ev.tx_hash,
+                log_index=ev.log_index,
+            )
+        )
+
+
+def clear_projections(session: Session) -> None:
+    _cache(session).clear()
+    for table in PROJECTIONS:
+        session.exec(delete(table))
+
+
+REPLAY_PAGE = 5000
+
+
+def rebuild_projections(session: Session) -> int:
+    """Empty the projections and replay every stored event in chain order; returns the count."""
+    clear_projections(session)
+    session.flush()
+    n, after = 0, (-1, -1)
+    while True:  # pages in chain order (keyset), so memory stays bounded on a long history
+        page = session.exec(
+            select(RmEvent)
+            .where(tuple_(col(RmEvent.block_number), col(RmEvent.log_index)) > tuple_(*after))
+            .order_by(col(RmEvent.block_number), col(RmEvent.log_index))
+            .limit(REPLAY_PAGE)
+        ).all()
+        if not page:
+            return n
+        for row in page:
+            apply_event(session, EventRecord.from_row(row))
+        n += len(page)
+        after = (page[-1].block_number, page[-1].log_index)
+        session.flush()
+        session.expunge_all()  # written rows need not stay in memory
+        _cache(session).clear()
