@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Header
@@ -25,20 +24,12 @@ from sqlmodel import select
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError
 from api.models import Participant
-
-
-class GatewayRole(StrEnum):
-    OPERATOR = "operator"
-    SUPPLIER = "supplier"
-    CORE_ENTERPRISE = "core_enterprise"
-    FINANCIER = "financier"
-    REGULATOR = "regulator"
-    LOGISTICS = "logistics"
+from domain.roles import Role
 
 
 @dataclass(frozen=True)
 class Principal:
-    role: GatewayRole
+    role: Role
     participant: Participant | None
 
     @property
@@ -70,7 +61,7 @@ def _authenticate(
         raise ApiError(401, "UNAUTHENTICATED", "Send your API key as `Authorization: Bearer <key>`.")
     key = authorization.removeprefix("Bearer ").strip()
     if hmac.compare_digest(key.encode(), state.settings.effective_operator_api_key.encode()):
-        return Principal(GatewayRole.OPERATOR, None)
+        return Principal(Role.OPERATOR, None)
     participant = session.exec(
         select(Participant).where(Participant.api_key_hash == hash_api_key(key))
     ).first()
@@ -78,7 +69,7 @@ def _authenticate(
         raise ApiError(401, "UNAUTHENTICATED", "The API key is not valid.")
     if participant.status != "active" and not (allow_suspended and participant.status == "suspended"):
         raise ApiError(403, "PARTICIPANT_SUSPENDED", "This participant is suspended.")
-    return Principal(GatewayRole(participant.role), participant)
+    return Principal(Role(participant.role), participant)
 
 
 def current_principal(
@@ -102,7 +93,7 @@ def settling_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: GatewayRole, settling: bool = False) -> object:
+def require(*roles: Role, settling: bool = False) -> object:
     """A dependency that lets only ``roles`` through (403 ``FORBIDDEN_ROLE`` otherwise). With
     ``settling`` (repay, redeem) a suspended participant of those roles is let through as well."""
     authenticate = settling_principal if settling else current_principal

@@ -20,19 +20,7 @@ from web3.types import TxReceipt
 
 from chain.client import Sender
 from chain.compiler import Artifact
-
-
-class Role(IntEnum):
-    """``IParticipantRegistry.Role``."""
-
-    NONE = 0
-    SUPPLIER = 1
-    CORE_ENTERPRISE = 2
-    FINANCIER = 3
-    VERIFIER = 4
-    REGULATOR = 5
-    SYSTEM = 6
-    LOGISTICS = 7
+from domain.roles import Role
 
 
 class ParticipantStatus(IntEnum):
@@ -53,7 +41,7 @@ class ReceivableStatus(IntEnum):
 
 @dataclass(frozen=True)
 class Participant:
-    role: Role
+    role: Role | None  # None: not registered
     status: ParticipantStatus
     identity_hash: bytes
 
@@ -114,7 +102,7 @@ class ContractClient:
 
 class ParticipantRegistryClient(ContractClient):
     def onboard(self, sender: Sender, account: str, role: Role, identity_hash: bytes) -> TxReceipt:
-        return self.transact(sender, "onboard", account, int(role), identity_hash)
+        return self.transact(sender, "onboard", account, role.chain_code, identity_hash)
 
     def suspend(self, sender: Sender, account: str) -> TxReceipt:
         return self.transact(sender, "suspend", account)
@@ -124,7 +112,7 @@ class ParticipantRegistryClient(ContractClient):
 
     def participant(self, account: str) -> Participant:
         role, status, identity = self.call("participant", account)
-        return Participant(Role(role), ParticipantStatus(status), bytes(identity))
+        return Participant(Role.from_chain(role), ParticipantStatus(status), bytes(identity))
 
     def is_active(self, account: str) -> bool:
         return bool(self.call("isActive", account))

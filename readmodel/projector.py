@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import tuple_
 from sqlmodel import Session, SQLModel, col, delete, select
 
-from chain.contracts import Role
+from domain.roles import Role
 from readmodel.tables import (
     PROJECTIONS,
     RmCreditGrant,
@@ -197,6 +197,15 @@ def apply_event(session: Session, ev: EventRecord) -> None:
         _apply(session, ev)
 
 
+def _role_name(code: int) -> str:
+    """``SUPPLIER`` for the chain's role code 1; the number itself for a code this version doesn't know."""
+    try:
+        role = Role.from_chain(code)
+    except ValueError:
+        return str(code)
+    return role.name if role is not None else "NONE"
+
+
 def _apply(session: Session, ev: EventRecord) -> None:
     a = ev.args
     name = (ev.contract, ev.event)
@@ -207,7 +216,7 @@ def _apply(session: Session, ev: EventRecord) -> None:
             RmParticipant(
                 address=a["account"],
                 role=role,
-                role_name=Role(role).name if role in Role._value2member_map_ else str(role),
+                role_name=_role_name(role),
                 status="ACTIVE",
                 identity_hash=a["identityHash"],
                 onboarded_block=ev.block_number,

@@ -111,7 +111,7 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
         for p in s.exec(select(RmParticipant)).all():
             cp = platform.registry.participant(p.address)
             w = f"participant {p.address}"
-            check(f"{w} role", p.role, int(cp.role))
+            check(f"{w} role", p.role, cp.role.chain_code if cp.role is not None else 0)
             check(f"{w} status", p.status, cp.status.name)
             check(f"{w} identity_hash", p.identity_hash, "0x" + cp.identity_hash.hex())
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, func, select
 
-from api.auth import GatewayRole, Principal, PrincipalDep, require
+from api.auth import Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Bundle, Document
@@ -16,9 +16,10 @@ from api.schemas.bundles import BundleIn, BundleOut, DocumentRef, VerificationRe
 from api.schemas.common import Page
 from api.services.bundles import prepare, tokenize
 from api.services.idempotency import run_idempotent
+from domain.roles import Role
 
 router = APIRouter(prefix="/bundles", tags=["bundles"])
-Supplier = Annotated[Principal, require(GatewayRole.SUPPLIER)]
+Supplier = Annotated[Principal, require(Role.SUPPLIER)]
 ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
 
 
@@ -93,7 +94,7 @@ def list_bundles(
     """Bundles the caller submitted (supplier) or owes (core enterprise); all for operator/regulator."""
     query = select(Bundle)
     count = select(func.count()).select_from(Bundle)
-    if principal.role not in (GatewayRole.OPERATOR, GatewayRole.REGULATOR):
+    if principal.role not in (Role.OPERATOR, Role.REGULATOR):
         mine = (col(Bundle.supplier_id) == principal.participant_id) | (
             col(Bundle.debtor_id) == principal.participant_id
         )
@@ -111,7 +112,7 @@ def list_bundles(
 def read_bundle(bundle_id: str, principal: PrincipalDep, session: SessionDep) -> BundleOut:
     """One bundle, for its supplier, its debtor, the operator and the regulator."""
     b = session.get(Bundle, bundle_id)
-    allowed = principal.role in (GatewayRole.OPERATOR, GatewayRole.REGULATOR) or principal.participant_id in (
+    allowed = principal.role in (Role.OPERATOR, Role.REGULATOR) or principal.participant_id in (
         b.supplier_id if b else None,
         b.debtor_id if b else None,
     )

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.auth import GatewayRole, Principal, PrincipalDep, require
+from api.auth import Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Participant
@@ -18,15 +18,16 @@ from api.schemas.credit_lines import CreditLineIn, CreditLineOut, PlatformLimitI
 from api.services.accounts import sender_for
 from api.services.lifecycle import participant_in_role_or_404
 from api.services.txerrors import on_chain
+from domain.roles import Role
 
 router = APIRouter(prefix="/credit-lines", tags=["credit lines"])
-Financier = Annotated[Principal, require(GatewayRole.FINANCIER)]
-Operator = Annotated[Principal, require(GatewayRole.OPERATOR)]
+Financier = Annotated[Principal, require(Role.FINANCIER)]
+Operator = Annotated[Principal, require(Role.OPERATOR)]
 ERRORS = error_responses(401, 403, 404, 409, 422, 503)
 
 
 def _core(session: SessionDep, participant_id: str) -> Participant:
-    return participant_in_role_or_404(session, participant_id, GatewayRole.CORE_ENTERPRISE.value)
+    return participant_in_role_or_404(session, participant_id, Role.CORE_ENTERPRISE.value)
 
 
 def _out(state: StateDep, p: Participant, principal: Principal, tx_hash: str | None = None) -> CreditLineOut:
@@ -34,7 +35,7 @@ def _out(state: StateDep, p: Participant, principal: Principal, tx_hash: str | N
     limit, used = ledger.credit_line(p.chain_address)
     cap, granted = ledger.platform_limit(p.chain_address)
     mine = None
-    if principal.role == GatewayRole.FINANCIER:
+    if principal.role == Role.FINANCIER:
         mine = ledger.credit_line_of(p.chain_address, principal.member.chain_address)
     return CreditLineOut(
         participant_id=p.id,
@@ -80,8 +81,8 @@ def read_credit_line(
     participant_id: str, principal: PrincipalDep, state: StateDep, session: SessionDep
 ) -> CreditLineOut:
     """A core enterprise's limit and usage: for itself, financiers, the operator and the regulator."""
-    if principal.role in (GatewayRole.SUPPLIER, GatewayRole.LOGISTICS) or (
-        principal.role == GatewayRole.CORE_ENTERPRISE and principal.participant_id != participant_id
+    if principal.role in (Role.SUPPLIER, Role.LOGISTICS) or (
+        principal.role == Role.CORE_ENTERPRISE and principal.participant_id != participant_id
     ):
         raise ApiError(404, "CORE_ENTERPRISE_NOT_FOUND", f"No core enterprise {participant_id}.")
     return _out(state, _core(session, participant_id), principal)

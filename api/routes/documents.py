@@ -8,13 +8,14 @@ import hashlib
 from fastapi import APIRouter
 from sqlmodel import select
 
-from api.auth import GatewayRole, PrincipalDep
+from api.auth import PrincipalDep
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Bundle, Document, Participant
 from api.schemas.documents import DocumentContent
 from api.services.bundles import manifest_hash
 from domain.identity import decrypt_blob, derive_blob_key
+from domain.roles import Role
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -63,7 +64,7 @@ def _chain_bundle_hash(state: StateDep, bundle: Bundle) -> str | None:
 
 
 def _may_read(principal: PrincipalDep, bundle: Bundle, state: StateDep) -> bool:
-    if principal.role in (GatewayRole.OPERATOR, GatewayRole.REGULATOR):
+    if principal.role in (Role.OPERATOR, Role.REGULATOR):
         return True
     if principal.participant_id in (bundle.supplier_id, bundle.debtor_id):
         return True

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.auth import GatewayRole, Principal, require
+from api.auth import Principal, require
 from api.db import current_revision
 from api.deps import StateDep
 from api.errors import ErrorResponse
 from api.schemas.health import ChainHealth, DatabaseHealth, DeployedContract, Health
 from chain.deploy import load_deployments
 from chain.plan import CONTRACT_NAMES
+from domain.roles import Role
 from readmodel.reconcile import compare_with_chain
 
 router = APIRouter(tags=["health"])
@@ -56,7 +57,7 @@ class ReadModelCheck(BaseModel):
 
 @router.get("/health/read-model", response_model=ReadModelCheck)
 def read_model_check(
-    _: Annotated[Principal, require(GatewayRole.OPERATOR, GatewayRole.REGULATOR)], state: StateDep
+    _: Annotated[Principal, require(Role.OPERATOR, Role.REGULATOR)], state: StateDep
 ) -> ReadModelCheck:
     """Index up to the head, then compare every indexed receivable, holding, offer, credit line and
     participant with the contracts' own state (operator and regulator)."""

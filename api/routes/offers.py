@@ -8,21 +8,20 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from web3.types import TxReceipt
 
-from api.auth import GatewayRole, Principal, require
+from api.auth import Principal, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.schemas.lifecycle import AcceptIn, NoBody, OfferIn, TxOut
 from api.services.idempotency import run_idempotent
 from api.services.lifecycle import act, act_with_receipt
 from chain.client import Sender
+from domain.roles import Role
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-Financier = Annotated[Principal, require(GatewayRole.FINANCIER)]
-Holder = Annotated[
-    Principal, require(GatewayRole.SUPPLIER, GatewayRole.FINANCIER, GatewayRole.CORE_ENTERPRISE)
-]
+Financier = Annotated[Principal, require(Role.FINANCIER)]
+Holder = Annotated[Principal, require(Role.SUPPLIER, Role.FINANCIER, Role.CORE_ENTERPRISE)]
 
 
 @router.post("", status_code=201, response_model=TxOut, responses=ERRORS)

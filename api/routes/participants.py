@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from api.auth import GatewayRole, Principal, PrincipalDep, new_api_key, require
+from api.auth import Principal, PrincipalDep, new_api_key, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import CertificateRevocation, ChainAccount, Participant, PartyIdentifier
@@ -25,7 +25,6 @@ from api.schemas.participants import (
     RevokeRequest,
 )
 from api.services.accounts import fund, new_custodial_account
-from api.services.roles import CERT_ROLE, CHAIN_ROLE
 from api.services.txerrors import on_chain
 from domain.documents.model import PartyRef
 from domain.identity import (
@@ -33,11 +32,12 @@ from domain.identity import (
     ParticipantIdentity,
     identity_record_hash,
 )
+from domain.roles import Role
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 ERRORS = error_responses(401, 403, 404, 409, 422, 503)
-Operator = Annotated[Principal, require(GatewayRole.OPERATOR)]
-OperatorOrRegulator = Annotated[Principal, require(GatewayRole.OPERATOR, GatewayRole.REGULATOR)]
+Operator = Annotated[Principal, require(Role.OPERATOR)]
+OperatorOrRegulator = Annotated[Principal, require(Role.OPERATOR, Role.REGULATOR)]
 
 
 def participant_out(session: Session, p: Participant) -> ParticipantOut:
@@ -47,7 +47,7 @@ def participant_out(session: Session, p: Participant) -> ParticipantOut:
         custodial=session.get(ChainAccount, p.id) is not None,
         legal_name=p.legal_name,
         registration_id=p.registration_id,
-        role=GatewayRole(p.role),
+        role=Role(p.role),
         chain_address=p.chain_address,
         status=p.status,
         certificate_serial=p.certificate_serial,
@@ -98,7 +98,7 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
         raise ApiError(422, "SIGNING_KEY_REQUIRED", "Give exactly one of `signing_key_pem` or `csr_pem`.")
 
     try:
-        identity = ParticipantIdentity(body.legal_name, body.registration_id, CERT_ROLE[body.role], address)
+        identity = ParticipantIdentity(body.legal_name, body.registration_id, body.role, address)
     except ValueError as exc:
         raise ApiError(422, "IDENTITY_INVALID", str(exc)) from exc
     ca = state.ca()
@@ -151,9 +151,7 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
     chain = state.chain()
     try:
         receipt = on_chain(
-            lambda: chain.platform.registry.onboard(
-                chain.operator, address, CHAIN_ROLE[body.role], identity_hash
-            )
+            lambda: chain.platform.registry.onboard(chain.operator, address, body.role, identity_hash)
         )
         if custodial is not None:
             on_chain(lambda: fund(state, address))
@@ -187,7 +185,7 @@ def _forget_participant(session: Session, participant_id: str) -> None:
 def list_participants(
     _: OperatorOrRegulator,
     session: SessionDep,
-    role: GatewayRole | None = None,
+    role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[ParticipantOut]:
@@ -217,10 +215,7 @@ def me(principal: PrincipalDep, session: SessionDep) -> ParticipantOut:
 @router.get("/{participant_id}", response_model=ParticipantOut, responses=ERRORS)
 def read_participant(participant_id: str, principal: PrincipalDep, session: SessionDep) -> ParticipantOut:
     """One participant: operator and regulator see all; a participant sees itself."""
-    if (
-        principal.role not in (GatewayRole.OPERATOR, GatewayRole.REGULATOR)
-        and principal.participant_id != participant_id
-    ):
+    if principal.role not in (Role.OPERATOR, Role.REGULATOR) and principal.participant_id != participant_id:
         raise ApiError(404, "PARTICIPANT_NOT_FOUND", f"No participant {participant_id}.")
     return participant_out(session, get_participant(session, participant_id))
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import col, select
 from web3.types import TxReceipt
 
-from api.auth import GatewayRole, Principal, PrincipalDep, require
+from api.auth import Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Bundle, Document
@@ -34,22 +34,21 @@ from api.services.reports import Names, PagingDep, chain_now, page_or_csv, recei
 from api.services.txerrors import on_chain
 from chain.client import Sender
 from chain.contracts import Receivable, ReceivableStatus, endorsement_typed_data
+from domain.roles import Role
 from readmodel.tables import RmEvent, RmOffer, RmReceivable, RmTransfer
 
 router = APIRouter(prefix="/receivables", tags=["receivables"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-CoreEnterprise = Annotated[Principal, require(GatewayRole.CORE_ENTERPRISE)]
-Operator = Annotated[Principal, require(GatewayRole.OPERATOR)]
-Holder = Annotated[
-    Principal, require(GatewayRole.SUPPLIER, GatewayRole.FINANCIER, GatewayRole.CORE_ENTERPRISE)
-]
-Disputer = Annotated[Principal, require(GatewayRole.CORE_ENTERPRISE, GatewayRole.REGULATOR)]
+CoreEnterprise = Annotated[Principal, require(Role.CORE_ENTERPRISE)]
+Operator = Annotated[Principal, require(Role.OPERATOR)]
+Holder = Annotated[Principal, require(Role.SUPPLIER, Role.FINANCIER, Role.CORE_ENTERPRISE)]
+Disputer = Annotated[Principal, require(Role.CORE_ENTERPRISE, Role.REGULATOR)]
 # repay and redeem settle existing debts: open to suspended participants too
-Repayer = Annotated[Principal, require(GatewayRole.CORE_ENTERPRISE, settling=True)]
+Repayer = Annotated[Principal, require(Role.CORE_ENTERPRISE, settling=True)]
 Redeemer = Annotated[
     Principal,
-    require(GatewayRole.SUPPLIER, GatewayRole.FINANCIER, GatewayRole.CORE_ENTERPRISE, settling=True),
+    require(Role.SUPPLIER, Role.FINANCIER, Role.CORE_ENTERPRISE, settling=True),
 ]
 
 
@@ -200,7 +199,7 @@ def dispute(
 
     def run() -> tuple[int, TxOut]:
         r = load(state, rid)
-        if principal.role == GatewayRole.CORE_ENTERPRISE:
+        if principal.role == Role.CORE_ENTERPRISE:
             _debtor_of(principal, r, rid)
         ledger = state.chain().platform.ledger
         reason = keccak(text=body.reason)
@@ -235,7 +234,7 @@ def resolve(
 
 
 def _involved(principal: Principal, session: SessionDep, r: RmReceivable) -> bool:
-    if principal.role in (GatewayRole.OPERATOR, GatewayRole.REGULATOR):
+    if principal.role in (Role.OPERATOR, Role.REGULATOR):
         return True
     me = principal.participant.chain_address if principal.participant else ""
     if me in (r.creditor, r.debtor):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlmodel import col, select
 
-from api.auth import GatewayRole, Principal, PrincipalDep, require
+from api.auth import Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import error_responses
 from api.schemas.common import Page
@@ -33,15 +33,16 @@ from api.services.reports import (
     receivable_out,
 )
 from domain.maths import days_to_maturity
+from domain.roles import Role
 from readmodel.projector import claim, outstanding
 from readmodel.tables import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
 
 router = APIRouter(tags=["reports"])
 ERRORS = error_responses(401, 403, 503)
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet.")]
-CoreEnterprise = Annotated[Principal, require(GatewayRole.CORE_ENTERPRISE)]
-Financier = Annotated[Principal, require(GatewayRole.FINANCIER)]
-Overseer = (GatewayRole.OPERATOR, GatewayRole.REGULATOR)
+CoreEnterprise = Annotated[Principal, require(Role.CORE_ENTERPRISE)]
+Financier = Annotated[Principal, require(Role.FINANCIER)]
+Overseer = (Role.OPERATOR, Role.REGULATOR)
 
 
 def _me(principal: Principal) -> str:
@@ -170,7 +171,7 @@ def list_offers(
     query = select(RmOffer)
     if receivable_id is not None:
         query = query.where(RmOffer.receivable_id == receivable_id)
-    if principal.role == GatewayRole.FINANCIER:
+    if principal.role == Role.FINANCIER:
         query = query.where(RmOffer.maker == _me(principal))
     elif principal.role not in Overseer:
         held = select(RmHolding.receivable_id).where(

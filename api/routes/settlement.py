@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
-from api.auth import GatewayRole, Principal, PrincipalDep, require
+from api.auth import Principal, PrincipalDep, require
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.models import Participant
@@ -16,12 +16,13 @@ from api.schemas.lifecycle import BalanceOut, IssuerCapIn, IssuerOut, MintIn, Tx
 from api.services.idempotency import run_idempotent
 from api.services.lifecycle import act, participant_in_role_or_404, participant_or_404
 from api.services.txerrors import on_chain
+from domain.roles import Role
 
 router = APIRouter(prefix="/settlement", tags=["settlement"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
-Financier = Annotated[Principal, require(GatewayRole.FINANCIER)]
-Operator = Annotated[Principal, require(GatewayRole.OPERATOR)]
-Viewer = Annotated[Principal, require(GatewayRole.OPERATOR, GatewayRole.REGULATOR, GatewayRole.FINANCIER)]
+Financier = Annotated[Principal, require(Role.FINANCIER)]
+Operator = Annotated[Principal, require(Role.OPERATOR)]
+Viewer = Annotated[Principal, require(Role.OPERATOR, Role.REGULATOR, Role.FINANCIER)]
 
 
 @router.post("/mint", response_model=TxOut, responses=ERRORS)
@@ -60,7 +61,7 @@ def balance(principal: PrincipalDep, state: StateDep) -> BalanceOut:
 
 
 def _financier(session: SessionDep, participant_id: str) -> Participant:
-    return participant_in_role_or_404(session, participant_id, GatewayRole.FINANCIER.value)
+    return participant_in_role_or_404(session, participant_id, Role.FINANCIER.value)
 
 
 def _issuer_out(state: StateDep, p: Participant, tx_hash: str | None = None) -> IssuerOut:
@@ -91,6 +92,6 @@ def set_issuer_cap(
 @router.get("/issuers/{participant_id}", response_model=IssuerOut, responses=ERRORS)
 def read_issuer(participant_id: str, principal: Viewer, state: StateDep, session: SessionDep) -> IssuerOut:
     """An issuer's cap and outstanding issuance (operator, regulator, the financier itself)."""
-    if principal.role == GatewayRole.FINANCIER and principal.participant_id != participant_id:
+    if principal.role == Role.FINANCIER and principal.participant_id != participant_id:
         raise ApiError(404, "FINANCIER_NOT_FOUND", f"No financier {participant_id}.")
     return _issuer_out(state, _financier(session, participant_id))

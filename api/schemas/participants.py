@@ -4,8 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.auth import GatewayRole
 from domain.identity import RevocationReason
+from domain.roles import Role
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 
@@ -36,7 +36,7 @@ class OnboardRequest(BaseModel):
 
     legal_name: str = Field(min_length=1, max_length=64, examples=["Acme Components GmbH"])
     registration_id: str = Field(min_length=1, max_length=64, examples=["DE123456789"])
-    role: GatewayRole = Field(examples=["supplier"])
+    role: Role = Field(examples=["supplier"])
     chain_address: str | None = Field(
         default=None,
         pattern=ADDRESS_PATTERN,
@@ -54,9 +54,9 @@ class OnboardRequest(BaseModel):
 
     @field_validator("role")
     @classmethod
-    def _not_operator(cls, v: GatewayRole) -> GatewayRole:
-        if v == GatewayRole.OPERATOR:
-            raise ValueError("the operator is not a participant")
+    def _onboardable(cls, v: Role) -> Role:
+        if not v.onboardable:
+            raise ValueError(f"a participant can't be onboarded as {v.value}")
         return v
 
 
@@ -65,7 +65,7 @@ class ParticipantOut(BaseModel):
     custodial: bool = Field(description="Whether the gateway holds this participant's chain key.")
     legal_name: str
     registration_id: str
-    role: GatewayRole
+    role: Role
     chain_address: str
     status: str
     certificate_serial: str

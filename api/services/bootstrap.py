@@ -6,8 +6,9 @@ import logging
 import threading
 
 from api.deps import AppState
-from chain.contracts import ParticipantStatus, Role
+from chain.contracts import ParticipantStatus
 from chain.settings import Settings
+from domain.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def ensure_verifier(state: AppState) -> str:
     if record.status == ParticipantStatus.NONE:
         registry.onboard(chain.operator, chain.verifier.address, Role.VERIFIER, b"\x00" * 32)
     elif record.role != Role.VERIFIER:
-        raise ValueError(f"the verifier account {chain.verifier.address} is registered as {record.role.name}")
+        raise ValueError(f"the verifier account {chain.verifier.address} is registered as {record.role}")
     return chain.verifier.address
 
 

@@ -42,7 +42,7 @@ from domain.identity.signing import (
     verify_attachment,
     verify_detached,
 )
-from domain.roles import ALLOWED_SIGNER_ROLES, DocumentKind, Role, role_may_sign
+from domain.roles import ALLOWED_SIGNER_ROLES, DocumentKind, role_may_sign
 
 __all__ = [
     "ALLOWED_SIGNER_ROLES",
@@ -58,7 +58,6 @@ __all__ = [
     "Revocation",
     "RevocationList",
     "RevocationReason",
-    "Role",
     "ScryptParams",
     "SignatureVerificationError",
     "VerifiedSignature",

@@ -10,7 +10,7 @@ Certificate profile (see ``docs/identity.md`` for the full table):
   legal name                  subject ``commonName`` (UTF8String, at most 64 characters)
   registration / tax id       subject ``serialNumber`` (2.5.4.5, PrintableString)
   role                        private extension ``PARTICIPANT_ROLE_OID`` (non-critical), DER UTF8String
-                              holding a :class:`~domain.roles.Role` value
+                              holding a :attr:`~domain.roles.Role.certificate_name`
   chain address               ``subjectAltName`` ``otherName`` with type-id ``CHAIN_ADDRESS_OID``,
                               DER UTF8String ``0x`` + 40 lower-case hex digits
   purpose                     ``keyUsage`` digitalSignature + nonRepudiation (critical),
@@ -106,8 +106,20 @@ class ParticipantIdentity:
         if not _CHAIN_ADDRESS_RE.match(self.chain_address):
             raise ValueError("chain_address must be 0x followed by 40 hex digits")
         object.__setattr__(self, "legal_name", name)
-        object.__setattr__(self, "role", Role(self.role))
+        object.__setattr__(self, "role", _as_role(self.role))
         object.__setattr__(self, "chain_address", self.chain_address.lower())
+
+
+def _as_role(role: Role | str) -> Role:
+    """A role given as the enum, its API value (``"supplier"``) or its certificate name (``"Supplier"``)."""
+    if not isinstance(role, Role):
+        try:
+            role = Role(role)
+        except ValueError:
+            role = Role.from_certificate(role)
+    if not role.certified:
+        raise ValueError(f"the platform CA issues no certificate to the {role.value} role")
+    return role
 
 
 def identity_record_hash(identity: ParticipantIdentity, certificate: x509.Certificate) -> bytes:
@@ -122,7 +134,7 @@ def identity_record_hash(identity: ParticipantIdentity, certificate: x509.Certif
         "certificate_sha256": certificate.fingerprint(hashes.SHA256()).hex(),
         "legal_name": identity.legal_name,
         "registration_id": identity.registration_id,
-        "role": identity.role.value,
+        "role": identity.role.certificate_name,
     }
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).digest()
@@ -225,7 +237,7 @@ def _participant_from_certificate(cert: x509.Certificate) -> ParticipantIdentity
     if not isinstance(role_ext, x509.UnrecognizedExtension):
         raise CertificateProfileError("role extension has an unexpected type")
     try:
-        role = Role(_parse_der_utf8string(role_ext.value))
+        role = Role.from_certificate(_parse_der_utf8string(role_ext.value))
     except ValueError:
         raise CertificateProfileError("role extension does not hold a known role") from None
     addresses = [
@@ -503,7 +515,9 @@ class CertificateAuthority:
                 critical=False,
             )
             .add_extension(
-                x509.UnrecognizedExtension(PARTICIPANT_ROLE_OID, _der_utf8string(identity.role.value)),
+                x509.UnrecognizedExtension(
+                    PARTICIPANT_ROLE_OID, _der_utf8string(identity.role.certificate_name)
+                ),
                 critical=False,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)

@@ -460,7 +460,10 @@ def verify_detached(
 
     # 8. Role fits the kind.
     if signer.role not in ALLOWED_SIGNER_ROLES[expected_kind]:
-        _fail(ErrorCode.SIG_ROLE_MISMATCH, f"role {signer.role.value} may not sign {expected_kind.value}")
+        _fail(
+            ErrorCode.SIG_ROLE_MISMATCH,
+            f"role {signer.role.certificate_name} may not sign {expected_kind.value}",
+        )
 
     # 9. The document's named issuer is the signer.
     if expected_signer is not None:

@@ -10,7 +10,8 @@ import httpx
 from sqlmodel import Session, select
 
 from api.models import Bundle, Document, TokenizationClaim
-from domain.identity import ParticipantIdentity, Role, create_ca
+from domain.identity import ParticipantIdentity, create_ca
+from domain.roles import Role
 from tests.api.harness import PAYABLE_MINOR, Actor, Gateway, bundle_body, onboard, post_concurrently, trade
 
 

@@ -30,10 +30,11 @@ from web3.types import Wei
 from api.db import alembic_config
 from chain.client import ErrorDecoder, Sender, TransactionReverted, connect
 from chain.compiler import Artifact
-from chain.contracts import Platform, Role
+from chain.contracts import Platform
 from chain.deploy import DeployResult, deploy_all
 from chain.node import AnvilNode, rpc
 from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT
+from domain.roles import Role
 from readmodel import projector as readmodel
 from readmodel.indexer import Indexer, abis_of
 from readmodel.reconcile import compare_with_chain

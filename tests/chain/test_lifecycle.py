@@ -12,9 +12,10 @@ from web3 import Web3
 
 from chain.client import ErrorDecoder, Sender, TransactionReverted
 from chain.compiler import Artifact
-from chain.contracts import Platform, ReceivableStatus, Role
+from chain.contracts import Platform, ReceivableStatus
 from chain.deploy import DeployResult
 from domain.maths import discount_price
+from domain.roles import Role
 
 DAY = 86_400
 

@@ -19,7 +19,6 @@ from domain.identity import (
     Revocation,
     RevocationList,
     RevocationReason,
-    Role,
     ScryptParams,
     create_ca,
     identity_record_hash,
@@ -28,6 +27,7 @@ from domain.identity import (
     participant_from_certificate,
 )
 from domain.identity.ca import CHAIN_ADDRESS_OID, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
+from domain.roles import Role
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 FAST = ScryptParams(log2_n=14)

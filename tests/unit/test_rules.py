@@ -1,8 +1,8 @@
 """Bundle verification rules: every rule code passes on a consistent trade and fails alone when broken.
 
-The consistent trade is the fixture set in ``cli/demo_data`` (the demo's own trade; see its README). Each failing case
-changes the parsed model just enough to break one rule and nothing else, and checks that exactly
-that code is reported.
+The consistent trade is the fixture set in ``cli/demo_data`` (the demo's own trade; see its README).
+Each failing case changes the parsed model just enough to break one rule and nothing else, and checks
+that exactly that code is reported.
 """
 
 from __future__ import annotations
