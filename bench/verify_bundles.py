@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from cli.sample import BUYER_GLN, SELLER_GLN, bundle_body, grant_credit, onboard, start_gateway, trade
 from domain.documents.ubl import parse_document
 from domain.identity import DocumentKind, verify_detached
-from tests.api.harness import BUYER_GLN, SELLER_GLN, bundle_body, grant_credit, onboard, start_gateway, trade
 
 
 def timed(fn: Callable[[], object], rounds: int) -> list[float]:

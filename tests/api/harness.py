@@ -1,146 +1,52 @@
 """A real gateway for tests: Anvil + deployed contracts + SQLite file + uvicorn on a free port.
 
 Participants are onboarded through the HTTP API and sign their UBL documents with their own
-P-256 keys, exactly as an ERP integration would.
+P-256 keys, exactly as an ERP integration would. The pieces the benchmarks share live in
+``cli.sample`` (re-exported here); the helpers below are the tests' own.
 """
 
 from __future__ import annotations
 
-import base64
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from eth_account import Account
 
-from cli.demo import BUYER_GLN, SAMPLE_INVOICE_NUMBER, SAMPLE_PAYABLE_MINOR, SELLER_GLN, trade_documents
-from cli.local import LocalStack, start_local_stack
-from domain.identity import DocumentKind, sign_detached
+from cli.sample import (
+    BUYER_GLN,
+    INVOICE_NUMBER,
+    PAYABLE_MINOR,
+    SAMPLE_DESPATCH_NUMBER,
+    SAMPLE_ORDER_NUMBER,
+    SELLER_GLN,
+    Actor,
+    Gateway,
+    bundle_body,
+    grant_credit,
+    onboard,
+    start_gateway,
+    trade,
+)
 
-__all__ = ["BUYER_GLN", "SELLER_GLN"]
-
-INVOICE_NUMBER = SAMPLE_INVOICE_NUMBER
-PAYABLE_MINOR = SAMPLE_PAYABLE_MINOR
-
-
-@dataclass
-class Gateway(LocalStack):
-    """A local stack with an HTTP client for the tests."""
-
-    http: httpx.Client | None = None
-    credit_bank: Actor | None = None
-
-    def as_(self, key: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}"} if key else {}
-
-    def request(self, method: str, path: str, key: str | None, **kw: Any) -> httpx.Response:
-        headers = {**self.as_(key), **kw.pop("headers", {})}
-        assert self.http is not None
-        return self.http.request(method, path, headers=headers, **kw)
-
-    def stop(self) -> None:
-        if self.http is not None:
-            self.http.close()
-        super().stop()
-
-
-def start_gateway(tmp: Path) -> Gateway:
-    stack = start_local_stack(tmp)
-    gw = Gateway(stack.url, stack.settings, stack.state, stack.anvil, stack.server, stack.thread)
-    gw.http = httpx.Client(base_url=gw.url, timeout=60)
-    return gw
-
-
-@dataclass
-class Actor:
-    role: str
-    legal_name: str
-    registration_id: str
-    key: ec.EllipticCurvePrivateKey
-    address: str
-    chain_key: str
-    api_key: str = ""
-    participant_id: str = ""
-    certificate: x509.Certificate | None = None
-
-    def sign(self, data: bytes, kind: str, attachments: dict[str, str] | None = None) -> str:
-        assert self.certificate is not None
-        return sign_detached(data, self.key, self.certificate, DocumentKind(kind), attachments=attachments)
-
-
-def onboard(
-    gw: Gateway,
-    role: str,
-    legal_name: str,
-    registration_id: str,
-    party_ids: list[tuple[str, str]],
-    *,
-    custodial: bool = False,
-) -> Actor:
-    key = ec.generate_private_key(ec.SECP256R1())
-    acct = Account.create()
-    actor = Actor(role, legal_name, registration_id, key, acct.address, acct.key.to_0x_hex())
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    resp = gw.request(
-        "POST",
-        "/participants",
-        gw.operator_key,
-        json={
-            "legal_name": legal_name,
-            "registration_id": registration_id,
-            "role": role,
-            "chain_address": None if custodial else acct.address,
-            "party_identifiers": [{"scheme": s, "id": i} for s, i in party_ids],
-            "signing_key_pem": pem.decode(),
-        },
-    )
-    assert resp.status_code == 201, resp.text
-    body = resp.json()
-    actor.api_key = body["api_key"]
-    actor.participant_id = body["participant"]["id"]
-    actor.address = body["participant"]["chain_address"]
-    actor.certificate = x509.load_pem_x509_certificate(body["certificate_pem"].encode())
-    return actor
-
-
-SAMPLE_ORDER_NUMBER = "PO-2026-0042"
-SAMPLE_DESPATCH_NUMBER = "DA-7781"
-
-
-def trade(
-    invoice_number: str = INVOICE_NUMBER,
-    *,
-    order_number: str | None = None,
-    despatch_number: str | None = None,
-    invoice_date: date | None = None,
-) -> dict[str, bytes]:
-    """The consistent sample trade (order, despatch advice, invoice), invoice dated two days ago
-    (or ``invoice_date``, the other documents' dates moved along).
-
-    A delivery is financed once, so every invoice number gets its own order and despatch advice
-    (``PO-<invoice number>``, ``DA-<invoice number>``) unless they are given.
-    """
-    docs = trade_documents(invoice_number, invoice_date)
-    renumber = {
-        SAMPLE_ORDER_NUMBER: order_number or f"PO-{invoice_number}",
-        SAMPLE_DESPATCH_NUMBER: despatch_number or f"DA-{invoice_number}",
-    }
-    for kind, data in docs.items():
-        text = data.decode()
-        for old, new in renumber.items():
-            text = text.replace(f">{old}<", f">{escape(new)}<")
-        docs[kind] = text.encode()
-    return docs
+__all__ = [
+    "BUYER_GLN",
+    "INVOICE_NUMBER",
+    "PAYABLE_MINOR",
+    "SAMPLE_DESPATCH_NUMBER",
+    "SAMPLE_ORDER_NUMBER",
+    "SELLER_GLN",
+    "Actor",
+    "Gateway",
+    "appoint_issuer",
+    "bundle_body",
+    "distinct_trade",
+    "grant_credit",
+    "onboard",
+    "post_concurrently",
+    "start_gateway",
+    "trade",
+]
 
 
 def distinct_trade(tag: str, buyer_gln: str | None = None) -> dict[str, bytes]:
@@ -154,42 +60,6 @@ def distinct_trade(tag: str, buyer_gln: str | None = None) -> dict[str, bytes]:
             data = data.replace(BUYER_GLN.encode(), buyer_gln.encode())
         out[kind] = data
     return out
-
-
-def bundle_body(
-    docs: dict[str, bytes],
-    signers: dict[str, Actor],
-    attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
-    bound: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """The JSON body of POST /bundles: each document signed by ``signers[kind]``."""
-    return {
-        "documents": [
-            {
-                "name": f"{kind}.xml",
-                "content_base64": base64.b64encode(data).decode(),
-                "signature": signers[kind].sign(data, kind, bound if kind == "Invoice" else None),
-            }
-            for kind, data in docs.items()
-        ],
-        "attachments": [
-            {"name": n, "media_type": "application/pdf", "content_base64": base64.b64encode(d).decode()}
-            for n, d in attachments
-        ],
-    }
-
-
-def grant_credit(gw: Gateway, core_participant_id: str, limit_minor: int) -> httpx.Response:
-    """A financier (onboarded once per gateway, custodial) sets its own credit line to a core enterprise:
-    lines belong to whoever grants them, so the operator cannot do this."""
-    if gw.credit_bank is None:
-        gw.credit_bank = onboard(gw, "financier", "Platform Credit Bank", "SE0000000001", [], custodial=True)
-    return gw.request(
-        "PUT",
-        f"/credit-lines/{core_participant_id}",
-        gw.credit_bank.api_key,
-        json={"limit_minor": limit_minor},
-    )
 
 
 def appoint_issuer(gw: Gateway, financier_participant_id: str, cap_minor: int = 10**15) -> None:
