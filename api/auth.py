@@ -12,18 +12,16 @@ Authorization is explicit per route (``require(...)``) and per object in the rou
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header
-from sqlmodel import select
 
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError
 from api.models import Participant
+from api.services.api_keys import participant_by_api_key
 from domain.roles import Role
 
 
@@ -44,16 +42,6 @@ class Principal:
         return self.participant.id if self.participant is not None else "operator"
 
 
-def new_api_key() -> tuple[str, str]:
-    """A fresh API key and the hash to store."""
-    key = "scf_" + secrets.token_urlsafe(32)
-    return key, hash_api_key(key)
-
-
-def hash_api_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def _authenticate(
     state: StateDep, session: SessionDep, authorization: str | None, *, allow_suspended: bool
 ) -> Principal:
@@ -62,9 +50,7 @@ def _authenticate(
     key = authorization.removeprefix("Bearer ").strip()
     if hmac.compare_digest(key.encode(), state.settings.effective_operator_api_key.encode()):
         return Principal(Role.OPERATOR, None)
-    participant = session.exec(
-        select(Participant).where(Participant.api_key_hash == hash_api_key(key))
-    ).first()
+    participant = participant_by_api_key(session, key)
     if participant is None:
         raise ApiError(401, "UNAUTHENTICATED", "The API key is not valid.")
     if participant.status != "active" and not (allow_suspended and participant.status == "suspended"):

@@ -1,16 +1,14 @@
-"""API errors: every error response is JSON ``{"error": {"code": ..., "message": ..., "details": ...}}``."""
+"""API errors: every error response is JSON ``{"error": {"code": ..., "message": ..., "details": ...}}``.
+
+FastAPI-free, so services can raise ``ApiError``; ``api.handlers`` turns it (and every other error)
+into the JSON envelope.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from chain.client import ChainUnavailableError
 
 
 class ErrorBody(BaseModel):
@@ -24,7 +22,7 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    """Raise from a route to answer with ``status`` and a machine-readable ``code``."""
+    """Raise from a route or a service to answer with ``status`` and a machine-readable ``code``."""
 
     def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
         super().__init__(message)
@@ -34,38 +32,15 @@ class ApiError(Exception):
         self.details = details
 
 
-def _json(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.code, exc.message, exc.details)
-
-    @app.exception_handler(ChainUnavailableError)
-    async def _chain_down(_: Request, exc: ChainUnavailableError) -> JSONResponse:
-        return _json(503, "CHAIN_UNAVAILABLE", str(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _json(422, "REQUEST_INVALID", "The request is not valid.", jsonable_errors(exc.errors()))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(
-            exc.status_code, f"HTTP_{exc.status_code}"
-        )
-        return _json(exc.status_code, code, str(exc.detail))
-
-
-def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
-    return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
-    ]
-
-
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting the JSON error envelope for ``statuses``."""
     return {s: {"model": ErrorResponse} for s in statuses}
+
+
+class IdempotentReplay(Exception):
+    """The stored answer to an earlier request with the same ``Idempotency-Key``: sent again as it was."""
+
+    def __init__(self, status: int, content: Any) -> None:
+        super().__init__(f"replay of a {status} answer")
+        self.status = status
+        self.content = content

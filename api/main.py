@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.db import make_engine
-from api.deps import AppState
-from api.errors import install_error_handlers
+from api.handlers import install_error_handlers
 from api.middleware import BodySizeLimit
 from api.routes import (
     bundles,
@@ -24,7 +23,8 @@ from api.routes import (
     rules,
     settlement,
 )
-from chain.settings import Settings, get_settings
+from api.settings import Settings, get_settings
+from api.state import AppState
 
 DESCRIPTION = """
 Gateway of the supply-chain-finance platform. Suppliers prove a trade with signed documents and

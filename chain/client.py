@@ -22,7 +22,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxParams, TxReceipt
 
-from chain.settings import Settings
+from chain.settings import ChainSettings
 
 
 class ChainUnavailableError(RuntimeError):
@@ -117,7 +117,7 @@ def connect(url: str, timeout: float = 10.0) -> Web3:
     return w3
 
 
-def connect_settings(settings: Settings) -> Web3:
+def connect_settings(settings: ChainSettings) -> Web3:
     return connect(settings.effective_rpc_url, settings.rpc_timeout)
 
 

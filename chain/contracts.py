@@ -143,6 +143,13 @@ class SettlementTokenClient(ContractClient):
     def balance_of(self, account: str) -> int:
         return int(self.call("balanceOf", account))
 
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self.call("allowance", owner, spender))
+
+    def raise_allowance(self, sender: Sender, spender: str, by: int) -> TxReceipt:
+        """Approve ``spender`` for what it may spend already plus ``by``."""
+        return self.approve(sender, spender, self.allowance(sender.address, spender) + by)
+
     def total_supply(self) -> int:
         return int(self.call("totalSupply"))
 

@@ -20,7 +20,7 @@ from web3 import Web3
 from chain.client import ErrorDecoder, Sender, connect_settings
 from chain.compiler import Artifact, compile_contracts
 from chain.plan import CALLS, DEPLOYS, Arg, Call, Deploy, Deployer, Ref
-from chain.settings import Settings
+from chain.settings import ChainSettings
 
 
 @dataclass
@@ -153,7 +153,7 @@ def deploy_all(
     return result
 
 
-def ensure_deployed(settings: Settings, *, log: Any = None) -> DeployResult:
+def ensure_deployed(settings: ChainSettings, *, log: Any = None) -> DeployResult:
     """Compile (cached), connect to the configured node and deploy what is missing."""
     artifacts, _ = compile_contracts(settings.artifacts_path)
     w3 = connect_settings(settings)

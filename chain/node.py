@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from chain.settings import PROJECT_ROOT, Settings
+from chain.settings import PROJECT_ROOT, ChainSettings
 
 
 class NodeError(RuntimeError):
@@ -179,7 +179,7 @@ class AnvilNode:
 # --- a background node managed across CLI invocations ----------------------------------------
 
 
-def _pid_file(settings: Settings) -> Path:
+def _pid_file(settings: ChainSettings) -> Path:
     return settings.data_path / "anvil.json"
 
 
@@ -193,7 +193,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def background_status(settings: Settings) -> dict[str, Any] | None:
+def background_status(settings: ChainSettings) -> dict[str, Any] | None:
     """The background node recorded in the data folder, if it is alive and answering."""
     pid_file = _pid_file(settings)
     if not pid_file.exists():
@@ -208,7 +208,7 @@ def background_status(settings: Settings) -> dict[str, Any] | None:
     return info
 
 
-def start_background(settings: Settings) -> dict[str, Any]:
+def start_background(settings: ChainSettings) -> dict[str, Any]:
     """Start (or reuse) the local Anvil in the background, keeping the ledger in the data folder."""
     running = background_status(settings)
     if running is not None and running["answering"]:
@@ -237,7 +237,7 @@ def start_background(settings: Settings) -> dict[str, Any]:
     return info
 
 
-def stop_background(settings: Settings, timeout: float = 15.0) -> bool:
+def stop_background(settings: ChainSettings, timeout: float = 15.0) -> bool:
     """Stop the background node (state is written on exit). False if none was running."""
     pid_file = _pid_file(settings)
     if not pid_file.exists():

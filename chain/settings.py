@@ -1,17 +1,15 @@
-"""The one configuration class of the project (chain tooling and gateway alike).
+"""The chain tooling's settings: where things live, which node, which keys (``ChainSettings``).
 
 Every value can be set by an environment variable with the ``SCF_`` prefix (``SCF_RPC_URL``,
-``SCF_DATA_DIR`` ...) or in a ``.env`` file. ``DATABASE_URL`` is also read without the prefix.
+``SCF_DATA_DIR`` ...) or in a ``.env`` file. The gateway's settings (``api.settings``) extend these:
+one ``Settings`` composes both, so one environment configures the whole project.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +21,8 @@ ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
 ANVIL_VERIFIER_KEY = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"
 
 
-class Settings(BaseSettings):
-    """All configuration. Paths that are relative are taken from the project root."""
+class ChainSettings(BaseSettings):
+    """Chain configuration. Paths that are relative are taken from the project root."""
 
     model_config = SettingsConfigDict(env_prefix="SCF_", env_file=".env", extra="ignore")
 
@@ -53,54 +51,6 @@ class Settings(BaseSettings):
     anvil_port: int = 8545
     anvil_chain_id: int = 31337
     anvil_state_interval: int = Field(default=1, description="Seconds between Anvil state dumps.")
-
-    # --- the gateway -------------------------------------------------------------------
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    database_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("SCF_DATABASE_URL", "DATABASE_URL"),
-        description="SQLAlchemy URL. Unset: a SQLite file in the data folder.",
-    )
-
-    # --- gateway security and rules ------------------------------------------------------
-    secret_key: SecretStr | None = Field(
-        default=None,
-        description=(
-            "Master secret (>= 32 bytes) from which the keys that seal documents, the CA key and custodial "
-            "chain keys are derived. Unset: a random one is generated once into the data folder (local only)."
-        ),
-    )
-    operator_api_key: SecretStr | None = Field(
-        default=None,
-        description="Bearer token of the platform operator. Unset: generated once into the data folder.",
-    )
-    verifier_key: SecretStr | None = Field(
-        default=None,
-        description="Private key of the gateway's attesting (verifier) account. Unset: Anvil dev key #9.",
-    )
-    custodial_funding_wei: int = Field(
-        default=10**18, description="Native coin sent to each new custodial account when gas is not free."
-    )
-    max_tenor_days: int = Field(
-        default=180, description="Longest allowed time from invoice date to due date."
-    )
-    issue_date_skew_hours: int = Field(
-        default=14,
-        ge=0,
-        description=(
-            "How far an invoice's issue date (a calendar date in the issuer's time zone) may run ahead of the"
-            " gateway's UTC clock before it counts as dated in the future (UTC+14 is the furthest time zone)."
-        ),
-    )
-    max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest accepted request body.")
-    max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
-    max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")
-    db_pool_size: int = Field(default=20, description="Database connections kept open per process.")
-    db_max_overflow: int = Field(
-        default=60,
-        description="Extra connections under load (a request may hold one while its nonce takes another).",
-    )
 
     def path(self, p: Path) -> Path:
         """``p`` made absolute against the project root."""
@@ -137,43 +87,3 @@ class Settings(BaseSettings):
         if self.rpc_url is not None:
             raise ValueError("SCF_DEPLOYER_KEY must be set when SCF_RPC_URL points at an external node")
         return ANVIL_DEV_KEY
-
-    @property
-    def effective_verifier_key(self) -> str:
-        if self.verifier_key is not None:
-            return self.verifier_key.get_secret_value()
-        if self.rpc_url is not None:
-            raise ValueError("SCF_VERIFIER_KEY must be set when SCF_RPC_URL points at an external node")
-        return ANVIL_VERIFIER_KEY
-
-    def _local_secret(self, name: str, value: SecretStr | None) -> str:
-        """``value``, or a random secret generated once into the data folder (mode 0600)."""
-        if value is not None:
-            return value.get_secret_value()
-        if self.rpc_url is not None:
-            raise ValueError(f"SCF_{name.upper()} must be set when SCF_RPC_URL points at an external node")
-        path = self.data_path / f"{name}.secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(("scf_" if name == "operator_api_key" else "") + secrets.token_urlsafe(32))
-        return path.read_text().strip()
-
-    @property
-    def effective_secret_key(self) -> str:
-        return self._local_secret("secret_key", self.secret_key)
-
-    @property
-    def effective_operator_api_key(self) -> str:
-        return self._local_secret("operator_api_key", self.operator_api_key)
-
-    @property
-    def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_path / 'scf.db'}"
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings (read once from the environment)."""
-    return Settings()

@@ -13,12 +13,13 @@ from pathlib import Path
 import uvicorn
 
 from api.db import migrate
-from api.deps import AppState
 from api.main import create_app
 from api.services.bootstrap import bootstrap
+from api.settings import Settings
+from api.state import AppState
 from chain.deploy import ensure_deployed
 from chain.node import AnvilNode, NodeError, free_port, rpc
-from chain.settings import PROJECT_ROOT, Settings
+from chain.settings import PROJECT_ROOT
 
 
 @dataclass

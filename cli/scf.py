@@ -16,11 +16,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from api.settings import Settings, get_settings
 from chain.client import ChainUnavailableError, TransactionReverted
 from chain.compiler import CompileError, compile_contracts
 from chain.deploy import DeployResult, ensure_deployed
 from chain.node import NodeError, background_status, port_is_free, start_background, stop_background
-from chain.settings import Settings, get_settings
 
 app = typer.Typer(
     help="Supply-chain-finance platform: local chain, contract deployment and the HTTP gateway.",

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from api.settings import Settings
 from chain.client import ErrorDecoder, Sender, connect
 from chain.compiler import Artifact, compile_contracts
 from chain.deploy import DeployResult, deploy_all
 from chain.node import AnvilNode
-from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT, Settings
+from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT
 
 #: Anvil's deterministic dev accounts 1..3 (mnemonic "test test ... junk"), for test participants.
 DEV_KEYS = [

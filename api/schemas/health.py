@@ -44,3 +44,9 @@ class Health(BaseModel):
             ]
         }
     }
+
+
+class ReadModelCheck(BaseModel):
+    in_sync: bool
+    differences: list[str]
+    indexed_block: int

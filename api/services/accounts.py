@@ -14,10 +14,9 @@ from __future__ import annotations
 from eth_account import Account
 from sqlmodel import Session
 
-from api.deps import AppState
 from api.errors import ApiError
 from api.models import ChainAccount, Participant
-from api.services.nonces import DbNonceSender
+from api.state import AppState
 from chain.client import Sender
 from domain.identity import decrypt_blob, derive_blob_key, encrypt_blob
 
@@ -50,14 +49,7 @@ def sender_for(state: AppState, session: Session, participant: Participant) -> S
             "NOT_CUSTODIAL",
             "This participant signs its own transactions; the gateway holds no key for it.",
         )
-    with state._lock:
-        cached = state.senders.get(account.address)
-    if cached is not None:
-        return cached
-    key = decrypt_blob(_key(state), account.sealed_key, associated_data=participant.id.encode())
-    chain = state.chain()
-    sender = DbNonceSender(
-        chain.w3, "0x" + key.hex(), state.engine, gas_price=state.settings.gas_price, decoder=chain.decoder
+    sealed, aad = account.sealed_key, participant.id.encode()
+    return state.sender(
+        account.address, lambda: "0x" + decrypt_blob(_key(state), sealed, associated_data=aad).hex()
     )
-    with state._lock:
-        return state.senders.setdefault(account.address, sender)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from api.deps import AppState
+from api.settings import Settings
+from api.state import AppState
 from chain.contracts import ParticipantStatus
-from chain.settings import Settings
 from domain.roles import Role
 
 log = logging.getLogger(__name__)

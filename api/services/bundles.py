@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from api.deps import AppState
 from api.errors import ApiError
 from api.models import (
     Bundle,
@@ -41,6 +40,7 @@ from api.models import (
 from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
 from api.services import consumption
 from api.services.txerrors import on_chain
+from api.state import AppState
 from domain.documents.errors import DocumentError
 from domain.documents.model import DespatchAdvice, Invoice, Order, PartyRef, ReceiptAdvice
 from domain.documents.model import Document as UblDocument
@@ -602,3 +602,17 @@ def _undo(session: Session, bundle_id: str) -> None:
     session.exec(delete(TokenizationClaim).where(col(TokenizationClaim.bundle_id) == bundle_id))
     session.exec(delete(Bundle).where(col(Bundle.id) == bundle_id))
     session.commit()
+
+
+def submit_bundle(state: AppState, session: Session, supplier: Participant, body: BundleIn) -> Bundle:
+    """Verify the bundle and tokenize it only if every rule passes (422 ``BUNDLE_REJECTED`` with every
+    violation in ``details`` otherwise; nothing is stored then)."""
+    p = prepare(state, session, supplier, body)
+    if p.violations:
+        raise ApiError(
+            422,
+            "BUNDLE_REJECTED",
+            f"The bundle fails {len(p.violations)} rule(s); nothing was tokenized.",
+            [v.model_dump() for v in p.violations],
+        )
+    return tokenize(state, session, p)

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from sqlmodel import Session
 from web3.types import TxReceipt
 
-from api.deps import AppState
 from api.errors import ApiError
 from api.models import Participant
 from api.schemas.lifecycle import TxOut
 from api.services.accounts import sender_for
 from api.services.txerrors import on_chain
+from api.state import AppState
 from chain.client import Sender
 
 
@@ -58,3 +58,8 @@ def participant_or_404(session: Session, participant_id: str) -> Participant:
     if p is None or p.status == "pending":
         raise ApiError(404, "PARTICIPANT_NOT_FOUND", f"No participant {participant_id}.")
     return p
+
+
+def tx_hash(receipt: TxReceipt) -> str:
+    """A mined transaction's hash, ``0x``-hex."""
+    return receipt["transactionHash"].to_0x_hex()

@@ -14,10 +14,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from api.deps import AppState
 from api.models import Participant
 from api.schemas.common import Page
 from api.schemas.reports import PartyRefOut, ReceivableOut
+from api.state import AppState
 from readmodel.projector import outstanding
 from readmodel.tables import RmReceivable
 

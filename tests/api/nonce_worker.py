@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import create_engine
 
-from api.services.nonces import DbNonceSender
+from api.nonces import DbNonceSender
 from chain.client import connect
 
 

@@ -14,11 +14,11 @@ import sys
 from sqlmodel import Session
 
 from api.db import make_engine
-from api.deps import AppState
 from api.models import Participant
 from api.schemas.bundles import BundleIn
 from api.services.bundles import prepare
-from chain.settings import Settings
+from api.settings import Settings
+from api.state import AppState
 
 
 def main() -> None:

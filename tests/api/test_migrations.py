@@ -241,7 +241,7 @@ def test_postgres_old_databases_upgrade_like_a_new_one(pg: PgCluster) -> None:
 
 def test_every_request_body_in_the_openapi_document_has_an_example(tmp_path: Path) -> None:
     from api.main import create_app
-    from chain.settings import Settings
+    from api.settings import Settings
 
     spec = create_app(Settings(data_dir=tmp_path)).openapi()
     schemas = spec["components"]["schemas"]

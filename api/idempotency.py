@@ -1,0 +1,82 @@
+"""The ``Idempotency-Key`` dependency of the POSTs that send transactions.
+
+A route takes ``idem: IdempotencyDep`` and returns ``idem.run(body, lambda: service_call(...))``: the
+result is the route's own return value, so its ``response_model`` and status code hold (and OpenAPI
+stays true). A retry with the same key and body raises ``IdempotentReplay``, which ``api.handlers``
+answers with the stored JSON and ``Idempotent-Replayed: true``. Storage rules: ``services.idempotency``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from api.auth import Principal, settling_principal
+from api.deps import SessionDep
+from api.errors import ApiError, ErrorBody, ErrorResponse, IdempotentReplay
+from api.services import idempotency as store
+
+_R = TypeVar("_R", bound=BaseModel)
+
+
+class Idempotency:
+    """One request's idempotency scope: the caller, its key, the request's target (method and path)
+    and the route's success status."""
+
+    def __init__(
+        self, session: Session, participant_id: str, key: str | None, target: str, status: int
+    ) -> None:
+        self.session = session
+        self.participant_id = participant_id
+        self.key = key
+        self.target = target
+        self.status = status
+
+    def run(self, body: BaseModel, action: Callable[[], _R]) -> _R:
+        """Run ``action`` once per key; store its answer (or its client error) for retries."""
+        key = store.check_key(self.key)
+        stored = store.claim(
+            self.session, self.participant_id, key, store.request_fingerprint(self.target, body)
+        )
+        if stored is not None:
+            raise IdempotentReplay(stored.status, stored.content)
+        try:
+            result = action()
+        except ApiError as exc:
+            if exc.status >= 500:
+                store.forget(self.session, self.participant_id, key)
+                raise
+            envelope = ErrorResponse(error=ErrorBody(code=exc.code, message=exc.message, details=exc.details))
+            store.complete(
+                self.session,
+                self.participant_id,
+                key,
+                store.StoredAnswer(exc.status, envelope.model_dump(mode="json")),
+            )
+            raise
+        except BaseException:
+            store.forget(self.session, self.participant_id, key)
+            raise
+        answer = store.StoredAnswer(self.status, result.model_dump(mode="json"))
+        store.complete(self.session, self.participant_id, key, answer)
+        return result
+
+
+def get_idempotency(
+    request: Request,
+    # the lighter of the two authentications: the route's own ``require(...)`` decides who may act
+    principal: Annotated[Principal, Depends(settling_principal)],
+    session: SessionDep,
+    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Idempotency:
+    route = request.scope.get("route")
+    status = getattr(route, "status_code", None) or 200
+    target = f"{request.method} {request.url.path}"
+    return Idempotency(session, principal.participant_id, key, target, status)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

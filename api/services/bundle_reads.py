@@ -1,0 +1,59 @@
+"""Reading stored bundles: who may see which, and their API view (verification and tokenization
+live in ``services.bundles``)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, func, select
+
+from api.errors import ApiError
+from api.models import Bundle, Document
+from api.schemas.bundles import BundleOut, DocumentRef
+from api.schemas.common import Page
+from domain.roles import Role
+
+OVERSEERS = (Role.OPERATOR, Role.REGULATOR)
+
+
+def bundle_out(session: Session, b: Bundle) -> BundleOut:
+    docs = session.exec(select(Document).where(Document.bundle_id == b.id)).all()
+    return BundleOut(
+        id=b.id,
+        status=b.status,
+        receivable_id=b.receivable_id,
+        tx_hash=b.tx_hash,
+        block_number=b.block_number,
+        bundle_hash=b.bundle_hash,
+        fingerprint=b.fingerprint,
+        invoice_number=b.invoice_number,
+        face_value_minor=b.face_value,
+        currency=b.currency,
+        supplier_id=b.supplier_id,
+        debtor_id=b.debtor_id,
+        documents=[DocumentRef(id=d.id, kind=d.kind, name=d.name, sha256=d.sha256) for d in docs],
+    )
+
+
+def list_bundles(
+    session: Session, role: Role, participant_id: str, limit: int, offset: int
+) -> Page[BundleOut]:
+    """Bundles the caller submitted (supplier) or owes (core enterprise); all for the overseers."""
+    query = select(Bundle)
+    count = select(func.count()).select_from(Bundle)
+    if role not in OVERSEERS:
+        mine = (col(Bundle.supplier_id) == participant_id) | (col(Bundle.debtor_id) == participant_id)
+        query, count = query.where(mine), count.where(mine)
+    rows = session.exec(query.order_by(col(Bundle.created_at)).offset(offset).limit(limit)).all()
+    return Page(
+        items=[bundle_out(session, b) for b in rows],
+        total=session.exec(count).one(),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def read_bundle(session: Session, role: Role, participant_id: str, bundle_id: str) -> BundleOut:
+    """One bundle, for its supplier, its debtor and the overseers (404 for anyone else)."""
+    b = session.get(Bundle, bundle_id)
+    if b is None or (role not in OVERSEERS and participant_id not in (b.supplier_id, b.debtor_id)):
+        raise ApiError(404, "BUNDLE_NOT_FOUND", f"No bundle {bundle_id}.")
+    return bundle_out(session, b)

@@ -1,0 +1,42 @@
+"""Liveness, deployment status, and the read model checked against the chain."""
+
+from __future__ import annotations
+
+from api.db import current_revision
+from api.schemas.health import ChainHealth, DatabaseHealth, DeployedContract, Health, ReadModelCheck
+from api.state import AppState
+from chain.deploy import load_deployments
+from chain.plan import CONTRACT_NAMES
+from readmodel.reconcile import compare_with_chain
+
+
+def health(state: AppState) -> Health:
+    """Chain id, latest block, the deployed contracts (with a live code check) and the database."""
+    w3 = state.w3()
+    chain_id = w3.eth.chain_id
+    latest = w3.eth.block_number
+    recorded = load_deployments(state.settings.deployments_path, chain_id)
+    contracts = {
+        name: DeployedContract(address=entry["address"], has_code=len(w3.eth.get_code(entry["address"])) > 0)
+        for name, entry in recorded.items()
+    }
+    missing = [n for n in CONTRACT_NAMES if n not in contracts or not contracts[n].has_code]
+    try:
+        db = DatabaseHealth(ok=True, revision=current_revision(state.engine))
+    except Exception:
+        db = DatabaseHealth(ok=False, revision=None)
+    return Health(
+        status="ok" if not missing and db.ok else "degraded",
+        chain=ChainHealth(rpc_url=state.settings.effective_rpc_url, chain_id=chain_id, latest_block=latest),
+        database=db,
+        contracts=contracts,
+        missing_contracts=missing,
+    )
+
+
+def read_model_check(state: AppState) -> ReadModelCheck:
+    """Index up to the head, then compare the read model with the contracts' own state."""
+    state.catch_up()
+    chain = state.chain()
+    diffs = compare_with_chain(chain.platform, state.engine)
+    return ReadModelCheck(in_sync=not diffs, differences=diffs[:100], indexed_block=chain.indexer.cursor()[0])

@@ -1,0 +1,63 @@
+"""Discount offers: a financier offers, a holder accepts (delivery versus payment on chain)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from web3.types import TxReceipt
+
+from api.errors import ApiError
+from api.models import Participant
+from api.schemas.lifecycle import AcceptIn, OfferIn, TxOut
+from api.services.lifecycle import act, act_with_receipt
+from api.state import AppState
+from chain.client import Sender
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def make_offer(state: AppState, session: Session, financier: Participant, body: OfferIn) -> TxOut:
+    """Raise the financier's allowance for the market by the offer's amount, then make the offer
+    (no escrow: the price is paid when a holder accepts)."""
+    platform = state.chain().platform
+    offer_id = 0
+
+    def action(s: Sender) -> TxReceipt:
+        nonlocal offer_id
+        platform.token.raise_allowance(s, platform.market.address, body.max_amount)
+        offer_id, receipt = platform.market.make_offer(
+            s, body.receivable_id, body.max_amount, body.rate_bps, body.expiry
+        )
+        return receipt
+
+    out = act(state, session, financier, action, receivable_id=body.receivable_id)
+    out.offer_id = offer_id
+    return out
+
+
+def cancel_offer(state: AppState, session: Session, financier: Participant, offer_id: int) -> TxOut:
+    """Cancel what is unfilled of the financier's own offer (404 for anyone else's)."""
+    market = state.chain().platform.market
+    if market.offer(offer_id).maker != financier.chain_address:
+        raise ApiError(404, "OFFER_NOT_FOUND", f"No offer {offer_id} of yours.")
+    return act(state, session, financier, lambda s: market.cancel_offer(s, offer_id), offer_id=offer_id)
+
+
+def accept_offer(
+    state: AppState, session: Session, holder: Participant, offer_id: int, body: AcceptIn
+) -> TxOut:
+    """Sell ``body.amount`` units to the offer's financier; ``amount`` in the answer is the price paid."""
+    market = state.chain().platform.market
+    offer = market.offer(offer_id)
+    if offer.maker == ZERO_ADDRESS:
+        raise ApiError(404, "OFFER_NOT_FOUND", f"No offer {offer_id}.")
+    out, receipt = act_with_receipt(
+        state,
+        session,
+        holder,
+        lambda s: market.accept_offer(s, offer_id, body.amount),
+        offer_id=offer_id,
+        receivable_id=offer.receivable_id,
+    )
+    fills = market.events(receipt, "OfferFilled")
+    out.amount = int(fills[0]["price"]) if fills else None
+    return out

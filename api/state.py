@@ -1,0 +1,157 @@
+"""What the gateway holds for its lifetime: settings, the database engine, the chain, the platform CA.
+
+FastAPI-free: routers reach it through ``api.deps.StateDep``; services, the CLI and tests take it as a
+plain argument. The chain connection and the CA are made on first use, so a gateway can start while
+the node is down and answer 503 until it is up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from web3 import Web3
+
+from api.errors import ApiError
+from api.models import PlatformSecret
+from api.nonces import DbNonceSender
+from api.settings import Settings
+from chain.client import ErrorDecoder, Sender, connect
+from chain.compiler import load_artifacts
+from chain.contracts import Platform
+from chain.deploy import load_deployments
+from chain.plan import CONTRACT_NAMES
+from domain.identity import CertificateAuthority, create_ca, load_ca
+from readmodel.indexer import Indexer, abis_of
+
+
+@dataclass
+class GatewayChain:
+    """The gateway's view of the ledger: contract clients and the platform's own sending accounts.
+
+    One ``Sender`` per sending account per process (its nonce counter is locked), shared by all
+    requests; the nonces themselves are shared by every process through the database.
+    """
+
+    w3: Web3
+    platform: Platform
+    operator: Sender
+    verifier: Sender
+    decoder: ErrorDecoder
+    indexer: Indexer
+
+
+@dataclass
+class AppState:
+    """The app's lifetime state. The chain connection and the CA are made on first use."""
+
+    settings: Settings
+    engine: Engine
+    _w3: Web3 | None = field(default=None, repr=False)
+    _chain: GatewayChain | None = field(default=None, repr=False)
+    _ca: CertificateAuthority | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    senders: dict[str, Sender] = field(default_factory=dict, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def w3(self) -> Web3:
+        """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
+        if self._w3 is None or not self._w3.is_connected():
+            self._w3 = connect(self.settings.effective_rpc_url, self.settings.rpc_timeout)
+        return self._w3
+
+    def chain(self) -> GatewayChain:
+        with self._lock:
+            if self._chain is None or not self._chain.w3.is_connected():
+                self._chain = build_gateway_chain(self.settings, self.w3(), self.engine)
+            return self._chain
+
+    def catch_up(self) -> None:
+        """Bring the read model up to the chain's head (reads call this first: they see their own writes)."""
+        chain = self.chain()
+        with self._index_lock:
+            chain.indexer.run_once()
+
+    def chain_now(self) -> int:
+        """The chain's clock: the latest block's timestamp. Every rule that compares with a maturity
+        uses this, as the contracts do, never the gateway's wall clock."""
+        return int(self.chain().w3.eth.get_block("latest")["timestamp"])
+
+    def ca(self) -> CertificateAuthority:
+        with self._lock:
+            if self._ca is None:
+                self._ca = load_or_create_ca(self.settings, self.engine)
+            return self._ca
+
+    def sender(self, address: str, key: Callable[[], str]) -> Sender:
+        """The one sender of ``address`` in this process (made with the private key ``key()`` returns,
+        on first use only: a sealed key is unsealed once per process)."""
+        with self._lock:
+            cached = self.senders.get(address)
+        if cached is not None:
+            return cached
+        chain = self.chain()
+        sender = DbNonceSender(
+            chain.w3, key(), self.engine, gas_price=self.settings.gas_price, decoder=chain.decoder
+        )
+        with self._lock:
+            return self.senders.setdefault(address, sender)
+
+
+def build_gateway_chain(settings: Settings, w3: Web3, engine: Engine) -> GatewayChain:
+    artifacts = load_artifacts(settings.artifacts_path)
+    addresses = {
+        k: v["address"] for k, v in load_deployments(settings.deployments_path, w3.eth.chain_id).items()
+    }
+    missing = [n for n in CONTRACT_NAMES if n not in addresses or n not in artifacts]
+    if missing:
+        raise ApiError(
+            503, "CONTRACTS_NOT_DEPLOYED", f"contracts not deployed on this chain: {', '.join(missing)}"
+        )
+    decoder = ErrorDecoder(a.abi for a in artifacts.values())
+    return GatewayChain(
+        w3=w3,
+        platform=Platform.from_addresses(w3, artifacts, addresses),
+        operator=DbNonceSender(
+            w3, settings.effective_deployer_key, engine, gas_price=settings.gas_price, decoder=decoder
+        ),
+        verifier=DbNonceSender(
+            w3, settings.effective_verifier_key, engine, gas_price=settings.gas_price, decoder=decoder
+        ),
+        decoder=decoder,
+        indexer=Indexer(w3, engine, addresses, abis_of(artifacts)),
+    )
+
+
+CA_CERT = "ca_certificate"
+CA_KEY = "ca_private_key"
+_CA_AAD = b"scf/platform-ca"
+
+
+def load_or_create_ca(settings: Settings, engine: Engine) -> CertificateAuthority:
+    """The platform CA stored in the database (key sealed), or a new one stored there. Race-safe."""
+    secret = settings.effective_secret_key
+    with Session(engine) as session:
+        cert = session.get(PlatformSecret, CA_CERT)
+        key = session.get(PlatformSecret, CA_KEY)
+        if cert is not None and key is not None:
+            return load_ca(cert.value, key.value, secret, associated_data=_CA_AAD)
+    # backdated a day, so that participant clocks a little behind ours still see valid certificates
+    ca = create_ca(
+        "SCF Platform Root CA", organization="SCF Platform", not_before=datetime.now(UTC) - timedelta(days=1)
+    )
+    try:
+        with Session(engine) as session:
+            session.add(PlatformSecret(name=CA_CERT, value=ca.certificate_pem))
+            session.add(
+                PlatformSecret(name=CA_KEY, value=ca.export_private_key(secret, associated_data=_CA_AAD))
+            )
+            session.commit()
+    except IntegrityError:  # another worker created it first: use that one
+        return load_or_create_ca(settings, engine)
+    return ca
