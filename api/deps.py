@@ -1,13 +1,15 @@
-"""Dependencies shared by the routers: the app state and a database session per request."""
+"""Dependencies shared by the routers: the app state, a database session per request, paging."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
+from api.schemas.common import Page
 from api.state import AppState
 
 
@@ -25,3 +27,34 @@ def get_session(state: StateDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# ---------------------------------------------------------------------------------------------- paging
+# One convention for every list route.
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+_Row = TypeVar("_Row")
+
+
+@dataclass
+class Paging:
+    """``limit`` (1..500, default 100) and ``offset`` of a list answered as JSON ``Page``.
+    A CSV export (``?format=csv``) is not paged: it has every row."""
+
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 500).")] = (
+        DEFAULT_LIMIT
+    )
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0
+
+    def page(self, rows: Sequence[_Row]) -> Page[_Row]:
+        """The page of a whole list (``total`` is its length)."""
+        return self.page_of(list(rows[self.offset : self.offset + self.limit]), len(rows))
+
+    def page_of(self, items: Sequence[_Row], total: int) -> Page[_Row]:
+        """A page whose ``items`` were already cut by the query (``OFFSET``/``LIMIT``) out of ``total``."""
+        return Page(items=list(items), total=total, limit=self.limit, offset=self.offset)
+
+
+PagingDep = Annotated[Paging, Depends()]

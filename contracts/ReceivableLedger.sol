@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
@@ -14,15 +13,19 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IReceivableLedger} from "./interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {ReceivableUnits} from "./ReceivableUnits.sol";
 
 /// @title ReceivableLedger
 /// @notice Tokenized trade receivables for supply-chain finance: registration by the verifier, endorsement
 /// by the debtor (direct or EIP-712), credit lines, split transfers, delivery to the discount market,
 /// partial repayment with O(1) pull redemption, disputes and credit notes.
 /// @dev ERC-1155 id = receivable id; `faceValue` units are minted to the creditor and their total never
-/// changes until the receivable is settled (or rejected): a unit is a 1/face share. Every balance change goes
-/// through `_update`, which first settles both parties against repayments (lazily, O(1)) and then applies
-/// the same compliance rules as the public `canTransfer`.
+/// changes until the receivable is settled (or rejected): a unit is a 1/face share. Every balance change (the
+/// mint at registration, the burns of rejection and of final settlement, transfers, market deliveries) goes
+/// through `_update` (OpenZeppelin 5 style, see `ReceivableUnits`): the override checks a transfer against the
+/// same compliance rules as the public `canTransfer`, settles both parties against repayments (lazily, O(1)),
+/// and calls `super._update`, which moves the units and emits the ERC-1155 event. Every write of a holder's
+/// settlement state emits `HolderSettled`.
 ///
 /// Settlement maths (exact): each holder stores `mark` = the receivable's `repaid` when it last settled and
 /// `rem`, the fractional part of its cash entitlement in 1/face minor units. Settling adds
@@ -32,7 +35,14 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// receivable is settled. Each holder settling after that adds its remainder to `remainderPool` (C) and is
 /// paid floor((C + rem) / face) - floor(C / face) more (0 or 1): cumulative rounding in settlement order.
 /// Hence every holder's cash is its exact share rounded down or up, and all cash paid sums to `repaid`.
-contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, Nonces, ReentrancyGuardTransient {
+contract ReceivableLedger is
+    IReceivableLedger,
+    ReceivableUnits,
+    AccessControl,
+    EIP712,
+    Nonces,
+    ReentrancyGuardTransient
+{
     using SafeERC20 for IERC20;
 
     /// @notice Role that resolves disputes and grants credit lines (granted to the deployer).
@@ -83,16 +93,6 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint128 remainderPool;
     }
 
-    /// @dev One slot per (receivable, holder): the ERC-1155 balance lives here, next to the settlement
-    /// checkpoint, so that a settlement and a balance change cost one storage write. (OpenZeppelin's
-    /// `_balances` mapping is not used: `_update` and `balanceOf` are overridden.)
-    struct HolderState {
-        uint64 balance; // ERC-1155 balance (units; constant through repayments)
-        uint64 mark; // `repaid` of the receivable when this holder was last settled
-        uint64 owed; // settled, not yet redeemed cash
-        uint64 rem; // fractional cash entitlement, in 1/face minor units (< face)
-    }
-
     IParticipantRegistry private immutable _registry;
     address private _market;
     uint256 private _count;
@@ -105,11 +105,10 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     // slither-disable-next-line uninitialized-state
     mapping(address debtor => Credit) private _credit;
     mapping(address debtor => mapping(address grantor => uint256 limit)) private _lines;
-    // slither-disable-next-line uninitialized-state
-    mapping(uint256 id => mapping(address holder => HolderState)) private _holders;
+    // The holders' slots (`HolderState`: units and settlement state) are `ReceivableUnits._holders`.
 
     /// @param registry_ The participant registry. The deployer receives DEFAULT_ADMIN_ROLE and OPERATOR_ROLE.
-    constructor(IParticipantRegistry registry_) ERC1155("") EIP712("SCF Receivable Ledger", "1") {
+    constructor(IParticipantRegistry registry_) EIP712("SCF Receivable Ledger", "1") {
         if (address(registry_) == address(0)) revert ZeroAddress();
         _registry = registry_;
         _grantRole(DEFAULT_ADMIN_ROLE, _msgSender());
@@ -202,11 +201,13 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         address verifier = _msgSender();
         _requireRole(verifier, IParticipantRegistry.Role.Verifier);
         uint256 faceValue = invoice.faceValue;
-        if (faceValue == 0) revert InvalidInvoice("ZERO_FACE");
-        if (faceValue > type(uint64).max) revert InvalidInvoice("FACE_TOO_LARGE");
-        if (invoice.issueDate >= invoice.dueDate || invoice.dueDate > type(uint40).max) revert InvalidInvoice("BAD_DATES");
+        if (faceValue == 0) revert ZeroFaceValue();
+        if (faceValue > type(uint64).max) revert FaceValueTooLarge(faceValue, type(uint64).max);
+        (uint256 issueDate, uint256 dueDate) = (invoice.issueDate, invoice.dueDate);
+        if (issueDate >= dueDate) revert DueDateNotAfterIssue(issueDate, dueDate);
+        if (dueDate > type(uint40).max) revert DueDateTooLate(dueDate, type(uint40).max);
         bytes32 fingerprint = invoice.fingerprint;
-        if (fingerprint == bytes32(0)) revert InvalidInvoice("ZERO_FINGERPRINT");
+        if (fingerprint == bytes32(0)) revert ZeroFingerprint();
         uint256 existing = _idByFingerprint[fingerprint];
         if (existing != 0) revert DuplicateFingerprint(fingerprint, existing);
         (address creditor, address debtor) = (invoice.creditor, invoice.debtor);
@@ -218,7 +219,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint32 tokenIndex = _tokenIndex[token];
         if (tokenIndex == 0) {
             // first invoice in this token: remember it once (two extra slots, paid once per token)
-            if (token.code.length == 0) revert InvalidInvoice("BAD_TOKEN");
+            if (token.code.length == 0) revert TokenNotContract(token);
             tokenIndex = ++_tokenCount;
             _tokenIndex[token] = tokenIndex;
             _tokenByIndex[tokenIndex] = token;
@@ -227,8 +228,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         _idByFingerprint[fingerprint] = id;
         Record storage r = _receivables[id];
         (r.creditor, r.faceValue, r.tokenIndex) = (creditor, uint64(faceValue), tokenIndex);
-        (r.debtor, r.issueDate, r.dueDate, r.status) =
-            (debtor, uint40(invoice.issueDate), uint40(invoice.dueDate), Status.Pending);
+        (r.debtor, r.issueDate, r.dueDate, r.status) = (debtor, uint40(issueDate), uint40(dueDate), Status.Pending);
         r.bundleHash = invoice.bundleHash;
         _emitRegistered(id, invoice, verifier);
         emit CreditReserved(id, debtor, faceValue, creditUsed);
@@ -375,8 +375,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             address creditor = r.creditor;
             emit Rejected(id, debtor, creditor, amount, bySig, _releaseCredit(debtor, amount));
             // Pending units cannot move, so the creditor holds all of them.
-            _holders[id][creditor].balance = 0;
-            emit TransferSingle(_msgSender(), creditor, address(0), id, amount);
+            _burn(creditor, id, amount);
         }
     }
 
@@ -391,7 +390,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @param data Passed to the receiver hook.
     function safeTransferFrom(address from, address to, uint256 id, uint256 value, bytes memory data)
         public
-        override(ERC1155, IERC1155)
+        override(ReceivableUnits, IERC1155)
         nonReentrant
     {
         super.safeTransferFrom(from, to, id, value, data);
@@ -409,14 +408,14 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         uint256[] memory ids,
         uint256[] memory values,
         bytes memory data
-    ) public override(ERC1155, IERC1155) nonReentrant {
+    ) public override(ReceivableUnits, IERC1155) nonReentrant {
         super.safeBatchTransferFrom(from, to, ids, values, data);
     }
 
     /// @notice Approves an operator for all of the caller's receivables. Caller must be an active participant.
     /// @param operator The operator.
     /// @param approved Whether approved.
-    function setApprovalForAll(address operator, bool approved) public override(ERC1155, IERC1155) {
+    function setApprovalForAll(address operator, bool approved) public override(ReceivableUnits, IERC1155) {
         address caller = _msgSender();
         if (_role(caller) == IParticipantRegistry.Role.None) revert CallerNotActive(caller);
         super.setApprovalForAll(operator, approved);
@@ -444,7 +443,12 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     /// @param account The holder.
     /// @param id The receivable.
     /// @return The units.
-    function balanceOf(address account, uint256 id) public view override(ERC1155, IERC1155) returns (uint256) {
+    function balanceOf(address account, uint256 id)
+        public
+        view
+        override(ReceivableUnits, IERC1155)
+        returns (uint256)
+    {
         if (_receivables[id].status == Status.Settled) return 0;
         return _holders[id][account].balance;
     }
@@ -457,44 +461,48 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         return _holders[id][account].balance;
     }
 
-    /// @dev The single choke point of every balance change (replaces OpenZeppelin's bookkeeping, same events
-    /// and errors). A transfer first settles both parties against repayments and credit notes, then runs
-    /// the compliance check. Mints happen only in `registerInvoice` (receiver checked there); burns only in
-    /// settlement and rejection, which write the holder slot directly.
+    /// @dev The choke point of every balance change (OpenZeppelin 5 style): the mint of registration, the
+    /// burns of rejection and of final settlement, transfers and market deliveries all arrive here, and
+    /// `super._update` moves the units and emits `TransferSingle`/`TransferBatch`. A transfer (neither side
+    /// zero) is first checked (acting operator active; each element passes the `canTransfer` rules) and both
+    /// parties are brought up to date with repayments. Mints and burns need no settlement: the mint happens at
+    /// registration (nothing repaid yet), the burns on a pending receivable (rejection, receiver checked at
+    /// registration) or right after the holder's final settlement (`redeem`).
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values) internal override {
-        if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
-        address operator = _msgSender();
-        bool isTransfer = from != address(0) && to != address(0);
-        if (isTransfer && operator != from && _role(operator) == IParticipantRegistry.Role.None) {
-            revert CallerNotActive(operator);
-        }
-        for (uint256 i = 0; i < ids.length; ++i) {
-            _move(from, to, ids[i], values[i], isTransfer);
-        }
-        if (ids.length == 1) {
-            emit TransferSingle(operator, from, to, ids[0], values[0]);
-        } else {
-            emit TransferBatch(operator, from, to, ids, values);
-        }
+        if (from != address(0) && to != address(0)) _beforeTransfer(from, to, ids, values);
+        super._update(from, to, ids, values);
     }
 
-    function _move(address from, address to, uint256 id, uint256 amount, bool isTransfer) private {
-        if (isTransfer) {
+    /// @dev Checks and settles every element of a transfer before any unit moves. An element is checked
+    /// against the sender's units as the earlier elements of the same batch leave them (a batch may name an
+    /// id twice): the outcome, and the error, are those of sending the elements one by one.
+    function _beforeTransfer(address from, address to, uint256[] memory ids, uint256[] memory values) private {
+        if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
+        address operator = _msgSender();
+        if (operator != from && _role(operator) == IParticipantRegistry.Role.None) revert CallerNotActive(operator);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            (uint256 id, uint256 amount) = (ids[i], values[i]);
             Record storage r = _receivables[id];
-            _settle(id, r, from);
-            _settle(id, r, to);
-            bytes32 reason = _check(r, from, to, _holders[id][from].balance, amount);
-            if (reason != OK) revert TransferNotAllowed(from, to, id, amount, reason);
-        }
-        if (from != address(0)) {
             HolderState storage f = _holders[id][from];
-            uint256 fromBalance = f.balance;
-            if (fromBalance < amount) revert ERC1155InsufficientBalance(from, fromBalance, amount, id);
-            f.balance = uint64(fromBalance - amount);
-        }
-        if (to != address(0)) {
-            // cannot overflow: the units of one receivable never exceed its face value (< 2^64)
-            _holders[id][to].balance += uint64(amount);
+            uint256 units = f.balance;
+            if (from != to) {
+                for (uint256 j = 0; j < i; ++j) {
+                    if (ids[j] == id) units -= values[j]; // earlier elements passed: no underflow
+                }
+            }
+            bytes32 reason = _check(r, from, to, units, amount);
+            if (reason != OK) revert TransferNotAllowed(from, to, id, amount, reason);
+            _settle(id, r, from, f);
+            // A receiver that holds units is settled like any holder. A receiver without units has no cash to
+            // settle (its remainder, below one minor unit, cannot change); its checkpoint starts at `repaid`
+            // with the units it receives now, which this move's TransferSingle/TransferBatch records.
+            HolderState storage t = _holders[id][to];
+            if (t.balance != 0) {
+                _settle(id, r, to, t);
+            } else {
+                uint64 repaid = r.repaid;
+                if (t.mark != repaid) t.mark = repaid;
+            }
         }
     }
 
@@ -558,8 +566,9 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         (, IParticipantRegistry.Status pStatus) = _registration(holder);
         if (pStatus == IParticipantRegistry.Status.None) revert CallerNotActive(holder);
         Record storage r = _receivables[id];
-        bool finalized = _settle(id, r, holder);
         HolderState storage h = _holders[id][holder];
+        (bool finalized, uint256 burned) = _settle(id, r, holder, h);
+        if (burned != 0) _burn(holder, id, burned); // the final settlement's units, through `_update`
         amount = h.owed;
         if (amount == 0) {
             // a final settlement that burned units or pooled a remainder is a state change worth keeping
@@ -578,7 +587,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     function owed(uint256 id, address holder) external view returns (uint256) {
         Record storage r = _receivables[id];
         HolderState memory h = _holders[id][holder];
-        (uint256 cash,,,) = _settlement(r, h);
+        (uint256 cash,,,,) = _settlement(r, h);
         return uint256(h.owed) + cash;
     }
 
@@ -597,20 +606,25 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
     }
 
     /// @dev Brings `holder` up to date with the receivable's repayments: credits its exact share (floor) to
-    /// `owed`, keeps the fraction in `rem`, moves the checkpoint; on a settled receivable also burns its units
-    /// and pays its share of the pooled remainders. O(1), one write of the holder's slot, none when nothing
-    /// happened since its last settlement. Returns whether this was a final settlement that changed state.
-    function _settle(uint256 id, Record storage r, address holder) private returns (bool isFinal) {
-        HolderState memory h = _holders[id][holder];
+    /// `owed`, keeps the fraction in `rem`, moves the checkpoint; on a settled receivable also pays its share
+    /// of the pooled remainders and returns its units for the caller to burn (`_burn`, after this). O(1), one
+    /// write of the holder's slot, and every write emits `HolderSettled`. Nothing is written (the common case)
+    /// when nothing was repaid since its last settlement, or when it holds no units on an open receivable (no
+    /// cash can be due to it: its checkpoint moves when units arrive, see `_beforeTransfer`). Returns whether
+    /// this was a final settlement, and the units to burn.
+    function _settle(uint256 id, Record storage r, address holder, HolderState storage s)
+        private
+        returns (bool isFinal, uint256 burned)
+    {
         uint64 repaid = r.repaid;
-        // nothing repaid since the last settlement, and no final settlement due: no write (the common case)
-        if (h.mark == repaid && (r.status != Status.Settled || (h.balance == 0 && h.rem == 0))) return false;
+        bool settled = r.status == Status.Settled;
+        if (!settled && (s.mark == repaid || s.balance == 0)) return (false, 0);
+        HolderState memory h = s;
+        if (settled && h.balance == 0 && h.rem == 0) return (false, 0); // nothing left to settle
         uint256 cash;
         uint256 rem;
-        uint256 burned;
-        (cash, rem, burned, isFinal) = _settlement(r, h);
-        bool hadUnits = h.balance != 0;
-        uint256 pool = r.remainderPool;
+        uint256 pool; // stays 0 while the receivable is open: only final settlements fill the pool
+        (cash, rem, burned, isFinal, pool) = _settlement(r, h);
         if (isFinal) {
             // cumulative rounding: the pool's integer part grows by 0 or 1 per holder
             pool += rem;
@@ -618,26 +632,19 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
             rem = 0;
         }
         if (cash != 0) r.settledRepaid += uint64(cash);
-        h.balance -= uint64(burned);
         h.owed += uint64(cash);
         (h.mark, h.rem) = (repaid, uint64(rem));
-        _holders[id][holder] = h;
-        if (hadUnits || isFinal) _emitSettled(id, holder, cash, burned, h, pool);
-    }
-
-    function _emitSettled(uint256 id, address holder, uint256 cash, uint256 burned, HolderState memory h, uint256 pool)
-        private
-    {
-        emit HolderSettled(id, holder, cash, burned, h.balance, h.owed, h.rem, pool);
-        if (burned != 0) emit TransferSingle(_msgSender(), holder, address(0), id, burned);
+        _holders[id][holder] = h; // one write; the units are burned by the caller, through `_update`
+        emit HolderSettled(id, holder, cash, burned, h.balance - burned, h.owed, h.rem, pool);
     }
 
     /// @dev What settling `h` now would do: cash to credit, remainder to keep (before pooling), units to burn,
-    /// and whether it is a final settlement (receivable settled, holder still has units or a remainder).
+    /// whether it is a final settlement (receivable settled, holder still has units or a remainder) and, for a
+    /// final settlement, the remainder pool before it (0 otherwise).
     function _settlement(Record storage r, HolderState memory h)
         private
         view
-        returns (uint256 cash, uint256 rem, uint256 burned, bool isFinal)
+        returns (uint256 cash, uint256 rem, uint256 burned, bool isFinal, uint256 pool)
     {
         uint256 face = r.faceValue;
         uint256 repaid = r.repaid;
@@ -645,7 +652,7 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         if (face != 0) (cash, rem) = (total / face, total % face);
         isFinal = r.status == Status.Settled && (h.balance != 0 || h.rem != 0);
         if (isFinal) {
-            uint256 pool = r.remainderPool;
+            pool = r.remainderPool;
             cash += (pool + rem) / face - pool / face;
             burned = h.balance;
         }
@@ -720,11 +727,11 @@ contract ReceivableLedger is IReceivableLedger, ERC1155, AccessControl, EIP712, 
         if (_role(account) != role) revert UnauthorizedParticipant(account, role);
     }
 
-    /// @inheritdoc ERC1155
+    /// @inheritdoc IERC165
     function supportsInterface(bytes4 interfaceId)
         public
         view
-        override(ERC1155, AccessControl, IERC165)
+        override(ReceivableUnits, AccessControl, IERC165)
         returns (bool)
     {
         return super.supportsInterface(interfaceId);

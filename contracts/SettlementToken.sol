@@ -33,7 +33,7 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     constructor(string memory name_, string memory symbol_, uint8 decimals_, IParticipantRegistry registry_)
         ERC20(name_, symbol_)
     {
-        if (address(registry_) == address(0)) revert IParticipantRegistry.ZeroAddress();
+        if (address(registry_) == address(0)) revert ZeroAddress();
         _registry = registry_;
         _decimals = decimals_;
         _grantRole(DEFAULT_ADMIN_ROLE, _msgSender());

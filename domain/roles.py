@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.documents.model import DocumentKind
+from domain.documents.model import DocumentKind as DocumentKind  # the one DocumentKind, re-exported
 
 
 class Role(StrEnum):

@@ -184,7 +184,9 @@ def _unit_move(
             continue
         h = _holding(session, rid, party)
         h.stored_balance = _add(h.stored_balance, delta)
-        # a movement between two holders settles both first and marks both as up to date
+        # a movement between two holders leaves both up to date: the ledger settled the sender (its
+        # HolderSettled precedes this event when it had repayments to catch up on) and a receiver that held
+        # units, and a receiver without units gets its `mark` with the units it receives (no HolderSettled)
         if r is not None and frm != ZERO_ADDRESS and to != ZERO_ADDRESS:
             h.mark = r.repaid
         if r is not None:

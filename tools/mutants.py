@@ -52,8 +52,11 @@ class Mutant:
 L = "contracts/ReceivableLedger.sol"
 T = "contracts/SettlementToken.sol"
 M = "contracts/DiscountMarket.sol"
-R = "domain/rules.py"
-U = "domain/documents/ubl.py"
+RP = "domain/rules/parties.py"
+RA = "domain/rules/amounts.py"
+RD = "domain/rules/dates.py"
+RX = "domain/rules/duplicates.py"
+N = "domain/documents/numbers.py"
 S = "api/services/bundles.py"
 C = "api/services/consumption.py"
 
@@ -157,15 +160,15 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "rules-drop-duplicate-invoice-check",
-        R,
-        "    if any(ctx.is_fingerprint_tokenized(fp) for fp in invoice_fingerprints(inv, ctx)):",
+        RX,
+        "    if any(ctx.is_fingerprint_tokenized(fp) for fp in fingerprints):",
         "    if False:",
         "rules",
         "the gateway does not look for an earlier invoice with the same (normalized) number",
     ),
     Mutant(
         "rules-no-confusable-skeleton",
-        U,
+        N,
         'return unicodedata.normalize("NFD", "".join(UTS39_CONFUSABLES.get(ch, ch) for ch in decomposed))',
         "return decomposed",
         "rules",
@@ -173,8 +176,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "rules-skip-credit-check",
-        R,
-        "    if minor > ctx.unused_credit_minor:",
+        RA,
+        "    if face > ctx.unused_credit_minor:",
         "    if False:",
         "rules",
         "the gateway does not check the debtor's unused credit",
@@ -197,7 +200,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "rules-party-conflict-ignored",
-        R,
+        RP,
         "        if resolution.conflict:",
         "        if False:",
         "rules",
@@ -205,11 +208,27 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "rules-future-invoice-accepted",
-        S,
-        "        if inv.issue_date > latest:",
-        "        if False:",
+        RD,
+        "    if inv.issue_date > latest_issue:",
+        "    if False:",
         "rules",
         "an invoice dated in the future is accepted",
+    ),
+    Mutant(
+        "rules-matured-invoice-accepted",
+        RD,
+        "    if inv.due_date <= utc_date(ctx.now):",
+        "    if False:",
+        "rules",
+        "an invoice already due is accepted",
+    ),
+    Mutant(
+        "rules-wall-clock",
+        S,
+        "            self._now = datetime.fromtimestamp(self.state.chain_now(), UTC)",
+        "            self._now = datetime.now(UTC)",
+        "rules",
+        "the date rules judge by the gateway machine's clock instead of the chain's",
     ),
     Mutant(
         "rules-duplicate-attachment-names",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.auth import Principal, PrincipalDep, require
-from api.deps import SessionDep, StateDep
+from api.deps import PagingDep, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
 from api.schemas.bundles import BundleIn, BundleOut, VerificationResult
@@ -50,11 +50,12 @@ def submit(
 def list_bundles(
     principal: PrincipalDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    paging: PagingDep,
 ) -> Page[BundleOut]:
     """Bundles the caller submitted (supplier) or owes (core enterprise); all for operator/regulator."""
-    return bundle_reads.list_bundles(session, principal.role, principal.participant_id, limit, offset)
+    return bundle_reads.list_bundles(
+        session, principal.role, principal.participant_id, paging.limit, paging.offset
+    )
 
 
 @router.get("/{bundle_id}", response_model=BundleOut, responses=ERRORS)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.auth import Principal, PrincipalDep, require
-from api.deps import SessionDep, StateDep
+from api.deps import PagingDep, SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.schemas.common import Page
 from api.schemas.participants import ApiKeyOut, OnboardRequest, OnboardResponse, ParticipantOut, RevokeRequest
@@ -31,12 +31,11 @@ def onboard(body: OnboardRequest, _: Operator, state: StateDep, session: Session
 def list_participants(
     _: OperatorOrRegulator,
     session: SessionDep,
+    paging: PagingDep,
     role: Role | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[ParticipantOut]:
     """All participants (operator and regulator)."""
-    return participants.list_participants(session, role, limit, offset)
+    return participants.list_participants(session, role, paging.limit, paging.offset)
 
 
 @router.get("/me", response_model=ParticipantOut, responses=ERRORS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -12,7 +14,12 @@ from domain.rules import RULE_CODES
 
 router = APIRouter(tags=["bundles"])
 
-#: Meanings of the signature and certificate codes of ``domain.identity`` (see docs/identity.md).
+#: ``domain.identity`` codes that bundle verification never reports: the gateway verifies signatures
+#: without an expected signer and reports a signer that is not the document's issuer as
+#: ``SIG_SIGNER_NOT_ISSUER`` (one defect, one code).
+NOT_REPORTED: frozenset[ErrorCode] = frozenset({ErrorCode.SIG_SIGNER_MISMATCH})
+
+#: Meanings of the other signature and certificate codes of ``domain.identity`` (see docs/identity.md).
 SIGNATURE_CODES: dict[ErrorCode, str] = {
     ErrorCode.SIG_MALFORMED: "The detached JWS is not well-formed or its header breaks the profile.",
     ErrorCode.SIG_ALG_UNSUPPORTED: "The JWS algorithm is not ES256 (none, HS256 ... are refused).",
@@ -21,7 +28,6 @@ SIGNATURE_CODES: dict[ErrorCode, str] = {
     ErrorCode.SIG_TIME_IN_FUTURE: "The claimed signing time lies in the future.",
     ErrorCode.SIG_TIME_TOO_OLD: "The claimed signing time is older than the gateway accepts.",
     ErrorCode.SIG_ROLE_MISMATCH: "The signer's role may not sign this kind of document.",
-    ErrorCode.SIG_SIGNER_MISMATCH: "The signer is not the issuer the document names.",
     ErrorCode.CERT_NOT_FROM_PLATFORM_CA: "The signing certificate does not chain to the platform CA.",
     ErrorCode.CERT_PROFILE_INVALID: "The signing certificate is not a participant signing certificate.",
     ErrorCode.CERT_EXPIRED: "The signing certificate had expired at the signing time.",
@@ -39,11 +45,20 @@ class RuleCode(BaseModel):
 
 
 def all_rule_codes() -> list[RuleCode]:
-    codes = [RuleCode(code=c, source="document", description=d) for c, d in PARSE_ERROR_CODES.items()]
-    codes += [RuleCode(code=c.value, source="signature", description=SIGNATURE_CODES[c]) for c in ErrorCode]
-    codes += [RuleCode(code=c, source="rule", description=d) for c, d in RULE_CODES.items()]
-    codes += [RuleCode(code=c, source="gateway", description=d) for c, d in GATEWAY_CODES.items()]
-    return codes
+    """Every code once, by source: parsing, signatures, the rules, the gateway's own checks."""
+    sources: tuple[tuple[str, Mapping[str, str]], ...] = (
+        ("document", PARSE_ERROR_CODES),
+        ("signature", {c.value: SIGNATURE_CODES[c] for c in ErrorCode if c not in NOT_REPORTED}),
+        ("rule", RULE_CODES),
+        ("gateway", GATEWAY_CODES),
+    )
+    codes: dict[str, RuleCode] = {}
+    for source, table in sources:
+        for code, description in table.items():
+            if code in codes:
+                raise RuntimeError(f"{code} is registered by {codes[code].source} and by {source}")
+            codes[code] = RuleCode(code=code, source=source, description=description)
+    return list(codes.values())
 
 
 @router.get("/rules", response_model=list[RuleCode])

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
+
+#: An exact decimal answered as a JSON number (its shortest form: the digits of the decimal itself).
+JsonNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 class PartyRefOut(BaseModel):
@@ -79,7 +84,10 @@ class PortfolioLine(BaseModel):
     debtor: PartyRefOut
     bought_minor: int = Field(description="Face value bought through discounting.")
     purchase_price_minor: int
-    yield_bps: float = Field(description="Simple annual yield (ACT/365) of the purchases, in basis points.")
+    yield_bps: JsonNumber = Field(
+        description="Simple annual yield (ACT/365) of the purchases, in basis points, over their "
+        "price-weighted days to maturity: computed exactly, rounded once (half to even) to 0.01 bp."
+    )
     holding_minor: int
     redeemed_minor: int
     due_date: date

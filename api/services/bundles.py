@@ -1,7 +1,10 @@
 """Verifying a supplier's document bundle, and tokenizing it on chain only when every rule passes.
 
-Verification collects *every* failing rule (documents, signatures, attachments, three-way match,
-dates, duplicates, credit) with its code. Tokenization then:
+Verification collects *every* failing rule with its code. The submission is checked first (base64,
+UBL parsing, signatures, attachments); then the rule engine (``domain.rules.verify_bundle``) judges
+the parsed bundle with a :class:`GatewayContext`: the registry and claims in the database, the
+debtor's credit and the chain's clock from the ledger. The gateway's own rules (:data:`GATEWAY_RULES`:
+a delivery is financed once) run inside the engine as ``extra_rules``. Tokenization then:
 
 1. claims the invoice's fingerprints and document hash in the database (unique keys: of many
    concurrent submissions of one invoice exactly one wins) and stores the encrypted documents;
@@ -19,7 +22,7 @@ import binascii
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,12 +45,17 @@ from api.services import consumption
 from api.services.txerrors import on_chain
 from api.state import AppState
 from domain.documents.errors import DocumentError
-from domain.documents.model import DespatchAdvice, Invoice, Order, PartyRef, ReceiptAdvice
+from domain.documents.model import DespatchAdvice, DocumentKind, Invoice, Order, PartyRef, ReceiptAdvice
 from domain.documents.model import Document as UblDocument
-from domain.documents.money import to_minor_units
-from domain.documents.ubl import invoice_fingerprint, parse_document
+from domain.documents.ubl import parse_document
+from domain.fingerprint import (
+    chain_fingerprint,
+    claim_keys,
+    document_claim_key,
+    fingerprint_claim_key,
+    invoice_fingerprints,
+)
 from domain.identity import (
-    DocumentKind,
     IdentityError,
     derive_blob_key,
     encrypt_blob,
@@ -55,29 +63,27 @@ from domain.identity import (
     verify_detached,
 )
 from domain.rules import Bundle as RuleBundle
-from domain.rules import LineUse, invoice_fingerprints, line_uses, resolve_party, verify_bundle
+from domain.rules import Rule, Violation, verify_bundle
+from domain.rules.amounts import face_value_minor
+from domain.rules.lines import LineUse, line_uses
+from domain.rules.parties import resolve_party
 
 #: The currency of the platform's settlement token.
 SETTLEMENT_CURRENCY = "EUR"
 KIND_ORDER = {"Order": 0, "DespatchAdvice": 1, "ReceiptAdvice": 2, "Invoice": 3}
 
-#: Codes the gateway adds to the document rules (``domain.rules.RULE_CODES``) and the
-#: signature codes (``domain.identity.ErrorCode``).
+#: Codes the gateway adds to the parse codes (``domain.documents.errors.PARSE_ERROR_CODES``), the
+#: signature codes (``domain.identity.ErrorCode``) and the rules (``domain.rules.RULE_CODES``): the
+#: submission's own checks, and its rules (:data:`GATEWAY_RULES`). A defect has one code: a document
+#: over the size limit is ``XML_TOO_LARGE``, a credit note ``INVOICE_NOT_FINANCEABLE``, a buyer that
+#: is no active core enterprise ``PARTY_BUYER_NOT_CORE_ENTERPRISE``.
 GATEWAY_CODES: dict[str, str] = {
     "DOCUMENT_ENCODING_INVALID": "A document or attachment is not valid base64.",
-    "DOCUMENT_TOO_LARGE": "A document is larger than the gateway accepts.",
-    "DOCUMENT_KIND_NOT_ACCEPTED": "The document kind cannot be part of a bundle.",
     "SIG_SIGNER_UNKNOWN": "The signing certificate belongs to no onboarded participant.",
     "SIG_SIGNER_SUSPENDED": "The signer is suspended.",
     "SIG_SIGNER_NOT_ISSUER": "The signer is not the party that issues this kind of document.",
     "ATTACHMENT_NOT_BOUND": "An attachment's SHA-256 appears in no document signature.",
-    "CURRENCY_NOT_SETTLEABLE": "The invoice currency has no settlement token on the platform.",
-    "DUE_DATE_PASSED": "The invoice is already due: there is nothing left to finance.",
-    "DATE_ISSUE_IN_FUTURE": (
-        "The invoice is dated after today (beyond the allowed clock skew, SCF_ISSUE_DATE_SKEW_HOURS)."
-    ),
     "ATTACHMENT_DUPLICATE_NAME": "Two attachments have the same name; each must be bound on its own.",
-    "DEBTOR_NOT_REGISTERED": "The invoice's buyer is no active core enterprise on the platform.",
     **consumption.CONSUMPTION_CODES,
 }
 
@@ -160,11 +166,6 @@ def unix_day(d: date) -> int:
     return int(datetime.combine(d, time(0), tzinfo=UTC).timestamp())
 
 
-def chain_fingerprint(supplier: Participant, invoice_number: str) -> bytes:
-    """The fingerprint registered on chain: (the supplier's registration id, normalized number)."""
-    return invoice_fingerprint(PartyRef("SCF", supplier.registration_id), invoice_number)
-
-
 def manifest_hash(entries: Iterable[tuple[str, str]]) -> bytes:
     """SHA-256 of the canonical manifest of (kind, sha256-hex) entries; kind ``Attachment`` for attachments.
 
@@ -190,26 +191,41 @@ def bundle_manifest_hash(documents: list[PreparedDocument], attachments: list[Pr
 
 
 class GatewayContext:
-    """``VerificationContext`` over the gateway's database and the ledger."""
+    """``VerificationContext`` over the gateway's database and the ledger, and what the gateway's own
+    rules need: the session, the prepared submission (supplier, debtor, line uses)."""
 
     def __init__(
-        self, state: AppState, session: Session, prepared: Prepared, lookup: ParticipantLookup | None = None
+        self, state: AppState, session: Session, prepared: Prepared, lookup: ParticipantLookup
     ) -> None:
-        self._state = state
-        self._session = session
-        self._prepared = prepared
-        self.participant_of = lookup or ParticipantLookup(session)
+        settings = state.settings
+        self.state = state
+        self.session = session
+        self.prepared = prepared
+        self.participant_of = lookup
         self.supplier_ids = party_refs(session, prepared.supplier.id)
-        self.max_tenor_days = state.settings.max_tenor_days
+        self.supplier_registration_id: str | None = prepared.supplier.registration_id
+        self.max_tenor_days = settings.max_tenor_days
+        self.issue_date_skew = timedelta(hours=settings.issue_date_skew_hours)
+        self.settlement_currencies: frozenset[str] | None = frozenset({SETTLEMENT_CURRENCY})
         self.unused_credit_minor = 0
+        self.duplicate_found = False  # a duplicate rule found the invoice tokenized
+        self._now: datetime | None = None
         self._on_chain: bool | None = None
         if prepared.debtor is not None:
             limit, used = state.chain().platform.ledger.credit_line(prepared.debtor.chain_address)
             self.unused_credit_minor = max(limit - used, 0)
 
+    @property
+    def now(self) -> datetime:
+        """The chain's clock (latest block time), read once per verification: what the contracts
+        judge maturity by, so the date rules never use this machine's clock."""
+        if self._now is None:
+            self._now = datetime.fromtimestamp(self.state.chain_now(), UTC)
+        return self._now
+
     def _active_role(self, ref: PartyRef, role: str) -> bool:
         pid = self.participant_of(ref)
-        p = None if pid is None else self._session.get(Participant, pid)
+        p = None if pid is None else self.session.get(Participant, pid)
         return p is not None and p.role == role and p.status == "active"
 
     def is_core_enterprise(self, ref: PartyRef) -> bool:
@@ -219,18 +235,61 @@ class GatewayContext:
         return self._active_role(ref, "supplier")
 
     def is_fingerprint_tokenized(self, fingerprint: bytes) -> bool:
-        if self._session.get(TokenizationClaim, "fp:0x" + fingerprint.hex()) is not None:
+        found = self._fingerprint_tokenized(fingerprint)
+        self.duplicate_found |= found
+        return found
+
+    def _fingerprint_tokenized(self, fingerprint: bytes) -> bool:
+        if self.session.get(TokenizationClaim, fingerprint_claim_key(fingerprint)) is not None:
             return True
-        if fingerprint != self._prepared.chain_fingerprint:
+        if fingerprint != self.prepared.chain_fingerprint:
             return False  # only the canonical fingerprint is registered on chain
         if self._on_chain is None:  # asked once per verification
-            self._on_chain = (
-                self._state.chain().platform.ledger.receivable_id_by_fingerprint(fingerprint) != 0
-            )
+            self._on_chain = self.state.chain().platform.ledger.receivable_id_by_fingerprint(fingerprint) != 0
         return self._on_chain
 
     def is_document_tokenized(self, document_hash: bytes) -> bool:
-        return self._session.get(TokenizationClaim, "doc:0x" + document_hash.hex()) is not None
+        found = self.session.get(TokenizationClaim, document_claim_key(document_hash)) is not None
+        self.duplicate_found |= found
+        return found
+
+
+def check_consumption(bundle: RuleBundle, ctx: GatewayContext) -> Iterator[Violation]:
+    """A delivery is financed once: refuse quantities of the order or its deliveries that earlier
+    receivables already finance (``ORDER_ALREADY_FINANCED``, ``DELIVERY_ALREADY_FINANCED``)."""
+    p, session = ctx.prepared, ctx.session
+    if p.invoice is None or p.debtor is None or not p.uses:
+        return
+    keys = consumption.line_keys_of(p.debtor.id, p.supplier.id, p.uses)
+    recorded = session.exec(
+        select(QuantityConsumption.line_key).where(col(QuantityConsumption.line_key).in_(keys)).limit(1)
+    ).first()
+    if recorded is not None:
+        ctx.state.catch_up()  # the read model must know rejections and credit notes up to now
+    taken = consumption.consumed(session, keys)
+    shortfalls = consumption.plan(p.debtor.id, p.supplier.id, p.uses, taken).shortfalls
+    if shortfalls and not ctx.duplicate_found and _invoice_claimed(session, p):
+        # read after the duplicate rules: an identical submission may have committed in between; it
+        # is a duplicate first (its quantities are taken because it is the same invoice)
+        yield Violation(
+            "DUPLICATE_INVOICE_NUMBER",
+            f"Invoice number {p.invoice.id} is already tokenized.",
+            "Invoice",
+            p.invoice.id,
+        )
+    for short in shortfalls:
+        yield Violation(
+            short.code,
+            short.message,
+            "Invoice",
+            p.invoice.id,
+            field="cac:InvoiceLine/cbc:InvoicedQuantity",
+            line=short.order_line,
+        )
+
+
+#: The gateway's own rules, run by the rule engine after the built-in ones (``extra_rules``).
+GATEWAY_RULES: tuple[Rule[GatewayContext], ...] = (check_consumption,)
 
 
 def _decode(b64: str) -> bytes | None:
@@ -256,13 +315,7 @@ def _issuer_refs(doc: UblDocument) -> frozenset[PartyRef]:
 def _check_signature(
     state: AppState, session: Session, p: Prepared, doc: PreparedDocument, revoked: set[int]
 ) -> None:
-    try:
-        kind = DocumentKind(doc.parsed.kind.value)
-    except ValueError:
-        p.add(
-            "DOCUMENT_KIND_NOT_ACCEPTED", f"{doc.parsed.kind.value} documents cannot be financed.", doc.name
-        )
-        return
+    kind = doc.parsed.kind  # a credit note is verified too; the rules refuse it (INVOICE_NOT_FINANCEABLE)
     ca = state.ca()
     try:
         verified = verify_detached(
@@ -329,14 +382,7 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
         if data is None:
             p.add("DOCUMENT_ENCODING_INVALID", f"{d.name} is not valid base64.", d.name)
             continue
-        if len(data) > settings.max_document_bytes:
-            p.add(
-                "DOCUMENT_TOO_LARGE",
-                f"{d.name} has {len(data)} bytes; the limit is {settings.max_document_bytes}.",
-                d.name,
-            )
-            continue
-        try:
+        try:  # a document over the size limit is XML_TOO_LARGE, before any parsing
             parsed = parse_document(data, max_bytes=settings.max_document_bytes)
         except DocumentError as exc:
             p.add(exc.code, f"{d.name}: {exc.message}", d.name, field=exc.field)
@@ -353,44 +399,27 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
                 "ATTACHMENT_NOT_BOUND", f"Attachment {att.name} is bound by no document signature.", att.name
             )
 
+    bundle = RuleBundle(tuple(d.parsed for d in p.documents))
     lookup = ParticipantLookup(session)
-    invoices = [d.parsed for d in p.documents if isinstance(d.parsed, Invoice)]
-    if len(invoices) == 1:
-        inv = p.invoice = invoices[0]
+    if len(bundle.invoices) == 1:
+        inv = p.invoice = bundle.invoices[0]
         # the debtor is the one participant every registered identifier of the buyer names (a buyer
-        # naming several is refused by the rules with PARTY_IDENTIFIERS_CONFLICT)
+        # naming several is refused by the rules with PARTY_IDENTIFIERS_CONFLICT, one that is no
+        # active core enterprise with PARTY_BUYER_NOT_CORE_ENTERPRISE)
         buyer = resolve_party(inv.buyer, lookup)
         debtor = session.get(Participant, buyer.participant) if buyer.participant is not None else None
         p.debtor = debtor if debtor is not None and debtor.role == "core_enterprise" else None
-        if not buyer.conflict and (p.debtor is None or p.debtor.status != "active"):
-            p.add("DEBTOR_NOT_REGISTERED", f"The buyer of {inv.id} is no active core enterprise.", "Invoice")
-        if inv.currency != SETTLEMENT_CURRENCY:
-            p.add(
-                "CURRENCY_NOT_SETTLEABLE",
-                f"{inv.id} is in {inv.currency}; the platform settles in {SETTLEMENT_CURRENCY}.",
-                "Invoice",
-            )
-        now = datetime.now(UTC)
-        latest = (now + timedelta(hours=settings.issue_date_skew_hours)).date()
-        if inv.issue_date > latest:
-            p.add(
-                "DATE_ISSUE_IN_FUTURE",
-                f"{inv.id} is dated {inv.issue_date}; the latest accepted issue date now is {latest}.",
-                "Invoice",
-                field="cbc:IssueDate",
-            )
-        if inv.due_date is not None and inv.due_date <= now.date():
-            p.add("DUE_DATE_PASSED", f"{inv.id} was due on {inv.due_date}.", "Invoice", field="cbc:DueDate")
-        payable = inv.monetary_total.payable
-        if payable is not None and inv.currency:
-            try:
-                p.face_value = to_minor_units(payable, inv.currency)
-            except ValueError:
-                p.face_value = None
-        p.chain_fingerprint = chain_fingerprint(supplier, inv.id)
+        p.face_value = face_value_minor(inv)
+        p.chain_fingerprint = chain_fingerprint(supplier.registration_id, inv.id)
+        if p.debtor is not None:
+            p.uses = line_uses(bundle)
 
     context = GatewayContext(state, session, p, lookup)
-    for v in verify_bundle(RuleBundle(tuple(d.parsed for d in p.documents)), context):
+    if p.invoice is not None:  # what a tokenization claims: every fingerprint the duplicate rule looks up
+        p.fingerprints = list(
+            invoice_fingerprints(p.invoice, context.supplier_ids, context.supplier_registration_id)
+        )
+    for v in verify_bundle(bundle, context, extra_rules=GATEWAY_RULES):
         p.violations.append(
             ViolationOut(
                 code=v.code,
@@ -401,52 +430,8 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
                 line=v.line,
             )
         )
-    if p.invoice is not None and p.chain_fingerprint is not None:
-        p.fingerprints = [*invoice_fingerprints(p.invoice, context), p.chain_fingerprint]
-        # the canonical fingerprint may be on chain without any of the invoice's own (another path
-        # registered it): the rules above cannot see that one
-        reported = any(v.code == "DUPLICATE_INVOICE_NUMBER" for v in p.violations)
-        if not reported and context.is_fingerprint_tokenized(p.chain_fingerprint):
-            p.add(
-                "DUPLICATE_INVOICE_NUMBER", f"Invoice number {p.invoice.id} is already tokenized.", "Invoice"
-            )
-    if p.invoice is not None and p.debtor is not None:
-        _check_consumption(state, session, p)
     p.bundle_hash = bundle_manifest_hash(p.documents, p.attachments)
     return p
-
-
-def _check_consumption(state: AppState, session: Session, p: Prepared) -> None:
-    """Refuse quantities of the order or its deliveries that earlier receivables already finance."""
-    assert p.invoice is not None and p.debtor is not None
-    p.uses = line_uses(RuleBundle(tuple(d.parsed for d in p.documents)))
-    if not p.uses:
-        return
-    keys = consumption.line_keys_of(p.debtor.id, p.supplier.id, p.uses)
-    recorded = session.exec(
-        select(QuantityConsumption.line_key).where(col(QuantityConsumption.line_key).in_(keys)).limit(1)
-    ).first()
-    if recorded is not None:
-        state.catch_up()  # the read model must know rejections and credit notes up to now
-    taken = consumption.consumed(session, keys)
-    shortfalls = consumption.plan(p.debtor.id, p.supplier.id, p.uses, taken).shortfalls
-    reported = {v.code for v in p.violations}
-    if shortfalls and not reported & {"DUPLICATE_INVOICE_NUMBER", "DUPLICATE_INVOICE_DOCUMENT"}:
-        # read after the rules: an identical submission may have committed in between; it is a
-        # duplicate first (its quantities are taken because it is the same invoice)
-        if _invoice_claimed(session, p):
-            p.add(
-                "DUPLICATE_INVOICE_NUMBER", f"Invoice number {p.invoice.id} is already tokenized.", "Invoice"
-            )
-    for short in shortfalls:
-        p.add(
-            short.code,
-            short.message,
-            "Invoice",
-            document_id=p.invoice.id,
-            field="cac:InvoiceLine/cbc:InvoicedQuantity",
-            line=short.order_line,
-        )
 
 
 def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
@@ -561,11 +546,9 @@ def delivery_document_hash(p: Prepared) -> bytes:
 
 
 def _claim_keys(p: Prepared) -> list[str]:
-    """The invoice's claim keys: one per fingerprint, and its document hash."""
+    """The invoice's claim keys (``domain.fingerprint.claim_keys``)."""
     assert p.invoice is not None
-    return ["fp:0x" + fp.hex() for fp in dict.fromkeys(p.fingerprints)] + [
-        "doc:0x" + p.invoice.source_hash.hex()
-    ]
+    return claim_keys(p.fingerprints, p.invoice.source_hash)
 
 
 def _invoice_claimed(session: Session, p: Prepared) -> bool:

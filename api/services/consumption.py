@@ -38,8 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from api.models import Bundle, QuantityConsumption, QuantityLock
-from domain.documents.ubl import normalize_invoice_number
-from domain.rules import LineUse
+from domain.documents.numbers import normalize_invoice_number
+from domain.rules.lines import LineUse
 from readmodel.tables import RmReceivable
 
 __all__ = [

@@ -86,35 +86,3 @@ def forget(session: Session, participant_id: str, key: str) -> None:
     if stored is not None:
         session.delete(stored)
         session.commit()
-
-
-def run_idempotent(
-    session: Session, participant_id: str, key: str | None, body: BaseModel, action: Any
-) -> Any:
-    """TEMPORARY shim for routes not yet on ``api.idempotency.IdempotencyDep`` (removed in this change)."""
-    from fastapi.responses import JSONResponse
-
-    from api.errors import ErrorBody, ErrorResponse
-
-    key = check_key(key)
-    stored = claim(session, participant_id, key, request_fingerprint("", body))
-    if stored is not None:
-        return JSONResponse(
-            stored.content, status_code=stored.status, headers={"Idempotent-Replayed": "true"}
-        )
-    try:
-        status, result = action()
-        content = result.model_dump(mode="json")
-    except ApiError as exc:
-        if exc.status >= 500:
-            forget(session, participant_id, key)
-            raise
-        status = exc.status
-        content = ErrorResponse(
-            error=ErrorBody(code=exc.code, message=exc.message, details=exc.details)
-        ).model_dump(mode="json")
-    except BaseException:
-        forget(session, participant_id, key)
-        raise
-    complete(session, participant_id, key, StoredAnswer(status, content))
-    return JSONResponse(status_code=status, content=content)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlmodel import Session
 from web3.types import TxReceipt
@@ -14,6 +15,22 @@ from api.services.accounts import sender_for
 from api.services.txerrors import on_chain
 from api.state import AppState
 from chain.client import Sender
+from domain.roles import Role
+
+
+class Caller(Protocol):
+    """Who is asking (``api.auth.Principal`` is one): a role, and the participant (none for the operator)."""
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def participant(self) -> Participant | None: ...
+
+
+def address_of(caller: Caller) -> str:
+    """The caller's chain address ("" for the operator, which holds nothing)."""
+    return caller.participant.chain_address if caller.participant else ""
 
 
 def act(

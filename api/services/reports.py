@@ -1,27 +1,42 @@
-"""Reading the indexed read model (``rm_`` tables) for the gateway's views and reports."""
+"""Reading the indexed read model (``rm_`` tables) for the gateway's views and reports.
+
+Every function brings the read model up to the chain's head first (a caller sees its own writes) and
+returns rows (pydantic models); paging and CSV are the route layer's (``api.deps.Paging``,
+``api.csvout``). The settlement maths (outstanding, a holding's claim) are ``readmodel.projector``'s,
+the day count ``domain.maths``'s.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Annotated, TypeVar
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
 
-from fastapi import Depends, Query
-from fastapi.responses import Response
-from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.models import Participant
-from api.schemas.common import Page
-from api.schemas.reports import PartyRefOut, ReceivableOut
+from api.schemas.reports import (
+    CalendarDay,
+    DiscountableOut,
+    HoldingOut,
+    OfferOut,
+    PartyRefOut,
+    Portfolio,
+    PortfolioLine,
+    ReceivableOut,
+)
+from api.services.lifecycle import Caller, address_of
 from api.state import AppState
-from readmodel.projector import outstanding
-from readmodel.tables import RmReceivable
+from domain.maths import BPS, DAYS_PER_YEAR, days_to_maturity
+from domain.roles import Role
+from readmodel.projector import claim, outstanding
+from readmodel.tables import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
 
 GRACE_PERIOD = 3 * 86_400  # ReceivableLedger.GRACE_PERIOD
+OVERSEERS = (Role.OPERATOR, Role.REGULATOR)
 
 
 class Names:
@@ -37,16 +52,12 @@ class Names:
         )
 
 
-def chain_now(state: AppState) -> int:
-    """The chain's clock (latest block time): what the contracts compare due dates with."""
-    return int(state.chain().w3.eth.get_block("latest")["timestamp"])
-
-
 def day(ts: int) -> date:
     return datetime.fromtimestamp(ts, UTC).date()
 
 
 def is_overdue(r: RmReceivable, now: int) -> bool:
+    """``ReceivableLedger.isOverdue``: confirmed (not settled) and past the due date plus the grace period."""
     return r.status == "CONFIRMED" and now > r.due_date + GRACE_PERIOD
 
 
@@ -69,51 +80,192 @@ def receivable_out(r: RmReceivable, names: Names, now: int) -> ReceivableOut:
     )
 
 
-def _flat(model: BaseModel) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in model.model_dump(mode="json").items():
-        if isinstance(value, dict):  # a party: its name, else its address
-            out[key] = value.get("name") or value.get("address")
-        else:
-            out[key] = value
-    return out
+def _receivable(session: Session, rid: int) -> RmReceivable:
+    r = session.get(RmReceivable, rid)
+    assert r is not None, f"read model: no rm_receivable {rid} behind its own rows"
+    return r
 
 
-def as_csv(rows: Sequence[BaseModel], filename: str) -> Response:
-    """Rows as CSV (nested parties flattened to their name)."""
-    buf = io.StringIO()
-    flat = [_flat(r) for r in rows]
-    if flat:
-        writer = csv.DictWriter(buf, fieldnames=list(flat[0]))
-        writer.writeheader()
-        writer.writerows(flat)
-    return Response(
-        buf.getvalue(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+# --------------------------------------------------------------------------------- core enterprise
+
+
+def payables(
+    state: AppState, session: Session, debtor: Participant, status: Literal["pending", "confirmed", "all"]
+) -> list[ReceivableOut]:
+    """Receivables owed by ``debtor`` (``pending``: awaiting its endorsement), by due date."""
+    state.catch_up()
+    query = select(RmReceivable).where(RmReceivable.debtor == debtor.chain_address)
+    if status != "all":
+        query = query.where(RmReceivable.status == status.upper())
+    names, now = Names(session), state.chain_now()
+    return [
+        receivable_out(r, names, now) for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
+    ]
+
+
+def calendar(state: AppState, session: Session, debtor: Participant) -> list[CalendarDay]:
+    """``debtor``'s confirmed, unpaid payables grouped by due date."""
+    state.catch_up()
+    by_day: dict[int, list[RmReceivable]] = defaultdict(list)
+    query = select(RmReceivable).where(
+        RmReceivable.debtor == debtor.chain_address, RmReceivable.status == "CONFIRMED"
     )
+    for r in session.exec(query).all():
+        by_day[r.due_date].append(r)
+    return [
+        CalendarDay(due_date=day(ts), receivables=len(rs), outstanding_minor=sum(outstanding(r) for r in rs))
+        for ts, rs in sorted(by_day.items())
+    ]
 
 
-T = TypeVar("T", bound=BaseModel)
+# ---------------------------------------------------------------------------------------- holders
 
 
-@dataclass
-class Paging:
-    """`limit` and `offset` of a list (JSON); a CSV export has every row."""
+def holdings(state: AppState, session: Session, caller: Caller) -> list[HoldingOut]:
+    """The caller's positions with units or cash to redeem (none for the operator)."""
+    state.catch_up()
+    me = address_of(caller)
+    names, now = Names(session), state.chain_now()
+    rows = []
+    query = select(RmHolding).where(RmHolding.holder == me)
+    for h in session.exec(query.order_by(col(RmHolding.receivable_id))).all():
+        if int(h.balance) == 0 and int(h.redeemable) == 0:
+            continue
+        r = _receivable(session, h.receivable_id)
+        last_in = session.exec(
+            select(RmTransfer)
+            .where(RmTransfer.receivable_id == h.receivable_id, RmTransfer.to_address == me)
+            .order_by(col(RmTransfer.block_number).desc(), col(RmTransfer.log_index).desc())
+        ).first()
+        sender = last_in.from_address if last_in and int(last_in.from_address, 16) != 0 else None
+        rows.append(
+            HoldingOut(
+                receivable_id=r.id,
+                balance_minor=int(h.balance),
+                claim_minor=claim(r, int(h.balance)),
+                redeemable_minor=int(h.redeemable),
+                received_from=names.ref(sender) if sender else None,
+                creditor=names.ref(r.creditor),
+                debtor=names.ref(r.debtor),
+                due_date=day(r.due_date),
+                status=r.status,
+                disputed=r.disputed,
+                overdue=is_overdue(r, now),
+            )
+        )
+    return rows
 
-    limit: Annotated[int, Query(ge=1, le=500)] = 100
-    offset: Annotated[int, Query(ge=0)] = 0
+
+def offers(state: AppState, session: Session, caller: Caller, receivable_id: int | None) -> list[OfferOut]:
+    """A financier's own offers; a holder's: those on receivables it holds; the overseers': all."""
+    state.catch_up()
+    names, now = Names(session), state.chain_now()
+    query = select(RmOffer)
+    if receivable_id is not None:
+        query = query.where(RmOffer.receivable_id == receivable_id)
+    if caller.role == Role.FINANCIER:
+        query = query.where(RmOffer.maker == address_of(caller))
+    elif caller.role not in OVERSEERS:
+        held = select(RmHolding.receivable_id).where(
+            RmHolding.holder == address_of(caller), RmHolding.balance != "0"
+        )
+        query = query.where(col(RmOffer.receivable_id).in_(held))
+    return [
+        OfferOut(
+            offer_id=o.offer_id,
+            receivable_id=o.receivable_id,
+            maker=names.ref(o.maker),
+            max_amount_minor=int(o.max_amount),
+            filled_minor=int(o.filled),
+            rate_bps=o.rate_bps,
+            expiry=o.expiry,
+            cancelled=o.cancelled,
+            open=not o.cancelled and o.expiry >= now and int(o.filled) < int(o.max_amount),
+        )
+        for o in session.exec(query.order_by(col(RmOffer.offer_id))).all()
+    ]
 
 
-PagingDep = Annotated[Paging, Depends()]
+# ------------------------------------------------------------------------------------- financiers
 
 
-def page_or_csv(rows: list[T], paging: Paging, fmt: str, filename: str) -> Page[T] | Response:
-    if fmt == "csv":
-        return as_csv(rows, filename)
-    return Page(
-        items=rows[paging.offset : paging.offset + paging.limit],
-        total=len(rows),
-        limit=paging.limit,
-        offset=paging.offset,
+def discountable(state: AppState, session: Session) -> list[DiscountableOut]:
+    """Receivables a financier can bid for: confirmed, not disputed, not matured; by due date."""
+    state.catch_up()
+    names, now = Names(session), state.chain_now()
+    query = select(RmReceivable).where(
+        RmReceivable.status == "CONFIRMED", col(RmReceivable.disputed).is_(False), RmReceivable.due_date > now
+    )
+    return [
+        DiscountableOut(
+            receivable_id=r.id,
+            debtor=names.ref(r.debtor),
+            outstanding_minor=outstanding(r),
+            due_date=day(r.due_date),
+            tenor_days=days_to_maturity(r.due_date, now),
+        )
+        for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
+    ]
+
+
+YIELD_QUANTUM = Decimal("0.01")
+
+
+def portfolio_yield_bps(fills: Iterable[tuple[int, int, int]]) -> Decimal:
+    """Simple annual yield (ACT/365), in basis points, of discount purchases ``(face bought, price paid,
+    days to maturity)``: what was earned over what was paid, per price-weighted day:
+
+        (sum face - sum price) / sum price * 365 / (sum days*price / sum price) * 10,000
+      = (sum face - sum price) * 365 * 10,000 / sum days*price
+
+    (for one purchase: ``domain.maths.annual_yield_bps``). Computed exactly and rounded once, half to
+    even, to 0.01 bp; 0 when nothing was paid.
+    """
+    face = price = weighted = 0
+    for f, p, d in fills:
+        face, price, weighted = face + f, price + p, weighted + d * p
+    if price <= 0 or weighted <= 0:
+        return Decimal(0).quantize(YIELD_QUANTUM)
+    hundredths = round(Fraction((face - price) * DAYS_PER_YEAR * BPS * 100, weighted))  # exact, half-even
+    return Decimal(hundredths).scaleb(-2)
+
+
+def portfolio(state: AppState, session: Session, financier: Participant) -> Portfolio:
+    """``financier``'s discounted receivables: purchase price, face bought, yield, holding, redemptions,
+    overdue exposure."""
+    state.catch_up()
+    me = financier.chain_address
+    names, now = Names(session), state.chain_now()
+    fills: dict[int, list[RmFill]] = defaultdict(list)
+    for f in session.exec(select(RmFill).where(RmFill.maker == me)).all():
+        fills[f.receivable_id].append(f)
+    redeemed: dict[int, int] = defaultdict(int)
+    mine = select(RmPayment).where(RmPayment.party == me, RmPayment.kind == "redemption")
+    for p in session.exec(mine).all():
+        redeemed[p.receivable_id] += int(p.amount)
+    lines = []
+    for rid, fs in sorted(fills.items()):
+        r = _receivable(session, rid)
+        h = session.get(RmHolding, (rid, me))
+        holding = claim(r, int(h.balance)) if h else 0
+        overdue = is_overdue(r, now)
+        lines.append(
+            PortfolioLine(
+                receivable_id=rid,
+                debtor=names.ref(r.debtor),
+                bought_minor=sum(int(f.amount) for f in fs),
+                purchase_price_minor=sum(int(f.price) for f in fs),
+                yield_bps=portfolio_yield_bps((int(f.amount), int(f.price), f.days_to_maturity) for f in fs),
+                holding_minor=holding,
+                redeemed_minor=redeemed[rid],
+                due_date=day(r.due_date),
+                overdue=overdue,
+                overdue_exposure_minor=holding if overdue else 0,
+            )
+        )
+    return Portfolio(
+        lines=lines,
+        total_purchase_price_minor=sum(line.purchase_price_minor for line in lines),
+        total_face_minor=sum(line.bought_minor for line in lines),
+        overdue_exposure_minor=sum(line.overdue_exposure_minor for line in lines),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from web3.exceptions import TimeExhausted
@@ -32,18 +32,41 @@ UNPROCESSABLE = {
 }
 
 
+#: The ledger's invoice errors that replaced ``InvalidInvoice(bytes32 reason)`` (issue 9), with the reason
+#: code the old error carried. The API answers each exactly as it answered ``InvalidInvoice``: 422
+#: ``CHAIN_INVALID_INVOICE``, details ``{"error": "InvalidInvoice", "args": {"reason": <bytes32 code>}}``.
+INVALID_INVOICE_REASONS = {
+    "ZeroFaceValue": "ZERO_FACE",
+    "FaceValueTooLarge": "FACE_TOO_LARGE",
+    "DueDateNotAfterIssue": "BAD_DATES",
+    "DueDateTooLate": "BAD_DATES",
+    "TokenNotContract": "BAD_TOKEN",
+    "ZeroFingerprint": "ZERO_FINGERPRINT",
+}
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
 
 
+def _reported(exc: TransactionReverted) -> tuple[str, dict[str, Any], str]:
+    """The error name, arguments and text the API reports: the contract's own, except for an error
+    that replaced an older one, which is reported as the older one was."""
+    reason = INVALID_INVOICE_REASONS.get(exc.revert.name)
+    if reason is None:
+        return exc.revert.name, exc.revert.args, str(exc.revert)
+    args = {"reason": "0x" + reason.encode().ljust(32, b"\0").hex()}
+    return "InvalidInvoice", args, f"InvalidInvoice(reason={args['reason']!r})"
+
+
 def revert_to_api_error(exc: TransactionReverted) -> ApiError:
-    name = exc.revert.name
+    name, args, text = _reported(exc)
     status = 422 if name in UNPROCESSABLE else 409
     return ApiError(
         status,
         f"CHAIN_{_snake(name)}",
-        f"The ledger refused the transaction: {exc.revert}.",
-        {"error": name, "args": exc.revert.args, "tx_hash": exc.tx_hash},
+        f"The ledger refused the transaction: {text}.",
+        {"error": name, "args": args, "tx_hash": exc.tx_hash},
     )
 
 

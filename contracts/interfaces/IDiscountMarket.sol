@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IReceivableLedger} from "./IReceivableLedger.sol";
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+import {IErrors} from "./IErrors.sol";
 
 /// @title IDiscountMarket
 /// @notice Financiers offer to buy parts of confirmed receivables at an annual discount rate; a holder
@@ -13,7 +14,10 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 /// where nominal = floor(units * outstanding / face) is what the units still claim (= units before any
 /// repayment or credit note). The market moves a holder's units only in `acceptOffer`, called by that holder.
 /// Rounding is down, in favour of the paying financier, at most one minor unit.
-interface IDiscountMarket {
+/// Shared errors (`IErrors`) it throws: `ZeroAddress` (constructor), `ZeroAmount`, `NotActiveFinancier` (the
+/// caller of `makeOffer`/`cancelOffer`, or the maker at fill time), `CallerNotActive` (the caller of
+/// `acceptOffer`).
+interface IDiscountMarket is IErrors {
     /// @notice An offer. Three storage slots.
     /// @param maker The financier.
     /// @param rateBps Annual discount rate in basis points.
@@ -32,14 +36,6 @@ interface IDiscountMarket {
         uint128 filled;
     }
 
-    /// @notice Thrown when the zero address is given.
-    error ZeroAddress();
-    /// @notice Thrown when the caller (or an offer's maker at fill time) is not an active financier.
-    /// @param account The address.
-    error NotActiveFinancier(address account);
-    /// @notice Thrown when the caller of `acceptOffer` is not an active participant.
-    /// @param account The caller.
-    error CallerNotActive(address account);
     /// @notice Thrown when an offer does not exist.
     /// @param offerId The offer.
     error UnknownOffer(uint256 offerId);
@@ -62,8 +58,6 @@ interface IDiscountMarket {
     /// @notice Thrown when the maker tries to fill its own offer.
     /// @param offerId The offer.
     error SelfFill(uint256 offerId);
-    /// @notice Thrown when a zero amount is given.
-    error ZeroAmount();
     /// @notice Thrown for a rate above `MAX_RATE_BPS`.
     /// @param rateBps The rate given.
     error InvalidRate(uint256 rateBps);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IErrors} from "./IErrors.sol";
+
 /// @title IParticipantRegistry
 /// @notice Who may act on the platform, and in which role. Every contract that moves value asks
 /// this registry before it does so: an unknown or suspended address can neither act nor receive.
-interface IParticipantRegistry {
+/// Shared errors (`IErrors`) it throws: `ZeroAddress` (a zero admin or participant).
+interface IParticipantRegistry is IErrors {
     /// @notice The business role of a participant. `System` is for the platform's own contracts
     /// (ledger, market) so that they may hold settlement tokens in escrow. `Logistics` is a carrier or
     /// warehouse that signs delivery evidence; it has no right on the ledger beyond being a participant.
@@ -34,8 +37,6 @@ interface IParticipantRegistry {
     error AlreadyOnboarded(address account);
     /// @notice Thrown when `Role.None` is given where a real role is required.
     error InvalidRole();
-    /// @notice Thrown when the zero address is given as a participant.
-    error ZeroAddress();
     /// @notice Thrown when a participant is not in the status an operation requires.
     /// @param account The participant.
     /// @param status The participant's current status.

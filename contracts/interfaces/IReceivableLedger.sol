@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+import {IErrors} from "./IErrors.sol";
 
 /// @title IReceivableLedger
 /// @notice Tokenized trade receivables. Each receivable is an ERC-1155 id with `faceValue` units minted to
@@ -12,7 +13,10 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 /// holder keeps its exact fractional remainder, and when the receivable is settled the remainders are paid
 /// out in the order holders settle (cumulative rounding), so that every holder's cash is within one minor
 /// unit of its exact share and the sum of all cash equals the amount repaid. See docs/contracts.md.
-interface IReceivableLedger is IERC1155 {
+/// Shared errors (`IErrors`) it throws: `ZeroAddress` (constructor, `setMarket`, `setPlatformLimit`),
+/// `ZeroAmount` (`repay`, `resolveWithCreditNote`), `NotActiveFinancier` (`setCreditLine`), `CallerNotActive`
+/// (an acting operator or approver that is not active; `redeem` by an address that is no participant).
+interface IReceivableLedger is IERC1155, IErrors {
     /// @notice Lifecycle of a receivable. `Disputed` is a separate flag on top of `Confirmed`.
     enum Status {
         None, // no receivable with this id
@@ -22,8 +26,9 @@ interface IReceivableLedger is IERC1155 {
         Settled // outstanding nominal is zero: fully repaid and/or diluted
     }
 
-    /// @notice State of a receivable as returned by `receivable(id)` (stored packed: amounts in 64 bits,
-    /// the token by index).
+    /// @notice State of a receivable as returned by `receivable(id)`. The field widths are the stored ones
+    /// (amounts in 64 bits, face value < 2^64; dates in 40 bits; the pool of remainders, in 1/faceValue
+    /// minor units, in 128 bits); only the token is stored differently (by index).
     /// @param token Settlement token the receivable is denominated and repaid in.
     /// @param faceValue Face value at registration, in minor units of `token`.
     /// @param debtor The core enterprise that owes the money.
@@ -41,17 +46,17 @@ interface IReceivableLedger is IERC1155 {
     /// @param bundleHash Hash of the verified document bundle (bound by EIP-712 endorsements).
     struct Receivable {
         address token;
-        uint96 faceValue;
+        uint64 faceValue;
         address debtor;
         uint40 issueDate;
         uint40 dueDate;
         Status status;
         bool disputed;
         address creditor;
-        uint96 redeemed;
-        uint128 repaid;
-        uint128 diluted;
-        uint128 settledRepaid;
+        uint64 redeemed;
+        uint64 repaid;
+        uint64 diluted;
+        uint64 settledRepaid;
         uint128 remainderPool;
         bytes32 bundleHash;
     }
@@ -80,15 +85,10 @@ interface IReceivableLedger is IERC1155 {
 
     // ------------------------------------------------------------------ errors
 
-    /// @notice Thrown when a zero address is given where an address is required.
-    error ZeroAddress();
     /// @notice Thrown when the caller lacks the participant role an action requires (or is not active).
     /// @param account The caller.
     /// @param required The role required.
     error UnauthorizedParticipant(address account, IParticipantRegistry.Role required);
-    /// @notice Thrown when `setCreditLine` is called by someone other than an active financier.
-    /// @param account The caller.
-    error NotActiveFinancier(address account);
     /// @notice Thrown when a debtor-only action is called by someone else.
     /// @param id The receivable.
     /// @param caller The caller (or signer).
@@ -107,9 +107,25 @@ interface IReceivableLedger is IERC1155 {
     /// @param fingerprint The (seller, invoice number) fingerprint.
     /// @param existingId The receivable that already uses it.
     error DuplicateFingerprint(bytes32 fingerprint, uint256 existingId);
-    /// @notice Thrown when invoice data is invalid.
-    /// @param reason One of "ZERO_FACE", "FACE_TOO_LARGE", "BAD_DATES", "BAD_TOKEN", "ZERO_FINGERPRINT".
-    error InvalidInvoice(bytes32 reason);
+    /// @notice Thrown when an invoice has a face value of zero.
+    error ZeroFaceValue();
+    /// @notice Thrown when an invoice's face value does not fit the stored 64 bits.
+    /// @param faceValue The face value given.
+    /// @param max The largest face value accepted (2^64 - 1 minor units).
+    error FaceValueTooLarge(uint256 faceValue, uint256 max);
+    /// @notice Thrown when an invoice's due date is not after its issue date.
+    /// @param issueDate The issue date given.
+    /// @param dueDate The due date given.
+    error DueDateNotAfterIssue(uint256 issueDate, uint256 dueDate);
+    /// @notice Thrown when an invoice's due date does not fit the stored 40 bits.
+    /// @param dueDate The due date given.
+    /// @param max The latest due date accepted (2^40 - 1).
+    error DueDateTooLate(uint256 dueDate, uint256 max);
+    /// @notice Thrown when an invoice's fingerprint is zero.
+    error ZeroFingerprint();
+    /// @notice Thrown when the settlement token of a first invoice in that token is not a contract.
+    /// @param token The token given.
+    error TokenNotContract(address token);
     /// @notice Thrown when the invoice creditor is not an active supplier.
     /// @param creditor The creditor given.
     error CreditorNotActiveSupplier(address creditor);
@@ -145,8 +161,6 @@ interface IReceivableLedger is IERC1155 {
     /// @param amount Units.
     /// @param reason The reason code.
     error TransferNotAllowed(address from, address to, uint256 id, uint256 amount, bytes32 reason);
-    /// @notice Thrown when a zero amount is given.
-    error ZeroAmount();
     /// @notice Thrown when a repayment is larger than the outstanding nominal.
     /// @param id The receivable.
     /// @param amount The amount given.
@@ -175,9 +189,6 @@ interface IReceivableLedger is IERC1155 {
     /// @notice Thrown when `marketTransfer` is called by anyone but the market.
     /// @param caller The caller.
     error NotMarket(address caller);
-    /// @notice Thrown when an address that is not an active participant tries to act.
-    /// @param account The caller.
-    error CallerNotActive(address account);
 
     // ------------------------------------------------------------------ events
 

@@ -3,16 +3,16 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+import {IErrors} from "./IErrors.sol";
 
 /// @title ISettlementToken
 /// @notice An ERC-20 standing for tokenized bank deposits. Only issuers appointed by the operator (settlement
 /// banks, active financiers) mint it, each up to the cap the operator set, and burn what they issued. It moves
 /// between active participants; a suspended participant may still pay a platform contract (role System:
 /// repay a debt) and be paid by one (redeem), never anyone else.
-interface ISettlementToken is IERC20 {
-    /// @notice Thrown when an issuer is not an active financier (mint, burn, appointment).
-    /// @param account The account.
-    error NotActiveFinancier(address account);
+/// Shared errors (`IErrors`) it throws: `ZeroAddress` (constructor), `NotActiveFinancier` (mint, burn,
+/// appointment), `CallerNotActive` (an acting spender or an approving owner that is not active).
+interface ISettlementToken is IERC20, IErrors {
     /// @notice Thrown when a mint would take the issuer's outstanding issuance over its cap.
     /// @param issuer The issuer.
     /// @param cap Its cap.
@@ -34,10 +34,6 @@ interface ISettlementToken is IERC20 {
     /// @notice Thrown when value would leave an address that is not an active participant.
     /// @param account The sending address (unknown or suspended).
     error SenderNotActive(address account);
-    /// @notice Thrown when an address that is not an active participant tries to move someone else's
-    /// tokens or to grant an allowance.
-    /// @param account The acting address.
-    error CallerNotActive(address account);
 
     /// @notice Emitted when an issuer mints tokens (besides the ERC-20 `Transfer` from zero).
     /// @param financier The minting issuer.

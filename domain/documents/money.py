@@ -9,7 +9,7 @@ converted to integer minor units of its ISO 4217 currency.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 __all__ = [
     "AMOUNT_QUANTUM",
@@ -73,19 +73,18 @@ def round_amount(value: Decimal) -> Decimal:
         return value.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def to_minor_units(amount: Decimal, currency: str, *, exact: bool = True) -> int:
-    """Convert ``amount`` to integer minor units of ``currency``.
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Convert ``amount`` to integer minor units of ``currency``, exactly.
 
-    With ``exact=True`` (the default) an amount finer than the currency's minor unit is an error.
-    With ``exact=False`` it is rounded up (towards positive infinity), which is the conservative
-    direction when the result is compared against a limit.
+    An amount finer than the currency's minor unit (100.50 JPY) is a ``ValueError``: it has no
+    exact value in minor units, and nothing is rounded.
     """
     if not amount.is_finite():
         raise ValueError(f"amount {amount!r} is not finite")
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         scaled = amount.scaleb(currency_exponent(currency))
-        integral = scaled.to_integral_value(rounding=ROUND_CEILING)
-        if exact and integral != scaled:
+        integral = scaled.to_integral_value(rounding=ROUND_FLOOR)
+        if integral != scaled:
             raise ValueError(f"{amount} {currency} is finer than the currency's minor unit")
         return int(integral)

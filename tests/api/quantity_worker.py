@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from api.models import Bundle
 from api.services import consumption
-from domain.rules import DeliveryShare, LineUse
+from domain.rules.lines import DeliveryShare, LineUse
 
 USE = LineUse(
     order_id="PO-PG",

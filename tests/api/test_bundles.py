@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlmodel import Session, select
 
 from api.models import Bundle, Document, TokenizationClaim
+from api.services.bundles import unix_day
+from chain.compiler import Artifact
+from chain.settings import PROJECT_ROOT
 from domain.identity import ParticipantIdentity, create_ca
 from domain.roles import Role
-from tests.api.harness import PAYABLE_MINOR, Actor, Gateway, bundle_body, onboard, post_concurrently, trade
+from tests.api.harness import (
+    BUYER_GLN,
+    PAYABLE_MINOR,
+    SELLER_GLN,
+    Actor,
+    Gateway,
+    bundle_body,
+    grant_credit,
+    onboard,
+    post_concurrently,
+    start_gateway,
+    trade,
+)
 
 
 def _submit(gw: Gateway, supplier: Actor, body: dict[str, object], key: str | None = None) -> httpx.Response:
@@ -362,3 +378,93 @@ def test_attachment_must_match_the_hash_its_signature_binds(
     )
     resp = gw.request("POST", "/bundles/verify", supplier.api_key, json=body)
     assert [v["code"] for v in resp.json()["violations"]] == ["ATTACHMENT_HASH_MISMATCH"]
+
+
+def _verify_codes(gw: Gateway, supplier: Actor, body: dict[str, object]) -> list[str]:
+    resp = gw.request("POST", "/bundles/verify", supplier.api_key, json=body)
+    assert resp.status_code == 200, resp.text
+    return [v["code"] for v in resp.json()["violations"]]
+
+
+def test_one_defect_comes_back_under_one_code(gw: Gateway, core: Actor, supplier: Actor) -> None:
+    listed = {r["code"] for r in gw.request("GET", "/rules", None).json()}
+    merged = {
+        "DEBTOR_NOT_REGISTERED",
+        "DOCUMENT_TOO_LARGE",
+        "DOCUMENT_KIND_NOT_ACCEPTED",
+        "SIG_SIGNER_MISMATCH",
+    }
+    assert not merged & listed
+    # a buyer that is no registered core enterprise: one code, once
+    stranger = {k: v.replace(BUYER_GLN.encode(), b"7350000000989") for k, v in trade("INV-ONE-1").items()}
+    found = _verify_codes(gw, supplier, bundle_body(stranger, _signers(core, supplier)))
+    assert found.count("PARTY_BUYER_NOT_CORE_ENTERPRISE") == 1, found
+    # a credit note: signed by its seller, refused as not financeable
+    docs = trade("INV-ONE-2")
+    credit_note = (PROJECT_ROOT / "cli" / "demo_data" / "credit-note.xml").read_bytes()
+    body = bundle_body(
+        {"Order": docs["Order"], "DespatchAdvice": docs["DespatchAdvice"]}, _signers(core, supplier)
+    )
+    body["documents"].append(  # type: ignore[attr-defined]
+        {
+            "name": "CreditNote.xml",
+            "content_base64": base64.b64encode(credit_note).decode(),
+            "signature": supplier.sign(credit_note, "CreditNote"),
+        }
+    )
+    found = _verify_codes(gw, supplier, body)
+    assert "INVOICE_NOT_FINANCEABLE" in found and not any(c.startswith("SIG_") for c in found), found
+    # a document over the size limit
+    big = docs["Invoice"].replace(
+        b"</Invoice>", b"<!--" + b"x" * gw.settings.max_document_bytes + b"--></Invoice>"
+    )
+    body = bundle_body({**docs, "Invoice": big}, _signers(core, supplier))
+    assert _verify_codes(gw, supplier, body).count("XML_TOO_LARGE") == 1
+
+
+def test_due_and_issue_dates_are_judged_by_the_chains_clock(
+    tmp_path: Path, artifacts: dict[str, Artifact]
+) -> None:
+    """The ledger judges maturity by its block time (a receivable is matured from
+    ``block.timestamp >= dueDate``), so the gateway judges due and issue dates by the chain's clock
+    (the latest block's time), not by its machine's. A stack of its own: its chain's clock is moved
+    59 days ahead of this machine's."""
+    gw = start_gateway(tmp_path)
+    try:
+        core = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
+        assert grant_credit(gw, core.participant_id, 100_000_000).status_code == 200
+        supplier = onboard(
+            gw,
+            "supplier",
+            "Fabrikant Metall AB",
+            "SE5561234567",
+            [("0088", SELLER_GLN), ("VAT", "SE556123456701")],
+        )
+        signers = _signers(core, supplier)
+        w3 = gw.state.chain().w3
+        gw.advance_time(59 * 86_400)
+        chain_time = int(w3.eth.get_block("latest")["timestamp"])
+        today = datetime.now(UTC).date()
+        assert datetime.fromtimestamp(chain_time, UTC).date() >= today + timedelta(days=59)
+
+        def matured_on_chain(due: date) -> bool:  # the contracts' rule, at the chain's time
+            return chain_time >= unix_day(due)
+
+        # issued two days ago and due in 58 days by this machine's clock: already due by the chain's
+        late_docs = trade("INV-CLOCK-LATE")
+        assert matured_on_chain(today + timedelta(days=58))
+        late = _submit(gw, supplier, bundle_body(late_docs, signers))
+        assert late.status_code == 422 and _codes(late) == {"DUE_DATE_PASSED"}, late.text
+        # dated 30 days ahead of this machine's clock (in its future), due in 90: by the chain's clock
+        # issued 29 days ago and due in 31 days
+        ahead_docs = trade("INV-CLOCK-AHEAD", invoice_date=today + timedelta(days=30))
+        due = today + timedelta(days=90)
+        assert not matured_on_chain(due)
+        dry = gw.request("POST", "/bundles/verify", supplier.api_key, json=bundle_body(ahead_docs, signers))
+        assert dry.json()["violations"] == [], dry.text
+        accepted = _submit(gw, supplier, bundle_body(ahead_docs, signers))
+        assert accepted.status_code == 201, accepted.text
+        r = gw.state.chain().platform.ledger.receivable(accepted.json()["receivable_id"])
+        assert r.due_date == unix_day(due) > chain_time
+    finally:
+        gw.stop()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
 import httpx
 import pytest
@@ -148,7 +152,14 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
     folio = w.get(w.bank, "/portfolio").json()
     assert folio["total_face_minor"] == 50_000 and folio["total_purchase_price_minor"] == accepted["amount"]
     assert folio["lines"][0]["yield_bps"] > 0
+    folio_csv = w.get(w.bank, "/portfolio?format=csv")
+    assert folio_csv.headers["content-type"].startswith("text/csv")
+    assert folio_csv.text.startswith("receivable_id,debtor,bought_minor,purchase_price_minor,yield_bps,")
     w.get(w.t1, "/portfolio", expect=403)
+    # past and present holders see the receivable in their list; a stranger does not
+    for who in (w.t1, w.t2, w.bank, w.core, w.regulator, None):
+        assert w.rid in [r["id"] for r in w.get(who, "/receivables").json()["items"]]
+    assert w.get(w.other_bank, "/receivables").json()["items"] == []
     # provenance: a tree t1 -> t2 -> bank and the discount with its price
     prov = w.get(w.regulator, f"/receivables/{w.rid}/provenance").json()
     tree = prov["transfer_tree"]
@@ -157,6 +168,13 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
     assert tree["children"][0]["children"][0]["holder"]["name"] == "Hansa Trade Finance"
     kinds = [e["kind"] for e in prov["events"]]
     assert kinds[:2] == ["tokenized", "endorsed"] and "discount" in kinds
+    assert Counter(kinds) == {"tokenized": 1, "endorsed": 1, "transfer": 2, "offer": 1, "discount": 1}
+    # the yield is the exact one (ACT/365 over the fill's days), rounded once to 0.01 bp
+    (fill,) = [e["details"] for e in prov["events"] if e["kind"] == "discount"]
+    price, days = int(fill["price"]), int(fill["daysToMaturity"])
+    assert price == accepted["amount"]
+    exact = Fraction((50_000 - price) * 365 * 10_000, days * price)
+    assert folio["lines"][0]["yield_bps"] == float(Decimal(round(exact * 100)) / 100)
     assert len(prov["documents"]) == 3
     w.get(w.other_core, f"/receivables/{w.rid}/provenance", expect=404)
     assert w.get(None, "/health/read-model").json()["in_sync"] is True
@@ -264,6 +282,25 @@ def test_repay_and_redeem(world: World) -> None:
     assert w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()["used_minor"] == 0
     assert w.get(w.core, f"/receivables/{w.rid}").json()["status"] == "SETTLED"
     assert w.get(None, "/health/read-model").json()["in_sync"] is True
+    # provenance asks the database for this receivable's events only: the same as a scan of them all
+    from sqlmodel import Session, col, select
+
+    from api.services import provenance
+    from readmodel.tables import RmEvent, RmOffer
+
+    shown = w.get(w.regulator, f"/receivables/{w.rid}/provenance").json()["events"]
+
+    def about_it(e: RmEvent, offers: set[int]) -> bool:
+        args = json.loads(e.args)
+        if e.event not in provenance.EVENT_KIND or not provenance.concerns(e.event, args, w.rid, offers):
+            return False
+        return e.event != "TransferSingle" or 0 not in (int(args["from"], 16), int(args["to"], 16))
+
+    with Session(w.gw.state.engine) as s:
+        offers = set(s.exec(select(RmOffer.offer_id).where(RmOffer.receivable_id == w.rid)).all())
+        everything = s.exec(select(RmEvent).order_by(col(RmEvent.block_number), col(RmEvent.log_index))).all()
+        scan = [(e.tx_hash, e.log_index) for e in everything if about_it(e, offers)]
+    assert [(e["tx_hash"], e["log_index"]) for e in shown] == scan and len(scan) > 40
 
 
 def test_unreachable_chain_is_503_and_records_nothing(

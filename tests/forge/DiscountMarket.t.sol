@@ -7,6 +7,7 @@ import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
 import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
+import {IErrors} from "../../contracts/interfaces/IErrors.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract DiscountMarketTest is Base {
@@ -84,7 +85,7 @@ contract DiscountMarketTest is Base {
 
     function test_makeOffer_validation() public {
         vm.startPrank(financier);
-        vm.expectRevert(IDiscountMarket.ZeroAmount.selector);
+        vm.expectRevert(IErrors.ZeroAmount.selector);
         market.makeOffer(id, 0, 500, T0 + 1);
         vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.AmountTooLarge.selector, uint256(type(uint128).max) + 1));
         market.makeOffer(id, uint256(type(uint128).max) + 1, 500, T0 + 1);
@@ -110,7 +111,7 @@ contract DiscountMarketTest is Base {
         address[5] memory others = [supplier, debtor, verifier, regulator, outsider];
         for (uint256 i = 0; i < others.length; ++i) {
             vm.prank(others[i]);
-            vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotActiveFinancier.selector, others[i]));
+            vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, others[i]));
             market.makeOffer(id, 1, 500, T0 + 1);
         }
     }
@@ -180,7 +181,7 @@ contract DiscountMarketTest is Base {
     function test_acceptOffer_guards() public {
         uint256 oid = _offer(FACE, 500, T0 + 1 days);
         vm.prank(supplier);
-        vm.expectRevert(IDiscountMarket.ZeroAmount.selector);
+        vm.expectRevert(IErrors.ZeroAmount.selector);
         market.acceptOffer(oid, 0);
         vm.prank(supplier);
         vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.UnknownOffer.selector, 5));
@@ -189,7 +190,7 @@ contract DiscountMarketTest is Base {
         vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.SelfFill.selector, oid));
         market.acceptOffer(oid, 1);
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, outsider));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, outsider));
         market.acceptOffer(oid, 1);
         vm.prank(supplier);
         vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.ZeroPrice.selector, oid, 1));
@@ -215,14 +216,14 @@ contract DiscountMarketTest is Base {
         vm.prank(admin);
         registry.suspend(financier);
         vm.prank(supplier);
-        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.NotActiveFinancier.selector, financier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, financier));
         market.acceptOffer(oid, 100);
         vm.prank(admin);
         registry.reinstate(financier);
         vm.prank(admin);
         registry.suspend(supplier);
         vm.prank(supplier);
-        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, supplier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, supplier));
         market.acceptOffer(oid, 100);
     }
 
@@ -347,7 +348,7 @@ contract DiscountMarketTest is Base {
         vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.SelfFill.selector, oid));
         market.acceptOffer(oid, 1_000);
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, outsider));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, outsider));
         market.acceptOffer(oid, 1_000);
         vm.prank(admin);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotMarket.selector, admin));
@@ -360,7 +361,7 @@ contract DiscountMarketTest is Base {
     }
 
     function test_constructor_zero() public {
-        vm.expectRevert(IDiscountMarket.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         new DiscountMarket(IReceivableLedger(address(0)), registry);
         vm.assertEq(address(market.ledger()), address(ledger));
         vm.assertEq(address(market.registry()), address(registry));

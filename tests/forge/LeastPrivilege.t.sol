@@ -5,6 +5,7 @@ import {Base} from "./utils/Base.sol";
 import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
 import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
+import {IErrors} from "../../contracts/interfaces/IErrors.sol";
 import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 /// @dev Issue 8, "no key that can take what isn't its own": what the most powerful keys cannot do, each
@@ -23,11 +24,11 @@ contract LeastPrivilegeTest is Base {
     /// units, or re-point the market.
     function test_operatorCannotTakeWhatIsNotItsOwn() public {
         vm.startPrank(admin);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, admin));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
         token.mint(admin, 1);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, admin));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
         token.setIssuerCap(admin, 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotActiveFinancier.selector, admin));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
         ledger.setCreditLine(debtor, 2 * LIMIT);
         vm.expectRevert(abi.encodeWithSelector(IERC1155Errors.ERC1155MissingApprovalForAll.selector, admin, supplier));
         ledger.safeTransferFrom(supplier, financier, id, 1, "");
@@ -35,7 +36,7 @@ contract LeastPrivilegeTest is Base {
         ledger.marketTransfer(supplier, financier, id, 1);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.MarketAlreadySet.selector, address(market)));
         ledger.setMarket(admin);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CallerNotActive.selector, admin));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, admin));
         ledger.redeem(id);
         vm.stopPrank();
         // it caps credit, never raises it above what financiers granted
@@ -121,7 +122,7 @@ contract LeastPrivilegeTest is Base {
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.SenderNotActive.selector, debtor));
         token.transfer(supplier, 1);
         vm.prank(debtor);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.CallerNotActive.selector, debtor));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, debtor));
         token.approve(supplier, 1);
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, 1, T0 + 30 days);
         vm.prank(verifier);
@@ -150,7 +151,7 @@ contract LeastPrivilegeTest is Base {
         vm.prank(financier);
         uint256 oid = market.makeOffer(id, FACE, 0, T0 + 1 days);
         vm.prank(supplier2);
-        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.CallerNotActive.selector, supplier2));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, supplier2));
         market.acceptOffer(oid, 1);
         // ... nor move the cash it was paid to another participant, nor be paid by one
         vm.prank(supplier2);

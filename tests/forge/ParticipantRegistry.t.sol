@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {TestBase} from "./utils/Base.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IErrors} from "../../contracts/interfaces/IErrors.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 contract ParticipantRegistryTest is TestBase {
@@ -18,7 +19,7 @@ contract ParticipantRegistryTest is TestBase {
     function test_constructor() public {
         vm.assertTrue(registry.hasRole(registry.OPERATOR_ROLE(), admin));
         vm.assertTrue(registry.hasRole(registry.DEFAULT_ADMIN_ROLE(), admin));
-        vm.expectRevert(IParticipantRegistry.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         new ParticipantRegistry(address(0));
     }
 
@@ -56,7 +57,7 @@ contract ParticipantRegistryTest is TestBase {
 
     function test_onboard_errors() public {
         vm.startPrank(admin);
-        vm.expectRevert(IParticipantRegistry.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         registry.onboard(address(0), IParticipantRegistry.Role.Supplier, 0);
         vm.expectRevert(IParticipantRegistry.InvalidRole.selector);
         registry.onboard(alice, IParticipantRegistry.Role.None, 0);

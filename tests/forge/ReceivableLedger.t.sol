@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Base} from "./utils/Base.sol";
+import {Base, Vm} from "./utils/Base.sol";
 import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {ReceivableLedger} from "../../contracts/ReceivableLedger.sol";
+import {IErrors} from "../../contracts/interfaces/IErrors.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
@@ -13,7 +14,7 @@ contract ReceivableLedgerTest is Base {
     // ------------------------------------------------------------------ deployment & admin
 
     function test_constructor_rejectsZeroRegistry() public {
-        vm.expectRevert(IReceivableLedger.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         new ReceivableLedger(IParticipantRegistry(address(0)));
     }
 
@@ -54,7 +55,7 @@ contract ReceivableLedgerTest is Base {
         vm.prank(admin);
         ReceivableLedger fresh = new ReceivableLedger(registry);
         vm.prank(admin);
-        vm.expectRevert(IReceivableLedger.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         fresh.setMarket(address(0));
         bytes32 adminRole = fresh.DEFAULT_ADMIN_ROLE();
         vm.prank(supplier);
@@ -99,13 +100,13 @@ contract ReceivableLedgerTest is Base {
         address[6] memory others = [admin, supplier, debtor, verifier, regulator, outsider];
         for (uint256 i = 0; i < others.length; ++i) {
             vm.prank(others[i]);
-            vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotActiveFinancier.selector, others[i]));
+            vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, others[i]));
             ledger.setCreditLine(debtor, 2 * LIMIT);
         }
         vm.prank(admin);
         registry.suspend(financier);
         vm.prank(financier);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotActiveFinancier.selector, financier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, financier));
         ledger.setCreditLine(debtor, 1);
         (uint256 limit,) = ledger.creditLine(debtor);
         vm.assertEq(limit, LIMIT);
@@ -215,7 +216,7 @@ contract ReceivableLedgerTest is Base {
             ledger.setPlatformLimit(debtor, true, 0);
         }
         vm.startPrank(admin);
-        vm.expectRevert(IReceivableLedger.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         ledger.setPlatformLimit(address(0), true, 1);
         vm.expectRevert(
             abi.encodeWithSelector(IReceivableLedger.CreditLimitTooLarge.selector, uint256(type(uint120).max) + 1)
@@ -358,26 +359,37 @@ contract ReceivableLedgerTest is Base {
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, 1, T0 + 1 days);
         vm.startPrank(verifier);
         inv.faceValue = 0;
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("ZERO_FACE")));
+        vm.expectRevert(IReceivableLedger.ZeroFaceValue.selector);
         ledger.registerInvoice(inv);
         inv.faceValue = uint256(type(uint64).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("FACE_TOO_LARGE")));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.FaceValueTooLarge.selector, uint256(type(uint64).max) + 1, type(uint64).max
+            )
+        );
         ledger.registerInvoice(inv);
         inv.faceValue = 1;
         (inv.issueDate, inv.dueDate) = (2, 2);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("BAD_DATES")));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.DueDateNotAfterIssue.selector, 2, 2));
+        ledger.registerInvoice(inv);
+        (inv.issueDate, inv.dueDate) = (3, 2);
+        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.DueDateNotAfterIssue.selector, 3, 2));
         ledger.registerInvoice(inv);
         (inv.issueDate, inv.dueDate) = (1, uint256(type(uint40).max) + 1);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("BAD_DATES")));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.DueDateTooLate.selector, uint256(type(uint40).max) + 1, type(uint40).max
+            )
+        );
         ledger.registerInvoice(inv);
         (inv.issueDate, inv.dueDate) = (1, 2);
         inv.token = address(0x1234);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("BAD_TOKEN")));
+        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.TokenNotContract.selector, address(0x1234)));
         ledger.registerInvoice(inv);
         inv.token = address(token);
         bytes32 fp = inv.fingerprint;
         inv.fingerprint = 0;
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.InvalidInvoice.selector, bytes32("ZERO_FINGERPRINT")));
+        vm.expectRevert(IReceivableLedger.ZeroFingerprint.selector);
         ledger.registerInvoice(inv);
         inv.fingerprint = fp;
         inv.creditor = financier;
@@ -595,13 +607,13 @@ contract ReceivableLedgerTest is Base {
         vm.prank(admin);
         registry.suspend(financier);
         vm.prank(financier);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CallerNotActive.selector, financier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, financier));
         ledger.safeTransferFrom(supplier, supplier2, id, 1, "");
     }
 
     function test_setApprovalForAll_requiresActive() public {
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CallerNotActive.selector, outsider));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, outsider));
         ledger.setApprovalForAll(supplier, true);
     }
 
@@ -628,6 +640,62 @@ contract ReceivableLedgerTest is Base {
             )
         );
         ledger.safeBatchTransferFrom(supplier, supplier2, ids, values, "");
+    }
+
+    function test_batchTransfer_repeatedId() public {
+        uint256 a = _confirmed(FACE);
+        uint256[] memory ids = new uint256[](2);
+        uint256[] memory values = new uint256[](2);
+        // an id named twice: each element is checked as if the earlier ones had moved (as if sent one by one)
+        (ids[0], ids[1], values[0], values[1]) = (a, a, FACE - 10, 20);
+        vm.prank(supplier);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.TransferNotAllowed.selector, supplier, supplier2, a, 20, bytes32("INSUFFICIENT_BALANCE")
+            )
+        );
+        ledger.safeBatchTransferFrom(supplier, supplier2, ids, values, "");
+        (values[0], values[1]) = (10, 20);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IERC1155.TransferBatch(supplier, supplier, supplier2, ids, values);
+        vm.prank(supplier);
+        ledger.safeBatchTransferFrom(supplier, supplier2, ids, values, "");
+        vm.assertEq(ledger.balanceOf(supplier2, a), 30);
+        vm.assertEq(ledger.balanceOf(supplier, a), FACE - 30);
+        // to oneself, each element may use all the units: nothing leaves
+        (values[0], values[1]) = (FACE - 30, FACE - 30);
+        vm.prank(supplier);
+        ledger.safeBatchTransferFrom(supplier, supplier, ids, values, "");
+        vm.assertEq(ledger.balanceOf(supplier, a), FACE - 30);
+    }
+
+    function test_transferAfterRepayment_onlyHoldersSettle() public {
+        uint256 id = _confirmed(1000);
+        _move(supplier, supplier2, id, 400);
+        _repay(id, 500);
+        // the sender holds units: HolderSettled, then the move; the new receiver has nothing to settle and
+        // starts earning with the units it receives
+        vm.recordLogs();
+        _move(supplier, supplier3, id, 100);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        vm.assertEq(logs.length, 2);
+        vm.assertEq(logs[0].topics[0], IReceivableLedger.HolderSettled.selector);
+        vm.assertEq(logs[0].topics[2], bytes32(uint256(uint160(supplier))));
+        vm.assertEq(logs[1].topics[0], IERC1155.TransferSingle.selector);
+        vm.assertEq(ledger.owed(id, supplier3), 0);
+        vm.assertEq(ledger.owed(id, supplier), 300);
+        _repay(id, 100);
+        vm.assertEq(ledger.owed(id, supplier3), 10);
+        // a holder that sold all its units keeps its cash; redeeming it writes no settlement
+        _move(supplier2, supplier3, id, 400);
+        vm.recordLogs();
+        vm.assertEq(_redeem(supplier2, id), 240);
+        logs = vm.getRecordedLogs();
+        vm.assertEq(logs.length, 2); // Redeemed, then the token's Transfer
+        vm.assertEq(logs[0].topics[0], IReceivableLedger.Redeemed.selector);
+        vm.assertEq(logs[1].topics[0], keccak256("Transfer(address,address,uint256)"));
+        vm.assertEq(ledger.owed(id, supplier2), 0);
+        vm.assertEq(ledger.owed(id, supplier3), 10);
     }
 
     function test_marketTransfer_onlyMarket() public {
@@ -835,7 +903,7 @@ contract ReceivableLedgerTest is Base {
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotDebtor.selector, id, supplier, debtor));
         ledger.repay(id, 1);
         vm.prank(debtor);
-        vm.expectRevert(IReceivableLedger.ZeroAmount.selector);
+        vm.expectRevert(IErrors.ZeroAmount.selector);
         ledger.repay(id, 0);
         vm.prank(debtor);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.RepaymentExceedsOutstanding.selector, id, FACE + 1, FACE));
@@ -888,7 +956,7 @@ contract ReceivableLedgerTest is Base {
         vm.assertEq(ledger.storedBalanceOf(supplier, id), 0);
         // never onboarded: nothing to redeem and no right to act
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CallerNotActive.selector, outsider));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, outsider));
         ledger.redeem(id);
     }
 
@@ -1024,7 +1092,7 @@ contract ReceivableLedgerTest is Base {
         vm.prank(debtor);
         ledger.dispute(id2, 0);
         vm.startPrank(admin);
-        vm.expectRevert(IReceivableLedger.ZeroAmount.selector);
+        vm.expectRevert(IErrors.ZeroAmount.selector);
         ledger.resolveWithCreditNote(id2, 0);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditNoteExceedsOutstanding.selector, id2, 1001, 1000));
         ledger.resolveWithCreditNote(id2, 1001);

@@ -5,6 +5,7 @@ import {Base} from "./utils/Base.sol";
 import {SettlementToken} from "../../contracts/SettlementToken.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
+import {IErrors} from "../../contracts/interfaces/IErrors.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 contract SettlementTokenTest is Base {
@@ -27,7 +28,7 @@ contract SettlementTokenTest is Base {
     }
 
     function test_constructor_zeroRegistry() public {
-        vm.expectRevert(IParticipantRegistry.ZeroAddress.selector);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
         new SettlementToken("a", "b", 2, IParticipantRegistry(address(0)));
     }
 
@@ -45,7 +46,7 @@ contract SettlementTokenTest is Base {
         address[6] memory notFinanciers = [supplier, debtor, verifier, regulator, outsider, admin];
         for (uint256 i = 0; i < notFinanciers.length; ++i) {
             vm.prank(notFinanciers[i]);
-            vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, notFinanciers[i]));
+            vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, notFinanciers[i]));
             token.mint(supplier, 1);
         }
         // a financier the operator never appointed: cap 0
@@ -56,7 +57,7 @@ contract SettlementTokenTest is Base {
         vm.prank(admin);
         registry.suspend(financier);
         vm.prank(financier);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, financier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, financier));
         token.mint(supplier, 1);
         vm.assertEq(token.totalSupply(), 100);
     }
@@ -119,7 +120,7 @@ contract SettlementTokenTest is Base {
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.BurnExceedsIssued.selector, financier, 65, 66));
         token.burn(66);
         vm.prank(supplier);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, supplier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, supplier));
         token.burn(1);
     }
 
@@ -135,10 +136,10 @@ contract SettlementTokenTest is Base {
         }
         // only active financiers can be appointed
         vm.startPrank(admin);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, supplier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, supplier));
         token.setIssuerCap(supplier, 1);
         registry.suspend(financier3);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, financier3));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, financier3));
         token.setIssuerCap(financier3, 1);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -157,7 +158,7 @@ contract SettlementTokenTest is Base {
     /// roles), even after having itself onboarded as a financier.
     function test_setIssuerCap_operatorCannotAppointItself() public {
         vm.prank(admin);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.NotActiveFinancier.selector, admin));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
         token.setIssuerCap(admin, 1);
         vm.prank(admin);
         registry.onboard(admin, IParticipantRegistry.Role.Financier, keccak256("operator as bank"));
@@ -228,7 +229,7 @@ contract SettlementTokenTest is Base {
     function test_approve_andTransferFrom_rules() public {
         _cash(supplier, 100);
         vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.CallerNotActive.selector, outsider));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, outsider));
         token.approve(supplier, 1);
         _approve(supplier, supplier2, 50);
         vm.prank(supplier2);
@@ -237,7 +238,7 @@ contract SettlementTokenTest is Base {
         vm.prank(admin);
         registry.suspend(supplier2);
         vm.prank(supplier2);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.CallerNotActive.selector, supplier2));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, supplier2));
         token.transferFrom(supplier, supplier3, 1);
     }
 
@@ -256,7 +257,7 @@ contract SettlementTokenTest is Base {
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.ReceiverNotActive.selector, supplier));
         token.transfer(supplier, 1);
         vm.prank(supplier);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.CallerNotActive.selector, supplier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, supplier));
         token.approve(supplier2, 1);
         vm.prank(financier);
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.ReceiverNotActive.selector, supplier));
@@ -283,7 +284,7 @@ contract SettlementTokenTest is Base {
         vm.prank(admin);
         registry.suspend(address(ledger));
         vm.prank(supplier);
-        vm.expectRevert(abi.encodeWithSelector(ISettlementToken.CallerNotActive.selector, supplier));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.CallerNotActive.selector, supplier));
         token.approve(address(ledger), 1);
         vm.prank(supplier);
         vm.expectRevert(abi.encodeWithSelector(ISettlementToken.SenderNotActive.selector, supplier));

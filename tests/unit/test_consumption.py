@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from api.services.consumption import Consumed, line_keys_of, plan, remaining_quantity
-from domain.rules import DeliveryShare, LineUse, line_uses
+from domain.rules.lines import DeliveryShare, LineUse, line_uses
 from readmodel.tables import RmReceivable
 from tests.unit.test_rules import bundle, despatch, with_line
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -34,17 +34,16 @@ from domain.documents.model import (
     TaxCategory,
 )
 from domain.documents.money import to_minor_units
-from domain.documents.ubl import invoice_fingerprint, parse_document
-from domain.rules import (
-    RULE_CODES,
-    Bundle,
-    StaticContext,
-    Violation,
-    invoice_fingerprints,
-    verify_bundle,
-)
+from domain.documents.ubl import parse_document
+from domain.fingerprint import chain_fingerprint, invoice_fingerprint, invoice_fingerprints
+from domain.rules import RULE_CODES, Bundle, StaticContext, Violation, verify_bundle
+from domain.rules.amounts import face_value_minor
 
 FIXTURES = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
+
+#: The ledger's time: after every document of the fixture set was issued (the invoice on 2026-09-15,
+#: the credit note on 09-20), well before the invoice is due (2026-11-14).
+NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
 
 SUPPLIER = PartyRef("0088", "7350000000026")
 BUYER = PartyRef("0088", "7350000000019")
@@ -102,6 +101,7 @@ def context(**changes: Any) -> StaticContext:
         supplier_ids=frozenset({SUPPLIER}),
         max_tenor_days=90,
         unused_credit_minor=500_000,
+        now=NOW,
         core_enterprises=frozenset({BUYER}),
         registered_suppliers=frozenset({SUPPLIER}),
     )
@@ -222,6 +222,7 @@ FAILING: dict[str, Case] = {
         bundle(po=replace(order(), allowance_charges=(freight(Decimal("20.00")),)))
     ),
     "CURRENCY_MISMATCH": lambda: _ok(bundle(po=replace(order(), currency="SEK"))),
+    "CURRENCY_NOT_SETTLEABLE": lambda: _ok(bundle(), settlement_currencies=frozenset({"SEK"})),
     "TOTAL_LINE_AMOUNT_MISMATCH": lambda: _ok(
         bundle(
             inv=with_line(
@@ -287,8 +288,19 @@ FAILING: dict[str, Case] = {
         bundle(da=replace(despatch(), despatch_date=date(2026, 9, 16)))
     ),
     "DATE_DUE_MISSING": lambda: _ok(bundle(inv=replace(invoice(), due_date=None))),
-    "DATE_DUE_NOT_AFTER_ISSUE": lambda: _ok(bundle(inv=replace(invoice(), due_date=date(2026, 9, 15)))),
+    "DATE_DUE_NOT_AFTER_ISSUE": lambda: _ok(
+        # due on its issue day, judged the day before (the issue date within the skew): not yet due
+        bundle(inv=replace(invoice(), due_date=date(2026, 9, 15))),
+        now=datetime(2026, 9, 14, 12, 0, tzinfo=UTC),
+        issue_date_skew=timedelta(hours=14),
+    ),
     "DATE_TENOR_EXCEEDED": lambda: _ok(bundle(), max_tenor_days=59),
+    # issued 2026-09-15: the ledger's clock says 09-14 09:59 at UTC, plus 14 hours of skew is 09-14
+    "DATE_ISSUE_IN_FUTURE": lambda: _ok(
+        bundle(), now=datetime(2026, 9, 14, 9, 59, tzinfo=UTC), issue_date_skew=timedelta(hours=14)
+    ),
+    # due 2026-11-14: matured from that day's first second at UTC, as on chain
+    "DUE_DATE_PASSED": lambda: _ok(bundle(), now=datetime(2026, 11, 14, 0, 0, tzinfo=UTC)),
     "DUPLICATE_INVOICE_NUMBER": lambda: _ok(
         bundle(),
         # Tokenized earlier under the seller's VAT id, with the number typed differently.
@@ -357,8 +369,17 @@ BOUNDARY: dict[str, Case] = {
     "DATE_INVOICE_BEFORE_DELIVERY": lambda: _ok(
         bundle(da=replace(despatch(), despatch_date=date(2026, 9, 15)))
     ),
-    "DATE_DUE_NOT_AFTER_ISSUE": lambda: _ok(bundle(inv=replace(invoice(), due_date=date(2026, 9, 16)))),
+    "DATE_DUE_NOT_AFTER_ISSUE": lambda: _ok(
+        # due the day after issue, judged on the issue day
+        bundle(inv=replace(invoice(), due_date=date(2026, 9, 16))),
+        now=datetime(2026, 9, 15, 12, 0, tzinfo=UTC),
+    ),
     "DATE_TENOR_EXCEEDED": lambda: _ok(bundle(), max_tenor_days=60),
+    "DATE_ISSUE_IN_FUTURE": lambda: _ok(
+        bundle(), now=datetime(2026, 9, 14, 10, 0, tzinfo=UTC), issue_date_skew=timedelta(hours=14)
+    ),
+    "DUE_DATE_PASSED": lambda: _ok(bundle(), now=datetime(2026, 11, 13, 23, 59, 59, tzinfo=UTC)),
+    "CURRENCY_NOT_SETTLEABLE": lambda: _ok(bundle(), settlement_currencies=frozenset({"EUR", "SEK"})),
     "CREDIT_LIMIT_EXCEEDED": lambda: _ok(bundle(), unused_credit_minor=309_050),
     "DUPLICATE_INVOICE_NUMBER": lambda: _ok(
         bundle(), tokenized_fingerprints=frozenset({invoice_fingerprint(SUPPLIER, "INV-2026/0816")})
@@ -423,6 +444,7 @@ def test_every_failing_rule_is_reported_not_just_the_first() -> None:
         "PARTY_BUYER_NOT_CORE_ENTERPRISE",
         "PARTY_SELLER_MISMATCH",
         "CREDIT_LIMIT_EXCEEDED",
+        "DUE_DATE_PASSED",  # due on 2026-09-01, before the ledger's date
     }
 
 
@@ -540,10 +562,26 @@ def test_extra_rules_and_violations_compose() -> None:
 
 
 def test_fingerprints_cover_every_seller_identifier() -> None:
-    fingerprints = invoice_fingerprints(invoice(), context())
+    fingerprints = invoice_fingerprints(invoice(), context().supplier_ids)
     seller_refs = invoice().seller.refs
     assert len(fingerprints) == len(seller_refs)  # the submitter's GLN is among them
     assert invoice_fingerprint(PartyRef("0007", "5561234567"), "INV20260815") in fingerprints
+    # with the supplier's registration id, the on-chain fingerprint comes last
+    with_chain = invoice_fingerprints(invoice(), context().supplier_ids, "SE5561234567")
+    assert with_chain == (*fingerprints, chain_fingerprint("SE5561234567", "INV-2026/0815"))
+    assert chain_fingerprint("SE5561234567", "inv 2026 0815") == invoice_fingerprint(
+        PartyRef("SCF", "SE5561234567"), "INV-2026/0815"
+    )
+
+
+def test_the_on_chain_fingerprint_alone_makes_a_duplicate() -> None:
+    # registered on chain under the supplier's registration id, and under none of its identifiers
+    on_chain = frozenset({chain_fingerprint("SE5561234567", "INV-2026/0815")})
+    assert verify_bundle(bundle(), context(tokenized_fingerprints=on_chain)) == []
+    found = verify_bundle(
+        bundle(), context(tokenized_fingerprints=on_chain, supplier_registration_id="SE5561234567")
+    )
+    assert codes(found) == {"DUPLICATE_INVOICE_NUMBER"}
 
 
 def test_order_without_price_cannot_match_price() -> None:
@@ -563,31 +601,88 @@ def test_to_minor_units(amount: str, currency: str, minor: int) -> None:
     assert to_minor_units(Decimal(amount), currency) == minor
 
 
-def test_to_minor_units_refuses_or_rounds_up_sub_minor_amounts() -> None:
+@pytest.mark.parametrize(("amount", "currency"), [("100.50", "JPY"), ("0.001", "EUR"), ("NaN", "EUR")])
+def test_to_minor_units_is_exact(amount: str, currency: str) -> None:
     with pytest.raises(ValueError):
-        to_minor_units(Decimal("100.50"), "JPY")
-    assert to_minor_units(Decimal("100.50"), "JPY", exact=False) == 101
-    assert to_minor_units(Decimal("0.001"), "EUR", exact=False) == 1
-    with pytest.raises(ValueError):
-        to_minor_units(Decimal("NaN"), "EUR")
+        to_minor_units(Decimal(amount), currency)
 
 
-def test_credit_check_rounds_sub_minor_amounts_up() -> None:
-    jpy_tax = tuple(replace(total, currency="JPY") for total in invoice().tax_totals)
-    inv = replace(invoice(), currency="JPY", amount_currencies=frozenset({"JPY"}), tax_totals=jpy_tax)
-    inv = with_totals(inv, tax_inclusive="3090.50", payable="3090.50")
+def _in_yen(inv: Invoice, **totals: str) -> Invoice:
+    jpy_tax = tuple(replace(total, currency="JPY") for total in inv.tax_totals)
+    yen = replace(inv, currency="JPY", amount_currencies=frozenset({"JPY"}), tax_totals=jpy_tax)
+    return with_totals(yen, **totals)
+
+
+def test_the_face_value_is_exact_and_the_credit_check_uses_it() -> None:
     po = replace(order(), currency="JPY", amount_currencies=frozenset({"JPY"}))
-    assert verify_bundle(bundle(inv=inv, po=po), context(unused_credit_minor=3091)) == []
-    assert codes(verify_bundle(bundle(inv=inv, po=po), context(unused_credit_minor=3090))) == {
+    # 3090.50 JPY has no value in whole yen: it is no face value, whatever the credit
+    fractional = _in_yen(invoice(), tax_inclusive="3090.50", payable="3090.50")
+    assert face_value_minor(fractional) is None
+    for credit in (3091, 0):
+        found = verify_bundle(bundle(inv=fractional, po=po), context(unused_credit_minor=credit))
+        assert codes(found) == {"CURRENCY_NOT_SETTLEABLE"}, [v.message for v in found]
+    # rounded to 3091 yen (PayableRoundingAmount 0.50): that is the face value the credit must cover
+    whole = _in_yen(invoice(), tax_inclusive="3090.50", payable_rounding="0.50", payable="3091.00")
+    assert face_value_minor(whole) == 3091
+    assert verify_bundle(bundle(inv=whole, po=po), context(unused_credit_minor=3091)) == []
+    assert codes(verify_bundle(bundle(inv=whole, po=po), context(unused_credit_minor=3090))) == {
         "CREDIT_LIMIT_EXCEEDED"
     }
+    assert face_value_minor(invoice()) == 309_050
 
 
 def test_rules_do_not_accept_unregistered_codes() -> None:
-    from domain import rules
+    from domain.rules import dates
 
     with pytest.raises(KeyError):
-        rules._v("NOT_A_RULE", "x", None)
+        dates._v("NOT_A_RULE", "x", None)
+    with pytest.raises(KeyError):  # another family's code
+        dates._v("CREDIT_LIMIT_EXCEEDED", "x", None)
+
+
+def test_each_code_belongs_to_one_family_and_the_package_exports_the_engine() -> None:
+    import domain.rules
+    from domain.rules import amounts, dates, duplicates, match, parties, references, structure
+
+    families = (structure, parties, references, match, amounts, dates, duplicates)
+    owned = [code for family in families for code in family.CODES]
+    assert len(owned) == len(set(owned)) and owned == list(RULE_CODES)
+    assert set(domain.rules.__all__) == {
+        "RULE_CODES",
+        "Bundle",
+        "Check",
+        "Rule",
+        "StaticContext",
+        "Trade",
+        "VerificationContext",
+        "Violation",
+        "verify_bundle",
+    }
+
+
+def test_the_rules_and_fingerprints_import_no_web3_database_or_web_framework() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, domain.rules, domain.fingerprint, domain.documents.ubl, domain.roles;"
+        "print(sorted(m for m in ('web3', 'fastapi', 'sqlalchemy', 'sqlmodel', 'starlette')"
+        " if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_date_rules_use_the_contexts_clock_not_the_machines() -> None:
+    # the same bundle, judged at two times of the ledger's clock
+    assert verify_bundle(bundle(), context(now=datetime(2026, 11, 13, 12, 0, tzinfo=UTC))) == []
+    late = verify_bundle(bundle(), context(now=datetime(2026, 11, 14, 12, 0, tzinfo=UTC)))
+    assert [(v.code, v.field) for v in late] == [("DUE_DATE_PASSED", "cbc:DueDate")]
+    early = verify_bundle(bundle(), context(now=datetime(2026, 9, 1, tzinfo=UTC)))
+    assert [v.code for v in early] == ["DATE_ISSUE_IN_FUTURE"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -637,7 +732,8 @@ def test_parties_of_different_participants_differ_even_when_they_share_an_unknow
 _SEED_SCRIPT = """
 from dataclasses import replace
 from domain.documents.model import Party, PartyRef
-from domain.rules import resolve_party, verify_bundle
+from domain.rules import verify_bundle
+from domain.rules.parties import resolve_party
 from tests.unit.test_rules import REGISTERED, bundle, context, invoice
 
 ids = [PartyRef("0088", "7350000000019"), PartyRef("0007", "5569990001"), PartyRef("VAT", "X1"),

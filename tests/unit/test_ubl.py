@@ -31,17 +31,15 @@ from domain.documents.model import (
     PartyRef,
     ReceiptAdvice,
 )
+from domain.documents.numbers import UTS39_CONFUSABLES, normalize_invoice_number, skeleton
 from domain.documents.totals import check_totals, compute_totals
 from domain.documents.ubl import (
-    UTS39_CONFUSABLES,
-    invoice_fingerprint,
-    normalize_invoice_number,
     parse_despatch_advice,
     parse_document,
     parse_invoice,
     parse_order,
-    skeleton,
 )
+from domain.fingerprint import document_hash, invoice_fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
 #: The published Peppol examples are not part of the project: the compatibility tests (named for the
@@ -714,3 +712,17 @@ def test_fingerprint_is_keccak_of_abi_encoded_strings() -> None:
     assert invoice_fingerprint(seller, "INV-2026/0815") == keccak(encoded)
     assert invoice_fingerprint(seller, "inv 2026 0815") == invoice_fingerprint(seller, "INV-2026/0815")
     assert invoice_fingerprint(PartyRef("0088", "7350000000019"), "INV-2026/0815") != keccak(encoded)
+
+
+def test_document_hash_is_keccak_of_the_exact_bytes() -> None:
+    data = (REPO / "cli" / "demo_data" / "invoice.xml").read_bytes()
+    assert parse_document(data).source_hash == document_hash(data) == keccak(data)
+
+
+def test_only_the_fingerprint_module_of_domain_uses_eth_libraries() -> None:
+    users = sorted(
+        str(path.relative_to(REPO))
+        for path in (REPO / "domain").rglob("*.py")
+        if re.search(r"^\s*(from|import) eth_(abi|utils)\b", path.read_text(), re.MULTILINE)
+    )
+    assert users == ["domain/fingerprint.py"]

@@ -10,6 +10,12 @@ import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger
 
 /// @dev The cheatcodes these tests use. npm forge-std 1.1.2 is incomplete (no ds-test), so we declare our own.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     struct Gas {
         uint64 gasLimit;
         uint64 gasTotalUsed;
@@ -28,6 +34,8 @@ interface Vm {
     function addr(uint256) external returns (address);
     function chainId(uint256) external;
     function expectEmit(bool, bool, bool, bool, address) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory);
     function label(address, string calldata) external;
     function assume(bool) external pure;
     function snapshotState() external returns (uint256);
