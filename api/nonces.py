@@ -14,7 +14,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 
-from chain.client import ErrorDecoder, Sender
+from chain.abi import ErrorDecoder
+from chain.client import Sender
 
 
 class DbNonceSender(Sender):

@@ -21,7 +21,8 @@ from api.errors import ApiError
 from api.models import PlatformSecret
 from api.nonces import DbNonceSender
 from api.settings import Settings
-from chain.client import ErrorDecoder, Sender, connect
+from chain.abi import ErrorDecoder
+from chain.client import Sender, connect
 from chain.compiler import load_artifacts
 from chain.contracts import Platform
 from chain.deploy import load_deployments

@@ -8,38 +8,21 @@ long ``extraData`` (hence the POA middleware). Nothing here uses Anvil-only RPC 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
-from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxParams, TxReceipt
 
+from chain.abi import DecodedRevert, ErrorDecoder
 from chain.settings import ChainSettings
 
 
 class ChainUnavailableError(RuntimeError):
     """The JSON-RPC endpoint does not answer."""
-
-
-@dataclass(frozen=True)
-class DecodedRevert:
-    """A contract revert, decoded from its custom error (or Error(string)/Panic(uint))."""
-
-    name: str
-    args: dict[str, Any]
-    raw: str
-
-    def __str__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
-        return f"{self.name}({inner})"
 
 
 class TransactionReverted(RuntimeError):
@@ -49,57 +32,6 @@ class TransactionReverted(RuntimeError):
         super().__init__(f"reverted: {revert}" + (f" (tx {tx_hash})" if tx_hash else ""))
         self.revert = revert
         self.tx_hash = tx_hash
-
-
-class ErrorDecoder:
-    """Maps 4-byte selectors of custom errors (from contract ABIs) to names and argument names."""
-
-    def __init__(self, abis: Iterable[list[dict[str, Any]]] = ()) -> None:
-        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
-        self._errors[keccak(text="Error(string)")[:4]] = ("Error", ["message"], ["string"])
-        self._errors[keccak(text="Panic(uint256)")[:4]] = ("Panic", ["code"], ["uint256"])
-        for abi in abis:
-            self.add(abi)
-
-    def add(self, abi: list[dict[str, Any]]) -> None:
-        for item in abi:
-            if item.get("type") != "error":
-                continue
-            types = [_abi_type(i) for i in item["inputs"]]
-            names = [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])]
-            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
-            self._errors[selector] = (item["name"], names, types)
-
-    def decode(self, data: str | bytes | None) -> DecodedRevert:
-        raw = HexBytes(data or b"")
-        entry = self._errors.get(bytes(raw[:4]))
-        if entry is None:
-            return DecodedRevert("UnknownRevert", {}, raw.to_0x_hex())
-        name, names, types = entry
-        try:
-            values = abi_decode(types, bytes(raw[4:]))
-        except Exception:  # malformed payload: keep the raw bytes
-            return DecodedRevert(name, {}, raw.to_0x_hex())
-        return DecodedRevert(
-            name, {n: _plain(v, t) for n, v, t in zip(names, values, types, strict=True)}, raw.to_0x_hex()
-        )
-
-
-def _abi_type(inp: dict[str, Any]) -> str:
-    t: str = inp["type"]
-    if t.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + t[len("tuple") :]
-    return t
-
-
-def _plain(v: Any, abi_type: str = "") -> Any:
-    if abi_type == "address":
-        return Web3.to_checksum_address(v)
-    if isinstance(v, bytes):
-        return "0x" + v.hex()
-    if isinstance(v, tuple | list):
-        return [_plain(x) for x in v]
-    return v
 
 
 def connect(url: str, timeout: float = 10.0) -> Web3:

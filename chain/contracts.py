@@ -80,7 +80,10 @@ class ContractClient:
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]]) -> None:
         self.w3 = w3
-        self.contract: Contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        # decode_tuples: structs and multiple return values come back as named tuples (fields by name)
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=abi, decode_tuples=True
+        )
 
     @property
     def address(self) -> str:
@@ -111,8 +114,8 @@ class ParticipantRegistryClient(ContractClient):
         return self.transact(sender, "reinstate", account)
 
     def participant(self, account: str) -> Participant:
-        role, status, identity = self.call("participant", account)
-        return Participant(Role.from_chain(role), ParticipantStatus(status), bytes(identity))
+        p = self.call("participant", account)
+        return Participant(Role.from_chain(p.role), ParticipantStatus(p.status), bytes(p.identityHash))
 
     def is_active(self, account: str) -> bool:
         return bool(self.call("isActive", account))
@@ -131,8 +134,8 @@ class SettlementTokenClient(ContractClient):
 
     def issuer(self, account: str) -> tuple[int, int]:
         """``(cap, issued)`` of an issuer."""
-        cap, issued = self.call("issuer", account)
-        return int(cap), int(issued)
+        i = self.call("issuer", account)
+        return int(i.cap), int(i.issued)
 
     def approve(self, sender: Sender, spender: str, amount: int) -> TxReceipt:
         return self.transact(sender, "approve", spender, amount)
@@ -169,16 +172,16 @@ class ReceivableLedgerClient(ContractClient):
     def credit_line(self, debtor: str) -> tuple[int, int]:
         """``(available, used)``: the sum of the lines capped by the platform limit, and the reserved
         credit (pending and confirmed unpaid nominal)."""
-        limit, used = self.call("creditLine", debtor)
-        return int(limit), int(used)
+        line = self.call("creditLine", debtor)
+        return int(line.limit), int(line.used)
 
     def credit_line_of(self, debtor: str, grantor: str) -> int:
         return int(self.call("creditLineOf", debtor, grantor))
 
     def platform_limit(self, debtor: str) -> tuple[int | None, int]:
         """``(cap or None, sum of the grantors' lines)``."""
-        capped, cap, granted = self.call("platformLimit", debtor)
-        return (int(cap) if capped else None), int(granted)
+        p = self.call("platformLimit", debtor)
+        return (int(p.cap) if p.capped else None), int(p.granted)
 
     def register_invoice(
         self,
@@ -217,20 +220,20 @@ class ReceivableLedgerClient(ContractClient):
     def receivable(self, rid: int) -> Receivable:
         r = self.call("receivable", rid)
         return Receivable(
-            token=r[0],
-            face_value=int(r[1]),
-            debtor=r[2],
-            issue_date=int(r[3]),
-            due_date=int(r[4]),
-            status=ReceivableStatus(r[5]),
-            disputed=bool(r[6]),
-            creditor=r[7],
-            redeemed=int(r[8]),
-            repaid=int(r[9]),
-            diluted=int(r[10]),
-            settled_repaid=int(r[11]),
-            remainder_pool=int(r[12]),
-            bundle_hash=bytes(r[13]),
+            token=r.token,
+            face_value=int(r.faceValue),
+            debtor=r.debtor,
+            issue_date=int(r.issueDate),
+            due_date=int(r.dueDate),
+            status=ReceivableStatus(r.status),
+            disputed=bool(r.disputed),
+            creditor=r.creditor,
+            redeemed=int(r.redeemed),
+            repaid=int(r.repaid),
+            diluted=int(r.diluted),
+            settled_repaid=int(r.settledRepaid),
+            remainder_pool=int(r.remainderPool),
+            bundle_hash=bytes(r.bundleHash),
         )
 
     def receivable_id_by_fingerprint(self, fingerprint: bytes) -> int:
@@ -258,8 +261,8 @@ class ReceivableLedgerClient(ContractClient):
         return bool(self.call("isOverdue", rid))
 
     def can_transfer(self, frm: str, to: str, rid: int, amount: int) -> tuple[bool, bytes]:
-        ok, reason = self.call("canTransfer", frm, to, rid, amount)
-        return bool(ok), bytes(reason)
+        result = self.call("canTransfer", frm, to, rid, amount)
+        return bool(result.ok), bytes(result.reason)
 
     def endorse(self, sender: Sender, rid: int) -> TxReceipt:
         return self.transact(sender, "endorse", rid)
@@ -319,12 +322,20 @@ class DiscountMarketClient(ContractClient):
         return self.transact(sender, "acceptOffer", offer_id, amount)
 
     def quote(self, amount: int, rate_bps: int, due_date: int, timestamp: int) -> tuple[int, int]:
-        price, days = self.call("quote", amount, rate_bps, due_date, timestamp)
-        return int(price), int(days)
+        q = self.call("quote", amount, rate_bps, due_date, timestamp)
+        return int(q.price), int(q.daysToMaturity)
 
     def offer(self, offer_id: int) -> Offer:
         o = self.call("offer", offer_id)
-        return Offer(o[0], int(o[1]), int(o[2]), bool(o[3]), int(o[4]), int(o[5]), int(o[6]))
+        return Offer(
+            maker=o.maker,
+            rate_bps=int(o.rateBps),
+            expiry=int(o.expiry),
+            cancelled=bool(o.cancelled),
+            receivable_id=int(o.receivableId),
+            max_amount=int(o.maxAmount),
+            filled=int(o.filled),
+        )
 
 
 def endorsement_typed_data(

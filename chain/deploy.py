@@ -17,7 +17,8 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from chain.client import ErrorDecoder, Sender, connect_settings
+from chain.abi import ErrorDecoder
+from chain.client import Sender, connect_settings
 from chain.compiler import Artifact, compile_contracts
 from chain.plan import CALLS, DEPLOYS, Arg, Call, Deploy, Deployer, Ref
 from chain.settings import ChainSettings

@@ -16,7 +16,6 @@ from ``start_block``. See docs/indexer.md.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -25,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak
 from hexbytes import HexBytes
 from sqlalchemy import Engine, func, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +32,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import FilterParams, LogReceipt
 
+from chain.abi import EventSpec, checksum, event_specs
 from readmodel import projector
 from readmodel.projector import EventRecord
 from readmodel.tables import RmBlock, RmCursor, RmEvent
@@ -48,86 +46,31 @@ CONTRACTS = ("ParticipantRegistry", "SettlementToken", "ReceivableLedger", "Disc
 # ------------------------------------------------------------------------------------------ decoding
 
 
-@functools.lru_cache(maxsize=8192)
-def _checksum(address: str) -> str:
-    return str(Web3.to_checksum_address(address))
-
-
-def _abi_type(inp: dict[str, Any]) -> str:
-    t: str = inp["type"]
-    if t.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + t[len("tuple") :]
-    return t
-
-
-def _is_dynamic(abi_type: str) -> bool:
-    return abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type.startswith("(")
-
-
-def to_json_value(value: Any, abi_type: str) -> Any:
-    """An ABI value as stored in ``rm_event.args``: integers as decimal strings (they may exceed
-    2^53 and 2^63), bytes as 0x-hex, addresses checksummed, arrays as lists."""
-    if abi_type.endswith("]"):
-        inner = abi_type[: abi_type.rindex("[")]
-        return [to_json_value(v, inner) for v in value]
-    if abi_type == "address":
-        return _checksum(value)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, tuple | list):
-        return [to_json_value(v, "") for v in value]
-    return value
-
-
-@dataclass(frozen=True)
-class _EventAbi:
-    contract: str
-    name: str
-    inputs: tuple[tuple[str, str, bool], ...]  # (name, type, indexed)
-
-
 class EventDecoder:
     """Decodes logs of known contracts by (address, topic0) with the contracts' ABIs."""
 
     def __init__(self, addresses: dict[str, str], abis: dict[str, list[dict[str, Any]]]) -> None:
-        self.names: dict[str, str] = {_checksum(a): n for n, a in addresses.items()}
-        self._events: dict[tuple[str, bytes], _EventAbi] = {}
-        for name, address in addresses.items():
-            for item in abis[name]:
-                if item.get("type") != "event" or item.get("anonymous"):
-                    continue
-                inputs = tuple((i["name"], _abi_type(i), bool(i.get("indexed"))) for i in item["inputs"])
-                signature = f"{item['name']}({','.join(t for _, t, _ in inputs)})"
-                key = (_checksum(address), keccak(text=signature))
-                self._events[key] = _EventAbi(name, item["name"], inputs)
+        self.names: dict[str, str] = {checksum(a): n for n, a in addresses.items()}
+        self._events: dict[tuple[str, bytes], EventSpec] = {
+            (checksum(address), topic): spec
+            for name, address in addresses.items()
+            for topic, spec in event_specs(abis[name]).items()
+        }
 
     def decode(self, entry: LogReceipt) -> tuple[str, str, dict[str, Any]]:
         """(contract name, event name, args); unknown logs become event ``"Unknown"`` with raw topics."""
-        address = _checksum(entry["address"])
+        address = checksum(entry["address"])
         contract = self.names.get(address, address)
         topics = [bytes(t) for t in entry["topics"]]
         spec = self._events.get((address, topics[0])) if topics else None
-        raw = {"topics": ["0x" + t.hex() for t in topics], "data": HexBytes(entry["data"]).to_0x_hex()}
+        data = HexBytes(entry["data"])
+        raw = {"topics": ["0x" + t.hex() for t in topics], "data": data.to_0x_hex()}
         if spec is None:
             return contract, "Unknown", raw
         try:
-            args: dict[str, Any] = {}
-            indexed = [(n, t) for n, t, ix in spec.inputs if ix]
-            for (n, t), topic in zip(indexed, topics[1:], strict=True):
-                args[n] = (
-                    "0x" + topic.hex() if _is_dynamic(t) else to_json_value(abi_decode([t], topic)[0], t)
-                )
-            plain = [(n, t) for n, t, ix in spec.inputs if not ix]
-            values = abi_decode([t for _, t in plain], bytes(HexBytes(entry["data"])))
-            for (n, t), v in zip(plain, values, strict=True):
-                args[n] = to_json_value(v, t)
+            return contract, spec.name, spec.decode(topics, bytes(data))
         except Exception:  # a log that does not match its ABI: keep it raw rather than lose it
             return contract, "Unknown", raw
-        return contract, spec.name, args
 
 
 # ------------------------------------------------------------------------------------------ indexer
@@ -334,7 +277,7 @@ class Indexer:
                 existing.add((tx_hash, log_index))
                 contract, event, args = self.decoder.decode(entry)
                 record = EventRecord(
-                    address=_checksum(entry["address"]),
+                    address=checksum(entry["address"]),
                     contract=contract,
                     event=event,
                     args=args,

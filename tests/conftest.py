@@ -9,7 +9,8 @@ import pytest
 from web3 import Web3
 
 from api.settings import Settings
-from chain.client import ErrorDecoder, Sender, connect
+from chain.abi import ErrorDecoder
+from chain.client import Sender, connect
 from chain.compiler import Artifact, compile_contracts
 from chain.deploy import DeployResult, deploy_all
 from chain.node import AnvilNode

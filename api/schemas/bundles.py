@@ -93,3 +93,9 @@ class BundleOut(BaseModel):
     supplier_id: str
     debtor_id: str
     documents: list[DocumentRef]
+
+
+class RuleCode(BaseModel):
+    code: str
+    source: str
+    description: str

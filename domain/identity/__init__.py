@@ -9,8 +9,6 @@ Pure library code (no FastAPI, database or chain): the platform CA and participa
 from domain.identity.ca import (
     CertificateAuthority,
     ParticipantIdentity,
-    Revocation,
-    RevocationList,
     RevocationReason,
     create_ca,
     identity_record_hash,
@@ -55,8 +53,6 @@ __all__ = [
     "ExpectedSigner",
     "IdentityError",
     "ParticipantIdentity",
-    "Revocation",
-    "RevocationList",
     "RevocationReason",
     "ScryptParams",
     "SignatureVerificationError",

@@ -26,7 +26,8 @@ from api.main import create_app
 from api.schemas.reports import PartyRefOut, PortfolioLine
 from api.services.provenance import events
 from api.services.reports import portfolio_yield_bps
-from chain.settings import PROJECT_ROOT, Settings
+from api.settings import Settings
+from chain.settings import PROJECT_ROOT
 from domain.maths import annual_yield_bps, discount_price
 from readmodel.tables import RmEvent, RmOffer
 from tests.pg import PgCluster, pg_bin

@@ -9,7 +9,8 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from chain.client import ErrorDecoder, Sender, TransactionReverted, connect
+from chain.abi import ErrorDecoder
+from chain.client import Sender, TransactionReverted, connect
 from chain.compiler import Artifact
 from chain.deploy import DeployResult, deploy_all, deployments_file
 from chain.node import AnvilNode

@@ -28,7 +28,8 @@ from web3 import Web3
 from web3.types import Wei
 
 from api.db import alembic_config
-from chain.client import ErrorDecoder, Sender, TransactionReverted, connect
+from chain.abi import ErrorDecoder
+from chain.client import Sender, TransactionReverted, connect
 from chain.compiler import Artifact
 from chain.contracts import Platform
 from chain.deploy import DeployResult, deploy_all
@@ -526,6 +527,7 @@ def test_crash_mid_batch_and_restart_is_exactly_once(
 _CHILD = """
 import json, sys
 from sqlalchemy import create_engine
+from chain.abi import 
 from chain.client import connect
 from readmodel.indexer import Indexer
 cfg = json.load(open(sys.argv[1]))

@@ -10,9 +10,10 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from chain.client import ErrorDecoder, Sender, TransactionReverted
+from chain.abi import ErrorDecoder
+from chain.client import Sender, TransactionReverted
 from chain.compiler import Artifact
-from chain.contracts import Platform, ReceivableStatus
+from chain.contracts import Participant, ParticipantStatus, Platform, ReceivableStatus
 from chain.deploy import DeployResult
 from domain.maths import discount_price
 from domain.roles import Role
@@ -157,3 +158,39 @@ def test_suspended_participant_cannot_receive(
     platform.token.mint(bank, other.address, 1)
     assert platform.token.balance_of(other.address) == 1
     assert isinstance(sender.decoder, ErrorDecoder)
+
+
+def test_views_read_fields_by_name(
+    w3: Web3, sender: Sender, platform: Platform, artifacts: dict[str, Artifact]
+) -> None:
+    """The typed views take struct fields and return values by their ABI names (``decode_tuples``)."""
+    bank, _ = _fund_and_sender(w3, sender, artifacts)
+    core, _ = _fund_and_sender(w3, sender, artifacts)
+    platform.registry.onboard(sender, bank.address, Role.FINANCIER, b"\x07" * 32)
+    platform.registry.onboard(sender, core.address, Role.CORE_ENTERPRISE, b"\x08" * 32)
+    platform.registry.suspend(sender, core.address)
+    assert platform.registry.participant(core.address) == Participant(
+        Role.CORE_ENTERPRISE, ParticipantStatus.SUSPENDED, b"\x08" * 32
+    )
+    assert platform.registry.participant(Account.create().address) == Participant(
+        None, ParticipantStatus.NONE, bytes(32)
+    )
+    platform.registry.reinstate(sender, core.address)
+
+    platform.token.set_issuer_cap(sender, bank.address, 10)
+    platform.token.mint(bank, bank.address, 3)
+    assert platform.token.issuer(bank.address) == (10, 3)
+
+    ledger = platform.ledger
+    assert ledger.platform_limit(core.address) == (None, 0)
+    ledger.set_platform_limit(sender, core.address, 500)
+    ledger.set_credit_line(bank, core.address, 200)
+    assert ledger.platform_limit(core.address) == (500, 200)
+    assert ledger.credit_line(core.address) == (200, 0)
+
+    ok, reason = ledger.can_transfer(bank.address, core.address, 99, 1)
+    assert ok is False and len(reason) == 32 and reason.rstrip(b"\0").isascii() and reason != bytes(32)
+
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    due = now + 45 * DAY + 1
+    assert platform.market.quote(1_000_000, 250, due, now) == discount_price(1_000_000, 250, due, now)

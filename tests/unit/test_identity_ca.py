@@ -16,8 +16,6 @@ from domain.identity import (
     DecryptionError,
     ErrorCode,
     ParticipantIdentity,
-    Revocation,
-    RevocationList,
     RevocationReason,
     ScryptParams,
     create_ca,
@@ -28,6 +26,7 @@ from domain.identity import (
 )
 from domain.identity.ca import CHAIN_ADDRESS_OID, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
 from domain.roles import Role
+from tests.unit.crl import Revocation, RevocationList, sign_crl
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 FAST = ScryptParams(log2_n=14)
@@ -274,7 +273,7 @@ def test_crl_contains_revoked_serial(ca: CertificateAuthority, cert: x509.Certif
     revocations = RevocationList()
     revocations.revoke(cert.serial_number, revoked_at=NOW, reason=RevocationReason.KEY_COMPROMISE)
     revocations.revoke(99, revoked_at=NOW - timedelta(days=1))
-    crl = ca.sign_crl(revocations, crl_number=1, this_update=NOW, next_update=NOW + timedelta(days=1))
+    crl = sign_crl(ca, revocations, crl_number=1, this_update=NOW, next_update=NOW + timedelta(days=1))
 
     der = crl.public_bytes(serialization.Encoding.DER)
     parsed = x509.load_der_x509_crl(der)
@@ -298,6 +297,6 @@ def test_crl_contains_revoked_serial(ca: CertificateAuthority, cert: x509.Certif
 
 def test_crl_from_another_ca_is_refused(ca: CertificateAuthority) -> None:
     impostor = create_ca("SCF Platform Root CA", organization="SCF Platform", not_before=NOW)
-    crl = impostor.sign_crl(RevocationList(), crl_number=1, this_update=NOW)
+    crl = sign_crl(impostor, RevocationList(), crl_number=1, this_update=NOW)
     with pytest.raises(ValueError, match="signature"):
         RevocationList.from_crl(crl, ca.certificate)

@@ -25,7 +25,6 @@ from domain.identity import (
     ErrorCode,
     ExpectedSigner,
     ParticipantIdentity,
-    RevocationList,
     SignatureVerificationError,
     create_ca,
     sha256_hex,
@@ -34,6 +33,7 @@ from domain.identity import (
     verify_detached,
 )
 from domain.roles import Role
+from tests.unit.crl import RevocationList
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 PAYLOAD = (
