@@ -35,7 +35,13 @@ RULES = [PY, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-n", "2", "-
 #: The suites a mutant can be killed by (each run from the mutated copy's root).
 SUITES: dict[str, list[str]] = {
     "forge": FORGE,
-    "rules": [*RULES, "tests/unit", "tests/api/test_bundles.py", "tests/api/test_bundle_integrity.py"],
+    "rules": [
+        *RULES,
+        "tests/domain",
+        "tests/api/test_consumption.py",
+        "tests/api/test_bundles.py",
+        "tests/api/test_bundle_integrity.py",
+    ],
 }
 
 

@@ -527,7 +527,6 @@ def test_crash_mid_batch_and_restart_is_exactly_once(
 _CHILD = """
 import json, sys
 from sqlalchemy import create_engine
-from chain.abi import 
 from chain.client import connect
 from readmodel.indexer import Indexer
 cfg = json.load(open(sys.argv[1]))

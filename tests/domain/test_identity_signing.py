@@ -33,7 +33,7 @@ from domain.identity import (
     verify_detached,
 )
 from domain.roles import Role
-from tests.unit.crl import RevocationList
+from tests.domain.crl import RevocationList
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 PAYLOAD = (

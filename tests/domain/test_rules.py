@@ -734,7 +734,7 @@ from dataclasses import replace
 from domain.documents.model import Party, PartyRef
 from domain.rules import verify_bundle
 from domain.rules.parties import resolve_party
-from tests.unit.test_rules import REGISTERED, bundle, context, invoice
+from tests.domain.test_rules import REGISTERED, bundle, context, invoice
 
 ids = [PartyRef("0088", "7350000000019"), PartyRef("0007", "5569990001"), PartyRef("VAT", "X1"),
        PartyRef("0060", "1"), PartyRef("0192", "2"), PartyRef("9906", "3")]

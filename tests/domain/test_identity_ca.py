@@ -26,7 +26,7 @@ from domain.identity import (
 )
 from domain.identity.ca import CHAIN_ADDRESS_OID, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
 from domain.roles import Role
-from tests.unit.crl import Revocation, RevocationList, sign_crl
+from tests.domain.crl import Revocation, RevocationList, sign_crl
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 FAST = ScryptParams(log2_n=14)

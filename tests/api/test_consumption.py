@@ -7,7 +7,7 @@ from decimal import Decimal
 from api.services.consumption import Consumed, line_keys_of, plan, remaining_quantity
 from domain.rules.lines import DeliveryShare, LineUse, line_uses
 from readmodel.tables import RmReceivable
-from tests.unit.test_rules import bundle, despatch, with_line
+from tests.domain.test_rules import bundle, despatch, with_line
 
 
 def _receivable(status: str = "CONFIRMED", face: int = 5300, diluted: int = 0) -> RmReceivable:
