@@ -23,8 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli.sample import BUYER_GLN, SELLER_GLN, bundle_body, grant_credit, onboard, start_gateway, trade
+from domain.documents.model import DocumentKind
 from domain.documents.ubl import parse_document
-from domain.identity import DocumentKind, verify_detached
+from domain.identity import verify_detached
 
 
 def timed(fn: Callable[[], object], rounds: int) -> list[float]:

@@ -27,7 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from domain.identity import DocumentKind, sign_detached
+from domain.documents.model import DocumentKind
+from domain.identity import sign_detached
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 #: The sample trade: order, despatch advice and invoice between these two parties.

@@ -25,7 +25,8 @@ from eth_account import Account
 
 from cli.demo import BUYER_GLN, SAMPLE_INVOICE_NUMBER, SAMPLE_PAYABLE_MINOR, SELLER_GLN, trade_documents
 from cli.local import LocalStack, start_local_stack
-from domain.identity import DocumentKind, sign_detached
+from domain.documents.model import DocumentKind
+from domain.identity import sign_detached
 
 __all__ = [
     "BUYER_GLN",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.documents.model import DocumentKind as DocumentKind  # the one DocumentKind, re-exported
+from domain.documents.model import DocumentKind
 
 
 class Role(StrEnum):
@@ -105,8 +105,3 @@ ALLOWED_SIGNER_ROLES: Mapping[DocumentKind, frozenset[Role]] = MappingProxyType(
         DocumentKind.CREDIT_NOTE: frozenset({Role.SUPPLIER}),
     }
 )
-
-
-def role_may_sign(role: Role, kind: DocumentKind) -> bool:
-    """Whether a participant with ``role`` may sign a document of ``kind``."""
-    return role in ALLOWED_SIGNER_ROLES.get(kind, frozenset())

@@ -40,15 +40,12 @@ from domain.identity.signing import (
     verify_attachment,
     verify_detached,
 )
-from domain.roles import ALLOWED_SIGNER_ROLES, DocumentKind, role_may_sign
 
 __all__ = [
-    "ALLOWED_SIGNER_ROLES",
     "AttachmentMismatchError",
     "CertificateAuthority",
     "CertificateProfileError",
     "DecryptionError",
-    "DocumentKind",
     "ErrorCode",
     "ExpectedSigner",
     "IdentityError",
@@ -67,7 +64,6 @@ __all__ = [
     "load_ca",
     "load_certificate",
     "participant_from_certificate",
-    "role_may_sign",
     "sha256_hex",
     "sign_detached",
     "verify_attachment",

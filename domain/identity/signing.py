@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from domain.documents.model import DocumentKind
 from domain.identity.ca import ParticipantIdentity, participant_from_certificate, verify_issued_by
 from domain.identity.errors import (
     AttachmentMismatchError,
@@ -50,7 +51,7 @@ from domain.identity.errors import (
     ErrorCode,
     SignatureVerificationError,
 )
-from domain.roles import ALLOWED_SIGNER_ROLES, DocumentKind
+from domain.roles import ALLOWED_SIGNER_ROLES
 
 __all__ = [
     "DEFAULT_MAX_CLOCK_SKEW",

@@ -17,11 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.documents.model import DocumentKind
 from domain.identity import (
-    ALLOWED_SIGNER_ROLES,
     AttachmentMismatchError,
     CertificateAuthority,
-    DocumentKind,
     ErrorCode,
     ExpectedSigner,
     ParticipantIdentity,
@@ -32,7 +31,7 @@ from domain.identity import (
     verify_attachment,
     verify_detached,
 )
-from domain.roles import Role
+from domain.roles import ALLOWED_SIGNER_ROLES, Role
 from tests.domain.crl import RevocationList
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
