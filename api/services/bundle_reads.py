@@ -3,12 +3,13 @@ live in ``services.bundles``)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.errors import ApiError
 from api.models import Bundle, Document
 from api.schemas.bundles import BundleOut, DocumentRef
 from api.schemas.common import Page
+from api.services.pages import page
 from domain.roles import Role
 
 OVERSEERS = (Role.OPERATOR, Role.REGULATOR)
@@ -38,17 +39,11 @@ def list_bundles(
 ) -> Page[BundleOut]:
     """Bundles the caller submitted (supplier) or owes (core enterprise); all for the overseers."""
     query = select(Bundle)
-    count = select(func.count()).select_from(Bundle)
     if role not in OVERSEERS:
-        mine = (col(Bundle.supplier_id) == participant_id) | (col(Bundle.debtor_id) == participant_id)
-        query, count = query.where(mine), count.where(mine)
-    rows = session.exec(query.order_by(col(Bundle.created_at)).offset(offset).limit(limit)).all()
-    return Page(
-        items=[bundle_out(session, b) for b in rows],
-        total=session.exec(count).one(),
-        limit=limit,
-        offset=offset,
-    )
+        query = query.where(
+            (col(Bundle.supplier_id) == participant_id) | (col(Bundle.debtor_id) == participant_id)
+        )
+    return page(session, query, col(Bundle.created_at), limit, offset, lambda b: bundle_out(session, b))
 
 
 def read_bundle(session: Session, role: Role, participant_id: str, bundle_id: str) -> BundleOut:

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import Certificate
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 from web3 import Web3
 
 from api.errors import ApiError
@@ -25,6 +25,7 @@ from api.schemas.participants import (
 from api.services.accounts import fund, new_custodial_account
 from api.services.api_keys import new_api_key
 from api.services.lifecycle import tx_hash
+from api.services.pages import page
 from api.services.txerrors import on_chain
 from api.state import AppState
 from domain.documents.model import PartyRef
@@ -195,16 +196,10 @@ def _forget_participant(session: Session, participant_id: str) -> None:
 
 def list_participants(session: Session, role: Role | None, limit: int, offset: int) -> Page[ParticipantOut]:
     query = select(Participant)
-    count = select(func.count()).select_from(Participant)
     if role is not None:
         query = query.where(Participant.role == role.value)
-        count = count.where(Participant.role == role.value)
-    rows = session.exec(query.order_by(col(Participant.created_at)).offset(offset).limit(limit)).all()
-    return Page(
-        items=[participant_out(session, p) for p in rows],
-        total=session.exec(count).one(),
-        limit=limit,
-        offset=offset,
+    return page(
+        session, query, col(Participant.created_at), limit, offset, lambda p: participant_out(session, p)
     )
 
 
