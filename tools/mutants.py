@@ -68,6 +68,22 @@ C = "api/services/consumption.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
+        "ledger-receiver-checkpoint-not-set",
+        L,
+        "if (t.mark != repaid) t.mark = repaid;",
+        "(repaid);",
+        "forge",
+        "a new holder's checkpoint stays at 0: it claims a share of repayments made before it held units",
+    ),
+    Mutant(
+        "ledger-receiver-not-settled",
+        L,
+        "            if (t.balance != 0) {",
+        "            if (false) {",
+        "forge",
+        "a receiver that already holds units is not settled before more arrive",
+    ),
+    Mutant(
         "ledger-drop-fingerprint-check",
         L,
         "if (existing != 0) revert DuplicateFingerprint(fingerprint, existing);",
