@@ -57,7 +57,7 @@ typecheck: setup ## mypy --strict on every Python layer
 	$(VENV)/bin/mypy domain chain readmodel api cli
 
 pytest: setup ## Python tests against real Anvil processes and a real database
-	$(PY) -m pytest -q -n 2 --dist loadfile --durations=10
+	$(PY) -m pytest -q -rs -n 2 --dist loadfile --durations=10
 
 forge: setup ## Solidity unit, fuzz and invariant tests
 	node_modules/.bin/forge test --use "$(CURDIR)/tools/solc" --offline
