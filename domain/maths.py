@@ -16,6 +16,8 @@ Solidity integer formula, so that a test comparing the two over many inputs mean
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from decimal import Decimal
 from fractions import Fraction
 
 SECONDS_PER_DAY = 86_400
@@ -51,3 +53,25 @@ def annual_yield_bps(price: int, face: int, days: int) -> Fraction:
     if price <= 0 or days <= 0:
         raise ValueError("price and days must be positive")
     return Fraction(face - price, price) * Fraction(DAYS_PER_YEAR, days) * BPS
+
+
+YIELD_QUANTUM = Decimal("0.01")
+
+
+def portfolio_yield_bps(fills: Iterable[tuple[int, int, int]]) -> Decimal:
+    """Simple annual yield (ACT/365), in basis points, of discount purchases ``(face bought, price paid,
+    days to maturity)``: what was earned over what was paid, per price-weighted day:
+
+        (sum face - sum price) / sum price * 365 / (sum days*price / sum price) * 10,000
+      = (sum face - sum price) * 365 * 10,000 / sum days*price
+
+    (for one purchase: :func:`annual_yield_bps`). Computed exactly and rounded once, half to
+    even, to 0.01 bp; 0 when nothing was paid.
+    """
+    face = price = weighted = 0
+    for f, p, d in fills:
+        face, price, weighted = face + f, price + p, weighted + d * p
+    if price <= 0 or weighted <= 0:
+        return Decimal(0).quantize(YIELD_QUANTUM)
+    hundredths = round(Fraction((face - price) * DAYS_PER_YEAR * BPS * 100, weighted))  # exact, half-even
+    return Decimal(hundredths).scaleb(-2)

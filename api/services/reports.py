@@ -9,10 +9,7 @@ the day count ``domain.maths``'s.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from fractions import Fraction
 from typing import Literal
 
 from sqlmodel import Session, col, select
@@ -30,7 +27,7 @@ from api.schemas.reports import (
 )
 from api.services.lifecycle import Caller, address_of
 from api.state import AppState
-from domain.maths import BPS, DAYS_PER_YEAR, days_to_maturity
+from domain.maths import days_to_maturity, portfolio_yield_bps
 from domain.roles import Role
 from readmodel.projector import claim, outstanding
 from readmodel.tables import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
@@ -206,28 +203,6 @@ def discountable(state: AppState, session: Session) -> list[DiscountableOut]:
         )
         for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
     ]
-
-
-YIELD_QUANTUM = Decimal("0.01")
-
-
-def portfolio_yield_bps(fills: Iterable[tuple[int, int, int]]) -> Decimal:
-    """Simple annual yield (ACT/365), in basis points, of discount purchases ``(face bought, price paid,
-    days to maturity)``: what was earned over what was paid, per price-weighted day:
-
-        (sum face - sum price) / sum price * 365 / (sum days*price / sum price) * 10,000
-      = (sum face - sum price) * 365 * 10,000 / sum days*price
-
-    (for one purchase: ``domain.maths.annual_yield_bps``). Computed exactly and rounded once, half to
-    even, to 0.01 bp; 0 when nothing was paid.
-    """
-    face = price = weighted = 0
-    for f, p, d in fills:
-        face, price, weighted = face + f, price + p, weighted + d * p
-    if price <= 0 or weighted <= 0:
-        return Decimal(0).quantize(YIELD_QUANTUM)
-    hundredths = round(Fraction((face - price) * DAYS_PER_YEAR * BPS * 100, weighted))  # exact, half-even
-    return Decimal(hundredths).scaleb(-2)
 
 
 def portfolio(state: AppState, session: Session, financier: Participant) -> Portfolio:

@@ -24,9 +24,8 @@ from api.deps import MAX_LIMIT, Paging, PagingDep
 from api.main import create_app
 from api.schemas.reports import PartyRefOut, PortfolioLine
 from api.services.provenance import events
-from api.services.reports import portfolio_yield_bps
 from api.settings import Settings
-from domain.maths import annual_yield_bps, discount_price
+from domain.maths import annual_yield_bps, discount_price, portfolio_yield_bps
 from readmodel.tables import RmEvent, RmOffer
 from tests.pg import PgCluster, pg_bin
 
