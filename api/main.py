@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,7 +10,7 @@ from fastapi import FastAPI
 
 from api.db import make_engine
 from api.handlers import install_error_handlers
-from api.middleware import BodySizeLimit
+from api.middleware import BodySizeLimit, JsonDepthLimit
 from api.routes import (
     bundles,
     ca,
@@ -40,8 +41,15 @@ POSTs that send transactions take an `Idempotency-Key` header.
 """
 
 
+#: Python's own default. ``py_ecc`` (imported with web3) raises the limit to 100,000 for itself, far
+#: beyond what the C stack holds: a deep enough recursion then crashes the process instead of raising
+#: ``RecursionError``. Nothing of the gateway recurses deeper than this.
+RECURSION_LIMIT = 1000
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    sys.setrecursionlimit(RECURSION_LIMIT)
     engine = make_engine(settings)
 
     @asynccontextmanager
@@ -52,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="SCF gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.scf = AppState(settings=settings, engine=engine)
     install_error_handlers(app)
+    # the last added runs first: the size limit bounds what the depth check reads
+    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     for module in (
         health,

@@ -62,6 +62,9 @@ class Settings(ChainSettings):
         ),
     )
     max_request_bytes: int = Field(default=8 * 1024 * 1024, description="Largest accepted request body.")
+    max_json_depth: int = Field(
+        default=32, ge=4, description="Deepest nesting of arrays and objects accepted in a JSON request body."
+    )
     max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
     max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")
     db_pool_size: int = Field(default=20, description="Database connections kept open per process.")
