@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session
 
-from api.schemas.common import Page
+from api.schemas.common import DB_INT_MAX, Page
 from api.state import AppState
 
 
@@ -46,7 +46,7 @@ class Paging:
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 500).")] = (
         DEFAULT_LIMIT
     )
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip.")] = 0
 
     def page(self, rows: Sequence[_Row]) -> Page[_Row]:
         """The page of a whole list (``total`` is its length)."""
@@ -58,3 +58,7 @@ class Paging:
 
 
 PagingDep = Annotated[Paging, Depends()]
+
+
+#: A receivable or offer id in a path: what the read model and the ledger can hold (422 otherwise).
+IdPath = Annotated[int, Path(ge=0, le=DB_INT_MAX, description="A receivable or offer id.")]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.auth import Principal, require
-from api.deps import SessionDep, StateDep
+from api.deps import IdPath, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
 from api.schemas.lifecycle import AcceptIn, NoBody, OfferIn, TxOut
@@ -34,7 +34,7 @@ def make_offer(
 
 @router.post("/{offer_id}/cancel", response_model=TxOut, responses=ERRORS)
 def cancel_offer(
-    offer_id: int, principal: Financier, state: StateDep, session: SessionDep, idem: IdempotencyDep
+    offer_id: IdPath, principal: Financier, state: StateDep, session: SessionDep, idem: IdempotencyDep
 ) -> TxOut:
     """Cancel my offer (what is unfilled)."""
     return idem.run(NoBody(), lambda: offers.cancel_offer(state, session, principal.member, offer_id))
@@ -42,7 +42,7 @@ def cancel_offer(
 
 @router.post("/{offer_id}/accept", response_model=TxOut, responses=ERRORS)
 def accept_offer(
-    offer_id: int,
+    offer_id: IdPath,
     body: AcceptIn,
     principal: Holder,
     state: StateDep,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import Principal, PrincipalDep, require
 from api.csvout import CSV_ALTERNATIVE, Format, page_or_csv
-from api.deps import PagingDep, SessionDep, StateDep
+from api.deps import IdPath, PagingDep, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
-from api.schemas.common import Page
+from api.schemas.common import DB_INT_MAX, Page
 from api.schemas.lifecycle import (
     DisputeIn,
     EndorseIn,
@@ -28,6 +28,8 @@ from api.schemas.reports import Provenance, ReceivableOut
 from api.services import provenance as provenance_service
 from api.services import receivables
 from domain.roles import Role
+
+Deadline = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Unix time; 0: an hour from now.")]
 
 router = APIRouter(prefix="/receivables", tags=["receivables"])
 ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)
@@ -45,7 +47,7 @@ Redeemer = Annotated[
 
 @router.post("/{rid}/endorse", response_model=TxOut, responses=ERRORS)
 def endorse(
-    rid: int,
+    rid: IdPath,
     body: EndorseIn,
     principal: CoreEnterprise,
     state: StateDep,
@@ -59,7 +61,7 @@ def endorse(
 
 @router.get("/{rid}/endorsement-request", response_model=EndorsementRequest, responses=ERRORS)
 def endorsement_request(
-    rid: int, principal: CoreEnterprise, state: StateDep, accept: bool = True, deadline: int = 0
+    rid: IdPath, principal: CoreEnterprise, state: StateDep, accept: bool = True, deadline: Deadline = 0
 ) -> EndorsementRequest:
     """The EIP-712 typed data the debtor signs with its own key to endorse without a transaction."""
     return receivables.endorsement_request(state, principal.member, rid, accept, deadline)
@@ -67,7 +69,11 @@ def endorsement_request(
 
 @router.post("/{rid}/endorsement-signature", response_model=TxOut, responses=ERRORS)
 def endorse_by_signature(
-    rid: int, body: EndorsementSignatureIn, principal: CoreEnterprise, state: StateDep, idem: IdempotencyDep
+    rid: IdPath,
+    body: EndorsementSignatureIn,
+    principal: CoreEnterprise,
+    state: StateDep,
+    idem: IdempotencyDep,
 ) -> TxOut:
     """Relay the debtor's EIP-712 endorsement (the contract checks signer, nonce, deadline, chain)."""
     return idem.run(
@@ -80,7 +86,12 @@ def endorse_by_signature(
 
 @router.post("/{rid}/transfers", response_model=TxOut, responses=ERRORS)
 def transfer(
-    rid: int, body: TransferIn, principal: Holder, state: StateDep, session: SessionDep, idem: IdempotencyDep
+    rid: IdPath,
+    body: TransferIn,
+    principal: Holder,
+    state: StateDep,
+    session: SessionDep,
+    idem: IdempotencyDep,
 ) -> TxOut:
     """Split: move part of my holding to another participant (keeps debtor and due date)."""
     me = principal.member
@@ -91,7 +102,7 @@ def transfer(
 
 @router.post("/{rid}/repayments", response_model=TxOut, responses=ERRORS)
 def repay(
-    rid: int, body: RepayIn, principal: Repayer, state: StateDep, session: SessionDep, idem: IdempotencyDep
+    rid: IdPath, body: RepayIn, principal: Repayer, state: StateDep, session: SessionDep, idem: IdempotencyDep
 ) -> TxOut:
     """Repay all or part of a payable in settlement tokens (the gateway approves the ledger first)."""
     return idem.run(body, lambda: receivables.repay(state, session, principal.member, rid, body.amount))
@@ -99,7 +110,7 @@ def repay(
 
 @router.post("/{rid}/redemptions", response_model=TxOut, responses=ERRORS)
 def redeem(
-    rid: int, principal: Redeemer, state: StateDep, session: SessionDep, idem: IdempotencyDep
+    rid: IdPath, principal: Redeemer, state: StateDep, session: SessionDep, idem: IdempotencyDep
 ) -> TxOut:
     """Collect my pro-rata share of what the debtor has repaid (pull)."""
     return idem.run(NoBody(), lambda: receivables.redeem(state, session, principal.member, rid))
@@ -107,7 +118,12 @@ def redeem(
 
 @router.post("/{rid}/disputes", response_model=TxOut, responses=ERRORS)
 def dispute(
-    rid: int, body: DisputeIn, principal: Disputer, state: StateDep, session: SessionDep, idem: IdempotencyDep
+    rid: IdPath,
+    body: DisputeIn,
+    principal: Disputer,
+    state: StateDep,
+    session: SessionDep,
+    idem: IdempotencyDep,
 ) -> TxOut:
     """Mark a receivable disputed (its debtor or a regulator): transfers and discounting freeze."""
     me = principal.member
@@ -115,7 +131,7 @@ def dispute(
 
 
 @router.post("/{rid}/resolution", response_model=TxOut, responses=ERRORS)
-def resolve(rid: int, body: ResolveIn, _: Operator, state: StateDep, idem: IdempotencyDep) -> TxOut:
+def resolve(rid: IdPath, body: ResolveIn, _: Operator, state: StateDep, idem: IdempotencyDep) -> TxOut:
     """Resolve a dispute (operator): lift the freeze, or dilute by a credit note pro rata over holders."""
     return idem.run(body, lambda: receivables.resolve(state, rid, body.action, body.amount))
 
@@ -132,13 +148,15 @@ def list_receivables(
 
 
 @router.get("/{rid}", response_model=ReceivableOut, responses=ERRORS)
-def read_receivable(rid: int, principal: PrincipalDep, state: StateDep, session: SessionDep) -> ReceivableOut:
+def read_receivable(
+    rid: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep
+) -> ReceivableOut:
     """One receivable, for the parties to it, its holders, the operator and the regulator."""
     return receivables.read(state, session, principal, rid)
 
 
 @router.get("/{rid}/provenance", response_model=Provenance, responses=ERRORS)
-def provenance(rid: int, principal: PrincipalDep, state: StateDep, session: SessionDep) -> Provenance:
+def provenance(rid: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep) -> Provenance:
     """The receivable's whole history: anchored documents, endorsement, every split and transfer (as a
     tree), each discount with price and rate, repayments, redemptions and disputes, with blocks and
     transaction hashes."""

@@ -11,7 +11,7 @@ from api.auth import Principal, PrincipalDep, require
 from api.csvout import CSV_ALTERNATIVE, Format, csv_response, page_or_csv
 from api.deps import PagingDep, SessionDep, StateDep
 from api.errors import error_responses
-from api.schemas.common import Page
+from api.schemas.common import DB_INT_MAX, Page
 from api.schemas.reports import CalendarDay, DiscountableOut, HoldingOut, OfferOut, Portfolio, ReceivableOut
 from api.services import reports
 from domain.roles import Role
@@ -70,7 +70,7 @@ def list_offers(
     state: StateDep,
     session: SessionDep,
     paging: PagingDep,
-    receivable_id: int | None = None,
+    receivable_id: Annotated[int | None, Query(ge=0, le=DB_INT_MAX)] = None,
     format: Format = "json",
 ) -> Page[OfferOut] | Response:
     """Offers: a financier sees its own; a holder sees the offers on receivables it holds; operator and

@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import DB_INT_MAX
+
 Amount = Field(gt=0, lt=2**128, description="Minor units of the settlement token (integer).")
 
 
@@ -37,7 +39,7 @@ class EndorsementSignatureIn(BaseModel):
     }
 
     accept: bool
-    deadline: int = Field(gt=0, description="Unix time after which the signature is void.")
+    deadline: int = Field(gt=0, le=DB_INT_MAX, description="Unix time after which the signature is void.")
     signature: str = Field(
         pattern=r"^0x[0-9a-fA-F]{130}$", description="65-byte EIP-712 signature of the debtor."
     )
@@ -93,10 +95,10 @@ class OfferIn(BaseModel):
         }
     }
 
-    receivable_id: int = Field(gt=0)
+    receivable_id: int = Field(gt=0, le=DB_INT_MAX)
     max_amount: int = Amount
     rate_bps: int = Field(ge=0, le=10_000, description="Annual discount rate in basis points (ACT/365).")
-    expiry: int = Field(gt=0, description="Unix time: last moment the offer can be accepted.")
+    expiry: int = Field(gt=0, le=DB_INT_MAX, description="Unix time: last moment the offer can be accepted.")
 
 
 class AcceptIn(BaseModel):

@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 from api.middleware import json_depth
 from chain.settings import PROJECT_ROOT
+from tests.api.harness import Actor, Gateway, onboard, start_gateway
 
 _CHILD = textwrap.dedent(
     """
@@ -111,3 +114,60 @@ def test_json_depth_equals_the_parsers_nesting_on_real_bodies() -> None:
     ]
     for sample in samples:
         assert json_depth(json.dumps(sample).encode()) == nesting(sample)
+
+
+# ------------------------------------------------------------------------ integers beyond what fits
+
+BIG = 2**256
+DB_OVER = 2**63
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, dict[str, Actor]]]:
+    gw = start_gateway(Path(tmp_path_factory.mktemp("bounds")))
+    actors = {
+        "supplier": onboard(gw, "supplier", "Bound Supplier", "BOUND-S", [], custodial=True),
+        "core_enterprise": onboard(gw, "core_enterprise", "Bound Core", "BOUND-C", [], custodial=True),
+        "financier": onboard(gw, "financier", "Bound Bank", "BOUND-F", [], custodial=True),
+    }
+    try:
+        yield gw, actors
+    finally:
+        gw.stop()
+
+
+#: (who, method, path, JSON body): each names an integer no column or ABI slot can hold.
+OUT_OF_RANGE = [
+    ("operator", "GET", f"/receivables?offset={2**64}", None),
+    ("operator", "GET", f"/participants?offset={2**64}", None),
+    ("operator", "GET", f"/bundles?offset={2**64}", None),
+    ("operator", "GET", f"/receivables/{DB_OVER}", None),
+    ("operator", "GET", f"/receivables/{DB_OVER}/provenance", None),
+    ("operator", "GET", f"/offers?receivable_id={DB_OVER}", None),
+    ("supplier", "POST", f"/receivables/{BIG}/redemptions", None),
+    ("supplier", "POST", "/receivables/-1/transfers", {"to_participant_id": "x", "amount": 1}),
+    ("supplier", "POST", f"/receivables/{BIG}/transfers", {"to_participant_id": "x", "amount": 1}),
+    ("financier", "POST", f"/offers/{BIG}/cancel", None),
+    ("supplier", "POST", f"/offers/{BIG}/accept", {"amount": 1}),
+    ("financier", "POST", "/offers", {"receivable_id": BIG, "max_amount": 1, "rate_bps": 100, "expiry": 1}),
+    ("financier", "POST", "/offers", {"receivable_id": 1, "max_amount": 1, "rate_bps": 100, "expiry": BIG}),
+    ("core_enterprise", "GET", f"/receivables/1/endorsement-request?deadline={BIG}", None),
+    (
+        "core_enterprise",
+        "POST",
+        "/receivables/1/endorsement-signature",
+        {"accept": True, "deadline": BIG, "signature": "0x" + "11" * 65},
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "path", "body"), OUT_OF_RANGE)
+def test_integers_beyond_the_database_or_the_abi_are_422_not_500(
+    world: tuple[Gateway, dict[str, Actor]], who: str, method: str, path: str, body: dict[str, object] | None
+) -> None:
+    gw, actors = world
+    key = gw.operator_key if who == "operator" else actors[who].api_key
+    headers = {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
+    resp = gw.request(method, path, key, json=body, headers=headers)
+    assert resp.status_code == 422, f"{method} {path}: {resp.status_code} {resp.text[:300]}"
+    assert resp.json()["error"]["code"] == "REQUEST_INVALID"
