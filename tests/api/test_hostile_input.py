@@ -171,3 +171,21 @@ def test_integers_beyond_the_database_or_the_abi_are_422_not_500(
     resp = gw.request(method, path, key, json=body, headers=headers)
     assert resp.status_code == 422, f"{method} {path}: {resp.status_code} {resp.text[:300]}"
     assert resp.json()["error"]["code"] == "REQUEST_INVALID"
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_over_the_limit_is_413_whether_chunked_or_not(
+    world: tuple[Gateway, dict[str, Actor]], chunked: bool
+) -> None:
+    gw, actors = world
+    limit = gw.settings.max_request_bytes
+    body = b'{"documents": "' + b"A" * limit + b'"}'
+
+    def pieces() -> Iterator[bytes]:
+        for at in range(0, len(body), 1 << 20):
+            yield body[at : at + (1 << 20)]
+
+    content = pieces() if chunked else body
+    resp = gw.request("POST", "/bundles/verify", actors["supplier"].api_key, content=content)
+    assert resp.status_code == 413, resp.text[:300]
+    assert resp.json()["error"]["code"] == "REQUEST_TOO_LARGE"
