@@ -79,6 +79,21 @@ def settling_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
+def optional_principal(
+    state: StateDep,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="`Bearer <API key>` (optional)")] = None,
+) -> Principal | None:
+    """The caller of a public route, or None without an ``Authorization`` header (a key that is sent
+    must be valid: 401 otherwise)."""
+    if authorization is None:
+        return None
+    return _authenticate(state, session, authorization, allow_suspended=True)
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+
+
 def require(*roles: Role, settling: bool = False) -> object:
     """A dependency that lets only ``roles`` through (403 ``FORBIDDEN_ROLE`` otherwise). With
     ``settling`` (repay, redeem) a suspended participant of those roles is let through as well."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.auth import Principal, require
+from api.auth import OptionalPrincipalDep, Principal, require
 from api.deps import StateDep
 from api.errors import ErrorResponse
 from api.schemas.health import Health, ReadModelCheck
@@ -21,9 +21,10 @@ router = APIRouter(tags=["health"])
     response_model=Health,
     responses={503: {"model": ErrorResponse, "description": "The chain node does not answer."}},
 )
-def health(state: StateDep) -> Health:
-    """Chain id, latest block and the deployed contracts (with a live code check)."""
-    return service.health(state)
+def health(state: StateDep, principal: OptionalPrincipalDep) -> Health:
+    """Chain id, latest block and the deployed contracts (with a live code check); public. The node's
+    URL only for the operator (it may carry credentials)."""
+    return service.health(state, show_rpc_url=principal is not None and principal.role == Role.OPERATOR)
 
 
 @router.get("/health/read-model", response_model=ReadModelCheck)

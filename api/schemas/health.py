@@ -9,7 +9,9 @@ class DeployedContract(BaseModel):
 
 
 class ChainHealth(BaseModel):
-    rpc_url: str
+    rpc_url: str | None = Field(
+        description="The node's JSON-RPC URL, for the operator only (it may carry credentials); else null."
+    )
     chain_id: int
     latest_block: int
 
@@ -31,7 +33,7 @@ class Health(BaseModel):
             "examples": [
                 {
                     "status": "ok",
-                    "chain": {"rpc_url": "http://127.0.0.1:8545", "chain_id": 31337, "latest_block": 7},
+                    "chain": {"rpc_url": None, "chain_id": 31337, "latest_block": 7},
                     "database": {"ok": True, "revision": "0001_baseline"},
                     "contracts": {
                         "ParticipantRegistry": {

@@ -10,8 +10,9 @@ from chain.plan import CONTRACT_NAMES
 from readmodel.reconcile import compare_with_chain
 
 
-def health(state: AppState) -> Health:
-    """Chain id, latest block, the deployed contracts (with a live code check) and the database."""
+def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
+    """Chain id, latest block, the deployed contracts (with a live code check) and the database; the
+    node's URL only with ``show_rpc_url`` (the operator's view)."""
     w3 = state.w3()
     chain_id = w3.eth.chain_id
     latest = w3.eth.block_number
@@ -27,7 +28,11 @@ def health(state: AppState) -> Health:
         db = DatabaseHealth(ok=False, revision=None)
     return Health(
         status="ok" if not missing and db.ok else "degraded",
-        chain=ChainHealth(rpc_url=state.settings.effective_rpc_url, chain_id=chain_id, latest_block=latest),
+        chain=ChainHealth(
+            rpc_url=state.settings.effective_rpc_url if show_rpc_url else None,
+            chain_id=chain_id,
+            latest_block=latest,
+        ),
         database=db,
         contracts=contracts,
         missing_contracts=missing,

@@ -189,3 +189,15 @@ def test_a_body_over_the_limit_is_413_whether_chunked_or_not(
     resp = gw.request("POST", "/bundles/verify", actors["supplier"].api_key, content=content)
     assert resp.status_code == 413, resp.text[:300]
     assert resp.json()["error"]["code"] == "REQUEST_TOO_LARGE"
+
+
+def test_health_shows_the_node_url_to_the_operator_only(world: tuple[Gateway, dict[str, Actor]]) -> None:
+    gw, actors = world
+    url = gw.settings.effective_rpc_url
+    public = gw.request("GET", "/health", None)
+    assert public.status_code == 200 and public.json()["chain"]["rpc_url"] is None
+    assert url not in public.text
+    as_supplier = gw.request("GET", "/health", actors["supplier"].api_key)
+    assert as_supplier.json()["chain"]["rpc_url"] is None and url not in as_supplier.text
+    assert gw.request("GET", "/health", gw.operator_key).json()["chain"]["rpc_url"] == url
+    assert gw.request("GET", "/health", "scf_not_a_key").status_code == 401
