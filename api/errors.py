@@ -21,6 +21,11 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def error_envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The JSON body of every error answer: ``{"error": {"code", "message", "details"}}``."""
+    return ErrorResponse(error=ErrorBody(code=code, message=message, details=details)).model_dump(mode="json")
+
+
 class ApiError(Exception):
     """Raise from a route or a service to answer with ``status`` and a machine-readable ``code``."""
 

@@ -9,13 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import ApiError, ErrorBody, ErrorResponse, IdempotentReplay
+from api.errors import ApiError, IdempotentReplay, error_envelope
 from chain.client import ChainUnavailableError
 
 
 def _json(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    return JSONResponse(status_code=status, content=error_envelope(code, message, details))
 
 
 def install_error_handlers(app: FastAPI) -> None:

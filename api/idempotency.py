@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from api.auth import Principal, settling_principal
 from api.deps import SessionDep
-from api.errors import ApiError, ErrorBody, ErrorResponse, IdempotentReplay
+from api.errors import ApiError, IdempotentReplay, error_envelope
 from api.services import idempotency as store
 
 _R = TypeVar("_R", bound=BaseModel)
@@ -50,13 +50,8 @@ class Idempotency:
             if exc.status >= 500:
                 store.forget(self.session, self.participant_id, key)
                 raise
-            envelope = ErrorResponse(error=ErrorBody(code=exc.code, message=exc.message, details=exc.details))
-            store.complete(
-                self.session,
-                self.participant_id,
-                key,
-                store.StoredAnswer(exc.status, envelope.model_dump(mode="json")),
-            )
+            envelope = error_envelope(exc.code, exc.message, exc.details)
+            store.complete(self.session, self.participant_id, key, store.StoredAnswer(exc.status, envelope))
             raise
         except BaseException:
             store.forget(self.session, self.participant_id, key)

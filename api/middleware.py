@@ -8,6 +8,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_envelope
+
 
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -124,7 +126,7 @@ def _replay(messages: list[Message], then: Receive) -> Receive:
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+    body = json.dumps(error_envelope(code, message)).encode()
     await send(
         {
             "type": "http.response.start",

@@ -14,7 +14,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 
-from chain.abi import ErrorDecoder
 from chain.client import Sender
 
 
@@ -77,9 +76,3 @@ class DbNonceSender(Sender):
                 text("UPDATE tx_nonce SET next_nonce = :n WHERE address = :a AND next_nonce < :n"),
                 {"a": self.address, "n": pending},
             )
-
-
-def db_sender(
-    w3: Web3, key: str, engine: Engine, *, gas_price: int | None, decoder: ErrorDecoder
-) -> DbNonceSender:
-    return DbNonceSender(w3, key, engine, gas_price=gas_price, decoder=decoder)

@@ -70,6 +70,9 @@ class Role(StrEnum):
         raise ValueError(f"{name!r} is not a certificate role")
 
 
+#: The roles that see every participant, bundle, receivable and offer (read-only for the regulator).
+OVERSEERS: frozenset[Role] = frozenset({Role.OPERATOR, Role.REGULATOR})
+
 #: ``IParticipantRegistry.Role`` (0 is "none": not registered).
 _CHAIN_CODE: Mapping[Role, int] = MappingProxyType(
     {

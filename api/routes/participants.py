@@ -12,7 +12,7 @@ from api.errors import ApiError, error_responses
 from api.schemas.common import Page
 from api.schemas.participants import ApiKeyOut, OnboardRequest, OnboardResponse, ParticipantOut, RevokeRequest
 from api.services import participants
-from domain.roles import Role
+from domain.roles import OVERSEERS, Role
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 ERRORS = error_responses(401, 403, 404, 409, 422, 503)
@@ -49,7 +49,7 @@ def me(principal: PrincipalDep, session: SessionDep) -> ParticipantOut:
 @router.get("/{participant_id}", response_model=ParticipantOut, responses=ERRORS)
 def read_participant(participant_id: str, principal: PrincipalDep, session: SessionDep) -> ParticipantOut:
     """One participant: operator and regulator see all; a participant sees itself."""
-    if principal.role not in (Role.OPERATOR, Role.REGULATOR) and principal.participant_id != participant_id:
+    if principal.role not in OVERSEERS and principal.participant_id != participant_id:
         raise ApiError(404, "PARTICIPANT_NOT_FOUND", f"No participant {participant_id}.")
     return participants.participant_out(session, participants.get_participant(session, participant_id))
 

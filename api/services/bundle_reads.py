@@ -10,9 +10,7 @@ from api.models import Bundle, Document
 from api.schemas.bundles import BundleOut, DocumentRef
 from api.schemas.common import Page
 from api.services.pages import page
-from domain.roles import Role
-
-OVERSEERS = (Role.OPERATOR, Role.REGULATOR)
+from domain.roles import OVERSEERS, Role
 
 
 def bundle_out(session: Session, b: Bundle) -> BundleOut:

@@ -42,6 +42,7 @@ from api.models import (
 )
 from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
 from api.services import consumption
+from api.services.lifecycle import tx_hash
 from api.services.txerrors import on_chain
 from api.state import AppState
 from domain.documents.errors import DocumentError
@@ -517,7 +518,7 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
         raise
     bundle.status = "tokenized"
     bundle.receivable_id = rid
-    bundle.tx_hash = receipt["transactionHash"].to_0x_hex()
+    bundle.tx_hash = tx_hash(receipt)
     bundle.block_number = receipt["blockNumber"]
     session.add(bundle)
     session.commit()

@@ -14,7 +14,7 @@ from api.schemas.documents import DocumentContent
 from api.services.bundles import manifest_hash
 from api.state import AppState
 from domain.identity import decrypt_blob, derive_blob_key
-from domain.roles import Role
+from domain.roles import OVERSEERS, Role
 
 
 def read_document(
@@ -56,7 +56,7 @@ def _chain_bundle_hash(state: AppState, bundle: Bundle) -> str | None:
 
 
 def _may_read(state: AppState, role: Role, reader: Participant | None, bundle: Bundle) -> bool:
-    if role in (Role.OPERATOR, Role.REGULATOR):
+    if role in OVERSEERS:
         return True
     if reader is None:
         return False

@@ -59,7 +59,7 @@ def act_with_receipt(
 
 def tx_out(receipt: TxReceipt, **out: int | None) -> TxOut:
     """The API's view of a mined transaction."""
-    return TxOut(tx_hash=receipt["transactionHash"].to_0x_hex(), block_number=receipt["blockNumber"], **out)
+    return TxOut(tx_hash=tx_hash(receipt), block_number=receipt["blockNumber"], **out)
 
 
 def participant_in_role_or_404(session: Session, participant_id: str, role: str) -> Participant:

@@ -18,12 +18,12 @@ from api.models import Participant
 from api.schemas.lifecycle import EndorsementRequest, TxOut
 from api.schemas.reports import ReceivableOut
 from api.services.lifecycle import Caller, act, address_of, participant_or_404, tx_out
-from api.services.reports import OVERSEERS, Names, receivable_out
+from api.services.reports import Names, receivable_out
 from api.services.txerrors import on_chain
 from api.state import AppState
 from chain.client import Sender
 from chain.contracts import Receivable, ReceivableStatus, endorsement_typed_data
-from domain.roles import Role
+from domain.roles import OVERSEERS, Role
 from readmodel.tables import RmReceivable, RmTransfer
 
 ENDORSEMENT_VALIDITY = 3600  # seconds from the chain's clock, when the debtor names no deadline

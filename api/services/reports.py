@@ -28,12 +28,11 @@ from api.schemas.reports import (
 from api.services.lifecycle import Caller, address_of
 from api.state import AppState
 from domain.maths import days_to_maturity, portfolio_yield_bps
-from domain.roles import Role
+from domain.roles import OVERSEERS, Role
 from readmodel.projector import claim, outstanding
 from readmodel.tables import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
 
 GRACE_PERIOD = 3 * 86_400  # ReceivableLedger.GRACE_PERIOD
-OVERSEERS = (Role.OPERATOR, Role.REGULATOR)
 
 
 class Names:
