@@ -63,6 +63,7 @@ from domain.identity import (
     sha256_hex,
     verify_detached,
 )
+from domain.roles import Role
 from domain.rules import Bundle as RuleBundle
 from domain.rules import Rule, Violation, verify_bundle
 from domain.rules.amounts import face_value_minor
@@ -224,16 +225,16 @@ class GatewayContext:
             self._now = datetime.fromtimestamp(self.state.chain_now(), UTC)
         return self._now
 
-    def _active_role(self, ref: PartyRef, role: str) -> bool:
+    def _active_role(self, ref: PartyRef, role: Role) -> bool:
         pid = self.participant_of(ref)
         p = None if pid is None else self.session.get(Participant, pid)
         return p is not None and p.role == role and p.status == "active"
 
     def is_core_enterprise(self, ref: PartyRef) -> bool:
-        return self._active_role(ref, "core_enterprise")
+        return self._active_role(ref, Role.CORE_ENTERPRISE)
 
     def is_registered_supplier(self, ref: PartyRef) -> bool:
-        return self._active_role(ref, "supplier")
+        return self._active_role(ref, Role.SUPPLIER)
 
     def is_fingerprint_tokenized(self, fingerprint: bytes) -> bool:
         found = self._fingerprint_tokenized(fingerprint)
@@ -342,7 +343,7 @@ def _check_signature(
     doc.signer = signer
     if signer.status != "active":
         p.add("SIG_SIGNER_SUSPENDED", f"{doc.name}: the signer {signer.legal_name} is suspended.", doc.name)
-    if signer.role == "logistics" and isinstance(doc.parsed, DespatchAdvice | ReceiptAdvice):
+    if signer.role == Role.LOGISTICS and isinstance(doc.parsed, DespatchAdvice | ReceiptAdvice):
         pass  # a carrier or warehouse signs delivery evidence on behalf of the parties
     elif party_refs(session, signer.id).isdisjoint(_issuer_refs(doc.parsed)):
         p.add(
@@ -409,7 +410,7 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
         # active core enterprise with PARTY_BUYER_NOT_CORE_ENTERPRISE)
         buyer = resolve_party(inv.buyer, lookup)
         debtor = session.get(Participant, buyer.participant) if buyer.participant is not None else None
-        p.debtor = debtor if debtor is not None and debtor.role == "core_enterprise" else None
+        p.debtor = debtor if debtor is not None and debtor.role == Role.CORE_ENTERPRISE else None
         p.face_value = face_value_minor(inv)
         p.chain_fingerprint = chain_fingerprint(supplier.registration_id, inv.id)
         if p.debtor is not None:
