@@ -62,11 +62,11 @@ def tx_out(receipt: TxReceipt, **out: int | None) -> TxOut:
     return TxOut(tx_hash=tx_hash(receipt), block_number=receipt["blockNumber"], **out)
 
 
-def participant_in_role_or_404(session: Session, participant_id: str, role: str) -> Participant:
-    """The participant, if it has ``role`` (e.g. ``core_enterprise``); else 404 ``<ROLE>_NOT_FOUND``."""
+def participant_in_role_or_404(session: Session, participant_id: str, role: Role) -> Participant:
+    """The participant, if it has ``role`` (e.g. a core enterprise); else 404 ``<ROLE>_NOT_FOUND``."""
     p = session.get(Participant, participant_id)
     if p is None or p.role != role:
-        raise ApiError(404, f"{role.upper()}_NOT_FOUND", f"No {role.replace('_', ' ')} {participant_id}.")
+        raise ApiError(404, f"{role.name}_NOT_FOUND", f"No {role.value.replace('_', ' ')} {participant_id}.")
     return p
 
 
