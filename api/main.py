@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.db import make_engine
 from api.handlers import install_error_handlers
-from api.middleware import BodySizeLimit, JsonDepthLimit
+from api.middleware import BodySizeLimit, JsonDepthLimit, UnexpectedErrors
 from api.routes import (
     bundles,
     ca,
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the last added runs first: the size limit bounds what the depth check reads
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # outermost of ours: a bug anywhere inside (guards included) is answered in the envelope
+    app.add_middleware(UnexpectedErrors)
     for module in (
         health,
         ca,

@@ -1,14 +1,57 @@
 """Request guards that run before FastAPI reads a body: its size (413 ``REQUEST_TOO_LARGE``, checked
-before the body is read whole) and its JSON nesting (422 ``JSON_TOO_DEEP``, checked before it is parsed).
+before the body is read whole) and its JSON nesting (422 ``JSON_TOO_DEEP``, checked before it is parsed);
+and, outside them all, ``UnexpectedErrors``: a bug is answered 500 ``INTERNAL_ERROR`` in the envelope.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_envelope
+
+log = logging.getLogger(__name__)
+
+#: What the client is told about an unexpected error: never the exception's own text (it may carry a
+#: secret, a key, a node URL with credentials); the log has the traceback.
+INTERNAL_ERROR_MESSAGE = "An unexpected error occurred; it has been logged. The request may be retried."
+
+
+class UnexpectedErrors:
+    """The outermost guard: an exception nothing else answered (a bug in a route, a service or a guard)
+    is logged with its traceback and answered 500 ``INTERNAL_ERROR`` in the JSON envelope.
+
+    Starlette's own last resort (``ServerErrorMiddleware``, outside every added middleware) answers plain
+    text and re-raises, and uvicorn then closes the client's keep-alive connection. Here the exception
+    stops: the answer is complete and the connection stays usable. Only when the response had already
+    started (half an answer is out) is it re-raised, since closing the connection is then the one way
+    to tell the client.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await _send_error(send, 500, "INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE)
 
 
 class BodySizeLimit:

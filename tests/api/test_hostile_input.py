@@ -6,18 +6,24 @@ dies (and the test fails on its exit status) instead of taking the test runner w
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import json
+import logging
 import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.types import Message, Receive, Scope, Send
 
+from api import middleware
 from api.middleware import json_depth
 from chain.settings import PROJECT_ROOT
 from tests.api.harness import Actor, Gateway, onboard, start_gateway
@@ -201,3 +207,79 @@ def test_health_shows_the_node_url_to_the_operator_only(world: tuple[Gateway, di
     assert as_supplier.json()["chain"]["rpc_url"] is None and url not in as_supplier.text
     assert gw.request("GET", "/health", gw.operator_key).json()["chain"]["rpc_url"] == url
     assert gw.request("GET", "/health", "scf_not_a_key").status_code == 401
+
+
+# ------------------------------------------------------------------------------ unexpected errors
+
+
+def _boom_sync() -> None:
+    raise RuntimeError("secret scf_operator_leak in a bug's message")
+
+
+async def _boom_async() -> None:
+    raise KeyError("scf_operator_leak")
+
+
+def _route_once(gw: Gateway, path: str, endpoint: Callable[[], None]) -> None:
+    """A test-only route on the served app (routes are looked up per request)."""
+    app = gw.server.config.app
+    if not any(getattr(r, "path", None) == path for r in app.router.routes):
+        app.add_api_route(path, endpoint, methods=["GET", "POST"])
+
+
+@pytest.mark.parametrize("path", ["/_test/boom-sync", "/_test/boom-async"])
+def test_an_unexpected_error_is_the_json_envelope_and_the_connection_lives(
+    world: tuple[Gateway, dict[str, Actor]], path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    gw, _ = world
+    _route_once(gw, path, _boom_sync if "sync" in path and "async" not in path else _boom_async)
+    url = urlsplit(gw.url)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+    try:
+        with caplog.at_level(logging.ERROR, logger="api.middleware"):
+            conn.request("GET", path)
+            first = conn.getresponse()
+            body = first.read()
+        assert first.status == 500, body[:300]
+        assert first.getheader("content-type") == "application/json"
+        error = json.loads(body)["error"]
+        assert error["code"] == "INTERNAL_ERROR" and error["details"] is None
+        assert "leak" not in body.decode()  # the exception's text never reaches the client
+        assert any(r.exc_info is not None for r in caplog.records), "no traceback logged"
+        # the same keep-alive connection answers the next request
+        conn.request("GET", "/health")
+        second = conn.getresponse()
+        assert second.status == 200, second.read()[:300]
+        assert json.loads(second.read())["status"] == "ok"
+        # a POST with a body, on the same connection again
+        conn.request("POST", path, body=b'{"a": 1}', headers={"content-type": "application/json"})
+        third = conn.getresponse()
+        assert third.status == 500 and json.loads(third.read())["error"]["code"] == "INTERNAL_ERROR"
+        conn.request("GET", "/ca.pem")
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def test_an_error_raised_inside_the_body_guards_is_the_json_envelope() -> None:
+    """A failure while a guard reads the body (here the server's ``receive`` itself breaks) is answered
+    in the envelope by the outermost guard, as the app's own errors are."""
+
+    async def never(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("the app is never reached")
+
+    async def broken_receive() -> Message:
+        raise OSError("the socket broke with scf_operator_leak")
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    guards = middleware.BodySizeLimit(middleware.JsonDepthLimit(never, max_depth=32), max_bytes=1000)
+    stack = middleware.UnexpectedErrors(guards)  # the old code has no such guard: AttributeError
+    scope = {"type": "http", "method": "POST", "path": "/bundles", "headers": []}
+    asyncio.run(stack(scope, broken_receive, send))
+    assert sent[0]["status"] == 500
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    assert json.loads(body)["error"]["code"] == "INTERNAL_ERROR" and b"leak" not in body
