@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import database_fault
 from api.errors import ApiError, IdempotentReplay, error_envelope
 from chain.client import ChainUnavailableError
 
@@ -40,6 +43,27 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, f"HTTP_{exc.status_code}"
         )
         return _json(exc.status_code, code, str(exc.detail))
+
+    install_database_fault_handler(app)
+
+
+def install_database_fault_handler(app: FastAPI) -> None:
+    """A locked, read-only or unreachable database is 503 with ``Retry-After``, not a 500. The request's
+    session has rolled back by then (nothing half-written); any other database error is raised on."""
+
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        fault = database_fault(exc)
+        if fault is None:
+            raise exc
+        logging.getLogger("api.db").warning(
+            "database %s: %s", fault.reason, type(getattr(exc, "orig", None) or exc).__name__
+        )
+        response = _json(503, fault.code, fault.message, {"reason": fault.reason})
+        response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+
+    app.add_exception_handler(sa_exc.DBAPIError, _database)
+    app.add_exception_handler(sa_exc.TimeoutError, _database)
 
 
 def jsonable_errors(errors: Any) -> list[dict[str, Any]]:

@@ -72,6 +72,18 @@ class Settings(ChainSettings):
         default=60,
         description="Extra connections under load (a request may hold one while its nonce takes another).",
     )
+    db_busy_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description=(
+            "Seconds a statement waits for a locked database (SQLite's busy timeout, PostgreSQL's"
+            " lock_timeout) before the gateway gives up and answers 503 DATABASE_BUSY with Retry-After."
+        ),
+    )
+    db_health_timeout: float = Field(
+        default=1.0, gt=0, le=10, description="Seconds /health's write probe of the database may wait."
+    )
 
     @property
     def effective_verifier_key(self) -> str:

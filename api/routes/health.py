@@ -22,8 +22,10 @@ router = APIRouter(tags=["health"])
     responses={503: {"model": ErrorResponse, "description": "The chain node does not answer."}},
 )
 def health(state: StateDep, principal: OptionalPrincipalDep) -> Health:
-    """Chain id, latest block and the deployed contracts (with a live code check); public. The node's
-    URL only for the operator (it may carry credentials)."""
+    """Chain id, latest block, the deployed contracts (with a live code check) and whether the database
+    takes a write; public. A database that is locked, read-only or unreachable makes the status
+    `degraded`, still with HTTP 200 (reads go on; every replica shares the database, so taking them out
+    of a load balancer would not help). The node's URL only for the operator (it may carry credentials)."""
     return service.health(state, show_rpc_url=principal is not None and principal.role == Role.OPERATOR)
 
 

@@ -17,12 +17,30 @@ class ChainHealth(BaseModel):
 
 
 class DatabaseHealth(BaseModel):
-    ok: bool
+    ok: bool = Field(description="The database answers reads and is writable.")
     revision: str | None
+    writable: bool = Field(
+        description=(
+            "A write went through just now: a short transaction that takes the write lock (and needs a"
+            " writable file or a primary server), rolled back so nothing stays, bounded by a short timeout."
+        )
+    )
+    problem: str | None = Field(
+        default=None,
+        description="Why not: `DATABASE_BUSY` (locked by another writer) or `DATABASE_UNAVAILABLE`.",
+    )
+    reason: str | None = Field(
+        default=None, description="`locked`, `read-only`, `unreachable` or `unavailable`; null when writable."
+    )
 
 
 class Health(BaseModel):
-    status: str = Field(description="`ok` when the chain answers and every contract of the plan is deployed.")
+    status: str = Field(
+        description=(
+            "`ok` when the chain answers, every contract of the plan is deployed and the database is"
+            " writable; else `degraded` (still HTTP 200: see docs/gateway.md, Health)."
+        )
+    )
     chain: ChainHealth
     database: DatabaseHealth
     contracts: dict[str, DeployedContract]
@@ -34,7 +52,7 @@ class Health(BaseModel):
                 {
                     "status": "ok",
                     "chain": {"rpc_url": None, "chain_id": 31337, "latest_block": 7},
-                    "database": {"ok": True, "revision": "0001_baseline"},
+                    "database": {"ok": True, "revision": "s0001_schema", "writable": True},
                     "contracts": {
                         "ParticipantRegistry": {
                             "address": "0x5FbDB2315678afecb367f032d93F642f64180aa3",

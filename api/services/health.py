@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.db import current_revision
+from api.db import current_revision, probe_writable
 from api.schemas.health import ChainHealth, DatabaseHealth, DeployedContract, Health, ReadModelCheck
 from api.state import AppState
 from chain.deploy import load_deployments
@@ -22,10 +22,7 @@ def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
         for name, entry in recorded.items()
     }
     missing = [n for n in CONTRACT_NAMES if n not in contracts or not contracts[n].has_code]
-    try:
-        db = DatabaseHealth(ok=True, revision=current_revision(state.engine))
-    except Exception:
-        db = DatabaseHealth(ok=False, revision=None)
+    db = database_health(state)
     return Health(
         status="ok" if not missing and db.ok else "degraded",
         chain=ChainHealth(
@@ -36,6 +33,23 @@ def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
         database=db,
         contracts=contracts,
         missing_contracts=missing,
+    )
+
+
+def database_health(state: AppState) -> DatabaseHealth:
+    """The schema revision (a read), then a write probe bounded by ``db_health_timeout``."""
+    settings = state.settings
+    try:
+        revision = current_revision(state.engine)
+    except Exception:
+        return DatabaseHealth(
+            ok=False, revision=None, writable=False, problem="DATABASE_UNAVAILABLE", reason="unreachable"
+        )
+    fault = probe_writable(state.engine, settings.db_health_timeout, settings.db_busy_timeout)
+    if fault is None:
+        return DatabaseHealth(ok=True, revision=revision, writable=True)
+    return DatabaseHealth(
+        ok=False, revision=revision, writable=False, problem=fault.code, reason=fault.reason
     )
 
 
