@@ -4,13 +4,15 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from api.schemas.common import PlainText
+
 
 class DocumentIn(BaseModel):
     """A UBL 2.1 document exactly as the ERP produced it, with its detached signature."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["INV-2026-0815.xml"])
+    name: PlainText = Field(min_length=1, max_length=200, examples=["INV-2026-0815.xml"])
     content_base64: str = Field(description="The document's exact bytes, base64.", max_length=4_000_000)
-    signature: str = Field(
+    signature: PlainText = Field(
         description="Detached JWS (RFC 7515/7797, ES256, x5c) over the exact bytes (docs/identity.md).",
         max_length=20_000,
     )
@@ -19,8 +21,8 @@ class DocumentIn(BaseModel):
 class AttachmentIn(BaseModel):
     """A rendering or other attachment, bound by its SHA-256 in a document signature's `att` map."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["INV-2026-0815.pdf"])
-    media_type: str = Field(default="application/octet-stream", max_length=100)
+    name: PlainText = Field(min_length=1, max_length=200, examples=["INV-2026-0815.pdf"])
+    media_type: PlainText = Field(default="application/octet-stream", max_length=100)
     content_base64: str = Field(max_length=4_000_000)
 
 

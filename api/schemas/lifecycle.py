@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import DB_INT_MAX
+from api.schemas.common import DB_INT_MAX, MultilineText, PlainText
 
 Amount = Field(gt=0, lt=2**128, description="Minor units of the settlement token (integer).")
 
@@ -59,7 +59,7 @@ class TransferIn(BaseModel):
         }
     }
 
-    to_participant_id: str = Field(min_length=1, max_length=36)
+    to_participant_id: PlainText = Field(min_length=1, max_length=36)
     amount: int = Amount
 
 
@@ -76,7 +76,9 @@ class DisputeIn(BaseModel):
         }
     }
 
-    reason: str = Field(min_length=1, max_length=2000, description="Why; its keccak256 goes on chain.")
+    reason: MultilineText = Field(
+        min_length=1, max_length=2000, description="Why; its keccak256 goes on chain."
+    )
 
 
 class ResolveIn(BaseModel):
@@ -114,7 +116,7 @@ class MintIn(BaseModel):
         }
     }
 
-    to_participant_id: str = Field(min_length=1, max_length=36)
+    to_participant_id: PlainText = Field(min_length=1, max_length=36)
     amount: int = Amount
 
 

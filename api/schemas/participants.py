@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.schemas.common import MultilineText, PlainText
 from domain.identity import RevocationReason
 from domain.roles import Role
 
@@ -13,8 +14,15 @@ ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 class PartyIdentifierIn(BaseModel):
     """A UBL party identifier: `schemeID` and value (e.g. GLN `0088` / `7300010000001`)."""
 
-    scheme: str = Field(min_length=1, max_length=32, examples=["0088"])
-    id: str = Field(min_length=1, max_length=128, examples=["7300010000001"])
+    scheme: PlainText = Field(min_length=1, max_length=32, examples=["0088"])
+    id: PlainText = Field(min_length=1, max_length=128, examples=["7300010000001"])
+
+
+class PartyIdentifierOut(BaseModel):
+    """A registered party identifier, answered as stored."""
+
+    scheme: str
+    id: str
 
 
 class OnboardRequest(BaseModel):
@@ -34,8 +42,8 @@ class OnboardRequest(BaseModel):
         }
     }
 
-    legal_name: str = Field(min_length=1, max_length=64, examples=["Acme Components GmbH"])
-    registration_id: str = Field(min_length=1, max_length=64, examples=["DE123456789"])
+    legal_name: PlainText = Field(min_length=1, max_length=64, examples=["Acme Components GmbH"])
+    registration_id: PlainText = Field(min_length=1, max_length=64, examples=["DE123456789"])
     role: Role = Field(examples=["supplier"])
     chain_address: str | None = Field(
         default=None,
@@ -45,12 +53,14 @@ class OnboardRequest(BaseModel):
         "the gateway creates and signs with on the participant's behalf.",
     )
     party_identifiers: list[PartyIdentifierIn] = Field(default_factory=list, max_length=20)
-    signing_key_pem: str | None = Field(
+    signing_key_pem: MultilineText | None = Field(
         default=None,
         max_length=4000,
         description="The participant's document-signing public key (PEM, ECDSA P-256). Or give `csr_pem`.",
     )
-    csr_pem: str | None = Field(default=None, max_length=8000, description="A PKCS#10 request for that key.")
+    csr_pem: MultilineText | None = Field(
+        default=None, max_length=8000, description="A PKCS#10 request for that key."
+    )
 
     @field_validator("role")
     @classmethod
@@ -70,7 +80,7 @@ class ParticipantOut(BaseModel):
     status: str
     certificate_serial: str
     identity_hash: str
-    party_identifiers: list[PartyIdentifierIn]
+    party_identifiers: list[PartyIdentifierOut]
     created_at: datetime
 
 

@@ -20,7 +20,7 @@ from api.schemas.participants import (
     OnboardRequest,
     OnboardResponse,
     ParticipantOut,
-    PartyIdentifierIn,
+    PartyIdentifierOut,
 )
 from api.services.accounts import fund, new_custodial_account
 from api.services.api_keys import new_api_key
@@ -51,7 +51,7 @@ def participant_out(session: Session, p: Participant) -> ParticipantOut:
         status=p.status,
         certificate_serial=p.certificate_serial,
         identity_hash=p.identity_hash,
-        party_identifiers=[PartyIdentifierIn(scheme=i.scheme, id=i.value) for i in ids],
+        party_identifiers=[PartyIdentifierOut(scheme=i.scheme, id=i.value) for i in ids],
         created_at=p.created_at,
     )
 

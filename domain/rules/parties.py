@@ -12,12 +12,14 @@ from types import MappingProxyType
 
 from domain.documents.model import Document, Party, PartyRef
 from domain.rules.context import Trade, VerificationContext, Violation, Violations
+from domain.text import forbidden_characters
 
 __all__ = [
     "CHECKS",
     "CODES",
     "PartyResolution",
     "check_parties",
+    "check_party_characters",
     "check_party_identity",
     "resolve_party",
     "same_party",
@@ -25,6 +27,10 @@ __all__ = [
 
 CODES: Mapping[str, str] = MappingProxyType(
     {
+        "PARTY_ID_INVALID_CHARACTERS": (
+            "A party identifier or its scheme (EndpointID, PartyIdentification, legal or tax company id)"
+            " contains a control, bidirectional or invisible formatting character."
+        ),
         "PARTY_IDENTIFIERS_CONFLICT": (
             "A party's identifiers (EndpointID, PartyIdentification, legal or tax company id) belong to"
             " more than one registered participant."
@@ -126,6 +132,23 @@ def _parties(t: Trade) -> Iterator[tuple[Document, str, str, Party]]:
             yield doc, "seller", "cac:SellerSupplierParty/cac:Party", doc.seller
 
 
+def check_party_characters(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
+    """An identifier that looks like another (a zero-width space, a right-to-left override inside it) is
+    refused outright, whoever holds it: ``domain.text`` is the rule, the same as at onboarding."""
+    for doc, role, path, party in _parties(t):
+        for ref in sorted(party.refs):
+            found = forbidden_characters(ref.scheme) + forbidden_characters(ref.id)
+            if found:
+                yield _v(
+                    "PARTY_ID_INVALID_CHARACTERS",
+                    f"The {role} of {doc.kind.value} {doc.id} has the identifier {ascii(ref.scheme)}:"
+                    f"{ascii(ref.id)} with {', '.join(name for _, name in found)}: control, bidirectional"
+                    " and invisible formatting characters are refused in identifiers.",
+                    doc,
+                    field=path,
+                )
+
+
 def check_party_identity(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
     for doc, role, path, party in _parties(t):
         resolution = resolve_party(party, ctx.participant_of)
@@ -208,4 +231,4 @@ def check_parties(t: Trade, ctx: VerificationContext) -> Iterator[Violation]:
             )
 
 
-CHECKS = (check_party_identity, check_parties)
+CHECKS = (check_party_characters, check_party_identity, check_parties)

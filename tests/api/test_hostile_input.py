@@ -26,7 +26,17 @@ from starlette.types import Message, Receive, Scope, Send
 from api import middleware
 from api.middleware import json_depth
 from chain.settings import PROJECT_ROOT
-from tests.api.harness import Actor, Gateway, onboard, start_gateway
+from tests.api.harness import (
+    BUYER_GLN,
+    SELLER_GLN,
+    Actor,
+    Gateway,
+    bundle_body,
+    grant_credit,
+    onboard,
+    start_gateway,
+    trade,
+)
 
 _CHILD = textwrap.dedent(
     """
@@ -283,3 +293,133 @@ def test_an_error_raised_inside_the_body_guards_is_the_json_envelope() -> None:
     assert sent[0]["status"] == 500
     body = b"".join(m.get("body", b"") for m in sent[1:])
     assert json.loads(body)["error"]["code"] == "INTERNAL_ERROR" and b"leak" not in body
+
+
+# ------------------------------------------------- control, bidirectional and invisible characters
+
+RLO, ZWSP, LRI, BOM, CSI = "\u202e", "\u200b", "\u2066", "\ufeff", "\x9b"
+
+
+def _onboarding(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "legal_name": "Clean Name AB",
+        "registration_id": f"CLEAN-{uuid.uuid4().hex[:8]}",
+        "role": "supplier",
+        "party_identifiers": [{"scheme": "0088", "id": "7350000000200"}],
+        "signing_key_pem": "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n",
+    }
+    body.update(changes)
+    return body
+
+
+#: (who, path, JSON body, the field named in the refusal): each carries one refused character.
+DIRTY_TEXT = [
+    ("operator", "/participants", _onboarding(legal_name=f"Acme{RLO}gpj.exe"), ["legal_name"]),
+    ("operator", "/participants", _onboarding(legal_name="Acme\tAB"), ["legal_name"]),
+    ("operator", "/participants", _onboarding(registration_id=f"SE556{ZWSP}1234567"), ["registration_id"]),
+    (
+        "operator",
+        "/participants",
+        _onboarding(party_identifiers=[{"scheme": "0088", "id": f"7350000000200{LRI}"}]),
+        ["party_identifiers", 0, "id"],
+    ),
+    (
+        "operator",
+        "/participants",
+        _onboarding(party_identifiers=[{"scheme": f"{BOM}0088", "id": "7350000000200"}]),
+        ["party_identifiers", 0, "scheme"],
+    ),
+    ("operator", "/participants", _onboarding(signing_key_pem=f"-----BEGIN{CSI}"), ["signing_key_pem"]),
+    ("operator", "/participants", _onboarding(signing_key_pem=None, csr_pem="x\x00y"), ["csr_pem"]),
+    ("core_enterprise", "/receivables/1/disputes", {"reason": f"Damaged{RLO} goods"}, ["reason"]),
+    ("core_enterprise", "/receivables/1/disputes", {"reason": "Damaged\x1b[2J goods"}, ["reason"]),
+    (
+        "supplier",
+        "/receivables/1/transfers",
+        {"to_participant_id": f"abc{ZWSP}", "amount": 1},
+        ["to_participant_id"],
+    ),
+    ("financier", "/settlement/mint", {"to_participant_id": f"abc{LRI}", "amount": 1}, ["to_participant_id"]),
+    (
+        "supplier",
+        "/bundles/verify",
+        {"documents": [{"name": f"invoice{RLO}lmx.exe", "content_base64": "", "signature": "x"}]},
+        ["documents", 0, "name"],
+    ),
+    (
+        "supplier",
+        "/bundles/verify",
+        {
+            "documents": [{"name": "invoice.xml", "content_base64": "", "signature": "x"}],
+            "attachments": [{"name": "a.pdf", "media_type": f"application/pdf{ZWSP}", "content_base64": ""}],
+        },
+        ["attachments", 0, "media_type"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "path", "body", "field"), DIRTY_TEXT)
+def test_control_bidi_and_invisible_characters_in_request_text_are_422_naming_the_field(
+    world: tuple[Gateway, dict[str, Actor]], who: str, path: str, body: dict[str, object], field: list[object]
+) -> None:
+    gw, actors = world
+    key = gw.operator_key if who == "operator" else actors[who].api_key
+    resp = gw.request("POST", path, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert resp.status_code == 422, f"{path}: {resp.status_code} {resp.text[:300]}"
+    error = resp.json()["error"]
+    assert error["code"] == "REQUEST_INVALID"
+    assert [d["loc"][1:] for d in error["details"]] == [field]
+    assert "U+" in error["details"][0]["msg"]
+
+
+def test_line_breaks_are_fine_in_a_dispute_reason(world: tuple[Gateway, dict[str, Actor]]) -> None:
+    gw, actors = world
+    body = {"reason": "Two widgets arrived damaged.\r\n\tSee receipt advice RA-5512."}
+    resp = gw.request(
+        "POST",
+        "/receivables/1/disputes",
+        actors["core_enterprise"].api_key,
+        json=body,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert resp.status_code != 422 or resp.json()["error"]["code"] != "REQUEST_INVALID", resp.text
+
+
+@pytest.fixture(scope="module")
+def trading(world: tuple[Gateway, dict[str, Actor]]) -> dict[str, Actor]:
+    """The sample trade's buyer and seller, with their GLNs, on the same gateway."""
+    gw, _ = world
+    core = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
+    assert grant_credit(gw, core.participant_id, 100_000_000).status_code == 200
+    return {
+        "core": core,
+        "supplier": onboard(
+            gw,
+            "supplier",
+            "Fabrikant Metall AB",
+            "SE5561234567",
+            [("0088", SELLER_GLN), ("0007", "5561234567")],
+        ),
+    }
+
+
+@pytest.mark.parametrize("ch", [RLO, ZWSP, LRI, BOM, CSI])
+def test_a_trade_document_with_one_in_a_party_identifier_is_refused(
+    world: tuple[Gateway, dict[str, Actor]], trading: dict[str, Actor], ch: str
+) -> None:
+    gw, _ = world
+    docs = trade(f"INV-BIDI-{ord(ch):X}")
+    clean = docs["Invoice"]
+    docs["Invoice"] = clean.replace(
+        b">5561234567</cbc:CompanyID>", f">5561{ch}234567</cbc:CompanyID>".encode(), 1
+    )
+    assert docs["Invoice"] != clean
+    signers = {
+        "Order": trading["core"],
+        "DespatchAdvice": trading["supplier"],
+        "Invoice": trading["supplier"],
+    }
+    resp = gw.request("POST", "/bundles/verify", trading["supplier"].api_key, json=bundle_body(docs, signers))
+    assert resp.status_code == 200, resp.text[:500]
+    codes = [v["code"] for v in resp.json()["violations"]]
+    assert resp.json()["ok"] is False and codes == ["PARTY_ID_INVALID_CHARACTERS"], codes

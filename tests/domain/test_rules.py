@@ -173,6 +173,14 @@ FAILING: dict[str, Case] = {
         bundle(inv=replace(invoice(), buyer=replace(invoice().buyer, legal_ids=(OTHER_CORE,)))),
         participants=REGISTERED,
     ),
+    "PARTY_ID_INVALID_CHARACTERS": lambda: _ok(
+        # The seller is still the submitter by its GLN; its legal id hides a right-to-left override.
+        bundle(
+            inv=replace(
+                invoice(), seller=replace(invoice().seller, legal_ids=(PartyRef("0007", "5561\u202e234"),))
+            )
+        )
+    ),
     "PARTY_SELLER_NOT_SUBMITTER": lambda: _ok(
         bundle(), supplier_ids=frozenset({PartyRef("0088", "7350000000064")})
     ),
