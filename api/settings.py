@@ -14,6 +14,7 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from chain.files import FILE_MODE, private_dir, tighten
 from chain.settings import ANVIL_VERIFIER_KEY, ChainSettings
 
 
@@ -99,12 +100,12 @@ class Settings(ChainSettings):
             return value.get_secret_value()
         if self.rpc_url is not None:
             raise ValueError(f"SCF_{name.upper()} must be set when SCF_RPC_URL points at an external node")
-        path = self.data_path / f"{name}.secret"
+        path = private_dir(self.data_path) / f"{name}.secret"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             with os.fdopen(fd, "w") as f:
                 f.write(("scf_" if name == "operator_api_key" else "") + secrets.token_urlsafe(32))
+        tighten(path, FILE_MODE)
         return path.read_text().strip()
 
     @property

@@ -12,6 +12,7 @@ import logging
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,14 @@ def private_file(path: Path) -> Path:
     os.close(fd)
     tighten(path, FILE_MODE)
     return path
+
+
+def append_private(path: Path) -> BinaryIO:
+    """``path`` opened for appending (a log), created 0600, an existing one tightened to 0600."""
+    _parent(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    tighten(path, FILE_MODE)
+    return os.fdopen(fd, "ab")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from chain.files import DIR_MODE, FILE_MODE, append_private, private_dir, tighten, write_private
 from chain.settings import PROJECT_ROOT, ChainSettings
 
 
@@ -126,8 +127,9 @@ class AnvilNode:
                 f"SCF_ANVIL_PORT or stop what is listening there"
             )
         if self.state_file is not None:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+            self.state_file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            tighten(self.state_file, FILE_MODE)
+        log = append_private(self.log_file) if self.log_file else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
                 self.command(),
@@ -135,6 +137,7 @@ class AnvilNode:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=detach,
+                umask=0o077,  # the state file Anvil writes (every balance, every key it holds) is 0600
             )
         finally:
             if self.log_file:
@@ -222,7 +225,7 @@ def start_background(settings: ChainSettings) -> dict[str, Any]:
         state_interval=settings.anvil_state_interval,
         log_file=settings.data_path / "anvil.log",
     )
-    settings.data_path.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_path)
     node.start(detach=True)
     assert node.process is not None
     info: dict[str, Any] = {
@@ -233,7 +236,7 @@ def start_background(settings: ChainSettings) -> dict[str, Any]:
         "answering": True,
         "reused": False,
     }
-    _pid_file(settings).write_text(json.dumps(info))
+    write_private(_pid_file(settings), json.dumps(info))
     return info
 
 

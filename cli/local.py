@@ -18,6 +18,7 @@ from api.services.bootstrap import bootstrap
 from api.settings import Settings
 from api.state import AppState
 from chain.deploy import ensure_deployed
+from chain.files import private_dir
 from chain.node import AnvilNode, NodeError, free_port, rpc
 from chain.settings import PROJECT_ROOT
 
@@ -53,7 +54,7 @@ def start_local_stack(
     anvil = AnvilNode(
         state_file=data_dir / "anvil-state.json" if state_file else None, log_file=data_dir / "anvil.log"
     )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)  # the stack's folder: chain state, logs, database and secrets, all private
     anvil.start()
     try:
         base = settings or Settings(artifacts_dir=PROJECT_ROOT / "build" / "contracts")

@@ -79,10 +79,9 @@ def _private_sqlite_files(path: Path, data_dir: Path) -> None:
     ``-shm`` files the database file's mode); the data folder is 0700. Looser ones are tightened."""
     if path.parent.resolve() == data_dir.resolve():
         private_dir(path.parent)
-    if path.exists() or path.parent.exists() or path.parent.resolve() == data_dir.resolve():
-        if not path.exists():
-            private_file(path)  # an empty file is a new SQLite database
-        _tighten_journals(path)
+    if not path.exists():
+        private_file(path)  # an empty file is a new SQLite database
+    _tighten_journals(path)
 
 
 def _tighten_journals(path: Path) -> None:
