@@ -9,16 +9,20 @@ answers with the stored JSON and ``Idempotent-Replayed: true``. Storage rules: `
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from api import journal
 from api.auth import Principal, settling_principal
-from api.deps import SessionDep
+from api.deps import SessionDep, StateDep
 from api.errors import ApiError, IdempotentReplay, error_envelope
 from api.services import idempotency as store
+from api.services.recovery import recover_request
+from api.state import AppState
 
 _R = TypeVar("_R", bound=BaseModel)
 
@@ -28,8 +32,15 @@ class Idempotency:
     and the route's success status."""
 
     def __init__(
-        self, session: Session, participant_id: str, key: str | None, target: str, status: int
+        self,
+        state: AppState,
+        session: Session,
+        participant_id: str,
+        key: str | None,
+        target: str,
+        status: int,
     ) -> None:
+        self.state = state
         self.session = session
         self.participant_id = participant_id
         self.key = key
@@ -37,32 +48,48 @@ class Idempotency:
         self.status = status
 
     def run(self, body: BaseModel, action: Callable[[], _R]) -> _R:
-        """Run ``action`` once per key; store its answer (or its client error) for retries."""
+        """Run ``action`` once per key; store its answer (or its client error) for retries. An earlier
+        run whose process died, or whose outcome was unknown, is first finished from the chain."""
         key = store.check_key(self.key)
-        stored = store.claim(
-            self.session, self.participant_id, key, store.request_fingerprint(self.target, body)
-        )
-        if stored is not None:
-            raise IdempotentReplay(stored.status, stored.content)
-        try:
-            result = action()
-        except ApiError as exc:
-            if exc.status >= 500:
-                store.forget(self.session, self.participant_id, key)
+        with journal.request_scope(self.state.engine, self.participant_id, key):
+            self._claim(key, store.request_fingerprint(self.target, body))
+            try:
+                result = action()
+            except ApiError as exc:
+                if exc.status >= 500:
+                    store.release(self.session, self.participant_id, key)
+                    raise
+                envelope = error_envelope(exc.code, exc.message, exc.details)
+                store.complete(
+                    self.session, self.participant_id, key, store.StoredAnswer(exc.status, envelope)
+                )
                 raise
-            envelope = error_envelope(exc.code, exc.message, exc.details)
-            store.complete(self.session, self.participant_id, key, store.StoredAnswer(exc.status, envelope))
-            raise
-        except BaseException:
-            store.forget(self.session, self.participant_id, key)
-            raise
+            except BaseException:
+                store.release(self.session, self.participant_id, key)
+                raise
         answer = store.StoredAnswer(self.status, result.model_dump(mode="json"))
         store.complete(self.session, self.participant_id, key, answer)
         return result
 
+    def _claim(self, key: str, digest: str) -> None:
+        lease = timedelta(seconds=self.state.settings.request_lease_seconds)
+        for _ in range(2):
+            found = store.claim(self.session, self.participant_id, key, digest, lease, self.status)
+            if found is None:
+                return
+            if isinstance(found, store.StoredAnswer):
+                raise IdempotentReplay(found.status, found.content)
+            if not store.abandoned(found):
+                raise store.still_running()
+            answer = recover_request(self.state, self.session, found)
+            if answer is not None:
+                raise IdempotentReplay(answer.status, answer.content)
+        raise store.still_running()
+
 
 def get_idempotency(
     request: Request,
+    state: StateDep,
     # the lighter of the two authentications: the route's own ``require(...)`` decides who may act
     principal: Annotated[Principal, Depends(settling_principal)],
     session: SessionDep,
@@ -71,7 +98,7 @@ def get_idempotency(
     route = request.scope.get("route")
     status = getattr(route, "status_code", None) or 200
     target = f"{request.method} {request.url.path}"
-    return Idempotency(session, principal.participant_id, key, target, status)
+    return Idempotency(state, session, principal.participant_id, key, target, status)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -6,6 +6,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api.db import make_engine
@@ -24,6 +25,7 @@ from api.routes import (
     rules,
     settlement,
 )
+from api.services.recovery import on_start
 from api.settings import Settings, get_settings
 from api.state import AppState
 
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # finish what a crash of the last run left open (needs the node; skipped while it is down)
+        await anyio.to_thread.run_sync(on_start, app.state.scf)
         yield
         engine.dispose()
 

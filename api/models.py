@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 import readmodel.tables  # noqa: F401  (the read-model tables, so one Alembic history migrates every table)
@@ -60,7 +60,7 @@ class Bundle(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     supplier_id: str = Field(foreign_key="participant.id", index=True, max_length=36)
     debtor_id: str = Field(foreign_key="participant.id", index=True, max_length=36)
-    status: str = Field(max_length=16, index=True)  # tokenizing | tokenized
+    status: str = Field(max_length=16, index=True)  # tokenizing | tokenized | vanished
     invoice_number: str = Field(max_length=128)
     fingerprint: str = Field(max_length=66, unique=True, index=True)
     bundle_hash: str = Field(max_length=66)
@@ -143,6 +143,46 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None
     response_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+    #: who runs it (``host:pid``) and until when its claim holds: a record ``in_progress`` past its lease,
+    #: or whose process is gone, is recovered from the transaction journal (``api.services.recovery``)
+    owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = Field(default=None)
+    #: how to finish it from its transaction's receipt (``{"kind": ..., "out": {...}}``), noted before sending
+    recovery_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class TxJournal(SQLModel, table=True):
+    """Every transaction the gateway signs, written before it is sent: what a crash or a lost block
+    leaves unknown is looked up here by hash (``api.journal``, ``api.services.recovery``)."""
+
+    __table_args__ = (Index("ix_txjournal_request", "participant_id", "idem_key"),)
+
+    tx_hash: str = Field(primary_key=True, max_length=66)
+    sender: str = Field(max_length=42, index=True)
+    nonce: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: the idempotent request that sent it (none for the platform's own housekeeping)
+    participant_id: str | None = Field(default=None, max_length=36)
+    idem_key: str | None = Field(default=None, max_length=200)
+    #: sent | unsent (never reached the node) | mined | vanished (gone with lost blocks)
+    state: str = Field(max_length=16, index=True)
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    block_hash: str | None = Field(default=None, max_length=66)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChainIncident(SQLModel, table=True):
+    """The node lost blocks the gateway had seen (a restore from an older state, a deep reorg), and
+    what the gateway did about it; ``/health`` shows the latest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    detected_at: datetime = Field(default_factory=utcnow)
+    #: the highest block of ours that the chain still has, and the chain's head when it was found
+    fork_block: int = Field(sa_column=Column(BigInteger, nullable=False))
+    chain_head: int = Field(sa_column=Column(BigInteger, nullable=False))
+    vanished_transactions: int
+    released_bundles: int
+    resynced_accounts: int
+    details: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class ChainAccount(SQLModel, table=True):

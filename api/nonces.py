@@ -8,21 +8,52 @@ no gap is left behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
+from web3.types import TxReceipt
 
+from api import journal
 from chain.client import Sender
 
 
 class DbNonceSender(Sender):
     """A ``Sender`` whose nonces come from the database (safe across processes and threads)."""
 
-    def __init__(self, w3: Web3, key: str, engine: Engine, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        key: str,
+        engine: Engine,
+        *,
+        durable: Callable[[int], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(w3, key, **kwargs)
         self.engine = engine
+        #: returns once the given block is safe from a node crash (local tooling only; see AppState)
+        self.durable = durable
+
+    def _on_signed(self, tx_hash: str, nonce: int) -> None:
+        journal.sent(self.engine, tx_hash, self.address, nonce)
+
+    def _on_unsent(self, tx_hash: str) -> None:
+        journal.mark(self.engine, tx_hash, journal.UNSENT)
+
+    def _on_mined(self, receipt: TxReceipt) -> None:
+        block = int(receipt["blockNumber"])
+        journal.mark(
+            self.engine,
+            receipt["transactionHash"].to_0x_hex(),
+            journal.MINED,
+            block,
+            receipt["blockHash"].to_0x_hex(),
+        )
+        if self.durable is not None:
+            self.durable(block)
 
     def _ensure_row(self) -> None:
         pending = self.w3.eth.get_transaction_count(self.account.address, "pending")
@@ -76,3 +107,36 @@ class DbNonceSender(Sender):
                 text("UPDATE tx_nonce SET next_nonce = :n WHERE address = :a AND next_nonce < :n"),
                 {"a": self.address, "n": pending},
             )
+
+
+def reset_nonces(w3: Web3, engine: Engine) -> int:
+    """Set every account's counter to the node's pending count, down as well as up, and drop the parked
+    gaps: after the node lost blocks, the nonces they used are free again. The number of accounts moved."""
+    moved = 0
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT address, next_nonce FROM tx_nonce")).all()
+        for address, ours in rows:
+            theirs = w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending")
+            if theirs != ours:
+                moved += 1
+                conn.execute(
+                    text("UPDATE tx_nonce SET next_nonce = :n WHERE address = :a"),
+                    {"a": address, "n": theirs},
+                )
+            conn.execute(text("DELETE FROM tx_nonce_gap WHERE address = :a"), {"a": address})
+    return moved
+
+
+def park_nonce(w3: Web3, engine: Engine, address: str, nonce: int) -> bool:
+    """Give back ``nonce`` of a transaction that never ran, if the node has not used it yet (a later
+    allocation takes it first, leaving no gap). True if parked."""
+    if nonce < w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"):
+        return False
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO tx_nonce_gap (address, nonce) VALUES (:a, :n)"), {"a": address, "n": nonce}
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -67,6 +67,14 @@ class Settings(ChainSettings):
         default=32, ge=4, description="Deepest nesting of arrays and objects accepted in a JSON request body."
     )
     max_document_bytes: int = Field(default=2 * 1024 * 1024, description="Largest accepted single document.")
+    request_lease_seconds: float = Field(
+        default=180.0,
+        gt=0,
+        description=(
+            "How long a request with an Idempotency-Key holds its key: a retry after that (or after its"
+            " process died) finishes it from the chain. Longer than the wait for a receipt (120 s)."
+        ),
+    )
     max_signature_age_hours: int = Field(default=24 * 30, description="Oldest accepted claimed signing time.")
     db_pool_size: int = Field(default=20, description="Database connections kept open per process.")
     db_max_overflow: int = Field(

@@ -59,6 +59,10 @@ class AppState:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     senders: dict[str, Sender] = field(default_factory=dict, repr=False)
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: returns once a block is safe from a node crash, before the gateway acknowledges what it holds.
+    #: ``None`` on a real network (a QBFT block is final once sealed); local tooling sets it to wait for
+    #: Anvil's state file (``chain.node.StateKeeper``).
+    durable: Callable[[int], None] | None = field(default=None, repr=False)
 
     def w3(self) -> Web3:
         """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
@@ -69,7 +73,7 @@ class AppState:
     def chain(self) -> GatewayChain:
         with self._lock:
             if self._chain is None or not self._chain.w3.is_connected():
-                self._chain = build_gateway_chain(self.settings, self.w3(), self.engine)
+                self._chain = build_gateway_chain(self.settings, self.w3(), self.engine, self.durable)
             return self._chain
 
     def catch_up(self) -> None:
@@ -98,13 +102,20 @@ class AppState:
             return cached
         chain = self.chain()
         sender = DbNonceSender(
-            chain.w3, key(), self.engine, gas_price=self.settings.gas_price, decoder=chain.decoder
+            chain.w3,
+            key(),
+            self.engine,
+            durable=self.durable,
+            gas_price=self.settings.gas_price,
+            decoder=chain.decoder,
         )
         with self._lock:
             return self.senders.setdefault(address, sender)
 
 
-def build_gateway_chain(settings: Settings, w3: Web3, engine: Engine) -> GatewayChain:
+def build_gateway_chain(
+    settings: Settings, w3: Web3, engine: Engine, durable: Callable[[int], None] | None = None
+) -> GatewayChain:
     artifacts = load_artifacts(settings.artifacts_path)
     addresses = {
         k: v["address"] for k, v in load_deployments(settings.deployments_path, w3.eth.chain_id).items()
@@ -119,10 +130,20 @@ def build_gateway_chain(settings: Settings, w3: Web3, engine: Engine) -> Gateway
         w3=w3,
         platform=Platform.from_addresses(w3, artifacts, addresses),
         operator=DbNonceSender(
-            w3, settings.effective_deployer_key, engine, gas_price=settings.gas_price, decoder=decoder
+            w3,
+            settings.effective_deployer_key,
+            engine,
+            durable=durable,
+            gas_price=settings.gas_price,
+            decoder=decoder,
         ),
         verifier=DbNonceSender(
-            w3, settings.effective_verifier_key, engine, gas_price=settings.gas_price, decoder=decoder
+            w3,
+            settings.effective_verifier_key,
+            engine,
+            durable=durable,
+            gas_price=settings.gas_price,
+            decoder=decoder,
         ),
         decoder=decoder,
         indexer=Indexer(w3, engine, addresses, abis_of(artifacts)),

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxParams, TxReceipt
 
@@ -104,6 +105,26 @@ class Sender:
             else:  # later nonces are out already: ask the node again next time
                 self._nonce = None
 
+    def _node_lacks(self, tx_hash: bytes) -> bool:
+        """True only if the node answers that it does not know ``tx_hash``."""
+        try:
+            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return True
+        except Exception:  # the node cannot say: not known to be absent
+            return False
+        return False
+
+    # hooks of a journaling sender (``api.nonces.DbNonceSender``); nothing to do here
+    def _on_signed(self, tx_hash: str, nonce: int) -> None:
+        """``tx_hash`` (with ``nonce``) is signed and about to be sent."""
+
+    def _on_unsent(self, tx_hash: str) -> None:
+        """``tx_hash`` did not reach the node."""
+
+    def _on_mined(self, receipt: TxReceipt) -> None:
+        """``receipt``'s transaction was mined (successfully or not)."""
+
     def _fees(self) -> dict[str, int]:
         if self.gas_price is not None:
             return {"gasPrice": self.gas_price}
@@ -128,27 +149,46 @@ class Sender:
         for attempt in range(2):
             nonce = params["nonce"] = self._next_nonce()
             signed = self.account.sign_transaction(params)
+            self._on_signed(signed.hash.to_0x_hex(), nonce)
             try:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 break
-            except Web3RPCError as exc:
+            except (Web3RPCError, requests.exceptions.ConnectionError) as exc:
+                # the node refused it, or was never reached: this transaction is not out there
+                self._on_unsent(signed.hash.to_0x_hex())
                 if "nonce too low" in str(exc).lower() and attempt == 0:
                     self.resync_nonce()  # another tool sent from this key: catch up, once
                     continue
                 self._release_nonce(nonce)
                 raise
             except Exception:
-                self._release_nonce(nonce)
+                # unknown (a timeout): ask the node whether it arrived; if it cannot say, the nonce
+                # stays taken, the journal says "sent", and recovery asks the chain later
+                if self._node_lacks(signed.hash):
+                    self._on_unsent(signed.hash.to_0x_hex())
+                    self._release_nonce(nonce)
                 raise
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+        self._on_mined(receipt)
         if receipt["status"] != 1:
             raise TransactionReverted(self._replay_revert(params, receipt), tx_hash.to_0x_hex())
         return receipt
 
     def _replay_revert(self, params: dict[str, Any], receipt: TxReceipt) -> DecodedRevert:
-        call = {k: params[k] for k in ("from", "to", "data", "value") if k in params}
-        try:
-            self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
-        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
-            return self.decoder.decode(_revert_data(exc))
-        return DecodedRevert("UnknownRevert", {}, "0x")
+        call: dict[str, Any] = {k: params[k] for k in ("from", "to", "data", "value") if k in params}
+        return _replay(self.w3, self.decoder, call, receipt)
+
+
+def replay_revert(w3: Web3, decoder: ErrorDecoder, receipt: TxReceipt) -> DecodedRevert:
+    """Why the mined transaction of ``receipt`` reverted: its call replayed on the block before."""
+    tx = w3.eth.get_transaction(receipt["transactionHash"])
+    call: dict[str, Any] = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+    return _replay(w3, decoder, call, receipt)
+
+
+def _replay(w3: Web3, decoder: ErrorDecoder, call: dict[str, Any], receipt: TxReceipt) -> DecodedRevert:
+    try:
+        w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+    except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+        return decoder.decode(_revert_data(exc))
+    return DecodedRevert("UnknownRevert", {}, "0x")

@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
+from web3.types import TxReceipt
 
+from api import journal
 from api.errors import ApiError
 from api.models import (
     Bundle,
@@ -41,7 +44,7 @@ from api.models import (
     TokenizationClaim,
 )
 from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
-from api.services import consumption
+from api.services import bundle_reads, consumption, recovery
 from api.services.lifecycle import tx_hash
 from api.services.txerrors import on_chain
 from api.state import AppState
@@ -457,6 +460,7 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
         due_date=unix_day(inv.due_date),
     )
     key = derive_blob_key(state.settings.effective_secret_key, purpose="documents")
+    journal.describe("tokenize", bundle_id=bundle_id)
     if p.uses:
         _claim_quantities(session, p, bundle_id, debtor)
     session.add(bundle)
@@ -514,9 +518,20 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
                 fingerprint=fingerprint,
             )
         )
-    except BaseException:
-        _undo(session, bundle_id)
+    except ApiError as exc:
+        # refused (a revert: nothing happened on chain), or unknown: the registration may have reached
+        # the chain, and then the claims stay until recovery learns the outcome (``api.services.recovery``)
+        if exc.status < 500 or not journal.in_flight():
+            _undo(session, bundle_id)
         raise
+    except BaseException:
+        if not journal.in_flight():
+            _undo(session, bundle_id)
+        raise
+    return _tokenized(session, bundle, rid, receipt)
+
+
+def _tokenized(session: Session, bundle: Bundle, rid: int, receipt: TxReceipt) -> Bundle:
     bundle.status = "tokenized"
     bundle.receivable_id = rid
     bundle.tx_hash = tx_hash(receipt)
@@ -525,6 +540,25 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     session.commit()
     session.refresh(bundle)
     return bundle
+
+
+def _finish_tokenize(state: AppState, session: Session, receipt: TxReceipt, out: dict[str, Any]) -> BaseModel:
+    """Recovery: the registration was mined, the request that sent it did not record it."""
+    bundle = session.get(Bundle, out["bundle_id"])
+    if bundle is None:
+        raise ApiError(500, "BUNDLE_LOST", f"Bundle {out['bundle_id']} of a mined registration is missing.")
+    if bundle.status != "tokenized":
+        (event,) = state.chain().platform.ledger.events(receipt, "InvoiceRegistered")
+        bundle = _tokenized(session, bundle, int(event["id"]), receipt)
+    return bundle_reads.bundle_out(session, bundle)
+
+
+def _release_tokenize(_state: AppState, session: Session, out: dict[str, Any]) -> None:
+    """Recovery: the registration never ran; free the invoice's claims for a new submission."""
+    _undo(session, out["bundle_id"])
+
+
+recovery.register("tokenize", recovery.Recoverer(finish=_finish_tokenize, release=_release_tokenize))
 
 
 def _claimed_by_another(invoice_number: str) -> ApiError:

@@ -4,20 +4,26 @@ is the FastAPI dependency that uses it).
 The first request with a key runs; its answer (success or a client error) is stored and every
 retry with the same key and the same body gets it again without running anything. The same key
 with another body is refused (422). A retry while the first is still running gets 409. A
-transient failure (5xx: node down) is not stored, so a retry may run again.
+transient failure (5xx: node down) is not stored, so a retry may run again, unless a transaction of
+the request may have reached the chain: then the record stays ``in_progress``, its lease ended, and
+the retry learns the outcome from the chain (``api.services.recovery``). A record whose process died
+(same host, pid gone) or whose lease ran out is recovered the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from api import journal
 from api.errors import ApiError
 from api.models import IdempotencyRecord
 
@@ -46,10 +52,22 @@ def check_key(key: str | None) -> str:
     return key
 
 
-def claim(session: Session, participant_id: str, key: str, digest: str) -> StoredAnswer | None:
-    """Mark ``key`` as running for this request; or return the answer stored for it earlier."""
+def claim(
+    session: Session, participant_id: str, key: str, digest: str, lease: timedelta, status: int
+) -> StoredAnswer | IdempotencyRecord | None:
+    """Mark ``key`` as running for this request (``None``; ``status`` is its answer's status if it
+    succeeds); or return the answer stored for it earlier, or the record of an earlier run of it that
+    is still ``in_progress`` (running, or abandoned)."""
     session.add(
-        IdempotencyRecord(participant_id=participant_id, key=key, request_hash=digest, state="in_progress")
+        IdempotencyRecord(
+            participant_id=participant_id,
+            key=key,
+            request_hash=digest,
+            state="in_progress",
+            status_code=status,
+            owner=journal.OWNER,
+            lease_until=datetime.now(UTC) + lease,
+        )
     )
     try:
         session.commit()
@@ -64,8 +82,39 @@ def claim(session: Session, participant_id: str, key: str, digest: str) -> Store
             422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with another request body."
         )
     if existing.state != "done" or existing.status_code is None or existing.response_json is None:
-        raise ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "A request with this key is still running.")
+        return existing
     return StoredAnswer(existing.status_code, json.loads(existing.response_json))
+
+
+def still_running() -> ApiError:
+    return ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "A request with this key is still running.")
+
+
+def abandoned(record: IdempotencyRecord, now: datetime | None = None) -> bool:
+    """Whether nobody runs this ``in_progress`` record any more: its lease ended, or its process (on
+    this host) is gone."""
+    now = now or datetime.now(UTC)
+    lease = record.lease_until
+    if lease is None:
+        return True
+    if lease.tzinfo is None:  # SQLite hands datetimes back naive: they were stored in UTC
+        lease = lease.replace(tzinfo=UTC)
+    if lease <= now:
+        return True
+    host, _, pid = (record.owner or "").rpartition(":")
+    return host == journal.OWNER.rpartition(":")[0] and pid.isdigit() and not _alive(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def complete(session: Session, participant_id: str, key: str, answer: StoredAnswer) -> None:
@@ -80,9 +129,23 @@ def complete(session: Session, participant_id: str, key: str, answer: StoredAnsw
 
 
 def forget(session: Session, participant_id: str, key: str) -> None:
-    """Drop the claim after a transient failure, so that a retry runs again."""
+    """Drop the claim after a failure that ran nothing, so that a retry runs again."""
     session.rollback()
     stored = session.get(IdempotencyRecord, (participant_id, key))
     if stored is not None:
         session.delete(stored)
+        session.commit()
+
+
+def release(session: Session, participant_id: str, key: str) -> None:
+    """After a failure (a 5xx, a crash of the handler): drop the claim if nothing of the request can
+    have reached the chain; otherwise end its lease, so that the retry learns the outcome from the chain."""
+    session.rollback()
+    if not journal.may_have_run(session, participant_id, key):
+        forget(session, participant_id, key)
+        return
+    stored = session.get(IdempotencyRecord, (participant_id, key))
+    if stored is not None:
+        stored.lease_until = datetime.now(UTC)
+        session.add(stored)
         session.commit()

@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlmodel import Session
 from web3.types import TxReceipt
 
+from api import journal
 from api.errors import ApiError
 from api.models import Participant
 from api.schemas.lifecycle import TxOut
@@ -38,10 +39,13 @@ def act(
     session: Session,
     participant: Participant,
     action: Callable[[Sender], TxReceipt],
+    *,
+    kind: str = "tx",
     **out: int | None,
 ) -> TxOut:
-    """Send ``action`` with the participant's custodial key; reverts become API errors."""
-    return act_with_receipt(state, session, participant, action, **out)[0]
+    """Send ``action`` with the participant's custodial key; reverts become API errors. ``kind`` names
+    how ``api.services.recovery`` rebuilds the answer from the receipt if the request is interrupted."""
+    return act_with_receipt(state, session, participant, action, kind=kind, **out)[0]
 
 
 def act_with_receipt(
@@ -49,10 +53,13 @@ def act_with_receipt(
     session: Session,
     participant: Participant,
     action: Callable[[Sender], TxReceipt],
+    *,
+    kind: str = "tx",
     **out: int | None,
 ) -> tuple[TxOut, TxReceipt]:
     """``act``, also returning the receipt (for the events it carries)."""
     sender = sender_for(state, session, participant)
+    journal.describe(kind, **out)
     receipt = on_chain(lambda: action(sender))
     return tx_out(receipt, **out), receipt
 

@@ -79,4 +79,9 @@ def on_chain(action: Callable[[], T]) -> T:
     except (ChainUnavailableError, requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise ApiError(503, "CHAIN_UNAVAILABLE", f"The ledger node does not answer: {exc}") from exc
     except TimeExhausted as exc:
-        raise ApiError(503, "CHAIN_TIMEOUT", f"No receipt in time: {exc}") from exc
+        raise ApiError(
+            503,
+            "CHAIN_TIMEOUT",
+            "The transaction was sent but not mined in time; retry with the same Idempotency-Key to learn"
+            f" its outcome ({exc}).",
+        ) from exc
