@@ -30,12 +30,19 @@ class DbNonceSender(Sender):
         engine: Engine,
         *,
         durable: Callable[[int], None] | None = None,
+        watch: Callable[[], object] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(w3, key, **kwargs)
         self.engine = engine
         #: returns once the given block is safe from a node crash (local tooling only; see AppState)
         self.durable = durable
+        #: looks for lost blocks before a nonce is taken (``api.chainwatch.check``)
+        self.watch = watch
+
+    def _before_send(self) -> None:
+        if self.watch is not None:
+            self.watch()
 
     def _on_signed(self, tx_hash: str, nonce: int) -> None:
         journal.sent(self.engine, tx_hash, self.address, nonce)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from web3 import Web3
 
+from api import chainwatch
 from api.errors import ApiError
 from api.models import PlatformSecret
 from api.nonces import DbNonceSender
@@ -73,14 +74,21 @@ class AppState:
     def chain(self) -> GatewayChain:
         with self._lock:
             if self._chain is None or not self._chain.w3.is_connected():
-                self._chain = build_gateway_chain(self.settings, self.w3(), self.engine, self.durable)
+                self._chain = build_gateway_chain(
+                    self.settings, self.w3(), self.engine, self.durable, self.watch_chain
+                )
             return self._chain
 
     def catch_up(self) -> None:
         """Bring the read model up to the chain's head (reads call this first: they see their own writes)."""
         chain = self.chain()
+        self.watch_chain()
         with self._index_lock:
             chain.indexer.run_once()
+
+    def watch_chain(self) -> None:
+        """Reconcile with the chain if the node lost blocks we saw (``api.chainwatch``; throttled)."""
+        chainwatch.check(self.chain().w3, self.engine)
 
     def chain_now(self) -> int:
         """The chain's clock: the latest block's timestamp. Every rule that compares with a maturity
@@ -106,6 +114,7 @@ class AppState:
             key(),
             self.engine,
             durable=self.durable,
+            watch=self.watch_chain,
             gas_price=self.settings.gas_price,
             decoder=chain.decoder,
         )
@@ -114,7 +123,11 @@ class AppState:
 
 
 def build_gateway_chain(
-    settings: Settings, w3: Web3, engine: Engine, durable: Callable[[int], None] | None = None
+    settings: Settings,
+    w3: Web3,
+    engine: Engine,
+    durable: Callable[[int], None] | None = None,
+    watch: Callable[[], object] | None = None,
 ) -> GatewayChain:
     artifacts = load_artifacts(settings.artifacts_path)
     addresses = {
@@ -134,6 +147,7 @@ def build_gateway_chain(
             settings.effective_deployer_key,
             engine,
             durable=durable,
+            watch=watch,
             gas_price=settings.gas_price,
             decoder=decoder,
         ),
@@ -142,6 +156,7 @@ def build_gateway_chain(
             settings.effective_verifier_key,
             engine,
             durable=durable,
+            watch=watch,
             gas_price=settings.gas_price,
             decoder=decoder,
         ),

@@ -116,6 +116,9 @@ class Sender:
         return False
 
     # hooks of a journaling sender (``api.nonces.DbNonceSender``); nothing to do here
+    def _before_send(self) -> None:
+        """A transaction is about to take a nonce."""
+
     def _on_signed(self, tx_hash: str, nonce: int) -> None:
         """``tx_hash`` (with ``nonce``) is signed and about to be sent."""
 
@@ -146,6 +149,7 @@ class Sender:
             except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
                 raise TransactionReverted(self.decoder.decode(_revert_data(exc))) from exc
             params["gas"] = estimate + estimate // 5 + 10_000
+        self._before_send()
         for attempt in range(2):
             nonce = params["nonce"] = self._next_nonce()
             signed = self.account.sign_transaction(params)

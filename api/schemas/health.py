@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -8,12 +10,26 @@ class DeployedContract(BaseModel):
     has_code: bool = Field(description="Whether the node holds code at that address right now.")
 
 
+class LostBlocks(BaseModel):
+    """The latest time the node lost blocks the gateway had seen, and what the gateway did about it."""
+
+    detected_at: datetime
+    fork_block: int = Field(description="The newest block of ours the chain still had (-1: none).")
+    chain_head: int = Field(description="The chain's head when it was found.")
+    vanished_transactions: int = Field(description="Transactions of ours gone with the lost blocks.")
+    released_bundles: int = Field(description="Bundles marked `vanished`, their invoice claims released.")
+    resynced_accounts: int = Field(description="Sending accounts whose nonce counter was set back.")
+
+
 class ChainHealth(BaseModel):
     rpc_url: str | None = Field(
         description="The node's JSON-RPC URL, for the operator only (it may carry credentials); else null."
     )
     chain_id: int
     latest_block: int
+    lost_blocks: LostBlocks | None = Field(
+        default=None, description="The latest loss of blocks seen (null: never). See RELIABILITY.md."
+    )
 
 
 class DatabaseHealth(BaseModel):

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session, col, select
+
+from api import chainwatch
 from api.db import current_revision, probe_writable
-from api.schemas.health import ChainHealth, DatabaseHealth, DeployedContract, Health, ReadModelCheck
+from api.models import Bundle
+from api.schemas.health import (
+    ChainHealth,
+    DatabaseHealth,
+    DeployedContract,
+    Health,
+    LostBlocks,
+    ReadModelCheck,
+)
 from api.state import AppState
 from chain.deploy import load_deployments
 from chain.plan import CONTRACT_NAMES
@@ -23,12 +34,14 @@ def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
     }
     missing = [n for n in CONTRACT_NAMES if n not in contracts or not contracts[n].has_code]
     db = database_health(state)
+    incident = chainwatch.latest_incident(state.engine) if db.ok else None
     return Health(
         status="ok" if not missing and db.ok else "degraded",
         chain=ChainHealth(
             rpc_url=state.settings.effective_rpc_url if show_rpc_url else None,
             chain_id=chain_id,
             latest_block=latest,
+            lost_blocks=LostBlocks.model_validate(incident, from_attributes=True) if incident else None,
         ),
         database=db,
         contracts=contracts,
@@ -54,8 +67,22 @@ def database_health(state: AppState) -> DatabaseHealth:
 
 
 def read_model_check(state: AppState) -> ReadModelCheck:
-    """Index up to the head, then compare the read model with the contracts' own state."""
-    state.catch_up()
+    """Look for lost blocks, index up to the head, then compare the read model, and the gateway's
+    tokenized bundles, with the contracts' own state."""
     chain = state.chain()
-    diffs = compare_with_chain(chain.platform, state.engine)
+    chainwatch.check(chain.w3, state.engine, force=True)
+    state.catch_up()
+    diffs = compare_with_chain(chain.platform, state.engine) + compare_bundles(state)
     return ReadModelCheck(in_sync=not diffs, differences=diffs[:100], indexed_block=chain.indexer.cursor()[0])
+
+
+def compare_bundles(state: AppState) -> list[str]:
+    """Every tokenized bundle's receivable must be on the chain, under the bundle's fingerprint."""
+    ledger = state.chain().platform.ledger
+    diffs = []
+    with Session(state.engine) as s:
+        for b in s.exec(select(Bundle).where(col(Bundle.status) == "tokenized")).all():
+            on_chain = ledger.receivable_id_by_fingerprint(bytes.fromhex(b.fingerprint[2:]))
+            if on_chain != b.receivable_id:
+                diffs.append(f"bundle {b.id} receivable: gateway {b.receivable_id!r} != chain {on_chain!r}")
+    return diffs

@@ -24,11 +24,10 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
-from web3 import Web3
-from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
-from api import journal
+from api import chainwatch, journal
+from api.chainwatch import pending_at_node, receipt_or_none
 from api.errors import ApiError, error_envelope
 from api.models import IdempotencyRecord, TxJournal
 from api.nonces import park_nonce
@@ -59,21 +58,6 @@ RECOVERERS: dict[str, Recoverer] = {"tx": Recoverer(finish=_plain)}
 
 def register(kind: str, recoverer: Recoverer) -> None:
     RECOVERERS[kind] = recoverer
-
-
-def receipt_or_none(w3: Web3, tx_hash: str) -> TxReceipt | None:
-    try:
-        return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    except TransactionNotFound:
-        return None
-
-
-def pending_at_node(w3: Web3, tx_hash: str) -> bool:
-    try:
-        w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-    except TransactionNotFound:
-        return False
-    return True
 
 
 def settle_entry(state: AppState, session: Session, entry: TxJournal) -> TxReceipt | None:
@@ -170,6 +154,7 @@ def on_start(state: AppState) -> None:
     """A starting gateway finishes what the last run left open; the node may be down (then the
     retries of the clients, and the next start, do it)."""
     try:
+        chainwatch.check(state.chain().w3, state.engine, force=True)
         recovered = recover_abandoned(state)
     except Exception:  # the node or the database is not there yet: not a reason not to start
         log.warning("start-up recovery skipped", exc_info=True)
