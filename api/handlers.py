@@ -20,6 +20,11 @@ def _json(status: int, code: str, message: str, details: Any = None) -> JSONResp
     return JSONResponse(status_code=status, content=error_envelope(code, message, details))
 
 
+#: FastAPI's ``HTTPException`` detail when reading the JSON body failed otherwise than as malformed JSON.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+_NOT_JSON = [{"loc": ["body"], "msg": "The body is not JSON text in UTF-8.", "type": "json_invalid"}]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -39,6 +44,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # FastAPI's answer to a body it cannot decode (not UTF-8): invalid JSON, like a malformed one
+            return _json(422, "REQUEST_INVALID", "The body is not JSON text (UTF-8).", _NOT_JSON)
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(
             exc.status_code, f"HTTP_{exc.status_code}"
         )

@@ -423,3 +423,16 @@ def test_a_trade_document_with_one_in_a_party_identifier_is_refused(
     assert resp.status_code == 200, resp.text[:500]
     codes = [v["code"] for v in resp.json()["violations"]]
     assert resp.json()["ok"] is False and codes == ["PARTY_ID_INVALID_CHARACTERS"], codes
+
+
+@pytest.mark.parametrize("body", [b"\xff\x11", b'{"legal_name": "\xc3"}', b"\xfe\xff\x00{"])
+def test_a_body_that_is_not_utf8_json_is_422_request_invalid(
+    world: tuple[Gateway, dict[str, Actor]], body: bytes
+) -> None:
+    """Found by schemathesis: FastAPI answered 400 ``HTTP_400`` ("error parsing the body"), a status the
+    document did not declare and a code no client knows; a malformed JSON body was 422 already."""
+    gw, _ = world
+    headers = {"content-type": "application/json"}
+    resp = gw.request("POST", "/participants", gw.operator_key, content=body, headers=headers)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["error"]["code"] == "REQUEST_INVALID"
