@@ -10,7 +10,7 @@ STAMP := build/.stamps
 # the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup up demo test lint typecheck pytest forge slither brownie-check gas bench mutants clean
+.PHONY: help setup up demo test lint typecheck pytest fuzz forge slither brownie-check gas bench mutants clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ typecheck: setup ## mypy --strict on every Python layer
 
 pytest: setup ## Python tests against real Anvil processes and a real database
 	$(PY) -m pytest -q -rs -n 2 --dist loadfile --durations=10
+
+fuzz: setup ## schemathesis over every operation of the live OpenAPI document, 50 examples each (slow, not in CI)
+	SCF_FUZZ_EXAMPLES=50 SCF_FUZZ_SECONDS=0 $(PY) -m pytest -q -s tests/api/test_schemathesis.py
 
 forge: setup ## Solidity unit, fuzz and invariant tests
 	node_modules/.bin/forge test --use "$(CURDIR)/tools/solc" --offline

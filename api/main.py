@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api.db import make_engine
 from api.handlers import install_error_handlers
 from api.middleware import BodySizeLimit, JsonDepthLimit, UnexpectedErrors
+from api.openapi import install_openapi
 from api.routes import (
     bundles,
     ca,
@@ -83,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
     ):
         app.include_router(module.router)
+    install_openapi(app)  # every status each operation can answer, from its dependencies
     return app
