@@ -70,3 +70,26 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(text)
     tmp.replace(path)
+
+
+def write_private_durably(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably: a private temporary file, flushed to disk,
+    renamed over ``path``, the folder flushed too. A crash at any point leaves the old file or the new
+    one, never a torn one."""
+    _parent(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -1,18 +1,25 @@
 """Local Anvil node lifecycle: start on a (free) port, wait until it answers, stop cleanly.
 
 The ledger lives in a state file (``--state``): Anvil loads it at start and writes it on exit
-and every ``state_interval`` seconds, so a restart finds every contract and balance again.
+and every ``state_interval`` seconds, so a restart finds every contract and balance again. A kill
+loses what came after Anvil's last dump, and a kill during a dump leaves a torn file; so a gateway
+served by the local tooling also keeps a ``StateKeeper``: before it acknowledges a transaction, the
+block is in ``<state>.ack.json`` (written atomically, flushed). A start loads whichever of the two
+files holds the later block (a torn one is passed over).
 Anvil is a development and test tool; production talks to any EVM node over JSON-RPC.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +27,15 @@ from typing import Any
 
 import httpx
 
-from chain.files import DIR_MODE, FILE_MODE, append_private, private_dir, tighten, write_private
+from chain.files import (
+    DIR_MODE,
+    FILE_MODE,
+    append_private,
+    private_dir,
+    tighten,
+    write_private,
+    write_private_durably,
+)
 from chain.settings import PROJECT_ROOT, ChainSettings
 
 
@@ -129,6 +144,7 @@ class AnvilNode:
         if self.state_file is not None:
             self.state_file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
             tighten(self.state_file, FILE_MODE)
+            restore_latest_state(self.state_file)
         log = append_private(self.log_file) if self.log_file else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
@@ -177,6 +193,62 @@ class AnvilNode:
                 self.log_file.read_text(errors="replace").splitlines()[-15:]
             )
         return ""
+
+
+# --- nothing acknowledged is lost: the state keeper -----------------------------------------
+
+_log = logging.getLogger(__name__)
+
+
+def ack_file(state_file: Path) -> Path:
+    """Where the ``StateKeeper`` of ``state_file`` writes."""
+    return state_file.with_name(state_file.stem + ".ack.json")
+
+
+def state_block(path: Path) -> int | None:
+    """The block number a state file holds; ``None`` if it is missing or torn."""
+    try:
+        return int(json.loads(path.read_bytes())["block"]["number"], 16)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def restore_latest_state(state_file: Path) -> None:
+    """Before Anvil starts: if the keeper's file holds a later block than Anvil's own (Anvil was killed
+    after the keeper's last write, or during its own dump), put it in place of Anvil's."""
+    ack = ack_file(state_file)
+    acked = state_block(ack)
+    if acked is None:
+        return
+    own = state_block(state_file)
+    if own is None or own < acked:
+        _log.warning("restoring the chain state of block %d from %s (Anvil's own: %s)", acked, ack, own)
+        write_private_durably(state_file, ack.read_bytes())
+
+
+class StateKeeper:
+    """Writes Anvil's state (``anvil_dumpState``) to ``ack_file(state_file)`` on demand, atomically and
+    flushed to disk, and remembers the newest block written. ``durable(block)`` returns once ``block``
+    is in the file: the gateway calls it before it acknowledges a transaction of that block
+    (``api.state.AppState.durable``). Concurrent callers share one dump. Local tooling only (the
+    ``anvil_*`` methods exist on Anvil alone); on a real network a sealed QBFT block is final."""
+
+    def __init__(self, url: str, state_file: Path) -> None:
+        self.url = url
+        self.path = ack_file(state_file)
+        self.saved = state_block(self.path) or -1
+        self._lock = threading.Lock()
+        self.dumps = 0
+
+    def durable(self, block: int) -> None:
+        with self._lock:
+            if self.saved >= block:
+                return
+            data = gzip.decompress(bytes.fromhex(str(rpc(self.url, "anvil_dumpState", timeout=30))[2:]))
+            number = int(json.loads(data)["block"]["number"], 16)
+            write_private_durably(self.path, data)
+            self.saved = number
+            self.dumps += 1
 
 
 # --- a background node managed across CLI invocations ----------------------------------------

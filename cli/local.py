@@ -19,7 +19,7 @@ from api.settings import Settings
 from api.state import AppState
 from chain.deploy import ensure_deployed
 from chain.files import private_dir
-from chain.node import AnvilNode, NodeError, free_port, rpc
+from chain.node import AnvilNode, NodeError, StateKeeper, free_port, rpc
 from chain.settings import PROJECT_ROOT
 
 
@@ -72,6 +72,8 @@ def start_local_stack(
         migrate(settings)
         app = create_app(settings)
         state: AppState = app.state.scf
+        if anvil.state_file is not None:  # nothing the gateway acknowledges is lost to a kill
+            state.durable = StateKeeper(anvil.url, anvil.state_file).durable
         bootstrap(settings, state)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning")

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from api.models import Bundle
-from chain.node import AnvilNode
+from chain.node import AnvilNode, ack_file
 from cli.local import start_local_stack
 from tests.api.harness import (
     BUYER_GLN,
@@ -54,8 +54,9 @@ def _restart(gw: Gateway, state_file: Path | None = None, *, kill: bool = False)
     old = gw.anvil
     old.kill() if kill else old.stop()
     assert old.state_file is not None
-    if state_file is not None:
+    if state_file is not None:  # the chain's state restored from an older backup: both files
         shutil.copy(state_file, old.state_file)
+        ack_file(old.state_file).unlink(missing_ok=True)
     node = AnvilNode(state_file=old.state_file, port=old.port, log_file=old.log_file)
     node.start()
     gw.anvil = node
