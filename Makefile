@@ -10,7 +10,7 @@ STAMP := build/.stamps
 # the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup up demo test lint typecheck pytest fuzz forge slither brownie-check gas bench mutants clean
+.PHONY: help setup up demo test lint typecheck sast pytest fuzz forge slither brownie-check gas bench mutants clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,12 +36,22 @@ $(STAMP)/venv: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# semgrep has its own venv: it pins an OpenTelemetry older than FastAPI's (pyproject.toml, dev extras)
+SEMGREP_VERSION := 1.185.0
+SEMGREP := .venv-semgrep/bin/semgrep
+$(STAMP)/semgrep-$(SEMGREP_VERSION):
+	@mkdir -p $(STAMP)
+	test -x .venv-semgrep/bin/python || $(PYTHON) -m venv .venv-semgrep
+	.venv-semgrep/bin/python -m pip install --quiet --upgrade pip
+	.venv-semgrep/bin/python -m pip install --quiet 'semgrep==$(SEMGREP_VERSION)'
+	@touch $@
+
 $(STAMP)/brownie: tools/setup-brownie.sh
 	@mkdir -p $(STAMP)
 	bash tools/setup-brownie.sh
 	@touch $@
 
-setup: $(STAMP)/system $(STAMP)/npm $(STAMP)/venv $(STAMP)/brownie ## install PostgreSQL (apt), node tools, the Python venv and the brownie venv
+setup: $(STAMP)/system $(STAMP)/npm $(STAMP)/venv $(STAMP)/semgrep-$(SEMGREP_VERSION) $(STAMP)/brownie ## install PostgreSQL (apt), node tools, the Python venv, semgrep's venv and the brownie venv
 
 up: setup ## local chain (state file in data/) + SQLite + gateway on :8000; a new ledger first runs the demo story
 	$(VENV)/bin/scf up --demo
@@ -55,6 +65,11 @@ lint: setup ## ruff (format check and lint)
 
 typecheck: setup ## mypy --strict on every Python layer
 	$(VENV)/bin/mypy domain chain readmodel api cli
+
+sast: setup ## bandit (fails on medium/high) and semgrep with the project's rules (tools/semgrep, offline)
+	$(VENV)/bin/bandit -c pyproject.toml -q -r domain chain readmodel api cli --severity-level medium
+	$(SEMGREP) --test --metrics=off --disable-version-check tools/semgrep
+	$(SEMGREP) scan --metrics=off --disable-version-check --config tools/semgrep --error --quiet domain chain readmodel api cli
 
 pytest: setup ## Python tests against real Anvil processes and a real database
 	$(PY) -m pytest -q -rs -n 2 --dist loadfile --durations=10
@@ -80,7 +95,7 @@ bench: gas ## gas table, then the time to verify and tokenize a document bundle
 mutants: setup ## plant named faults in contracts and rules; fails unless the tests kill every one (slow, not in CI)
 	$(PY) tools/mutants.py
 
-test: setup lint typecheck pytest forge slither brownie-check ## everything CI runs
+test: setup lint typecheck sast pytest forge slither brownie-check ## everything CI runs
 
 clean: ## remove build output, venvs and node_modules
-	rm -rf build out cache $(VENV) .venv-brownie node_modules
+	rm -rf build out cache $(VENV) .venv-brownie .venv-semgrep node_modules
