@@ -9,12 +9,14 @@ import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {IDiscountMarket} from "./interfaces/IDiscountMarket.sol";
 import {IReceivableLedger} from "./interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {Permits} from "./Permits.sol";
 
 /// @title DiscountMarket
 /// @notice Discounting of receivables against settlement tokens, delivery versus payment.
 /// @dev Day count ACT/365; a started day counts as a full day; simple (bank) discount; price rounded down.
 /// The price is on the nominal the bought units still claim: floor(units * outstanding / face).
-/// No escrow: makers approve this contract for the settlement token; units move via
+/// No escrow: makers approve this contract for the settlement token (`approve` beforehand, or an EIP-2612
+/// permit in the same transaction as the offer: `makeOfferWithPermit`); units move via
 /// `IReceivableLedger.marketTransfer`, which applies the ledger's compliance check (confirmed, not disputed,
 /// not matured, both parties active, holder's effective balance).
 contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
@@ -53,14 +55,38 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         external
         returns (uint256 offerId)
     {
+        (offerId,) = _makeOffer(receivableId, maxAmount, rateBps, expiry);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function makeOfferWithPermit(
+        uint256 receivableId,
+        uint256 maxAmount,
+        uint256 rateBps,
+        uint256 expiry,
+        PermitSignature calldata permit
+    ) external returns (uint256 offerId) {
+        address token;
+        (offerId, token) = _makeOffer(receivableId, maxAmount, rateBps, expiry);
+        // the receivable's settlement token; the maker (msg.sender) signed the permit for this market
+        Permits.permit(token, _msgSender(), address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s);
+    }
+
+    function _makeOffer(uint256 receivableId, uint256 maxAmount, uint256 rateBps, uint256 expiry)
+        private
+        returns (uint256 offerId, address token)
+    {
         address maker = _msgSender();
         _requireFinancier(maker);
         if (maxAmount == 0) revert ZeroAmount();
         if (maxAmount > type(uint128).max) revert AmountTooLarge(maxAmount);
         if (rateBps > MAX_RATE_BPS) revert InvalidRate(rateBps);
         if (expiry <= block.timestamp || expiry > type(uint40).max) revert InvalidExpiry(expiry);
+        uint256 dueDate;
+        IReceivableLedger.Status status;
+        bool disputed;
         // slither-disable-next-line unused-return
-        (, uint256 dueDate, IReceivableLedger.Status status, bool disputed,,) = _ledger.discountTerms(receivableId);
+        (token, dueDate, status, disputed,,) = _ledger.discountTerms(receivableId);
         if (status != IReceivableLedger.Status.Confirmed || disputed || block.timestamp >= dueDate) {
             revert NotDiscountable(receivableId);
         }

@@ -14,6 +14,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IReceivableLedger} from "./interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {ReceivableUnits} from "./ReceivableUnits.sol";
+import {Permits} from "./Permits.sol";
 
 /// @title ReceivableLedger
 /// @notice Tokenized trade receivables for supply-chain finance: registration by the verifier, endorsement
@@ -534,6 +535,26 @@ contract ReceivableLedger is
 
     /// @inheritdoc IReceivableLedger
     function repay(uint256 id, uint256 amount) external nonReentrant {
+        address token = _repay(id, amount);
+        // `msg.sender` was checked by `_repay` to be the debtor: it pays for itself.
+        // slither-disable-next-line arbitrary-send-erc20
+        IERC20(token).safeTransferFrom(_msgSender(), address(this), amount);
+    }
+
+    /// @inheritdoc IReceivableLedger
+    function repayWithPermit(uint256 id, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+    {
+        address token = _repay(id, amount);
+        address debtor = _msgSender(); // checked by `_repay`: it permits and pays for itself
+        Permits.permit(token, debtor, address(this), amount, deadline, v, r, s);
+        // slither-disable-next-line arbitrary-send-erc20
+        IERC20(token).safeTransferFrom(debtor, address(this), amount); // spends exactly the permitted allowance
+    }
+
+    /// @dev The checks and effects of a repayment by the caller; returns the settlement token to pull.
+    function _repay(uint256 id, uint256 amount) private returns (address token) {
         Record storage r = _receivables[id];
         address debtor = r.debtor;
         address caller = _msgSender();
@@ -554,9 +575,7 @@ contract ReceivableLedger is
         if (amount == open) r.status = Status.Settled;
         uint256 used = _releaseCredit(debtor, amount);
         emit Repaid(id, debtor, amount, repaid + amount, open - amount, used);
-        // `caller` is msg.sender, checked above to be the debtor: it pays for itself.
-        // slither-disable-next-line arbitrary-send-erc20
-        IERC20(_tokenByIndex[r.tokenIndex]).safeTransferFrom(caller, address(this), amount);
+        token = _tokenByIndex[r.tokenIndex];
     }
 
     /// @inheritdoc IReceivableLedger

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ISettlementToken} from "./interfaces/ISettlementToken.sol";
@@ -13,7 +14,10 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// @dev Every balance change passes `_update`, which refuses a sender, receiver or acting spender that is
 /// not an active participant, except that a suspended participant may pay, or be paid by, a platform
 /// contract (role System): suspension stops new dealings, not the settlement of existing debts.
-contract SettlementToken is ISettlementToken, ERC20, AccessControl {
+/// EIP-2612 `permit` (OpenZeppelin's `ERC20Permit`; EIP-712 domain: the token's name, version "1") sets an
+/// allowance by the owner's signature under the same rule as `approve`, so that the ledger and the market can
+/// take the approval and the action it pays for in one transaction (`repayWithPermit`, `makeOfferWithPermit`).
+contract SettlementToken is ISettlementToken, ERC20, ERC20Permit, AccessControl {
     /// @notice Role that appoints issuers and sets their caps (granted to the deployer).
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
@@ -26,12 +30,13 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     uint8 private immutable _decimals;
     mapping(address issuer => Issuer) private _issuers;
 
-    /// @param name_ Token name.
+    /// @param name_ Token name (also the name of its EIP-712 domain, version "1", for `permit`).
     /// @param symbol_ Token symbol.
     /// @param decimals_ Decimals (minor units per major unit = 10**decimals).
     /// @param registry_ The participant registry.
     constructor(string memory name_, string memory symbol_, uint8 decimals_, IParticipantRegistry registry_)
         ERC20(name_, symbol_)
+        ERC20Permit(name_)
     {
         if (address(registry_) == address(0)) revert ZeroAddress();
         _registry = registry_;
@@ -95,10 +100,32 @@ contract SettlementToken is ISettlementToken, ERC20, AccessControl {
     /// @param value The allowance.
     /// @return True.
     function approve(address spender, uint256 value) public override(ERC20, IERC20) returns (bool) {
-        address owner = _msgSender();
-        // a suspended participant may still allow a platform contract to pull a repayment
-        if (!_registry.isActive(owner) && !(_isKnown(owner) && _isSystem(spender))) revert CallerNotActive(owner);
+        _requireMayApprove(_msgSender(), spender);
         return super.approve(spender, value);
+    }
+
+    /// @notice EIP-2612: sets `owner`'s allowance for `spender` to `value` with the owner's EIP-712 signature.
+    /// The owner must be allowed to approve as for `approve` (active, or suspended and approving a platform
+    /// contract); reverts `ERC2612ExpiredSignature` after `deadline`, `ERC2612InvalidSigner` for a signature
+    /// that is not the owner's over its current nonce. Emits `Approval`.
+    /// @param owner The owner of the tokens and signer.
+    /// @param spender The spender.
+    /// @param value The allowance.
+    /// @param deadline Last timestamp at which the signature is valid.
+    /// @param v Signature v.
+    /// @param r Signature r.
+    /// @param s Signature s.
+    function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        public
+        override
+    {
+        _requireMayApprove(owner, spender);
+        super.permit(owner, spender, value, deadline, v, r, s);
+    }
+
+    /// @dev An owner may approve while active; a suspended one only a platform contract (to pull a repayment).
+    function _requireMayApprove(address owner, address spender) private view {
+        if (!_registry.isActive(owner) && !(_isKnown(owner) && _isSystem(spender))) revert CallerNotActive(owner);
     }
 
     /// @dev The single choke point of every balance change (transfer, transferFrom, mint, burn).

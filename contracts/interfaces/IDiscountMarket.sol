@@ -36,6 +36,21 @@ interface IDiscountMarket is IErrors {
         uint128 filled;
     }
 
+    /// @notice The maker's EIP-2612 permit of the settlement token for this market, applied in the same
+    /// transaction as its offer (`makeOfferWithPermit`).
+    /// @param value The allowance the maker signed (what the market may spend for all its offers).
+    /// @param deadline Last timestamp at which the permit is valid.
+    /// @param v Signature v.
+    /// @param r Signature r.
+    /// @param s Signature s.
+    struct PermitSignature {
+        uint256 value;
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
     /// @notice Thrown when an offer does not exist.
     /// @param offerId The offer.
     error UnknownOffer(uint256 offerId);
@@ -61,7 +76,8 @@ interface IDiscountMarket is IErrors {
     /// @notice Thrown for a rate above `MAX_RATE_BPS`.
     /// @param rateBps The rate given.
     error InvalidRate(uint256 rateBps);
-    /// @notice Thrown for an expiry not in the future (or beyond 2^40).
+    /// @notice Thrown for an expiry not in the future, or beyond 2^40 - 1 (what the offer stores; it also keeps
+    /// the expiry within the read model's 64-bit integer column).
     /// @param expiry The expiry given.
     error InvalidExpiry(uint256 expiry);
     /// @notice Thrown for an amount above 2^128-1.
@@ -136,11 +152,31 @@ interface IDiscountMarket is IErrors {
     /// @param receivableId A confirmed, undisputed, not yet due receivable.
     /// @param maxAmount Most units to buy (> 0).
     /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS).
-    /// @param expiry Last acceptance timestamp (> now).
+    /// @param expiry Last acceptance timestamp (> now, <= 2^40 - 1).
     /// @return offerId The new offer id (sequential, from 1).
     function makeOffer(uint256 receivableId, uint256 maxAmount, uint256 rateBps, uint256 expiry)
         external
         returns (uint256 offerId);
+
+    /// @notice `makeOffer` and the maker's EIP-2612 permit for this market in one transaction: the offer is
+    /// made, then the maker's allowance for this market is set to `permit.value` (typically what it was plus
+    /// `maxAmount`). If the offer is refused, the permit is not applied either (allowance and permit nonce
+    /// unchanged). A permit that someone else already submitted (front-running) is accepted when the allowance
+    /// is already `permit.value`; otherwise the token's error is re-thrown (`ERC2612InvalidSigner`,
+    /// `ERC2612ExpiredSignature`, `CallerNotActive`). Emits `OfferMade` (and the token's `Approval`).
+    /// @param receivableId A confirmed, undisputed, not yet due receivable.
+    /// @param maxAmount Most units to buy (> 0).
+    /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS).
+    /// @param expiry Last acceptance timestamp (> now, <= 2^40 - 1).
+    /// @param permit The maker's permit of the receivable's settlement token, spender this market.
+    /// @return offerId The new offer id.
+    function makeOfferWithPermit(
+        uint256 receivableId,
+        uint256 maxAmount,
+        uint256 rateBps,
+        uint256 expiry,
+        PermitSignature calldata permit
+    ) external returns (uint256 offerId);
 
     /// @notice Cancels an offer. Its maker only (while active).
     /// @param offerId The offer.

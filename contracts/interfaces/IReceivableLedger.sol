@@ -472,6 +472,21 @@ interface IReceivableLedger is IERC1155, IErrors {
     /// @param amount 1 .. outstanding.
     function repay(uint256 id, uint256 amount) external;
 
+    /// @notice `repay` with the debtor's EIP-2612 permit of the receivable's settlement token in the same
+    /// transaction: the ledger's allowance is set to exactly `amount` and the repayment spends it all (zero is
+    /// left). If the repayment is refused, the permit is not applied either (allowance and permit nonce
+    /// unchanged). A permit that someone else already submitted (front-running) is accepted when the
+    /// allowance is already `amount`; otherwise the token's error is re-thrown (`ERC2612InvalidSigner`,
+    /// `ERC2612ExpiredSignature`). A suspended debtor can use it too. Emits `Repaid` (and the token's
+    /// `Approval` and `Transfer`).
+    /// @param id A confirmed, undisputed receivable.
+    /// @param amount 1 .. outstanding; also the permit's value.
+    /// @param deadline Last timestamp at which the permit is valid.
+    /// @param v Signature v.
+    /// @param r Signature r.
+    /// @param s Signature s.
+    function repayWithPermit(uint256 id, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+
     /// @notice Pays the caller its settled share of repayments (pull; O(1)). Once the receivable is settled
     /// this also burns the caller's units and pays its remainder share (possibly 0: it still succeeds when
     /// it had units or a remainder to settle). Open to suspended participants too.

@@ -9,9 +9,11 @@ import {IErrors} from "./IErrors.sol";
 /// @notice An ERC-20 standing for tokenized bank deposits. Only issuers appointed by the operator (settlement
 /// banks, active financiers) mint it, each up to the cap the operator set, and burn what they issued. It moves
 /// between active participants; a suspended participant may still pay a platform contract (role System:
-/// repay a debt) and be paid by one (redeem), never anyone else.
+/// repay a debt) and be paid by one (redeem), never anyone else. The token also implements OpenZeppelin's
+/// `IERC20Permit` (EIP-2612; EIP-712 domain: the token's name, version "1"), under the same rule as `approve`.
 /// Shared errors (`IErrors`) it throws: `ZeroAddress` (constructor), `NotActiveFinancier` (mint, burn,
-/// appointment), `CallerNotActive` (an acting spender or an approving owner that is not active).
+/// appointment), `CallerNotActive` (an acting spender or an approving owner, by `approve` or `permit`, that is
+/// not active).
 interface ISettlementToken is IERC20, IErrors {
     /// @notice Thrown when a mint would take the issuer's outstanding issuance over its cap.
     /// @param issuer The issuer.

@@ -8,6 +8,7 @@ import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
 import {PlainERC1155} from "../../../contracts/bench/PlainERC1155.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger.sol";
+import {IDiscountMarket} from "../../../contracts/interfaces/IDiscountMarket.sol";
 
 interface VmScript {
     function startBroadcast(uint256) external;
@@ -30,6 +31,10 @@ contract GasBench {
     uint256 internal constant K_FINANCIER = 0xB005;
     uint256 internal constant K_RELAYER = 0xB006;
     uint256 internal constant K_SUPPLIER3 = 0xB007;
+    uint256 internal constant K_FIN_TWO_STEP = 0xB008; // offers as the gateway made them before issue 10
+    uint256 internal constant K_FIN_PERMIT = 0xB009; // offers as the gateway makes them now
+    bytes32 internal constant PERMIT_TYPEHASH =
+        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
 
     ParticipantRegistry internal registry;
     SettlementToken internal token;
@@ -43,6 +48,8 @@ contract GasBench {
     address internal financier;
     address internal relayer;
     address internal supplier3;
+    address internal finTwoStep;
+    address internal finPermit;
 
     function run() external {
         verifier = vm.addr(K_VERIFIER);
@@ -52,6 +59,8 @@ contract GasBench {
         financier = vm.addr(K_FINANCIER);
         relayer = vm.addr(K_RELAYER);
         supplier3 = vm.addr(K_SUPPLIER3);
+        finTwoStep = vm.addr(K_FIN_TWO_STEP);
+        finPermit = vm.addr(K_FIN_PERMIT);
         _setup();
         _measure();
     }
@@ -66,6 +75,8 @@ contract GasBench {
         payable(financier).transfer(1 ether);
         payable(relayer).transfer(1 ether);
         payable(supplier3).transfer(1 ether);
+        payable(finTwoStep).transfer(1 ether);
+        payable(finPermit).transfer(1 ether);
         registry = new ParticipantRegistry(admin);
         token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
         ledger = new ReceivableLedger(registry);
@@ -80,6 +91,8 @@ contract GasBench {
         registry.onboard(supplier2, IParticipantRegistry.Role.Supplier, keccak256("S2"));
         registry.onboard(supplier3, IParticipantRegistry.Role.Supplier, keccak256("S3"));
         registry.onboard(financier, IParticipantRegistry.Role.Financier, keccak256("F"));
+        registry.onboard(finTwoStep, IParticipantRegistry.Role.Financier, keccak256("F2"));
+        registry.onboard(finPermit, IParticipantRegistry.Role.Financier, keccak256("F3"));
         token.setIssuerCap(financier, 1e15); // the operator appoints the settlement bank as issuer
         vm.stopBroadcast();
 
@@ -171,6 +184,65 @@ contract GasBench {
         ledger.safeTransferFrom(supplier, supplier3, id1, 100_000_00, ""); // M: transfer after repayment, new holder
         ledger.safeTransferFrom(supplier, supplier3, id1, 100_000_00, ""); // M: same, both settled already
         vm.stopBroadcast();
+
+        _measureApprovals(id1);
+    }
+
+    /// @dev Issue 10: the gateway's two transactions (approve, then the action) against one (the action with a
+    /// permit). Each account starts with no allowance and no permit used; first and ordinary cases.
+    function _measureApprovals(uint256 id1) internal {
+        uint256 id4 = _registerConfirmed(keccak256("fp4"));
+        vm.startBroadcast(K_FIN_TWO_STEP);
+        token.approve(address(market), 300_000_00); // M: approve (two-step offer, first)
+        market.makeOffer(id4, 300_000_00, 450, block.timestamp + 1 days); // M: makeOffer (two-step, first)
+        token.approve(address(market), 400_000_00); // M: approve (two-step offer, raised)
+        market.makeOffer(id4, 100_000_00, 450, block.timestamp + 1 days); // M: makeOffer (two-step, second)
+        vm.stopBroadcast();
+
+        IDiscountMarket.PermitSignature memory p = _permit(K_FIN_PERMIT, address(market), 300_000_00);
+        vm.startBroadcast(K_FIN_PERMIT);
+        market.makeOfferWithPermit(id4, 300_000_00, 450, block.timestamp + 1 days, p); // M: with permit, first
+        vm.stopBroadcast();
+        p = _permit(K_FIN_PERMIT, address(market), 400_000_00);
+        vm.startBroadcast(K_FIN_PERMIT);
+        market.makeOfferWithPermit(id4, 100_000_00, 450, block.timestamp + 1 days, p); // M: with permit, second
+        vm.stopBroadcast();
+
+        // repayments of id1 (partially repaid before), the debtor's allowance for the ledger back at zero
+        vm.startBroadcast(K_DEBTOR);
+        token.approve(address(ledger), 0); // setup
+        token.approve(address(ledger), 50_000_00); // M: approve (two-step repayment)
+        ledger.repay(id1, 50_000_00); // M: repay (two-step)
+        vm.stopBroadcast();
+        p = _permit(K_DEBTOR, address(ledger), 50_000_00);
+        vm.startBroadcast(K_DEBTOR);
+        ledger.repayWithPermit(id1, 50_000_00, p.deadline, p.v, p.r, p.s); // M: repay with permit (first nonce)
+        vm.stopBroadcast();
+        p = _permit(K_DEBTOR, address(ledger), 50_000_00);
+        vm.startBroadcast(K_DEBTOR);
+        ledger.repayWithPermit(id1, 50_000_00, p.deadline, p.v, p.r, p.s); // M: repay with permit (second)
+        vm.stopBroadcast();
+    }
+
+    function _registerConfirmed(bytes32 fp) internal returns (uint256 id) {
+        vm.startBroadcast(K_VERIFIER);
+        id = _register(1_000_000_00, fp);
+        vm.stopBroadcast();
+        vm.startBroadcast(K_DEBTOR);
+        ledger.endorse(id);
+        vm.stopBroadcast();
+    }
+
+    function _permit(uint256 key, address spender, uint256 value)
+        internal
+        returns (IDiscountMarket.PermitSignature memory p)
+    {
+        address owner = vm.addr(key);
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, token.nonces(owner), deadline));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+        (p.v, p.r, p.s) = vm.sign(key, digest);
+        (p.value, p.deadline) = (value, deadline);
     }
 
     function _endorsement(uint256 id, uint256 deadline)

@@ -30,6 +30,7 @@ interface Vm {
     function stopPrank() external;
     function expectRevert(bytes calldata) external;
     function expectRevert(bytes4) external;
+    function expectPartialRevert(bytes4) external;
     function sign(uint256, bytes32) external returns (uint8, bytes32, bytes32);
     function addr(uint256) external returns (address);
     function chainId(uint256) external;
