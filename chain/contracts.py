@@ -7,18 +7,22 @@ custom error). ``Platform`` bundles the four contracts of the deployment plan.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chain.client import Sender
+from chain.client import Sender, TransactionReverted
 from chain.compiler import Artifact
 from domain.roles import Role
 
@@ -37,6 +41,57 @@ class ReceivableStatus(IntEnum):
     CONFIRMED = 2
     REJECTED = 3
     SETTLED = 4
+
+
+T = TypeVar("T")
+
+#: What a permit signed against a stale nonce reverts with (the recovered signer is not the owner).
+STALE_PERMIT_ERROR = "ERC2612InvalidSigner"
+#: Seconds from the chain's clock a permit signed by the gateway stays valid; it is used in the same
+#: transaction at once, so this only has to cover the time to mine it.
+PERMIT_VALIDITY = 3600
+
+
+@dataclass(frozen=True)
+class PermitSignature:
+    """An EIP-2612 permit: the allowance, its deadline and the owner's signature (the fields of
+    ``IDiscountMarket.PermitSignature``)."""
+
+    value: int
+    deadline: int
+    v: int
+    r: bytes
+    s: bytes
+
+    def as_tuple(self) -> tuple[int, int, int, bytes, bytes]:
+        return (self.value, self.deadline, self.v, self.r, self.s)
+
+
+_permit_locks: dict[tuple[str, str], threading.Lock] = {}
+_permit_locks_guard = threading.Lock()
+
+
+@contextmanager
+def permit_lock(token: str, owner: str) -> Iterator[None]:
+    """Serialize, in this process, the permits of one owner on one token from reading its nonce and
+    allowance until the transaction that uses them is mined: concurrent requests of one account then
+    never sign the same nonce. (Across processes, ``with_fresh_permit`` retries the one that loses.)"""
+    with _permit_locks_guard:
+        lock = _permit_locks.setdefault((token.lower(), owner.lower()), threading.Lock())
+    with lock:
+        yield
+
+
+def with_fresh_permit(send: Callable[[], T]) -> T:
+    """Run ``send`` (which reads the owner's permit nonce and allowance, signs and sends); if another
+    transaction used that nonce first (``ERC2612InvalidSigner``: a race with another process), read, sign
+    and send once more. A second loss is raised."""
+    try:
+        return send()
+    except TransactionReverted as exc:
+        if exc.revert.name != STALE_PERMIT_ERROR:
+            raise
+    return send()
 
 
 @dataclass(frozen=True)
@@ -150,8 +205,44 @@ class SettlementTokenClient(ContractClient):
         return int(self.call("allowance", owner, spender))
 
     def raise_allowance(self, sender: Sender, spender: str, by: int) -> TxReceipt:
-        """Approve ``spender`` for what it may spend already plus ``by``."""
+        """Approve ``spender`` for what it may spend already plus ``by`` (a transaction of its own; the
+        gateway uses the atomic ``*_with_permit`` paths instead)."""
         return self.approve(sender, spender, self.allowance(sender.address, spender) + by)
+
+    def nonce(self, owner: str) -> int:
+        """``owner``'s next EIP-2612 permit nonce."""
+        return int(self.call("nonces", owner))
+
+    def name(self) -> str:
+        return str(self.call("name"))
+
+    def permit(self, sender: Sender, owner: str, spender: str, p: PermitSignature) -> TxReceipt:
+        """Submit a signed permit on its own (anyone may)."""
+        return self.transact(sender, "permit", owner, spender, p.value, p.deadline, p.v, p.r, p.s)
+
+    def sign_permit(
+        self, account: LocalAccount, spender: str, value: int, deadline: int, nonce: int | None = None
+    ) -> PermitSignature:
+        """``account``'s EIP-2612 permit for ``spender`` to spend ``value`` until ``deadline``, over its
+        current permit nonce (or ``nonce``)."""
+        typed = permit_typed_data(
+            self.w3.eth.chain_id,
+            self.address,
+            self.name(),
+            account.address,
+            spender,
+            value,
+            self.nonce(account.address) if nonce is None else nonce,
+            deadline,
+        )
+        signed = account.sign_message(encode_typed_data(full_message=typed))
+        return PermitSignature(
+            value, deadline, int(signed.v), signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+        )
+
+    def permit_deadline(self) -> int:
+        """A deadline ``PERMIT_VALIDITY`` seconds after the latest block (the chain's clock)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"]) + PERMIT_VALIDITY
 
     def total_supply(self) -> int:
         return int(self.call("totalSupply"))
@@ -292,7 +383,22 @@ class ReceivableLedgerClient(ContractClient):
         return self.transact(sender, "safeTransferFrom", sender.address, to, rid, amount, b"")
 
     def repay(self, sender: Sender, rid: int, amount: int) -> TxReceipt:
+        """Repay with an allowance given before (the two-step path of external wallets)."""
         return self.transact(sender, "repay", rid, amount)
+
+    def repay_with_permit(
+        self, sender: Sender, token: SettlementTokenClient, rid: int, amount: int
+    ) -> TxReceipt:
+        """Approve and repay in one transaction: the sender signs a permit of exactly ``amount`` for this
+        ledger on ``token`` (the receivable's settlement token), which the repayment spends entirely. A
+        refused repayment leaves the allowance and the permit nonce as they were."""
+
+        def send() -> TxReceipt:
+            with permit_lock(token.address, sender.address):
+                p = token.sign_permit(sender.account, self.address, amount, token.permit_deadline())
+                return self.transact(sender, "repayWithPermit", rid, amount, p.deadline, p.v, p.r, p.s)
+
+        return with_fresh_permit(send)
 
     def redeem(self, sender: Sender, rid: int) -> TxReceipt:
         return self.transact(sender, "redeem", rid)
@@ -315,6 +421,31 @@ class DiscountMarketClient(ContractClient):
         (event,) = self.events(receipt, "OfferMade")
         return int(event["offerId"]), receipt
 
+    def make_offer_with_permit(
+        self,
+        sender: Sender,
+        token: SettlementTokenClient,
+        rid: int,
+        max_amount: int,
+        rate_bps: int,
+        expiry: int,
+    ) -> tuple[int, TxReceipt]:
+        """Approve and offer in one transaction: the sender signs a permit raising its allowance for this
+        market on ``token`` (the receivable's settlement token) by ``max_amount``, applied with the offer.
+        A refused offer leaves the allowance and the permit nonce as they were."""
+
+        def send() -> tuple[int, TxReceipt]:
+            with permit_lock(token.address, sender.address):
+                value = token.allowance(sender.address, self.address) + max_amount
+                p = token.sign_permit(sender.account, self.address, value, token.permit_deadline())
+                receipt = self.transact(
+                    sender, "makeOfferWithPermit", rid, max_amount, rate_bps, expiry, p.as_tuple()
+                )
+            (event,) = self.events(receipt, "OfferMade")
+            return int(event["offerId"]), receipt
+
+        return with_fresh_permit(send)
+
     def cancel_offer(self, sender: Sender, offer_id: int) -> TxReceipt:
         return self.transact(sender, "cancelOffer", offer_id)
 
@@ -324,6 +455,9 @@ class DiscountMarketClient(ContractClient):
     def quote(self, amount: int, rate_bps: int, due_date: int, timestamp: int) -> tuple[int, int]:
         q = self.call("quote", amount, rate_bps, due_date, timestamp)
         return int(q.price), int(q.daysToMaturity)
+
+    def offer_count(self) -> int:
+        return int(self.call("offerCount"))
 
     def offer(self, offer_id: int) -> Offer:
         o = self.call("offer", offer_id)
@@ -382,6 +516,51 @@ def endorsement_typed_data(
     }
 
 
+def permit_typed_data(
+    chain_id: int,
+    token: str,
+    name: str,
+    owner: str,
+    spender: str,
+    value: int,
+    nonce: int,
+    deadline: int,
+) -> dict[str, Any]:
+    """EIP-712 typed data of an EIP-2612 ``Permit`` on the settlement token ``token`` (its domain: the
+    token's ``name``, version "1")."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Permit",
+        "domain": {
+            "name": name,
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": Web3.to_checksum_address(token),
+        },
+        "message": {
+            "owner": Web3.to_checksum_address(owner),
+            "spender": Web3.to_checksum_address(spender),
+            "value": value,
+            "nonce": nonce,
+            "deadline": deadline,
+        },
+    }
+
+
 @dataclass
 class Platform:
     """The four contracts of one deployment."""
@@ -403,3 +582,10 @@ class Platform:
             ),
             market=DiscountMarketClient(w3, addresses["DiscountMarket"], artifacts["DiscountMarket"].abi),
         )
+
+    def token_at(self, address: str) -> SettlementTokenClient:
+        """The settlement token at ``address`` (a receivable's token), with the platform token's ABI; the
+        platform's own token for it or for the zero address (no such receivable: the chain refuses)."""
+        if int(address, 16) == 0 or address.lower() == self.token.address.lower():
+            return self.token
+        return SettlementTokenClient(self.token.w3, address, list(self.token.contract.abi))  # type: ignore[arg-type]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlmodel import Session
 from web3.types import TxReceipt
 
@@ -11,25 +14,47 @@ from api.schemas.lifecycle import AcceptIn, OfferIn, TxOut
 from api.services.lifecycle import act, act_with_receipt
 from api.state import AppState
 from chain.client import Sender
+from chain.contracts import STALE_PERMIT_ERROR
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
+@contextmanager
+def permit_race_retryable() -> Iterator[None]:
+    """A permit that lost the race for the account's permit nonce twice (another gateway process sent
+    one at the same moment; the chain client already retried once) is 409 ``PERMIT_CONFLICT``: nothing
+    was applied, and the same request may simply be sent again."""
+    try:
+        yield
+    except ApiError as exc:
+        if not (isinstance(exc.details, dict) and exc.details.get("error") == STALE_PERMIT_ERROR):
+            raise
+        raise ApiError(
+            409,
+            "PERMIT_CONFLICT",
+            "Another transaction of this account used its permit nonce at the same time; nothing was "
+            "applied. Send the request again.",
+            exc.details,
+        ) from exc
+
+
 def make_offer(state: AppState, session: Session, financier: Participant, body: OfferIn) -> TxOut:
-    """Raise the financier's allowance for the market by the offer's amount, then make the offer
-    (no escrow: the price is paid when a holder accepts)."""
+    """Make the offer and raise the financier's allowance for the market by its amount, in one
+    transaction (an EIP-2612 permit signed with the custodial key, applied with the offer): an offer the
+    chain refuses leaves the allowance as it was. No escrow: the price is paid when a holder accepts."""
     platform = state.chain().platform
+    token = platform.token_at(platform.ledger.receivable(body.receivable_id).token)
     offer_id = 0
 
     def action(s: Sender) -> TxReceipt:
         nonlocal offer_id
-        platform.token.raise_allowance(s, platform.market.address, body.max_amount)
-        offer_id, receipt = platform.market.make_offer(
-            s, body.receivable_id, body.max_amount, body.rate_bps, body.expiry
+        offer_id, receipt = platform.market.make_offer_with_permit(
+            s, token, body.receivable_id, body.max_amount, body.rate_bps, body.expiry
         )
         return receipt
 
-    out = act(state, session, financier, action, receivable_id=body.receivable_id)
+    with permit_race_retryable():
+        out = act(state, session, financier, action, receivable_id=body.receivable_id)
     out.offer_id = offer_id
     return out
 

@@ -18,6 +18,7 @@ from api.models import Participant
 from api.schemas.lifecycle import EndorsementRequest, TxOut
 from api.schemas.reports import ReceivableOut
 from api.services.lifecycle import Caller, act, address_of, participant_or_404, tx_out
+from api.services.offers import permit_race_retryable
 from api.services.reports import Names, receivable_out
 from api.services.txerrors import on_chain
 from api.state import AppState
@@ -97,15 +98,18 @@ def transfer(
 
 
 def repay(state: AppState, session: Session, debtor: Participant, rid: int, amount: int) -> TxOut:
-    """Repay ``amount`` in settlement tokens: approve the ledger, then repay (both with the debtor's key)."""
-    load_owed_by(state, debtor, rid)
+    """Repay ``amount`` in settlement tokens, approval and repayment in one transaction (an EIP-2612
+    permit of exactly ``amount``, signed with the debtor's custodial key, spent entirely): a repayment the
+    chain refuses leaves the allowance as it was."""
+    r = load_owed_by(state, debtor, rid)
     platform = state.chain().platform
+    token = platform.token_at(r.token)
 
     def action(s: Sender) -> TxReceipt:
-        platform.token.approve(s, platform.ledger.address, amount)
-        return platform.ledger.repay(s, rid, amount)
+        return platform.ledger.repay_with_permit(s, token, rid, amount)
 
-    return act(state, session, debtor, action, receivable_id=rid, amount=amount)
+    with permit_race_retryable():
+        return act(state, session, debtor, action, receivable_id=rid, amount=amount)
 
 
 def redeem(state: AppState, session: Session, holder: Participant, rid: int) -> TxOut:
