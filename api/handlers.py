@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import requests
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,6 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.db import database_fault
 from api.errors import ApiError, IdempotentReplay, error_envelope
 from chain.client import ChainUnavailableError
+
+
+def chain_unavailable() -> JSONResponse:
+    response = _json(503, "CHAIN_UNAVAILABLE", "The ledger node does not answer; retry shortly.")
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def _json(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
@@ -28,15 +35,22 @@ _NOT_JSON = [{"loc": ["body"], "msg": "The body is not JSON text in UTF-8.", "ty
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.code, exc.message, exc.details)
+        response = _json(exc.status, exc.code, exc.message, exc.details)
+        if exc.status == 503:  # every 503 says when to come back
+            response.headers.setdefault("Retry-After", "2")
+        return response
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(_: Request, exc: IdempotentReplay) -> JSONResponse:
         return JSONResponse(exc.content, status_code=exc.status, headers={"Idempotent-Replayed": "true"})
 
     @app.exception_handler(ChainUnavailableError)
-    async def _chain_down(_: Request, exc: ChainUnavailableError) -> JSONResponse:
-        return _json(503, "CHAIN_UNAVAILABLE", str(exc))
+    @app.exception_handler(requests.exceptions.ConnectionError)
+    @app.exception_handler(requests.exceptions.Timeout)
+    async def _chain_down(_: Request, exc: Exception) -> JSONResponse:
+        # any read or write of the ledger while the node does not answer (the gateway makes no other
+        # HTTP requests); the node's URL is not repeated: it may carry credentials
+        return chain_unavailable()
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

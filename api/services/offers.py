@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel import Session
 from web3.types import TxReceipt
 
 from api.errors import ApiError
 from api.models import Participant
 from api.schemas.lifecycle import AcceptIn, OfferIn, TxOut
-from api.services.lifecycle import act, act_with_receipt
+from api.services import recovery
+from api.services.lifecycle import act, act_with_receipt, tx_out
 from api.state import AppState
 from chain.client import Sender
 from chain.contracts import STALE_PERMIT_ERROR
@@ -54,7 +57,7 @@ def make_offer(state: AppState, session: Session, financier: Participant, body: 
         return receipt
 
     with permit_race_retryable():
-        out = act(state, session, financier, action, receivable_id=body.receivable_id)
+        out = act(state, session, financier, action, kind="make_offer", receivable_id=body.receivable_id)
     out.offer_id = offer_id
     return out
 
@@ -80,9 +83,28 @@ def accept_offer(
         session,
         holder,
         lambda s: market.accept_offer(s, offer_id, body.amount),
+        kind="accept_offer",
         offer_id=offer_id,
         receivable_id=offer.receivable_id,
     )
-    fills = market.events(receipt, "OfferFilled")
-    out.amount = int(fills[0]["price"]) if fills else None
+    out.amount = _price(state, receipt)
     return out
+
+
+def _price(state: AppState, receipt: TxReceipt) -> int | None:
+    fills = state.chain().platform.market.events(receipt, "OfferFilled")
+    return int(fills[0]["price"]) if fills else None
+
+
+# how an interrupted request is answered from its receipt (``api.services.recovery``)
+def _finish_make(state: AppState, _s: Session, receipt: TxReceipt, out: dict[str, Any]) -> BaseModel:
+    (made,) = state.chain().platform.market.events(receipt, "OfferMade")
+    return tx_out(receipt, **out, offer_id=int(made["offerId"]))
+
+
+def _finish_accept(state: AppState, _s: Session, receipt: TxReceipt, out: dict[str, Any]) -> BaseModel:
+    return tx_out(receipt, **{**out, "amount": _price(state, receipt)})
+
+
+recovery.register("make_offer", recovery.Recoverer(finish=_finish_make))
+recovery.register("accept_offer", recovery.Recoverer(finish=_finish_accept))

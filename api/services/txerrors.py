@@ -77,7 +77,8 @@ def on_chain(action: Callable[[], T]) -> T:
     except TransactionReverted as exc:
         raise revert_to_api_error(exc) from exc
     except (ChainUnavailableError, requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise ApiError(503, "CHAIN_UNAVAILABLE", f"The ledger node does not answer: {exc}") from exc
+        # the node's URL (in ``exc``) is not repeated: it may carry credentials
+        raise ApiError(503, "CHAIN_UNAVAILABLE", "The ledger node does not answer; retry shortly.") from exc
     except TimeExhausted as exc:
         raise ApiError(
             503,

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from sqlmodel import Session, col, select
 
 from api.models import Bundle, IdempotencyRecord, TxJournal
@@ -168,3 +170,66 @@ def test_a_transaction_that_never_ran_is_released_and_the_retry_runs_it(
     assert answer["tx_hash"] == tx
     with Session(gw.state.engine) as s:
         assert s.get(TxJournal, tx).state == "mined"  # type: ignore[union-attr]
+
+
+def test_a_killed_gateways_mined_offer_is_answered_with_its_offer_id(
+    stack: tuple[Gateway, GatewayProcess, Actor, Actor],
+) -> None:
+    """The answer rebuilt from the receipt carries what the receipt's events say (the new offer's id),
+    as the first answer would have."""
+    gw, proc, core, supplier = stack
+    body = bundle_body(
+        distinct_trade("CRASH-OFFER"), {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
+    )
+    made = _submit(proc, supplier, body, str(uuid.uuid4()))
+    assert made.status_code == 201, made.text
+    rid = made.json()["receivable_id"]
+    # the test's own stack (thread) is gone: onboard and endorse through the gateway process
+    gw.http = httpx.Client(base_url=proc.url, timeout=60)
+    bank = onboard(gw, "financier", "Hansa Trade Finance", "DE811234567", [], custodial=True)
+    # the core enterprise signs its endorsement with its own key (EIP-712), the gateway relays it
+    typed = gw.request("GET", f"/receivables/{rid}/endorsement-request?accept=true", core.api_key)
+    assert typed.status_code == 200, typed.text
+    signature = Account.sign_message(
+        encode_typed_data(full_message=typed.json()["typed_data"]), core.chain_key
+    )
+    deadline = typed.json()["typed_data"]["message"]["deadline"]
+    endorsed = gw.request(
+        "POST",
+        f"/receivables/{rid}/endorsement-signature",
+        core.api_key,
+        json={"accept": True, "deadline": deadline, "signature": signature.signature.to_0x_hex()},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert endorsed.status_code == 200, endorsed.text
+
+    key = str(uuid.uuid4())
+    offer = {"receivable_id": rid, "max_amount": 1000, "rate_bps": 600, "expiry": int(time.time()) + 86_400}
+    rpc(gw.anvil.url, "evm_setAutomine", [False])
+
+    def send() -> httpx.Response:
+        return httpx.post(
+            f"{proc.url}/offers",
+            json=offer,
+            headers={"Authorization": f"Bearer {bank.api_key}", "Idempotency-Key": key},
+            timeout=60,
+        )
+
+    threading.Thread(target=lambda: _ignore(send), daemon=True).start()
+    deadline_t = time.monotonic() + 60
+    while not rpc(gw.anvil.url, "eth_getBlockByNumber", ["pending", False])["transactions"]:
+        assert time.monotonic() < deadline_t, "the offer never reached the node"
+        time.sleep(0.05)
+    proc.kill()
+    rpc(gw.anvil.url, "evm_mine", [])
+    rpc(gw.anvil.url, "evm_setAutomine", [True])
+    proc.start()
+    retry = send()
+    assert retry.status_code == 201, retry.text
+    market = gw.state.chain().platform.market
+    assert retry.json()["offer_id"] == market.offer_count()
+    assert market.offer(retry.json()["offer_id"]).receivable_id == rid
+    assert (
+        retry.json()["tx_hash"]
+        == rpc(gw.anvil.url, "eth_getBlockByNumber", ["latest", False])["transactions"][0]
+    )
