@@ -10,7 +10,7 @@ STAMP := build/.stamps
 # the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup up demo test lint typecheck sast pytest fuzz forge slither brownie-check gas bench mutants clean
+.PHONY: help setup up demo test lint typecheck sast pytest fuzz load forge slither brownie-check gas bench mutants clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ gas: setup ## gas of each ledger operation next to a plain ERC-1155 mint
 
 bench: gas ## gas table, then the time to verify and tokenize a document bundle
 	$(PY) bench/verify_bundles.py
+
+load: setup ## bounded load test: mixed reads and writes, 8 clients, 60 s (at most 120); requests/s, p50/p99, errors, RSS
+	$(PY) bench/load.py --seconds $${SCF_LOAD_SECONDS:-60}
 
 mutants: setup ## plant named faults in contracts and rules; fails unless the tests kill every one (slow, not in CI)
 	$(PY) tools/mutants.py

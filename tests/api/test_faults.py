@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from api.models import IdempotencyRecord
 from chain.node import AnvilNode, ack_file
 from cli.local import start_local_stack
-from tests.api.gateway_process import GatewayProcess
+from cli.gateway_process import GatewayProcess
 from tests.api.harness import (
     BUYER_GLN,
     SELLER_GLN,

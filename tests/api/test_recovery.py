@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from api.models import Bundle, IdempotencyRecord, TxJournal
 from chain.node import rpc
-from tests.api.gateway_process import GatewayProcess
+from cli.gateway_process import GatewayProcess
 from tests.api.harness import (
     BUYER_GLN,
     SELLER_GLN,

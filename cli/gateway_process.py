@@ -1,6 +1,7 @@
-"""The gateway in a process of its own, to be killed (SIGKILL) and started again by fault tests.
+"""The gateway in a process of its own, to be killed (SIGKILL) and started again (fault tests) or
+measured from outside (``make load``).
 
-``python -m tests.api.gateway_process`` serves ``create_app(Settings())``: its settings come from the
+``python -m cli.gateway_process`` serves ``create_app(Settings())``: its settings come from the
 ``SCF_*`` environment that ``GatewayProcess`` passes (the same data folder, database, deployments and
 node as a test's stack), so a restarted gateway finds everything the killed one left.
 """
@@ -55,7 +56,7 @@ class GatewayProcess:
         log = open(self.log_file, "ab")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.api.gateway_process"],
+                [sys.executable, "-m", "cli.gateway_process"],
                 cwd=PROJECT_ROOT,
                 env=self.env(),
                 stdout=log,
