@@ -125,7 +125,7 @@ def reconcile(w3: Web3, engine: Engine) -> ChainIncident:
         released = _release(s, vanished)
         vanished_hashes = [e.tx_hash for e in vanished]
         s.commit()
-    moved = reset_nonces(w3, engine)
+    moved = reset_nonces(w3, engine, lambda address, count: _waiting(w3, engine, address, count))
     incident = ChainIncident(
         fork_block=fork,
         chain_head=head,
@@ -148,6 +148,18 @@ def reconcile(w3: Web3, engine: Engine) -> ChainIncident:
         moved,
     )
     return incident
+
+
+def _waiting(w3: Web3, engine: Engine, address: str, count: int) -> set[int]:
+    """Nonces at or above ``count`` of ``address``'s journaled transactions that wait in the node's pool."""
+    with Session(engine) as s:
+        sent = s.exec(
+            select(TxJournal)
+            .where(col(TxJournal.sender) == address)
+            .where(col(TxJournal.state) == journal.SENT)
+            .where(col(TxJournal.nonce) >= count)
+        ).all()
+        return {int(e.nonce) for e in sent if pending_at_node(w3, e.tx_hash)}
 
 
 def _release(s: Session, vanished: list[TxJournal]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.db import database_fault
 from api.errors import ApiError, IdempotentReplay, error_envelope
 from chain.client import ChainUnavailableError
+from chain.node import NodeError
 
 
 def chain_unavailable() -> JSONResponse:
@@ -45,6 +46,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(exc.content, status_code=exc.status, headers={"Idempotent-Replayed": "true"})
 
     @app.exception_handler(ChainUnavailableError)
+    @app.exception_handler(NodeError)  # the local tooling's node (its state keeper) does not answer
     @app.exception_handler(requests.exceptions.ConnectionError)
     @app.exception_handler(requests.exceptions.Timeout)
     async def _chain_down(_: Request, exc: Exception) -> JSONResponse:

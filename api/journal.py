@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.models import IdempotencyRecord, TxJournal
@@ -52,6 +53,17 @@ def request_scope(engine: Engine, participant_id: str, key: str) -> Iterator[Sco
         _scope.reset(token)
 
 
+@contextmanager
+def outside_request() -> Iterator[None]:
+    """Transactions sent inside belong to no request (a filler of a nonce hole sent while a request
+    waits): they are journaled, but never taken for the request's own."""
+    token = _scope.set(None)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def describe(kind: str, **out: Any) -> None:
     """Note, before sending, how the current request's answer is rebuilt from its receipt (``kind``
     names a recoverer of ``api.services.recovery``; ``out`` holds what is known already). Committed at
@@ -72,20 +84,26 @@ def describe(kind: str, **out: Any) -> None:
 def sent(engine: Engine, tx_hash: str, sender: str, nonce: int) -> None:
     """Record a signed transaction just before it goes to the node."""
     scope = _scope.get()
-    with Session(engine) as s:
-        # ``merge``: a transaction that never ran, sent again with its nonce given back, is the same
-        # transaction (same nonce, same call, same signature): its row starts over
-        s.merge(
-            TxJournal(
-                tx_hash=tx_hash,
-                sender=sender,
-                nonce=nonce,
-                participant_id=scope.participant_id if scope else None,
-                idem_key=scope.key if scope else None,
-                state=SENT,
-            )
-        )
-        s.commit()
+    row = TxJournal(
+        tx_hash=tx_hash,
+        sender=sender,
+        nonce=nonce,
+        participant_id=scope.participant_id if scope else None,
+        idem_key=scope.key if scope else None,
+        state=SENT,
+    )
+    # a transaction that never ran, sent again with its nonce given back, is the same transaction (same
+    # nonce, same call, same signature), and so is a filler two threads sign for the same nonce: its row
+    # starts over
+    for attempt in range(2):
+        with Session(engine) as s:
+            s.merge(row)
+            try:
+                s.commit()
+                return
+            except IntegrityError:  # inserted by the other one in between: merge again, as an update
+                if attempt:
+                    raise
 
 
 def mark(

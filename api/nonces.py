@@ -44,6 +44,16 @@ class DbNonceSender(Sender):
         if self.watch is not None:
             self.watch()
 
+    def fill_holes_below(self, nonce: int, waited: float) -> None:
+        if self.watch is not None:  # lost blocks explain a long wait too
+            self.watch()
+        super().fill_holes_below(nonce, waited)
+
+    def fill_nonce(self, nonce: int, *, timeout: float = 30.0) -> TxReceipt:
+        drop_parked_nonce(self.engine, self.address, nonce)  # used now: never handed out again
+        with journal.outside_request():
+            return super().fill_nonce(nonce, timeout=timeout)
+
     def _on_signed(self, tx_hash: str, nonce: int) -> None:
         journal.sent(self.engine, tx_hash, self.address, nonce)
 
@@ -116,21 +126,30 @@ class DbNonceSender(Sender):
             )
 
 
-def reset_nonces(w3: Web3, engine: Engine) -> int:
-    """Set every account's counter to the node's pending count, down as well as up, and drop the parked
-    gaps: after the node lost blocks, the nonces they used are free again. The number of accounts moved."""
+def reset_nonces(w3: Web3, engine: Engine, waiting: Callable[[str, int], set[int]]) -> int:
+    """After the node lost blocks: set every account's counter to the node's pending count, down as well
+    as up, with the parked gaps replaced. ``waiting(address, count)`` names the account's nonces at or
+    above ``count`` whose transactions wait in the node's pool (sent after the loss, before it was seen):
+    the counter goes past them and the nonces below them are parked, so the next transactions fill the
+    holes instead of colliding with them. The number of accounts moved."""
     moved = 0
     with engine.begin() as conn:
         rows = conn.execute(text("SELECT address, next_nonce FROM tx_nonce")).all()
         for address, ours in rows:
             theirs = w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending")
-            if theirs != ours:
+            queued = waiting(address, theirs)
+            top = max([theirs, *(n + 1 for n in queued)])
+            if top != ours:
                 moved += 1
                 conn.execute(
-                    text("UPDATE tx_nonce SET next_nonce = :n WHERE address = :a"),
-                    {"a": address, "n": theirs},
+                    text("UPDATE tx_nonce SET next_nonce = :n WHERE address = :a"), {"a": address, "n": top}
                 )
             conn.execute(text("DELETE FROM tx_nonce_gap WHERE address = :a"), {"a": address})
+            for hole in sorted(set(range(theirs, top)) - queued):
+                conn.execute(
+                    text("INSERT INTO tx_nonce_gap (address, nonce) VALUES (:a, :n)"),
+                    {"a": address, "n": hole},
+                )
     return moved
 
 
@@ -147,3 +166,11 @@ def park_nonce(w3: Web3, engine: Engine, address: str, nonce: int) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def drop_parked_nonce(engine: Engine, address: str, nonce: int) -> None:
+    """``nonce`` is about to be used by a filler: it must not be handed out again."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM tx_nonce_gap WHERE address = :a AND nonce = :n"), {"a": address, "n": nonce}
+        )

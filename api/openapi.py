@@ -46,12 +46,13 @@ _MEANING = {
     422: "`REQUEST_INVALID` (details: each field and why), `JSON_TOO_DEEP`, `IDEMPOTENCY_KEY_REUSED`, or the"
     " route's own code.",
     500: "`INTERNAL_ERROR`: an unexpected error, logged by the gateway (its text is never answered).",
-    503: "Unavailable, retry later: `CHAIN_UNAVAILABLE` (the ledger's node), `DATABASE_BUSY`,"
-    " `DATABASE_UNAVAILABLE`; `Retry-After` says when (seconds), where known.",
+    503: "Unavailable, retry later (with the same `Idempotency-Key`): `CHAIN_UNAVAILABLE` (the ledger's"
+    " node), `CHAIN_REJECTED` (the node did not take the transaction), `CHAIN_TIMEOUT` (sent, not mined in"
+    " time), `DATABASE_BUSY`, `DATABASE_UNAVAILABLE`; `Retry-After` says when (seconds).",
 }
 
 _RETRY_AFTER = {
-    "description": "Seconds to wait before retrying (sent with DATABASE_BUSY and DATABASE_UNAVAILABLE).",
+    "description": "Seconds to wait before retrying (sent with every 503).",
     "schema": {"type": "integer", "minimum": 0},
     "required": False,
 }

@@ -139,27 +139,17 @@ def build_gateway_chain(
             503, "CONTRACTS_NOT_DEPLOYED", f"contracts not deployed on this chain: {', '.join(missing)}"
         )
     decoder = ErrorDecoder(a.abi for a in artifacts.values())
+
+    def sender(key: str) -> DbNonceSender:
+        return DbNonceSender(
+            w3, key, engine, durable=durable, watch=watch, gas_price=settings.gas_price, decoder=decoder
+        )
+
     return GatewayChain(
         w3=w3,
         platform=Platform.from_addresses(w3, artifacts, addresses),
-        operator=DbNonceSender(
-            w3,
-            settings.effective_deployer_key,
-            engine,
-            durable=durable,
-            watch=watch,
-            gas_price=settings.gas_price,
-            decoder=decoder,
-        ),
-        verifier=DbNonceSender(
-            w3,
-            settings.effective_verifier_key,
-            engine,
-            durable=durable,
-            watch=watch,
-            gas_price=settings.gas_price,
-            decoder=decoder,
-        ),
+        operator=sender(settings.effective_deployer_key),
+        verifier=sender(settings.effective_verifier_key),
         decoder=decoder,
         indexer=Indexer(w3, engine, addresses, abis_of(artifacts)),
     )

@@ -8,18 +8,30 @@ long ``extraData`` (hence the POA middleware). Nothing here uses Anvil-only RPC 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxParams, TxReceipt
 
 from chain.abi import DecodedRevert, ErrorDecoder
 from chain.settings import ChainSettings
+
+#: seconds between looks at a transaction that is not mined yet, and how long it must have waited behind
+#: a hole in its account's nonces before the hole is filled (an allocation on its way takes milliseconds)
+STALL_CHECK = 5.0
+HOLE_AGE = 10.0
 
 
 class ChainUnavailableError(RuntimeError):
@@ -105,6 +117,55 @@ class Sender:
             else:  # later nonces are out already: ask the node again next time
                 self._nonce = None
 
+    def _await_receipt(self, tx_hash: Any, nonce: int, timeout: float) -> TxReceipt:
+        """The receipt, looking every few seconds whether the transaction waits behind a hole in this
+        account's nonces (a nonce taken by a transaction that never reached the node): after
+        ``HOLE_AGE`` seconds such holes are filled, so that a wait never runs out for nothing."""
+        started = time.monotonic()
+        while True:
+            waited = time.monotonic() - started
+            try:
+                return self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=max(0.1, min(STALL_CHECK, timeout - waited))
+                )
+            except TimeExhausted:
+                if time.monotonic() - started >= timeout:
+                    raise
+                self.fill_holes_below(nonce, time.monotonic() - started)
+
+    def fill_holes_below(self, nonce: int, waited: float) -> None:
+        """The transaction with ``nonce`` has waited ``waited`` seconds: fill the holes below it."""
+        if waited < HOLE_AGE:
+            return
+        for _ in range(64):  # bounded: the holes between the node's count and ``nonce``
+            missing = self.w3.eth.get_transaction_count(self.account.address, "pending")
+            if missing >= nonce:
+                return
+            try:
+                self.fill_nonce(missing)
+            except Web3RPCError:  # taken meanwhile: look again
+                continue
+
+    def fill_nonce(self, nonce: int, *, timeout: float = 30.0) -> TxReceipt:
+        """Send a transaction that does nothing (no value, to itself) with ``nonce``: it fills a hole that
+        a transaction which never reached the node left in this account's nonces, so that the ones
+        after it, waiting in the node's pool, can run. Moves no value."""
+        params: dict[str, Any] = {
+            "from": self.account.address,
+            "to": self.account.address,
+            "value": 0,
+            "gas": 21_000,
+            "nonce": nonce,
+            "chainId": self.chain_id,
+            **self._fees(),
+        }
+        signed = self.account.sign_transaction(params)
+        self._on_signed(signed.hash.to_0x_hex(), nonce)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+        self._on_mined(receipt)
+        return receipt
+
     def _node_lacks(self, tx_hash: bytes) -> bool:
         """True only if the node answers that it does not know ``tx_hash``."""
         try:
@@ -153,7 +214,11 @@ class Sender:
         for attempt in range(2):
             nonce = params["nonce"] = self._next_nonce()
             signed = self.account.sign_transaction(params)
-            self._on_signed(signed.hash.to_0x_hex(), nonce)
+            try:
+                self._on_signed(signed.hash.to_0x_hex(), nonce)
+            except BaseException:  # not journaled, so not sent: the nonce goes back
+                self._release_nonce(nonce)
+                raise
             try:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 break
@@ -172,7 +237,7 @@ class Sender:
                     self._on_unsent(signed.hash.to_0x_hex())
                     self._release_nonce(nonce)
                 raise
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+        receipt = self._await_receipt(tx_hash, nonce, timeout)
         self._on_mined(receipt)
         if receipt["status"] != 1:
             raise TransactionReverted(self._replay_revert(params, receipt), tx_hash.to_0x_hex())

@@ -472,6 +472,15 @@ class DiscountMarketClient(ContractClient):
         )
 
 
+#: the EIP-712 domain fields of every typed message the platform signs (name, version 1, chain, contract)
+EIP712_DOMAIN = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
 def endorsement_typed_data(
     chain_id: int, ledger: str, terms: Receivable, rid: int, accept: bool, nonce: int, deadline: int
 ) -> dict[str, Any]:
@@ -479,12 +488,7 @@ def endorsement_typed_data(
     face value, due date, bundle hash), the decision, the debtor's nonce and a deadline."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN,
             "Endorsement": [
                 {"name": "receivableId", "type": "uint256"},
                 {"name": "creditor", "type": "address"},
@@ -530,12 +534,7 @@ def permit_typed_data(
     token's ``name``, version "1")."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN,
             "Permit": [
                 {"name": "owner", "type": "address"},
                 {"name": "spender", "type": "address"},

@@ -241,6 +241,8 @@ class StateKeeper:
         self.dumps = 0
 
     def durable(self, block: int) -> None:
+        """Return once ``block`` is in the keeper's file; ``NodeError`` if the node cannot be asked (the
+        block may then be lost with it: the gateway answers 503 and the retry learns the truth)."""
         with self._lock:
             if self.saved >= block:
                 return
@@ -258,7 +260,8 @@ def _pid_file(settings: ChainSettings) -> Path:
     return settings.data_path / "anvil.json"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -274,7 +277,7 @@ def background_status(settings: ChainSettings) -> dict[str, Any] | None:
     if not pid_file.exists():
         return None
     info: dict[str, Any] = json.loads(pid_file.read_text())
-    if not _pid_alive(int(info["pid"])):
+    if not pid_alive(int(info["pid"])):
         pid_file.unlink(missing_ok=True)
         return None
     chain_id = probe_chain_id(info["url"])
@@ -319,12 +322,12 @@ def stop_background(settings: ChainSettings, timeout: float = 15.0) -> bool:
         return False
     pid = int(json.loads(pid_file.read_text())["pid"])
     pid_file.unlink(missing_ok=True)
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return True
         try:  # reap if it is our child
             os.waitpid(pid, os.WNOHANG)

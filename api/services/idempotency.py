@@ -26,6 +26,7 @@ from sqlmodel import Session
 from api import journal
 from api.errors import ApiError
 from api.models import IdempotencyRecord
+from chain.node import pid_alive
 
 MAX_KEY_LENGTH = 200
 
@@ -102,19 +103,12 @@ def abandoned(record: IdempotencyRecord, now: datetime | None = None) -> bool:
     if lease <= now:
         return True
     host, _, pid = (record.owner or "").rpartition(":")
-    return host == journal.OWNER.rpartition(":")[0] and pid.isdigit() and not _alive(int(pid))
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return (
+        host == journal.OWNER.rpartition(":")[0]
+        and pid.isdigit()
+        and int(pid) != os.getpid()
+        and not pid_alive(int(pid))
+    )
 
 
 def complete(session: Session, participant_id: str, key: str, answer: StoredAnswer) -> None:

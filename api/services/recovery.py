@@ -24,18 +24,20 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
+from web3 import Web3
 from web3.types import TxReceipt
 
 from api import chainwatch, journal
 from api.chainwatch import pending_at_node, receipt_or_none
 from api.errors import ApiError, error_envelope
-from api.models import IdempotencyRecord, TxJournal
+from api.models import ChainAccount, IdempotencyRecord, Participant, TxJournal
 from api.nonces import park_nonce
 from api.services import idempotency as store
+from api.services.accounts import sender_for
 from api.services.lifecycle import tx_out
 from api.services.txerrors import revert_to_api_error
 from api.state import AppState
-from chain.client import TransactionReverted, replay_revert
+from chain.client import HOLE_AGE, Sender, TransactionReverted, replay_revert
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ def settle_entry(state: AppState, session: Session, entry: TxJournal) -> TxRecei
             )
         return receipt
     if pending_at_node(w3, entry.tx_hash):
+        if fill_holes_before(state, session, entry):
+            return settle_entry(state, session, entry)
         raise ApiError(
             409,
             "IDEMPOTENCY_IN_PROGRESS",
@@ -84,6 +88,38 @@ def settle_entry(state: AppState, session: Session, entry: TxJournal) -> TxRecei
     journal.mark(state.engine, entry.tx_hash, journal.VANISHED)
     park_nonce(w3, state.engine, entry.sender, entry.nonce)
     return None
+
+
+def fill_holes_before(state: AppState, session: Session, entry: TxJournal) -> bool:
+    """``entry`` waits in the node's pool behind a nonce that never reached it (a crash, or a failure
+    between taking the nonce and sending): fill each missing nonce below it with a transaction that does
+    nothing, so that it runs. True if holes were filled (and ``entry`` has since been mined)."""
+    w3 = state.chain().w3
+    address = Web3.to_checksum_address(entry.sender)
+    created = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=UTC)
+    waited = (datetime.now(UTC) - created).total_seconds()
+    if waited < HOLE_AGE or w3.eth.get_transaction_count(address, "pending") > entry.nonce:
+        return False
+    sender = _sender_of(state, session, address)
+    if sender is None:
+        return False
+    log.warning(
+        "filling the nonces of %s below %d: %s waits behind them", address, entry.nonce, entry.tx_hash
+    )
+    sender.fill_holes_below(entry.nonce, waited)
+    return receipt_or_none(w3, entry.tx_hash) is not None
+
+
+def _sender_of(state: AppState, session: Session, address: str) -> Sender | None:
+    """The gateway's sender for ``address``, if it holds its key (its own accounts, custodial ones)."""
+    chain = state.chain()
+    for own in (chain.verifier, chain.operator):
+        if own.address.lower() == address.lower():
+            return own
+    participant = session.exec(select(Participant).where(col(Participant.chain_address) == address)).first()
+    if participant is None or session.get(ChainAccount, participant.id) is None:
+        return None
+    return sender_for(state, session, participant)
 
 
 def recover_request(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from web3.exceptions import TimeExhausted
+from web3.exceptions import TimeExhausted, Web3RPCError
 
 from api.errors import ApiError
 from chain.client import ChainUnavailableError, TransactionReverted
@@ -79,6 +79,13 @@ def on_chain(action: Callable[[], T]) -> T:
     except (ChainUnavailableError, requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         # the node's URL (in ``exc``) is not repeated: it may carry credentials
         raise ApiError(503, "CHAIN_UNAVAILABLE", "The ledger node does not answer; retry shortly.") from exc
+    except Web3RPCError as exc:  # the node refused to take the transaction (its pool): nothing ran
+        raise ApiError(
+            503,
+            "CHAIN_REJECTED",
+            "The ledger node did not accept the transaction; retry shortly.",
+            str(exc)[:300],
+        ) from exc
     except TimeExhausted as exc:
         raise ApiError(
             503,

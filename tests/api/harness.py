@@ -46,6 +46,7 @@ __all__ = [
     "post_concurrently",
     "start_gateway",
     "trade",
+    "trade_parties",
 ]
 
 
@@ -60,6 +61,23 @@ def distinct_trade(tag: str, buyer_gln: str | None = None) -> dict[str, bytes]:
             data = data.replace(BUYER_GLN.encode(), buyer_gln.encode())
         out[kind] = data
     return out
+
+
+def trade_parties(gw: Gateway, *, custodial: bool = False, credit: int = 10**12) -> tuple[Actor, Actor]:
+    """The sample trade's buyer (a core enterprise with a credit line of ``credit``) and seller."""
+    core = onboard(
+        gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)], custodial=custodial
+    )
+    assert grant_credit(gw, core.participant_id, credit).status_code == 200
+    supplier = onboard(
+        gw,
+        "supplier",
+        "Fabrikant Metall AB",
+        "SE5561234567",
+        [("0088", SELLER_GLN), ("VAT", "SE556123456701")],
+        custodial=custodial,
+    )
+    return core, supplier
 
 
 def appoint_issuer(gw: Gateway, financier_participant_id: str, cap_minor: int = 10**15) -> None:

@@ -23,17 +23,15 @@ from sqlmodel import Session, col, select
 
 from api.models import IdempotencyRecord
 from chain.node import AnvilNode, ack_file
-from cli.local import start_local_stack
 from cli.gateway_process import GatewayProcess
+from cli.local import start_local_stack
 from tests.api.harness import (
-    BUYER_GLN,
-    SELLER_GLN,
     Actor,
     Gateway,
     bundle_body,
     distinct_trade,
-    grant_credit,
     onboard,
+    trade_parties,
 )
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -60,16 +58,9 @@ def world(tmp_path: Path) -> Iterator[World]:
     gw.http = httpx.Client(base_url=gw.url, timeout=60)
     try:
         o: Callable[..., Actor] = lambda *a: onboard(gw, *a, custodial=True)  # noqa: E731
-        core = o("core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
-        t1 = o(
-            "supplier",
-            "Fabrikant Metall AB",
-            "SE5561234567",
-            [("0088", SELLER_GLN), ("VAT", "SE556123456701")],
-        )
+        core, t1 = trade_parties(gw, custodial=True)
         t2 = o("supplier", "Smedja Komponent AB", "SE5569988776", [("0088", "7350000000033")])
         bank = o("financier", "Hansa Trade Finance", "DE811234567", [])
-        assert grant_credit(gw, core.participant_id, 10**12).status_code == 200
         w = World(gw, core, t1, t2, bank, 0)
         r = _post(gw, t1, "/bundles", bundle_body(distinct_trade("FAULT-0"), w.signers()), "setup-0")
         assert r.status_code == 201, r.text

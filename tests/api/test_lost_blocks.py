@@ -26,14 +26,11 @@ from api.models import Bundle
 from chain.node import AnvilNode, ack_file
 from cli.local import start_local_stack
 from tests.api.harness import (
-    BUYER_GLN,
-    SELLER_GLN,
     Actor,
     Gateway,
     bundle_body,
     distinct_trade,
-    grant_credit,
-    onboard,
+    trade_parties,
 )
 
 
@@ -67,15 +64,7 @@ def _submit(gw: Gateway, supplier: Actor, body: dict[str, Any], key: str) -> htt
 
 
 def test_the_gateway_reconciles_after_the_node_lost_blocks(gw: Gateway, tmp_path: Path) -> None:
-    core = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
-    assert grant_credit(gw, core.participant_id, 10**12).status_code == 200
-    supplier = onboard(
-        gw,
-        "supplier",
-        "Fabrikant Metall AB",
-        "SE5561234567",
-        [("0088", SELLER_GLN), ("VAT", "SE556123456701")],
-    )
+    core, supplier = trade_parties(gw)
     signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
     kept = _submit(gw, supplier, bundle_body(distinct_trade("KEPT"), signers), str(uuid.uuid4()))
     assert kept.status_code == 201, kept.text

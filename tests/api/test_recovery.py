@@ -31,15 +31,13 @@ from api.models import Bundle, IdempotencyRecord, TxJournal
 from chain.node import rpc
 from cli.gateway_process import GatewayProcess
 from tests.api.harness import (
-    BUYER_GLN,
-    SELLER_GLN,
     Actor,
     Gateway,
     bundle_body,
     distinct_trade,
-    grant_credit,
     onboard,
     start_gateway,
+    trade_parties,
 )
 
 
@@ -48,15 +46,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Gateway, GatewayProcess, Actor, Acto
     gw = start_gateway(tmp_path)
     proc = GatewayProcess(gw.settings, tmp_path / "gateway.log")
     try:
-        core = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", BUYER_GLN)])
-        assert grant_credit(gw, core.participant_id, 10**12).status_code == 200
-        supplier = onboard(
-            gw,
-            "supplier",
-            "Fabrikant Metall AB",
-            "SE5561234567",
-            [("0088", SELLER_GLN), ("VAT", "SE556123456701")],
-        )
+        core, supplier = trade_parties(gw)
         # the stack's own server leaves; the gateway under test is a process of its own
         gw.server.should_exit = True
         gw.thread.join(timeout=10)

@@ -84,7 +84,14 @@ def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
         assert set(body["contracts"]) == set(CONTRACT_NAMES)
         for name, entry in body["contracts"].items():
             assert entry["address"] == recorded[name]["address"] and entry["has_code"] is True
-        assert body["database"] == {"ok": True, "revision": head_revisions()}
+        assert body["database"] == {
+            "ok": True,
+            "revision": head_revisions(),
+            "writable": True,
+            "problem": None,
+            "reason": None,
+        }
+        assert body["chain"]["lost_blocks"] is None
         assert (tmp_path / "data" / "anvil-state.json").exists() or (
             tmp_path / "data" / "anvil.json"
         ).exists()
