@@ -141,8 +141,8 @@ def check_party_characters(t: Trade, ctx: VerificationContext) -> Iterator[Viola
             if found:
                 yield _v(
                     "PARTY_ID_INVALID_CHARACTERS",
-                    f"The {role} of {doc.kind.value} {doc.id} has the identifier {ascii(ref.scheme)}:"
-                    f"{ascii(ref.id)} with {', '.join(name for _, name in found)}: control, bidirectional"
+                    f"The {role} of {doc.kind.value} {doc.id} has the identifier {ref.scheme!a}:"
+                    f"{ref.id!a} with {', '.join(name for _, name in found)}: control, bidirectional"
                     " and invisible formatting characters are refused in identifiers.",
                     doc,
                     field=path,
