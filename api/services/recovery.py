@@ -132,7 +132,7 @@ def recover_request(
     out: dict[str, Any] = note.get("out", {})
     receipts = []
     for entry in journal.of_request(session, record.participant_id, record.key):
-        if entry.state == journal.UNSENT:
+        if entry.state in (journal.UNSENT, journal.VANISHED):  # never ran (or not any more)
             continue
         receipt = settle_entry(state, session, entry)
         if receipt is not None:
