@@ -19,6 +19,7 @@ from web3 import Web3
 
 from api import chainwatch
 from api.errors import ApiError
+from api.leader import Leadership
 from api.models import PlatformSecret
 from api.nonces import DbNonceSender
 from api.settings import Settings
@@ -64,6 +65,8 @@ class AppState:
     #: ``None`` on a real network (a QBFT block is final once sealed); local tooling sets it to wait for
     #: Anvil's state file (``chain.node.StateKeeper``).
     durable: Callable[[int], None] | None = field(default=None, repr=False)
+    #: this process's bid for the indexer's leadership (``api.leader``); set by the background indexer
+    leadership: Leadership | None = field(default=None, repr=False)
 
     def w3(self) -> Web3:
         """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
@@ -85,6 +88,11 @@ class AppState:
         self.watch_chain()
         with self._index_lock:
             chain.indexer.run_once()
+
+    def indexer_leader_elsewhere(self) -> bool:
+        """Whether another gateway process leads the indexer (so the cursor moves without us): true in
+        a follower while the leader lives (as of the follower's last try, one poll interval at most)."""
+        return self.leadership is not None and self.leadership.held_elsewhere
 
     def watch_chain(self) -> None:
         """Reconcile with the chain if the node lost blocks we saw (``api.chainwatch``; throttled)."""

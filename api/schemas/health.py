@@ -50,6 +50,17 @@ class DatabaseHealth(BaseModel):
     )
 
 
+class IndexerHealth(BaseModel):
+    """Who indexes the chain's events, and how far behind the chain's head the read model is."""
+
+    leader: str | None = Field(
+        description="`host:pid` of the gateway process that indexes (one among all; null: none right now)."
+    )
+    this_process: str = Field(description="`host:pid` of the process that answered.")
+    cursor: int | None = Field(description="The last block in the read model (null: none yet).")
+    lag: int | None = Field(description="The chain's latest block minus the cursor (blocks not indexed yet).")
+
+
 class Health(BaseModel):
     status: str = Field(
         description=(
@@ -61,6 +72,9 @@ class Health(BaseModel):
     database: DatabaseHealth
     contracts: dict[str, DeployedContract]
     missing_contracts: list[str]
+    indexer: IndexerHealth | None = Field(
+        default=None, description="The indexer's leader and lag (null: the database did not answer)."
+    )
 
     model_config = {
         "json_schema_extra": {

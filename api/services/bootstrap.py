@@ -33,17 +33,24 @@ def bootstrap(settings: Settings, state: AppState) -> None:
 
 
 def start_background_indexer(
-    state: AppState, stop: threading.Event, interval: float = 2.0
+    state: AppState, stop: threading.Event, interval: float = 0.2
 ) -> threading.Thread:
-    """Keep the read model close to the chain's head between requests (reads also catch up first)."""
+    """Keep the read model close to the chain's head between requests: one ``run_once`` (after the
+    lost-block check) every ``interval`` seconds, a local node's pace. While it runs, reads wait for the
+    read model's cursor to reach their caller's own transactions (``AppState.read_after``) instead of
+    indexing themselves."""
 
     def loop() -> None:
-        while not stop.is_set():
-            try:
-                state.catch_up()
-            except Exception:  # the node may be down for a while: keep trying
-                log.exception("background indexer: catch-up failed; retrying in %.1fs", interval)
-            stop.wait(interval)
+        state.background.set()
+        try:
+            while not stop.is_set():
+                try:
+                    state.catch_up()
+                except Exception:  # the node may be down for a while: keep trying
+                    log.exception("background indexer: catch-up failed; retrying in %.1fs", interval)
+                stop.wait(interval)
+        finally:
+            state.background.clear()
 
     thread = threading.Thread(target=loop, name="scf-indexer", daemon=True)
     thread.start()

@@ -6,12 +6,14 @@ from sqlmodel import Session, col, select
 
 from api import chainwatch
 from api.db import current_revision, probe_writable
+from api.leader import current_leader, process_id
 from api.models import Bundle
 from api.schemas.health import (
     ChainHealth,
     DatabaseHealth,
     DeployedContract,
     Health,
+    IndexerHealth,
     LostBlocks,
     ReadModelCheck,
 )
@@ -19,6 +21,10 @@ from api.state import AppState
 from chain.deploy import load_deployments
 from chain.plan import CONTRACT_NAMES
 from readmodel.reconcile import compare_with_chain
+from readmodel.tables import RmCursor
+
+#: The name of the gateway's indexer (its row of ``rm_cursor``).
+INDEXER_NAME = "default"
 
 
 def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
@@ -46,6 +52,24 @@ def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
         database=db,
         contracts=contracts,
         missing_contracts=missing,
+        indexer=indexer_health(state, latest) if db.ok else None,
+    )
+
+
+def indexer_health(state: AppState, latest: int) -> IndexerHealth | None:
+    """The indexer's leader (``api.leader``) and the read model's cursor against the chain's head."""
+    try:
+        leader = state.leadership.leader() if state.leadership else current_leader(state.engine)
+        with Session(state.engine) as s:
+            row = s.get(RmCursor, INDEXER_NAME)
+    except Exception:  # the database went away since the probe: /health still answers
+        return None
+    cursor = None if row is None else row.block_number
+    return IndexerHealth(
+        leader=leader,
+        this_process=process_id(),
+        cursor=cursor,
+        lag=None if cursor is None else max(0, latest - cursor),
     )
 
 
