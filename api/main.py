@@ -1,9 +1,17 @@
-"""The FastAPI gateway: ``create_app(settings)`` builds it; ``scf up`` serves it."""
+"""The FastAPI gateway: ``create_app(settings)`` builds it; ``scf up`` serves it.
+
+``app_from_env`` is the app of one worker process among several (``scf up --workers N``, or
+``uvicorn --factory api.main:app_from_env --workers N``): settings from the environment, and the
+background indexer, which only the leader among the processes runs (``api.leader``).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -26,9 +34,12 @@ from api.routes import (
     rules,
     settlement,
 )
+from api.services.bootstrap import start_background_indexer
 from api.services.recovery import on_start
 from api.settings import Settings, get_settings
 from api.state import AppState
+from chain.files import private_file
+from chain.node import StateKeeper
 
 DESCRIPTION = """
 Gateway of the supply-chain-finance platform. Suppliers prove a trade with signed documents and
@@ -86,3 +97,52 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_openapi(app)  # every status each operation can answer, from its dependencies
     return app
+
+
+#: Set to ``1`` by ``scf up`` on a local Anvil: each worker waits for Anvil's state file before it
+#: acknowledges a block (``chain.node.StateKeeper``), one dump at a time across the workers.
+DURABLE_STATE_ENV = "SCF_DURABLE_STATE"
+
+
+def app_from_env() -> FastAPI:
+    """One gateway worker: ``create_app(Settings())`` plus the background indexer (every worker runs its
+    loop; only the leader among all processes on the database indexes). An import string for uvicorn's
+    ``workers=`` (with ``factory=True``). Start-up work that must run once (deploy, migrate, the verifier,
+    the CA) is done before the workers start (``scf up``)."""
+    settings = get_settings()
+    app = create_app(settings)
+    state: AppState = app.state.scf
+    if os.environ.get(DURABLE_STATE_ENV) == "1" and settings.rpc_url is None:
+        state.durable = shared_durable(settings)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        async with inner(app):
+            start_background_indexer(state, stop)
+            try:
+                yield
+            finally:
+                stop.set()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def shared_durable(settings: Settings) -> Callable[[int], None]:
+    """``StateKeeper.durable`` for several processes: its file is written by one at a time (an flock)."""
+    keeper = StateKeeper(settings.effective_rpc_url, settings.anvil_state_file)
+    lock_path = private_file(keeper.path.with_name(keeper.path.name + ".lock"))
+
+    def durable(block: int) -> None:
+        if keeper.saved >= block:
+            return
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            keeper.durable(block)
+        finally:
+            os.close(fd)  # drops the lock
+
+    return durable

@@ -1,9 +1,12 @@
 """The gateway in a process of its own, to be killed (SIGKILL) and started again (fault tests) or
 measured from outside (``make load``).
 
-``python -m cli.gateway_process`` serves ``create_app(Settings())``: its settings come from the
+``python -m cli.gateway_process [--workers N]`` serves ``api.main:app_from_env`` (``create_app(Settings())``
+with the background indexer, led by one process among all: ``api.leader``): its settings come from the
 ``SCF_*`` environment that ``GatewayProcess`` passes (the same data folder, database, deployments and
-node as a test's stack), so a restarted gateway finds everything the killed one left.
+node as a test's stack, PostgreSQL too when the settings name it), so a restarted gateway finds
+everything the killed one left. With ``workers`` > 1, uvicorn's supervisor serves N worker processes
+on the one port (``scf up --workers N``); ``kill`` then kills the whole process group.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class GatewayProcess:
     settings: Settings
     log_file: Path
     port: int = 0
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -56,11 +60,12 @@ class GatewayProcess:
         log = open(self.log_file, "ab")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cli.gateway_process"],
+                [sys.executable, "-m", "cli.gateway_process", "--workers", str(self.workers)],
                 cwd=PROJECT_ROOT,
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the workers are killed with it
             )
         finally:
             log.close()
@@ -79,7 +84,10 @@ class GatewayProcess:
     def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, like a crash or the OOM killer."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            if self.workers > 1:  # the supervisor and its workers (the group it leads: see ``start``)
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.send_signal(signal.SIGKILL)
             self.process.wait()
 
     def stop(self) -> None:
@@ -95,12 +103,21 @@ class GatewayProcess:
 
 
 def main() -> None:
+    import argparse
+
     import uvicorn
 
-    from api.main import create_app
-
-    settings = Settings()
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.api_port, log_level="warning")
+    parser = argparse.ArgumentParser(description="The gateway in a process of its own (settings: SCF_*).")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    uvicorn.run(
+        "api.main:app_from_env",
+        factory=True,
+        workers=args.workers,
+        host="127.0.0.1",
+        port=Settings().api_port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

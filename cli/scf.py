@@ -159,11 +159,20 @@ def up(
             help="On a new local ledger, run the demo story against the served gateway once.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Gateway worker processes on the one port (more than 1 needs PostgreSQL: SCF_DATABASE_URL).",
+        ),
+    ] = 1,
 ) -> None:
     """Start or reuse the local chain, deploy if needed, migrate the database and serve the gateway.
 
     With --demo, a new local ledger (no participants yet) is first walked through the whole story
-    (the same as `scf demo`, but kept: the gateway then serves its results)."""
+    (the same as `scf demo`, but kept: the gateway then serves its results). With --workers N, N
+    processes serve the gateway (docs/operations.md); one of them indexes the chain at a time."""
     import uvicorn
 
     from api.db import migrate
@@ -171,6 +180,7 @@ def up(
     from api.services.bootstrap import bootstrap, start_background_indexer
 
     settings = _settings(rpc_url, port, anvil_port)
+    check_workers(settings, workers)
     if not port_is_free(settings.api_host, settings.api_port):
         raise NodeError(
             f"port {settings.api_port} on {settings.api_host} is already in use; choose another with --port"
@@ -187,6 +197,9 @@ def up(
         _say(f"contracts: {', '.join(f'{k}={v}' for k, v in result.addresses.items())}")
         migrate(settings)
         _say(f"database: {settings.effective_database_url}")
+        if workers > 1:
+            _serve_workers(settings, workers, with_demo)
+            return
         app = create_app(settings)
         if settings.rpc_url is None:  # the local node: nothing the gateway acknowledges is lost to a kill
             app.state.scf.durable = StateKeeper(settings.effective_rpc_url, settings.anvil_state_file).durable
@@ -203,6 +216,59 @@ def up(
         if started_chain:
             stop_background(settings)
             _say("stopped the local chain (its state is kept for the next `scf up`)")
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """More than one worker needs PostgreSQL: SQLite lets one process write at a time, and every
+    tokenization, onboarding and indexing batch writes, so extra workers would only queue on its lock
+    (or answer 503 DATABASE_BUSY)."""
+    from sqlalchemy import make_url
+
+    if workers > 1 and make_url(settings.effective_database_url).get_backend_name() != "postgresql":
+        raise ValueError(
+            f"--workers {workers} needs PostgreSQL (set SCF_DATABASE_URL): SQLite lets one process write at"
+            " a time, so more workers would only wait for its lock; use --workers 1 with SQLite"
+        )
+
+
+def _serve_workers(settings: Settings, workers: int, with_demo: bool) -> None:
+    """Serve ``api.main:app_from_env`` in ``workers`` processes (uvicorn's supervisor restarts a worker
+    that dies). The once-only start-up (verifier, CA, operator key) runs here first; the workers read
+    their settings from the environment, so this command's overrides are passed on through it."""
+    import os
+
+    import uvicorn
+
+    from api.db import make_engine
+    from api.main import DURABLE_STATE_ENV
+    from api.services.bootstrap import bootstrap
+    from api.state import AppState
+
+    state = AppState(settings=settings, engine=make_engine(settings))
+    bootstrap(settings, state)
+    if settings.operator_api_key is None:
+        _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
+    os.environ["SCF_API_PORT"] = str(settings.api_port)
+    os.environ["SCF_ANVIL_PORT"] = str(settings.anvil_port)
+    if settings.rpc_url is not None:
+        os.environ["SCF_RPC_URL"] = settings.rpc_url
+    else:  # the local node: every worker waits for Anvil's state file before it acknowledges a block
+        os.environ[DURABLE_STATE_ENV] = "1"
+    _say(
+        f"gateway: http://{settings.api_host}:{settings.api_port} ({workers} workers; health: /health,"
+        " API docs: /docs)"
+    )
+    if with_demo:
+        _demo_in_background(settings, state)
+    uvicorn.run(
+        "api.main:app_from_env",
+        factory=True,
+        workers=workers,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+    )
+    state.engine.dispose()
 
 
 def _demo_in_background(settings: Settings, state: Any) -> None:

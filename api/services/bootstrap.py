@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from api.leader import Leadership
 from api.settings import Settings
 from api.state import AppState
 from chain.contracts import ParticipantStatus
@@ -33,24 +34,44 @@ def bootstrap(settings: Settings, state: AppState) -> None:
 
 
 def start_background_indexer(
-    state: AppState, stop: threading.Event, interval: float = 0.2
+    state: AppState,
+    stop: threading.Event,
+    interval: float = 0.2,
+    leadership: Leadership | None = None,
 ) -> threading.Thread:
     """Keep the read model close to the chain's head between requests: one ``run_once`` (after the
-    lost-block check) every ``interval`` seconds, a local node's pace. While it runs, reads wait for the
-    read model's cursor to reach their caller's own transactions (``AppState.read_after``) instead of
-    indexing themselves."""
+    lost-block check) every ``interval`` seconds, a local node's pace. While a background indexer runs,
+    here or in another process, reads wait for the read model's cursor to reach their caller's own
+    transactions (``AppState.read_after``) instead of indexing themselves.
+
+    Every gateway process runs this loop; only the leader among the processes on one database indexes
+    (``api.leader``): each turn the others try to take the leadership over, so the leader's death is
+    followed within one ``interval``. The leadership is kept on ``state.leadership`` (``/health`` shows it).
+    """
+    leadership = leadership or Leadership(state.engine)
+    state.leadership = leadership
 
     def loop() -> None:
-        state.background.set()
+        was_leader = False
         try:
             while not stop.is_set():
                 try:
-                    state.catch_up()
+                    leads = leadership.try_lead()
+                    if leads != was_leader:
+                        log.info("background indexer: %s", "leading" if leads else "following")
+                        was_leader = leads
+                    if leads or leadership.held_elsewhere:  # someone keeps the cursor moving
+                        state.background.set()
+                    else:
+                        state.background.clear()
+                    if leads:
+                        state.catch_up()
                 except Exception:  # the node may be down for a while: keep trying
                     log.exception("background indexer: catch-up failed; retrying in %.1fs", interval)
                 stop.wait(interval)
         finally:
             state.background.clear()
+            leadership.release()
 
     thread = threading.Thread(target=loop, name="scf-indexer", daemon=True)
     thread.start()
