@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,23 +70,36 @@ def start_local_stack(
             }
         )
         ensure_deployed(settings)
-        migrate(settings)
-        app = create_app(settings)
-        state: AppState = app.state.scf
-        if anvil.state_file is not None:  # nothing the gateway acknowledges is lost to a kill
-            state.durable = StateKeeper(anvil.url, anvil.state_file).durable
-        bootstrap(settings, state)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not server.started:
-            raise NodeError("the gateway did not start")
+        keeper = StateKeeper(anvil.url, anvil.state_file) if anvil.state_file is not None else None
+        # with a state file, nothing the gateway acknowledges is lost to a kill
+        state, server, thread = serve_gateway(settings, durable=keeper.durable if keeper else None)
     except BaseException:
         anvil.stop()
         raise
     return LocalStack(f"http://127.0.0.1:{settings.api_port}", settings, state, anvil, server, thread)
+
+
+def serve_gateway(
+    settings: Settings, *, durable: Callable[[int], None] | None = None
+) -> tuple[AppState, uvicorn.Server, threading.Thread]:
+    """Migrate the database, bootstrap and serve the gateway for ``settings`` (contracts deployed) in a
+    thread of this process, on 127.0.0.1:``settings.api_port``; also used against external nodes
+    (``cli.conformance``)."""
+    migrate(settings)
+    app = create_app(settings)
+    state: AppState = app.state.scf
+    if durable is not None:
+        state.durable = durable
+    bootstrap(settings, state)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.api_port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        raise NodeError("the gateway did not start")
+    return state, server, thread

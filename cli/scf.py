@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -351,6 +352,89 @@ def demo(
             pass
         finally:
             stack.stop()
+
+
+@app.command()
+@friendly
+def conformance(
+    rpc_url: RpcOpt = None,
+    gas_price: Annotated[
+        int | None, typer.Option(help="Fixed gas price in wei (default: SCF_GAS_PRICE, else 0).")
+    ] = None,
+    maturity_wait: Annotated[
+        int,
+        typer.Option(
+            help="Wait this long at most for the chain's clock to reach the invoice's due date (the next UTC"
+            " midnight); further away, the core enterprise repays before maturity."
+        ),
+    ] = 120,
+) -> None:
+    """Run the whole story against any JSON-RPC node with standard JSON-RPC only, timing each step.
+
+    Deploys the contracts (or reuses the deployment recorded for the chain id), serves a gateway of its
+    own (throw-away database) against the node, onboards, tokenizes, endorses, splits, discounts, repays
+    and redeems through the HTTP API, then checks the read model and that every transaction stayed in
+    its block. Keys: SCF_DEPLOYER_KEY and SCF_VERIFIER_KEY (Anvil's development keys on Anvil).
+    Exits 1 if any step fails."""
+    from cli.conformance import print_report, run_conformance
+
+    settings = get_settings()
+    url = rpc_url or settings.rpc_url
+    if url is None:
+        raise ValueError(
+            "give the node's JSON-RPC URL: --rpc-url or SCF_RPC_URL (`make conformance` starts one)"
+        )
+    price = gas_price if gas_price is not None else (settings.gas_price or 0)
+    report = run_conformance(
+        url, settings=settings, gas_price=price, maturity_wait=maturity_wait, say=typer.echo
+    )
+    print_report(report, say=typer.echo)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+network_app = typer.Typer(help="Write the configuration of a permissioned network for the platform.")
+app.add_typer(network_app, name="network")
+
+
+@network_app.command("besu")
+@friendly
+def network_besu(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the network's files into (must be empty).")
+    ],
+    validators: Annotated[int, typer.Option(min=1, help="Number of QBFT validators.")] = 4,
+    chain_id: Annotated[int, typer.Option(help="The network's chain id.")] = 2026,
+    block_period: Annotated[int, typer.Option(help="QBFT block period in seconds.")] = 2,
+    participants: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file of participants' chain addresses (one a line) for the account allowlist; default:"
+            " read from the gateway's database (SCF_DATABASE_URL) when it has any."
+        ),
+    ] = None,
+) -> None:
+    """Write a Hyperledger Besu QBFT network: node keys, genesis (Cancun, zero base fee, QBFT extraData),
+    permissions_config.toml (accounts and nodes allowlists), one config.toml per node and the platform's
+    .env pointing at node 1. See docs/deploy-besu.md."""
+    from cli.besu import participant_addresses, write_besu_network
+
+    settings = get_settings()
+    addresses = participant_addresses(settings, participants)
+    written = write_besu_network(
+        out,
+        settings,
+        validators=validators,
+        chain_id=chain_id,
+        block_period=block_period,
+        participants=addresses,
+    )
+    for path in written:
+        typer.echo(str(path))
+    _say(
+        f"{validators} validators, {len(addresses)} participant accounts allowed;"
+        " how to start it: docs/deploy-besu.md"
+    )
 
 
 def main() -> None:
