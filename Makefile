@@ -10,7 +10,7 @@ STAMP := build/.stamps
 # the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup up demo test lint typecheck sast pytest fuzz load forge slither brownie-check gas bench mutants clean
+.PHONY: help setup up demo conformance test lint typecheck sast pytest fuzz load forge slither brownie-check gas bench mutants clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ up: setup ## local chain (state file in data/) + SQLite + gateway on :8000; a ne
 
 demo: setup ## the whole story on a fresh local chain through the HTTP API, with a summary
 	$(VENV)/bin/scf demo
+
+conformance: setup ## the whole story on SCF_RPC_URL with standard JSON-RPC only (unset: a fresh Anvil, a block every SCF_BLOCK_TIME=2 s, gas 0)
+	@if [ -n "$$SCF_RPC_URL" ]; then $(VENV)/bin/scf conformance; else $(PY) -m cli.conformance; fi
 
 lint: setup ## ruff (format check and lint)
 	$(VENV)/bin/ruff format --check .
