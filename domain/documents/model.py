@@ -9,10 +9,11 @@ tuples in document order. ``docs/documents.md`` maps each field to its UBL XPath
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 
 __all__ = [
     "SCHEME_ALIASES",
@@ -36,6 +37,7 @@ __all__ = [
     "TaxCategory",
     "TaxSubtotal",
     "TaxTotal",
+    "hash_on_demand",
 ]
 
 
@@ -60,6 +62,8 @@ SCHEME_ALIASES: dict[str, str] = {
 
 def _squash(value: str) -> str:
     """Remove every whitespace character (identifiers are often printed with spaces)."""
+    if " " not in value and value.isprintable():  # every other whitespace character is unprintable
+        return value
     return "".join(value.split())
 
 
@@ -285,6 +289,50 @@ class DocumentHeader:
     notes: tuple[str, ...] = ()
     amount_currencies: frozenset[str] = frozenset()
     source_hash: bytes = b""
+
+
+class _PendingHash:
+    """The bytes of a parsed document whose hash nobody has asked for yet (see :func:`hash_on_demand`)."""
+
+    __slots__ = ("data", "hasher")
+
+    def __init__(self, data: bytes, hasher: Callable[[bytes], bytes]) -> None:
+        self.data = data
+        self.hasher = hasher
+
+
+class _SourceHashSlot:
+    """``DocumentHeader.source_hash``: the slot, with a pending hash computed on first read.
+
+    keccak256 costs more than parsing a document with lxml, and verifying a bundle needs only the
+    invoice's, so the parser leaves it pending; every reader (attribute, ``==``, ``hash``, ``repr``,
+    ``dataclasses.replace``) gets the bytes, computed once and stored in the slot.
+    """
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = self.slot.__get__(obj, owner)
+        if type(value) is _PendingHash:
+            value = value.hasher(value.data)
+            self.slot.__set__(obj, value)
+        return value
+
+    def __set__(self, obj: object, value: object) -> None:
+        self.slot.__set__(obj, value)
+
+
+setattr(DocumentHeader, "source_hash", _SourceHashSlot(DocumentHeader.__dict__["source_hash"]))  # noqa: B010
+
+
+def hash_on_demand(data: bytes, hasher: Callable[[bytes], bytes]) -> bytes:
+    """A ``source_hash`` value computed as ``hasher(data)`` the first time the document's is read."""
+    return cast(bytes, _PendingHash(data, hasher))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,10 +18,9 @@ lacks raises ``UBL_MISSING_FIELD`` naming the field's path.
 from __future__ import annotations
 
 import functools
-import io
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
@@ -48,6 +47,7 @@ from domain.documents.model import (
     TaxCategory,
     TaxSubtotal,
     TaxTotal,
+    hash_on_demand,
 )
 from domain.documents.money import is_currency_code
 from domain.fingerprint import document_hash
@@ -101,6 +101,27 @@ _DATE_RE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 # --------------------------------------------------------------------------------------------------
 
 
+class _Parsers(threading.local):
+    """One hardened parser per thread: lxml parsers serialize their users, so threads do not share one."""
+
+    def __init__(self) -> None:
+        self.parser = etree.XMLParser(**_PARSER_OPTIONS)
+
+
+_PARSERS: Final = _Parsers()
+
+
+@functools.cache
+def _too_deep(max_depth: int) -> Any:
+    """An XPath that is true when some element lies ``max_depth + 1`` levels deep (the root is level 1).
+
+    Evaluated by libxml2 in C over the parsed tree, level by level: far cheaper than counting depth in
+    Python at every element (``iterparse``), and the tree it walks is bounded by ``max_bytes`` and by
+    libxml2's own depth limit (256 without ``huge_tree``), both enforced while parsing.
+    """
+    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+
+
 def _load(data: bytes, *, max_bytes: int, max_depth: int) -> Any:
     """Parse ``data`` with every safety check; return the lxml root element."""
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -110,24 +131,10 @@ def _load(data: bytes, *, max_bytes: int, max_depth: int) -> Any:
             "XML_TOO_LARGE", f"the document has {len(data)} bytes; at most {max_bytes} allowed"
         )
     raw = bytes(data)
-    if any(marker in raw for marker in _DOCTYPE_MARKERS):
+    if b"!" in raw and any(marker in raw for marker in _DOCTYPE_MARKERS):  # each marker holds a 0x21
         raise DocumentError("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
-    events = etree.iterparse(io.BytesIO(raw), events=("start", "end"), **_PARSER_OPTIONS)
-    depth = 0
-    seen_root = False
     try:
-        for event, element in events:
-            if event == "end":
-                depth -= 1
-                continue
-            depth += 1
-            if depth > max_depth:
-                raise DocumentError("XML_TOO_DEEP", f"elements nest deeper than {max_depth} levels")
-            if not seen_root:
-                seen_root = True
-                if element.getroottree().docinfo.doctype:
-                    raise DocumentError("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
-        root = events.root
+        root = etree.fromstring(raw, _PARSERS.parser)
     except etree.XMLSyntaxError as exc:
         message = str(exc)
         if "Excessive depth" in message:
@@ -135,6 +142,10 @@ def _load(data: bytes, *, max_bytes: int, max_depth: int) -> Any:
         raise DocumentError("XML_MALFORMED", f"the document is not well-formed XML: {message}") from None
     if root is None:
         raise DocumentError("XML_MALFORMED", "the document has no root element")
+    if root.getroottree().docinfo.doctype:
+        raise DocumentError("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
+    if _too_deep(max_depth)(root):
+        raise DocumentError("XML_TOO_DEEP", f"elements nest deeper than {max_depth} levels")
     return root
 
 
@@ -155,20 +166,88 @@ def _kind_of(root: Any) -> DocumentKind:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _State:
-    """Mutable per-parse state: the currencies the document's amounts carry."""
+    """Per-parse state: the currencies the document's amounts carry, and the child index.
 
-    currencies: set[str] = field(default_factory=set)
+    The index maps an element to its children grouped by Clark tag, built the first time the
+    element is looked into: one pass over its children instead of a tag-matching scan per look-up
+    (lxml's ``iterchildren(tag)`` costs microseconds per call; a dict look-up does not).
+    """
+
+    __slots__ = ("children", "currencies")
+
+    def __init__(self, children: dict[Any, dict[str, list[Any]]] | None = None) -> None:
+        self.currencies: set[str] = set()
+        self.children: dict[Any, dict[str, list[Any]]] = {} if children is None else children
+
+    def index(self, el: Any) -> dict[str, list[Any]]:
+        """``el``'s children by Clark tag, in document order."""
+        found = self.children.get(el)
+        if found is None:
+            found = {}
+            for child in el[:]:  # a slice is built in C; iterating makes a tag matcher per element
+                tag = child.tag
+                same = found.get(tag)
+                if same is None:
+                    found[tag] = [child]
+                else:
+                    same.append(child)
+            self.children[el] = found
+        return found
 
 
-@dataclass(frozen=True, slots=True)
+def _text(el: Any) -> str | None:
+    """The element's text content (its descendants' text included), stripped; None when empty."""
+    if len(el):  # has children: join every text node below it, as ``itertext`` yields them
+        value = "".join(el.itertext()).strip()
+    else:
+        text = el.text
+        value = text.strip() if text else ""
+    return value or None
+
+
 class _Node:
-    """An lxml element plus its XPath-like path, with typed accessors that raise DocumentError."""
+    """An lxml element plus its XPath-like path, with typed accessors that raise DocumentError.
 
-    el: Any
-    path: str
-    state: _State
+    ``rel`` paths are ``prefix:Local`` steps joined by ``/``, looked up in the parse's child index.
+    """
+
+    __slots__ = ("el", "path", "state")
+
+    def __init__(self, el: Any, path: str, state: _State) -> None:
+        self.el = el
+        self.path = path
+        self.state = state
+
+    def _find(self, rel: str) -> Any:
+        """The element at ``rel`` (every step at most once, see :meth:`find`), or None."""
+        el = self.el
+        state = self.state
+        children = state.children
+        steps = _STEPS.get(rel) or _clark(rel)
+        for position, tag in enumerate(steps):
+            index = children.get(el)
+            found = (state.index(el) if index is None else index).get(tag)
+            if found is None:
+                return None
+            if len(found) > 1:
+                path = "/".join((self.path, *rel.split("/")[: position + 1]))
+                raise DocumentError(
+                    "UBL_REPEATED_ELEMENT",
+                    f"the document states {path} {len(found)} times; UBL 2.1 allows it once",
+                    field=path,
+                )
+            el = found[0]
+        return el
+
+    def _all(self, rel: str) -> list[Any]:
+        """Elements at the child path ``rel``, in document order (ElementPath ``a/b``)."""
+        steps = _STEPS.get(rel) or _clark(rel)
+        index = self.state.index
+        found: list[Any] = index(self.el).get(steps[0], [])
+        for tag in steps[1:]:
+            found = [el for parent in found for el in index(parent).get(tag, ())]
+        return found
 
     def find(self, rel: str) -> _Node | None:
         """The element at ``rel``, whose every step UBL 2.1 allows at most once here.
@@ -176,112 +255,90 @@ class _Node:
         A step present more than once raises ``UBL_REPEATED_ELEMENT``: the document would say two
         things, and taking the first would let the rest pass unseen.
         """
-        el = self.el
-        path = self.path
-        for step, tag in zip(rel.split("/"), _clark(rel), strict=True):
-            path = f"{path}/{step}"
-            found = list(el.iterchildren(tag))
-            if not found:
-                return None
-            if len(found) > 1:
-                raise DocumentError(
-                    "UBL_REPEATED_ELEMENT",
-                    f"the document states {path} {len(found)} times; UBL 2.1 allows it once",
-                    field=path,
-                )
-            el = found[0]
-        return _Node(el, f"{self.path}/{rel}", self.state)
+        el = self._find(rel)
+        return None if el is None else _Node(el, f"{self.path}/{rel}", self.state)
 
     def first(self, rel: str) -> _Node | None:
         """The first element at ``rel``, for paths UBL 2.1 lets repeat (see docs/documents.md)."""
-        el = next(_descend(self.el, _clark(rel)), None)
-        return None if el is None else _Node(el, f"{self.path}/{rel}", self.state)
+        found = self._all(rel)
+        return _Node(found[0], f"{self.path}/{rel}", self.state) if found else None
 
     def first_text(self, rel: str) -> str | None:
-        node = self.first(rel)
-        return None if node is None else node.text
+        found = self._all(rel)
+        return _text(found[0]) if found else None
 
     def findall(self, rel: str) -> list[_Node]:
+        path, state = self.path, self.state
         return [
-            _Node(el, f"{self.path}/{rel}[{index}]", self.state)
-            for index, el in enumerate(_descend(self.el, _clark(rel)), start=1)
+            _Node(el, f"{path}/{rel}[{index}]", state) for index, el in enumerate(self._all(rel), start=1)
         ]
 
     def require(self, rel: str) -> _Node:
-        node = self.find(rel)
-        if node is None:
+        el = self._find(rel)
+        if el is None:
             raise _missing(f"{self.path}/{rel}")
-        return node
+        return _Node(el, f"{self.path}/{rel}", self.state)
 
     @property
     def text(self) -> str | None:
-        value = "".join(self.el.itertext()).strip()
-        return value or None
+        return _text(self.el)
 
     def attr(self, name: str) -> str | None:
         value = self.el.get(name)
         return value.strip() or None if isinstance(value, str) else None
 
     def text_of(self, rel: str) -> str | None:
-        node = self.find(rel)
-        return None if node is None else node.text
+        el = self._find(rel)
+        return None if el is None else _text(el)
 
     def texts_of(self, rel: str) -> tuple[str, ...]:
-        return tuple(text for node in self.findall(rel) if (text := node.text) is not None)
+        return tuple(text for el in self._all(rel) if (text := _text(el)) is not None)
 
     def req_text(self, rel: str) -> str:
-        text = self.require(rel).text
+        el = self._find(rel)
+        text = None if el is None else _text(el)
         if text is None:
             raise _missing(f"{self.path}/{rel}")
         return text
 
     def decimal(self) -> Decimal:
-        text = self.text
-        if text is None:
-            raise _missing(self.path)
-        if len(text) > _MAX_NUMBER_CHARS or not _DECIMAL_RE.fullmatch(text):
-            raise _invalid(self.path, f"{text[:_MAX_NUMBER_CHARS]!r} is not a decimal number")
-        try:
-            return Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-            raise _invalid(self.path, f"{text!r} is not a decimal number") from None
+        return _decimal(_text(self.el), self.path)
 
     def decimal_of(self, rel: str) -> Decimal | None:
-        node = self.find(rel)
-        return None if node is None or node.text is None else node.decimal()
+        el = self._find(rel)
+        text = None if el is None else _text(el)
+        return None if text is None else _decimal(text, f"{self.path}/{rel}")
 
     def req_decimal(self, rel: str) -> Decimal:
         return self.require(rel).decimal()
 
     def amount(self, *, record: bool = True) -> Decimal:
         """The element as a monetary amount; its currencyID is recorded in the parse state."""
-        value = self.decimal()
-        currency = self.attr("currencyID")
-        if currency is not None:
-            if not is_currency_code(currency):
-                raise _invalid(f"{self.path}/@currencyID", f"{currency!r} is not an ISO 4217 code")
-            if record:
-                self.state.currencies.add(currency)
-        return value
+        return _amount(self.el, _text(self.el), self.path, self.state if record else None)
 
     def amount_of(self, rel: str) -> Decimal | None:
-        node = self.find(rel)
-        return None if node is None or node.text is None else node.amount()
+        el = self._find(rel)
+        text = None if el is None else _text(el)
+        return None if text is None else _amount(el, text, f"{self.path}/{rel}", self.state)
 
     def req_amount(self, rel: str) -> Decimal:
-        return self.require(rel).amount()
+        el = self._find(rel)
+        if el is None:
+            raise _missing(f"{self.path}/{rel}")
+        return _amount(el, _text(el), f"{self.path}/{rel}", self.state)
 
     def date_of(self, rel: str) -> date | None:
-        node = self.find(rel)
-        if node is None or node.text is None:
+        el = self._find(rel)
+        text = None if el is None else _text(el)
+        if text is None:
             return None
-        match = _DATE_RE.fullmatch(node.text)
+        match = _DATE_RE.fullmatch(text)
         try:
             if match is None:
                 raise ValueError
             return date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
-            raise _invalid(node.path, f"{node.text[:40]!r} is not a date (YYYY-MM-DD)") from None
+            raise _invalid(f"{self.path}/{rel}", f"{text[:40]!r} is not a date (YYYY-MM-DD)") from None
 
     def req_date(self, rel: str) -> date:
         value = self.date_of(rel)
@@ -299,35 +356,52 @@ class _Node:
         raise _invalid(node.path, f"{text[:20]!r} is not a boolean")
 
     def currency_of(self, rel: str) -> str | None:
-        node = self.find(rel)
-        if node is None or node.text is None:
+        el = self._find(rel)
+        text = None if el is None else _text(el)
+        if text is None:
             return None
-        if not is_currency_code(node.text):
-            raise _invalid(node.path, f"{node.text[:20]!r} is not an ISO 4217 currency code")
-        return node.text
+        if not is_currency_code(text):
+            raise _invalid(f"{self.path}/{rel}", f"{text[:20]!r} is not an ISO 4217 currency code")
+        return text
 
 
-@functools.cache
+def _decimal(text: str | None, path: str) -> Decimal:
+    """``text`` (an element's, at ``path``) as a decimal number."""
+    if text is None:
+        raise _missing(path)
+    if len(text) > _MAX_NUMBER_CHARS or not _DECIMAL_RE.fullmatch(text):
+        raise _invalid(path, f"{text[:_MAX_NUMBER_CHARS]!r} is not a decimal number")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        raise _invalid(path, f"{text!r} is not a decimal number") from None
+
+
+def _amount(el: Any, text: str | None, path: str, state: _State | None) -> Decimal:
+    """A monetary amount; its currencyID is recorded in ``state`` (unless None)."""
+    value = _decimal(text, path)
+    currency = el.get("currencyID")
+    if currency is not None:
+        currency = currency.strip()
+    if currency:
+        if not is_currency_code(currency):
+            raise _invalid(f"{path}/@currencyID", f"{currency!r} is not an ISO 4217 code")
+        if state is not None:
+            state.currencies.add(currency)
+    return value
+
+
+_STEPS: Final[dict[str, tuple[str, ...]]] = {}
+
+
 def _clark(rel: str) -> tuple[str, ...]:
     """``cac:A/cbc:B`` as Clark-notation steps: ``({urn:...}A, {urn:...}B)``."""
     steps = []
     for step in rel.split("/"):
         prefix, _, local = step.partition(":")
         steps.append(f"{{{NAMESPACES[prefix]}}}{local}")
-    return tuple(steps)
-
-
-def _descend(el: Any, steps: tuple[str, ...]) -> Iterator[Any]:
-    """Elements at the child path ``steps`` below ``el``, in document order (ElementPath ``a/b``).
-
-    Hand-rolled over lxml's C-level ``iterchildren(tag)``: several times faster than ``find``,
-    which matters for invoices with thousands of lines.
-    """
-    if not steps:
-        yield el
-        return
-    for child in el.iterchildren(steps[0]):
-        yield from _descend(child, steps[1:])
+    _STEPS[rel] = tuple(steps)
+    return _STEPS[rel]
 
 
 def _missing(path: str) -> DocumentError:
@@ -437,7 +511,7 @@ def _item(node: _Node | None) -> Item:
 
 def _tax_total(node: _Node) -> tuple[TaxTotal, set[str]]:
     """A TaxTotal and the currencies of its amounts (recorded by the caller, see ``_tax_totals``)."""
-    inner = _Node(node.el, node.path, _State())
+    inner = _Node(node.el, node.path, _State(node.state.children))
     amount_node = inner.require("cbc:TaxAmount")
     subtotals = tuple(
         TaxSubtotal(
@@ -498,7 +572,7 @@ def _header(root: _Node, kind: DocumentKind, data: bytes) -> dict[str, Any]:
         "order_references": root.texts_of("cac:OrderReference/cbc:ID"),
         "despatch_references": root.texts_of("cac:DespatchDocumentReference/cbc:ID"),
         "receipt_references": root.texts_of("cac:ReceiptDocumentReference/cbc:ID"),
-        "source_hash": document_hash(data),
+        "source_hash": hash_on_demand(data, document_hash),
     }
 
 

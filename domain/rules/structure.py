@@ -55,9 +55,10 @@ def check_shape(bundle: Bundle) -> tuple[list[Violation], Trade | None]:
                 )
             )
     seen: set[tuple[str, str] | bytes] = set()
-    for doc in bundle.deliveries:
+    deliveries = bundle.deliveries
+    for doc in deliveries:
         keys: set[tuple[str, str] | bytes] = {(doc.kind.value, doc.id.strip())}
-        if doc.source_hash:
+        if len(deliveries) > 1 and doc.source_hash:  # a lone delivery repeats nothing: no hash needed
             keys.add(doc.source_hash)
         if not seen.isdisjoint(keys):
             found.append(
