@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import (
     ContractCustomError,
@@ -32,6 +33,9 @@ from chain.settings import ChainSettings
 #: a hole in its account's nonces before the hole is filled (an allocation on its way takes milliseconds)
 STALL_CHECK = 5.0
 HOLE_AGE = 10.0
+#: the first and the longest pause between two asks for a receipt
+RECEIPT_POLL_MIN = 0.002
+RECEIPT_POLL_MAX = 0.25
 
 
 class ChainUnavailableError(RuntimeError):
@@ -118,20 +122,29 @@ class Sender:
                 self._nonce = None
 
     def _await_receipt(self, tx_hash: Any, nonce: int, timeout: float) -> TxReceipt:
-        """The receipt, looking every few seconds whether the transaction waits behind a hole in this
-        account's nonces (a nonce taken by a transaction that never reached the node): after
-        ``HOLE_AGE`` seconds such holes are filled, so that a wait never runs out for nothing."""
+        """The receipt: asked at once (a node that mines on arrival has it), then at growing intervals
+        up to ``RECEIPT_POLL_MAX`` (a QBFT block every few seconds needs no more); no fixed sleep. Every
+        ``STALL_CHECK`` seconds it looks whether the transaction waits behind a hole in this account's
+        nonces (a nonce taken by a transaction that never reached the node): after ``HOLE_AGE`` seconds
+        such holes are filled, so that a wait never runs out for nothing."""
         started = time.monotonic()
+        next_stall_check = started + STALL_CHECK
+        pause = RECEIPT_POLL_MIN
         while True:
-            waited = time.monotonic() - started
             try:
-                return self.w3.eth.wait_for_transaction_receipt(
-                    tx_hash, timeout=max(0.1, min(STALL_CHECK, timeout - waited))
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                pass
+            now = time.monotonic()
+            if now - started >= timeout:
+                raise TimeExhausted(
+                    f"transaction {HexBytes(tx_hash).to_0x_hex()} not mined in {timeout:.0f} s"
                 )
-            except TimeExhausted:
-                if time.monotonic() - started >= timeout:
-                    raise
-                self.fill_holes_below(nonce, time.monotonic() - started)
+            if now >= next_stall_check:
+                self.fill_holes_below(nonce, now - started)
+                next_stall_check = now + STALL_CHECK
+            time.sleep(pause)
+            pause = min(pause * 2, RECEIPT_POLL_MAX)
 
     def fill_holes_below(self, nonce: int, waited: float) -> None:
         """The transaction with ``nonce`` has waited ``waited`` seconds: fill the holes below it."""

@@ -8,7 +8,7 @@ custom error). ``Platform`` bundles the four contracts of the deployment plan.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
@@ -251,6 +251,35 @@ class SettlementTokenClient(ContractClient):
         return int(self.call("decimals"))
 
 
+@dataclass(frozen=True)
+class InvoiceTerms:
+    """What ``registerInvoice`` records of one invoice (amounts in minor units, dates in unix seconds)."""
+
+    creditor: str
+    debtor: str
+    face_value: int
+    token: str
+    issue_date: int
+    due_date: int
+    bundle_hash: bytes
+    delivery_hash: bytes
+    fingerprint: bytes
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple ``IReceivableLedger.Invoice``, in its field order."""
+        return (
+            self.creditor,
+            self.debtor,
+            self.face_value,
+            self.token,
+            self.issue_date,
+            self.due_date,
+            self.bundle_hash,
+            self.delivery_hash,
+            self.fingerprint,
+        )
+
+
 class ReceivableLedgerClient(ContractClient):
     def set_credit_line(self, sender: Sender, debtor: str, limit: int) -> TxReceipt:
         """The sender (an active financier) sets its own line to ``debtor``."""
@@ -274,39 +303,24 @@ class ReceivableLedgerClient(ContractClient):
         p = self.call("platformLimit", debtor)
         return (int(p.cap) if p.capped else None), int(p.granted)
 
-    def register_invoice(
-        self,
-        sender: Sender,
-        *,
-        creditor: str,
-        debtor: str,
-        face_value: int,
-        token: str,
-        issue_date: int,
-        due_date: int,
-        bundle_hash: bytes,
-        delivery_hash: bytes,
-        fingerprint: bytes,
-    ) -> tuple[int, TxReceipt]:
+    def register_invoice(self, sender: Sender, **terms: Any) -> tuple[int, TxReceipt]:
         """Tokenize an invoice (verifier only; reserves its face value on the debtor's credit);
-        returns the new receivable id and the receipt."""
-        receipt = self.transact(
-            sender,
-            "registerInvoice",
-            (
-                creditor,
-                debtor,
-                face_value,
-                token,
-                issue_date,
-                due_date,
-                bundle_hash,
-                delivery_hash,
-                fingerprint,
-            ),
-        )
+        returns the new receivable id and the receipt. ``terms``: the fields of ``InvoiceTerms``."""
+        receipt = self.transact(sender, "registerInvoice", InvoiceTerms(**terms).as_tuple())
         (event,) = self.events(receipt, "InvoiceRegistered")
         return int(event["id"]), receipt
+
+    def register_invoices(
+        self, sender: Sender, invoices: Sequence[InvoiceTerms]
+    ) -> tuple[list[int], TxReceipt]:
+        """Tokenize several invoices in one transaction (all or none; at most ``max_batch()``); returns
+        their new receivable ids, in order, and the receipt."""
+        receipt = self.transact(sender, "registerInvoices", [i.as_tuple() for i in invoices])
+        ids = [int(e["id"]) for e in self.events(receipt, "InvoiceRegistered")]
+        return ids, receipt
+
+    def max_batch(self) -> int:
+        return int(self.call("MAX_INVOICES_PER_BATCH"))
 
     def receivable(self, rid: int) -> Receivable:
         r = self.call("receivable", rid)

@@ -54,6 +54,8 @@ contract ReceivableLedger is
     );
     /// @notice Time after the due date before an unpaid receivable shows as overdue.
     uint256 public constant GRACE_PERIOD = 3 days;
+    /// @notice Most invoices `registerInvoices` takes in one transaction (bounds its loop and its gas).
+    uint256 public constant MAX_INVOICES_PER_BATCH = 64;
 
     bytes32 private constant OK = "OK";
 
@@ -201,6 +203,23 @@ contract ReceivableLedger is
     function registerInvoice(Invoice calldata invoice) external returns (uint256 id) {
         address verifier = _msgSender();
         _requireRole(verifier, IParticipantRegistry.Role.Verifier);
+        id = _register(invoice, verifier);
+    }
+
+    /// @inheritdoc IReceivableLedger
+    function registerInvoices(Invoice[] calldata invoices) external returns (uint256 firstId) {
+        address verifier = _msgSender();
+        _requireRole(verifier, IParticipantRegistry.Role.Verifier);
+        uint256 n = invoices.length;
+        if (n == 0 || n > MAX_INVOICES_PER_BATCH) revert BatchSizeInvalid(n, MAX_INVOICES_PER_BATCH);
+        firstId = _register(invoices[0], verifier);
+        for (uint256 i = 1; i < n; ++i) {
+            _register(invoices[i], verifier);
+        }
+    }
+
+    /// @dev One invoice's registration (the caller checked the verifier's role).
+    function _register(Invoice calldata invoice, address verifier) private returns (uint256 id) {
         uint256 faceValue = invoice.faceValue;
         if (faceValue == 0) revert ZeroFaceValue();
         if (faceValue > type(uint64).max) revert FaceValueTooLarge(faceValue, type(uint64).max);

@@ -10,10 +10,10 @@ from api.auth import Principal, PrincipalDep, require
 from api.deps import PagingDep, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
-from api.schemas.bundles import BundleIn, BundleOut, VerificationResult
+from api.schemas.bundles import BundleBatchIn, BundleBatchOut, BundleIn, BundleOut, VerificationResult
 from api.schemas.common import Page
 from api.services import bundle_reads
-from api.services.bundles import prepare, submit_bundle
+from api.services.bundles import prepare, submit_bundle, submit_bundles
 from domain.roles import Role
 
 router = APIRouter(prefix="/bundles", tags=["bundles"])
@@ -44,6 +44,16 @@ def submit(
     return idem.run(
         body, lambda: bundle_reads.bundle_out(session, submit_bundle(state, session, principal.member, body))
     )
+
+
+@router.post("/batch", response_model=BundleBatchOut, responses=ERRORS)
+def submit_batch(
+    body: BundleBatchIn, principal: Supplier, state: StateDep, session: SessionDep, idem: IdempotencyDep
+) -> BundleBatchOut:
+    """Many bundles (up to 64) in one request: each verified and answered on its own (`items`, in the
+    request's order, each with the status a single `POST /bundles` would answer); the verified ones
+    registered together, in as few transactions as the ledger allows. Requires an `Idempotency-Key`."""
+    return idem.run(body, lambda: submit_bundles(state, session, principal.member, body.bundles))
 
 
 @router.get("", response_model=Page[BundleOut], responses=ERRORS)

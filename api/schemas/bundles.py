@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -101,3 +102,59 @@ class RuleCode(BaseModel):
     code: str
     source: str
     description: str
+
+
+class BundleBatchIn(BaseModel):
+    """Many bundles in one request (an ERP's daily run): each verified and answered on its own; the
+    verified ones registered together in as few transactions as the ledger allows."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "bundles": [
+                        {
+                            "documents": [
+                                {
+                                    "name": "INV-2026-0815.xml",
+                                    "content_base64": "PD94bWwgdmVyc2lvbj0iMS4wIj8+...",
+                                    "signature": "eyJhbGciOiJFUzI1NiIsImI2NCI6ZmFsc2Us..MEUCIQ...",
+                                }
+                            ],
+                            "attachments": [],
+                        }
+                    ]
+                }
+            ]
+        }
+    }
+
+    bundles: list[BundleIn] = Field(min_length=1, max_length=64)
+
+
+class ItemError(BaseModel):
+    """The error envelope's body (``{"code", "message", "details"}``) of one item."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class BundleBatchItem(BaseModel):
+    """One bundle's outcome, at its position in the request."""
+
+    index: int = Field(description="Position of the bundle in the request, from 0.")
+    status: Literal["tokenized", "rejected"]
+    bundle: BundleOut | None = Field(default=None, description="The tokenized bundle (status `tokenized`).")
+    error: ItemError | None = Field(
+        default=None,
+        description="Why not (status `rejected`): the code and message of a single `POST /bundles`.",
+    )
+    http_status: int = Field(description="The status a single `POST /bundles` of this bundle would answer.")
+
+
+class BundleBatchOut(BaseModel):
+    items: list[BundleBatchItem]
+    tokenized: int
+    rejected: int
+    transactions: list[str] = Field(description="The registration transactions, in order.")

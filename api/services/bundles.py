@@ -43,11 +43,19 @@ from api.models import (
     QuantityConsumption,
     TokenizationClaim,
 )
-from api.schemas.bundles import BundleIn, BundleSummary, ViolationOut
+from api.schemas.bundles import (
+    BundleBatchItem,
+    BundleBatchOut,
+    BundleIn,
+    BundleSummary,
+    ItemError,
+    ViolationOut,
+)
 from api.services import bundle_reads, consumption, recovery
 from api.services.lifecycle import tx_hash
 from api.services.txerrors import on_chain
 from api.state import AppState
+from chain.contracts import InvoiceTerms
 from domain.documents.errors import DocumentError
 from domain.documents.model import DespatchAdvice, DocumentKind, Invoice, Order, PartyRef, ReceiptAdvice
 from domain.documents.model import Document as UblDocument
@@ -441,11 +449,37 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
 
 def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     """Claim, store, then register on chain; undo the claim and storage if the chain refuses."""
+    bundle_id = str(uuid.uuid4())
+    journal.describe("tokenize", bundle_id=bundle_id)
+    bundle = store_claimed(state, session, p, bundle_id)
+    chain = state.chain()
+    try:
+        rid, receipt = on_chain(
+            lambda: chain.platform.ledger.register_invoice(
+                chain.verifier, **vars(invoice_terms(state, p, bundle))
+            )
+        )
+    except ApiError as exc:
+        # refused (a revert: nothing happened on chain), or unknown: the registration may have reached
+        # the chain, and then the claims stay until recovery learns the outcome (``api.services.recovery``)
+        if exc.status < 500 or not journal.in_flight():
+            _undo(session, bundle_id)
+        raise
+    except BaseException:
+        if not journal.in_flight():
+            _undo(session, bundle_id)
+        raise
+    return _tokenized(session, bundle, rid, receipt)
+
+
+def store_claimed(state: AppState, session: Session, p: Prepared, bundle_id: str) -> Bundle:
+    """Claim the invoice (its fingerprints, its document, the order's and deliveries' quantities) and
+    store the bundle (``tokenizing``) with its documents encrypted, in one transaction; 409 if another
+    bundle holds a claim."""
     inv, debtor = p.invoice, p.debtor
     assert inv is not None and debtor is not None and p.face_value is not None and inv.due_date is not None
     fingerprint, bundle_hash = p.chain_fingerprint, p.bundle_hash
     assert fingerprint is not None and bundle_hash is not None
-    bundle_id = str(uuid.uuid4())
     bundle = Bundle(
         id=bundle_id,
         supplier_id=p.supplier.id,
@@ -460,7 +494,6 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
         due_date=unix_day(inv.due_date),
     )
     key = derive_blob_key(state.settings.effective_secret_key, purpose="documents")
-    journal.describe("tokenize", bundle_id=bundle_id)
     if p.uses:
         _claim_quantities(session, p, bundle_id, debtor)
     session.add(bundle)
@@ -501,34 +534,23 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     except IntegrityError as exc:
         session.rollback()
         raise _claimed_by_another(inv.id) from exc
+    return bundle
 
-    chain = state.chain()
-    try:
-        rid, receipt = on_chain(
-            lambda: chain.platform.ledger.register_invoice(
-                chain.verifier,
-                creditor=p.supplier.chain_address,
-                debtor=debtor.chain_address,
-                face_value=bundle.face_value,
-                token=chain.platform.token.address,
-                issue_date=bundle.issue_date,
-                due_date=bundle.due_date,
-                bundle_hash=bundle_hash,
-                delivery_hash=delivery_document_hash(p),
-                fingerprint=fingerprint,
-            )
-        )
-    except ApiError as exc:
-        # refused (a revert: nothing happened on chain), or unknown: the registration may have reached
-        # the chain, and then the claims stay until recovery learns the outcome (``api.services.recovery``)
-        if exc.status < 500 or not journal.in_flight():
-            _undo(session, bundle_id)
-        raise
-    except BaseException:
-        if not journal.in_flight():
-            _undo(session, bundle_id)
-        raise
-    return _tokenized(session, bundle, rid, receipt)
+
+def invoice_terms(state: AppState, p: Prepared, bundle: Bundle) -> InvoiceTerms:
+    """What the ledger records of the stored ``bundle``."""
+    assert p.debtor is not None and p.chain_fingerprint is not None and p.bundle_hash is not None
+    return InvoiceTerms(
+        creditor=p.supplier.chain_address,
+        debtor=p.debtor.chain_address,
+        face_value=bundle.face_value,
+        token=state.chain().platform.token.address,
+        issue_date=bundle.issue_date,
+        due_date=bundle.due_date,
+        bundle_hash=p.bundle_hash,
+        delivery_hash=delivery_document_hash(p),
+        fingerprint=p.chain_fingerprint,
+    )
 
 
 def _tokenized(session: Session, bundle: Bundle, rid: int, receipt: TxReceipt) -> Bundle:
@@ -635,3 +657,175 @@ def submit_bundle(state: AppState, session: Session, supplier: Participant, body
             [v.model_dump() for v in p.violations],
         )
     return tokenize(state, session, p)
+
+
+# ------------------------------------------------------------------ many bundles in one request
+
+
+def submit_bundles(
+    state: AppState, session: Session, supplier: Participant, bodies: list[BundleIn]
+) -> BundleBatchOut:
+    """Verify each bundle on its own; register the verified ones together, ``registerInvoices`` of up to
+    the ledger's batch size per transaction. Each bundle is answered as a single ``POST /bundles`` would
+    answer it (its rule violations, a duplicate, a refusal of the ledger). A batch the ledger refuses as
+    a whole (one invoice over the credit line, say) is registered again one by one, so that only the
+    refused ones fail."""
+    items: dict[int, BundleBatchItem] = {}
+    ids = {i: str(uuid.uuid4()) for i in range(len(bodies))}
+    prepared: dict[int, Prepared] = {}
+    for i, body in enumerate(bodies):
+        p = prepare(state, session, supplier, body)
+        if p.violations:
+            items[i] = _rejected(i, _violations_error(p))
+        else:
+            prepared[i] = p
+    # before anything is stored: how recovery finishes this request if it is interrupted
+    journal.describe(
+        "tokenize_batch", bundle_ids=ids, rejected={i: it.model_dump(mode="json") for i, it in items.items()}
+    )
+    stored: list[tuple[int, Prepared, Bundle]] = []
+    for i, p in prepared.items():
+        try:
+            stored.append((i, p, store_claimed(state, session, p, ids[i])))
+        except ApiError as exc:
+            items[i] = _rejected(i, exc)
+    chain = state.chain()
+    size = chain.platform.ledger.max_batch()
+    transactions: list[str] = []
+    for start in range(0, len(stored), size):
+        chunk = stored[start : start + size]
+        for i, outcome in _register_chunk(state, session, chunk, transactions).items():
+            items[i] = outcome
+    ordered = [items[i] for i in range(len(bodies))]
+    return BundleBatchOut(
+        items=ordered,
+        tokenized=sum(1 for it in ordered if it.status == "tokenized"),
+        rejected=sum(1 for it in ordered if it.status == "rejected"),
+        transactions=transactions,
+    )
+
+
+def _register_chunk(
+    state: AppState, session: Session, chunk: list[tuple[int, Prepared, Bundle]], transactions: list[str]
+) -> dict[int, BundleBatchItem]:
+    """Register ``chunk`` in one transaction; if the ledger refuses it, one by one."""
+    chain = state.chain()
+    terms = [invoice_terms(state, p, b) for _, p, b in chunk]
+    try:
+        rids, receipt = on_chain(lambda: chain.platform.ledger.register_invoices(chain.verifier, terms))
+    except ApiError as exc:
+        if exc.status >= 500:  # unknown outcome: recovery finishes it (the claims stay while it may run)
+            if not journal.in_flight():
+                for _, _, b in chunk:
+                    _undo(session, b.id)
+            raise
+        return {
+            i: _register_one(state, session, b, t, i, transactions)
+            for (i, _, b), t in zip(chunk, terms, strict=True)
+        }
+    transactions.append(tx_hash(receipt))
+    done = {}
+    for (i, _, b), rid in zip(chunk, rids, strict=True):
+        done[i] = _tokenized_item(i, session, _mark_tokenized(b, rid, receipt))
+    session.commit()
+    return done
+
+
+def _register_one(
+    state: AppState,
+    session: Session,
+    bundle: Bundle,
+    terms: InvoiceTerms,
+    index: int,
+    transactions: list[str],
+) -> BundleBatchItem:
+    chain = state.chain()
+    try:
+        rid, receipt = on_chain(lambda: chain.platform.ledger.register_invoice(chain.verifier, **vars(terms)))
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        _undo(session, bundle.id)
+        return _rejected(index, exc)
+    transactions.append(tx_hash(receipt))
+    item = _tokenized_item(index, session, _mark_tokenized(bundle, rid, receipt))
+    session.commit()
+    return item
+
+
+def _mark_tokenized(bundle: Bundle, rid: int, receipt: TxReceipt) -> Bundle:
+    bundle.status = "tokenized"
+    bundle.receivable_id = rid
+    bundle.tx_hash = tx_hash(receipt)
+    bundle.block_number = receipt["blockNumber"]
+    return bundle
+
+
+def _tokenized_item(index: int, session: Session, bundle: Bundle) -> BundleBatchItem:
+    session.add(bundle)
+    session.flush()
+    return BundleBatchItem(
+        index=index, status="tokenized", bundle=bundle_reads.bundle_out(session, bundle), http_status=201
+    )
+
+
+def _violations_error(p: Prepared) -> ApiError:
+    return ApiError(
+        422,
+        "BUNDLE_REJECTED",
+        f"The bundle fails {len(p.violations)} rule(s); nothing was tokenized.",
+        [v.model_dump() for v in p.violations],
+    )
+
+
+def _rejected(index: int, exc: ApiError) -> BundleBatchItem:
+    return BundleBatchItem(
+        index=index,
+        status="rejected",
+        error=ItemError(code=exc.code, message=exc.message, details=exc.details),
+        http_status=exc.status,
+    )
+
+
+def _finish_batch(state: AppState, session: Session, _receipt: TxReceipt, out: dict[str, Any]) -> BaseModel:
+    """Recovery of an interrupted batch: each stored bundle is what the ledger says of its fingerprint
+    (registered: tokenized; not: released); the rejections are the ones noted before sending."""
+    ledger = state.chain().platform.ledger
+    items = {int(i): BundleBatchItem.model_validate(v) for i, v in out.get("rejected", {}).items()}
+    for key, bundle_id in out["bundle_ids"].items():
+        i = int(key)
+        if i in items:
+            continue
+        bundle = session.get(Bundle, bundle_id)
+        if bundle is None:  # never stored: refused as a duplicate while the request ran
+            items[i] = _rejected(i, _claimed_by_another("?"))
+            continue
+        if bundle.status != "tokenized":
+            rid = ledger.receivable_id_by_fingerprint(bytes.fromhex(bundle.fingerprint[2:]))
+            if rid == 0:
+                _undo(session, bundle.id)
+                items[i] = _rejected(
+                    i, ApiError(409, "TOKENIZATION_INTERRUPTED", "Not registered; send it again.")
+                )
+                continue
+            _mark_tokenized(bundle, rid, _receipt)
+            session.add(bundle)
+            session.commit()
+        items[i] = _tokenized_item(i, session, bundle)
+    ordered = [items[i] for i in sorted(items)]
+    return BundleBatchOut(
+        items=ordered,
+        tokenized=sum(1 for it in ordered if it.status == "tokenized"),
+        rejected=sum(1 for it in ordered if it.status == "rejected"),
+        transactions=sorted({it.bundle.tx_hash for it in ordered if it.bundle and it.bundle.tx_hash}),
+    )
+
+
+def _release_batch(state: AppState, session: Session, out: dict[str, Any]) -> None:
+    for bundle_id in out["bundle_ids"].values():
+        _undo(session, bundle_id)
+
+
+recovery.register(
+    "tokenize_batch", recovery.Recoverer(finish=_finish_batch, release=_release_batch, judges_itself=True)
+)

@@ -123,6 +123,9 @@ interface IReceivableLedger is IERC1155, IErrors {
     error DueDateTooLate(uint256 dueDate, uint256 max);
     /// @notice Thrown when an invoice's fingerprint is zero.
     error ZeroFingerprint();
+
+    /// @notice A batch of `size` invoices is empty or larger than `max`.
+    error BatchSizeInvalid(uint256 size, uint256 max);
     /// @notice Thrown when the settlement token of a first invoice in that token is not a contract.
     /// @param token The token given.
     error TokenNotContract(address token);
@@ -379,6 +382,13 @@ interface IReceivableLedger is IERC1155, IErrors {
     /// issueDate < dueDate (unix seconds, < 2^40), bundleHash (stored), deliveryHash, fingerprint (unique, not 0).
     /// @return id The new receivable id (sequential, from 1).
     function registerInvoice(Invoice calldata invoice) external returns (uint256 id);
+
+    /// @notice Registers several verified invoices in one transaction, each exactly as `registerInvoice`
+    /// would (the same checks, events and mint), in the order given; all or none (any refusal reverts the
+    /// whole batch). Active Verifier only.
+    /// @param invoices 1 .. `MAX_INVOICES_PER_BATCH` invoices.
+    /// @return firstId The id of the first; the others follow it in order (`firstId + i`).
+    function registerInvoices(Invoice[] calldata invoices) external returns (uint256 firstId);
 
     /// @notice The receivable registered under `fingerprint`, 0 if none.
     /// @param fingerprint Fingerprint of (seller, invoice number).

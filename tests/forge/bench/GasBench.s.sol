@@ -105,19 +105,32 @@ contract GasBench {
     }
 
     function _register(uint256 face, bytes32 fp) internal returns (uint256) {
-        return ledger.registerInvoice(
-            IReceivableLedger.Invoice({
-                creditor: supplier,
-                debtor: debtor,
-                faceValue: face,
-                token: address(token),
-                issueDate: block.timestamp - 1 days,
-                dueDate: block.timestamp + 90 days,
-                bundleHash: fp,
-                deliveryHash: keccak256(abi.encode("delivery", fp)),
-                fingerprint: fp
-            })
-        );
+        return ledger.registerInvoice(_invoice(face, fp));
+    }
+
+    /// @dev Invoices per `registerInvoices` in the gas table (bench/gas divides by it).
+    uint256 internal constant BATCH = 16;
+
+    function _registerBatch(uint256 n) internal {
+        IReceivableLedger.Invoice[] memory invoices = new IReceivableLedger.Invoice[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            invoices[i] = _invoice(1_000_00 + i, keccak256(abi.encode("batch", i)));
+        }
+        ledger.registerInvoices(invoices);
+    }
+
+    function _invoice(uint256 face, bytes32 fp) internal view returns (IReceivableLedger.Invoice memory) {
+        return IReceivableLedger.Invoice({
+            creditor: supplier,
+            debtor: debtor,
+            faceValue: face,
+            token: address(token),
+            issueDate: block.timestamp - 1 days,
+            dueDate: block.timestamp + 90 days,
+            bundleHash: fp,
+            deliveryHash: keccak256(abi.encode("delivery", fp)),
+            fingerprint: fp
+        });
     }
 
     function _measure() internal {
@@ -125,6 +138,7 @@ contract GasBench {
         uint256 id1 = _register(1_000_000_00, keccak256("fp1")); // M: tokenize (first invoice of the ledger)
         uint256 id2 = _register(1_000_000_00, keccak256("fp2")); // M: tokenize
         uint256 id3 = _register(500_000_00, keccak256("fp3")); // setup
+        _registerBatch(BATCH); // M: tokenize a batch (registerInvoices)
         vm.stopBroadcast();
 
         vm.startBroadcast(K_DEBTOR);
