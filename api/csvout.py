@@ -55,3 +55,16 @@ def page_or_csv(rows: Sequence[_Row], paging: Paging, fmt: str, filename: str) -
     if fmt == "csv":
         return csv_response(rows, filename)
     return paging.page(rows)
+
+
+def window(paging: Paging, fmt: str) -> tuple[int | None, int]:
+    """The ``(limit, offset)`` a service cuts its query to: one page, or every row for CSV."""
+    return (None, 0) if fmt == "csv" else (paging.limit, paging.offset)
+
+
+def found_or_csv(
+    found: tuple[Sequence[_Row], int], paging: Paging, fmt: str, filename: str
+) -> Page[_Row] | Response:
+    """A page a service cut in SQL (its rows and the total), or its every row as CSV (``window``)."""
+    rows, total = found
+    return csv_response(rows, filename) if fmt == "csv" else paging.page_of(rows, total)

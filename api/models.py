@@ -155,7 +155,12 @@ class TxJournal(SQLModel, table=True):
     """Every transaction the gateway signs, written before it is sent: what a crash or a lost block
     leaves unknown is looked up here by hash (``api.journal``, ``api.services.recovery``)."""
 
-    __table_args__ = (Index("ix_txjournal_request", "participant_id", "idem_key"),)
+    __table_args__ = (
+        Index("ix_txjournal_request", "participant_id", "idem_key"),
+        # a caller's newest mined block (reads wait for the read model to reach it: ``AppState.read_after``)
+        Index("ix_txjournal_participant_block", "participant_id", "block_number"),
+        Index("ix_txjournal_sender_block", "sender", "block_number"),
+    )
 
     tx_hash: str = Field(primary_key=True, max_length=66)
     sender: str = Field(max_length=42, index=True)

@@ -8,19 +8,21 @@ the node is down and answer 503 until it is up.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from eth_account import Account
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from web3 import Web3
 
 from api import chainwatch
 from api.errors import ApiError
 from api.leader import Leadership
-from api.models import PlatformSecret
+from api.models import PlatformSecret, TxJournal
 from api.nonces import DbNonceSender
 from api.settings import Settings
 from chain.abi import ErrorDecoder
@@ -31,6 +33,20 @@ from chain.deploy import load_deployments
 from chain.plan import CONTRACT_NAMES
 from domain.identity import CertificateAuthority, create_ca, load_ca
 from readmodel.indexer import Indexer, abis_of
+from readmodel.tables import RmCursor
+
+#: the name of the gateway's indexer (its ``rm_cursor`` row)
+INDEXER = "default"
+#: how long a read waits for a background indexer (here or in another process) before indexing itself
+READ_WAIT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ReadView:
+    """What a read sees: the read model at ``block``, with the chain's clock of that block (``now``)."""
+
+    block: int
+    now: int
 
 
 @dataclass
@@ -65,6 +81,10 @@ class AppState:
     #: ``None`` on a real network (a QBFT block is final once sealed); local tooling sets it to wait for
     #: Anvil's state file (``chain.node.StateKeeper``).
     durable: Callable[[int], None] | None = field(default=None, repr=False)
+    #: set while a background indexer runs in this process (``api.services.bootstrap``): reads then wait
+    #: for the read model's cursor instead of indexing themselves
+    background: threading.Event = field(default_factory=threading.Event, repr=False)
+    _operator_address: str | None = field(default=None, repr=False)
     #: this process's bid for the indexer's leadership (``api.leader``); set by the background indexer
     leadership: Leadership | None = field(default=None, repr=False)
 
@@ -83,7 +103,8 @@ class AppState:
             return self._chain
 
     def catch_up(self) -> None:
-        """Bring the read model up to the chain's head (reads call this first: they see their own writes)."""
+        """Bring the read model up to the chain's head, after the lost-block check (the background
+        indexer, ``/health/read-model``, tokenization; reads call ``read_after`` instead)."""
         chain = self.chain()
         self.watch_chain()
         with self._index_lock:
@@ -93,6 +114,51 @@ class AppState:
         """Whether another gateway process leads the indexer (so the cursor moves without us): true in
         a follower while the leader lives (as of the follower's last try, one poll interval at most)."""
         return self.leadership is not None and self.leadership.held_elsewhere
+
+    def read_after(self, participant_id: str, address: str | None) -> ReadView:
+        """Wait until the read model holds the caller's own transactions (read-your-own-writes) and
+        return what a read sees (docs/indexer.md, "Consistency of reads").
+
+        The caller's newest mined block is looked up in the journal (by the request's participant, or by
+        its chain address as sender); without a background indexer, by any caller (nothing else moves
+        the read model). When the cursor is there already: two or three indexed queries, no JSON-RPC call,
+        no lock. Otherwise it waits for the background indexer, or indexes up to that block itself."""
+        target = self._newest_block(participant_id, address, anyone=not self.background.is_set())
+        view = self._view()
+        deadline = time.monotonic() + READ_WAIT_SECONDS
+        while view.block < target and self.background.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+            view = self._view()
+        if view.block < target:
+            with self._index_lock:
+                if self._view().block < target:
+                    self.watch_chain()
+                    self.chain().indexer.run_once(until=target)
+            view = self._view()
+        return view if view.now >= 0 else ReadView(view.block, self.chain_now())
+
+    def operator_address(self) -> str:
+        """The operator's chain account (from its key: no JSON-RPC call)."""
+        if self._operator_address is None:
+            self._operator_address = str(Account.from_key(self.settings.effective_deployer_key).address)
+        return self._operator_address
+
+    def _newest_block(self, participant_id: str, address: str | None, *, anyone: bool) -> int:
+        newest = func.max(TxJournal.block_number)
+        with Session(self.engine) as s:
+            if anyone:
+                return int(s.exec(select(newest)).one() or -1)
+            mine = s.exec(select(newest).where(col(TxJournal.participant_id) == participant_id)).one()
+            sent = s.exec(select(newest).where(col(TxJournal.sender) == address)).one() if address else None
+        return max(mine or -1, sent or -1)
+
+    def _view(self) -> ReadView:
+        """The read model's cursor (block, timestamp; -1 when unknown), from the database."""
+        with Session(self.engine) as s:
+            row = s.get(RmCursor, INDEXER)
+        if row is None:
+            return ReadView(-1, -1)
+        return ReadView(row.block_number, row.block_timestamp if row.block_timestamp is not None else -1)
 
     def watch_chain(self) -> None:
         """Reconcile with the chain if the node lost blocks we saw (``api.chainwatch``; throttled)."""
@@ -159,7 +225,7 @@ def build_gateway_chain(
         operator=sender(settings.effective_deployer_key),
         verifier=sender(settings.effective_verifier_key),
         decoder=decoder,
-        indexer=Indexer(w3, engine, addresses, abis_of(artifacts)),
+        indexer=Indexer(w3, engine, addresses, abis_of(artifacts), name=INDEXER),
     )
 
 

@@ -35,7 +35,7 @@ from web3.types import FilterParams, LogReceipt
 from chain.abi import EventSpec, checksum, event_specs
 from readmodel import projector
 from readmodel.projector import EventRecord
-from readmodel.tables import RmBlock, RmCursor, RmEvent
+from readmodel.tables import RmBlock, RmCursor, RmEvent, event_subject
 
 log = logging.getLogger(__name__)
 
@@ -149,28 +149,40 @@ class Indexer:
 
     def _hash_at(self, number: int) -> tuple[str, str] | None:
         """(hash, parent hash) of the chain's block ``number``, None if the chain has no such block."""
+        header = self._header(number)
+        return None if header is None else (header[0], header[1])
+
+    def _header(self, number: int) -> tuple[str, str, int] | None:
+        """(hash, parent hash, timestamp) of the chain's block ``number``, None if there is none."""
         if number < 0:
             return None
         try:
             block = self.w3.eth.get_block(number)
         except BlockNotFound:
             return None
-        return HexBytes(block["hash"]).to_0x_hex(), HexBytes(block["parentHash"]).to_0x_hex()
+        return (
+            HexBytes(block["hash"]).to_0x_hex(),
+            HexBytes(block["parentHash"]).to_0x_hex(),
+            int(block["timestamp"]),
+        )
 
     # -------------------------------------------------------------- main loop
 
-    def run_once(self, max_batches: int | None = None) -> IndexResult:
+    def run_once(self, max_batches: int | None = None, until: int | None = None) -> IndexResult:
         """Index from the cursor to the head (minus ``confirmations``), handling reorganizations.
 
-        ``max_batches`` stops early (the rest is picked up by the next call).
+        ``max_batches`` stops early, ``until`` at that block if the head is further (the rest is picked
+        up by the next call).
         """
         with self._lock:  # one batch at a time per object (a request thread and a background thread)
-            return self._run(max_batches)
+            return self._run(max_batches, until)
 
-    def _run(self, max_batches: int | None) -> IndexResult:
+    def _run(self, max_batches: int | None, until: int | None = None) -> IndexResult:
         t0 = time.perf_counter()
         number, _ = self.cursor()
         head = self.w3.eth.block_number - self.confirmations
+        if until is not None:
+            head = min(head, until)
         result = IndexResult(first_block=number + 1, cursor=number, head=head)
         retries = 0
         while max_batches is None or result.batches < max_batches:
@@ -230,8 +242,9 @@ class Indexer:
     def _batch(self, number: int, stored_hash: str | None, to: int) -> tuple[int, int]:
         before = self._hash_at(to)
         logs = self._get_logs(number + 1, to)
-        after = self._hash_at(to)
-        if before is None or before != after:
+        header = self._header(to)
+        after = None if header is None else (header[0], header[1])
+        if before is None or after is None or header is None or before != after:
             raise _Retry(f"block {to} changed while reading logs")
         if stored_hash is not None and (self._hash_at(number) or ("",))[0] != stored_hash:
             raise _Retry(f"block {number} (the cursor) was replaced while reading logs")
@@ -243,7 +256,7 @@ class Indexer:
                 raise _Retry(f"logs of block {bn} from two different blocks")
         logs.sort(key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
         try:
-            return self._store(number, stored_hash, to, after, logs, blocks)
+            return self._store(number, stored_hash, to, header, logs, blocks)
         except IntegrityError as exc:  # another writer stored the same events or blocks first
             raise _Retry(f"another writer stored blocks {number + 1}..{to} meanwhile") from exc
 
@@ -252,7 +265,7 @@ class Indexer:
         number: int,
         stored_hash: str | None,
         to: int,
-        after: tuple[str, str],
+        after: tuple[str, str, int],
         logs: list[LogReceipt],
         blocks: dict[int, tuple[str, str | None]],
     ) -> tuple[int, int]:
@@ -285,6 +298,9 @@ class Indexer:
                     tx_hash=tx_hash,
                     log_index=log_index,
                 )
+                receivable_id, offer_id = event_subject(args)
+                if event == "OfferCancelledBy" and offer_id is not None:  # about its offer's receivable
+                    receivable_id = projector.offer_receivable(s, offer_id)
                 rows.append(
                     {
                         "block_number": record.block_number,
@@ -296,6 +312,8 @@ class Indexer:
                         "contract": contract,
                         "event": event,
                         "args": json.dumps(args, separators=(",", ":")),
+                        "receivable_id": receivable_id,
+                        "offer_id": offer_id,
                     }
                 )
                 projector.apply_event(s, record)
@@ -315,21 +333,23 @@ class Indexer:
                 else:
                     block.hash, block.parent_hash = bh, parent or block.parent_hash
             s.exec(delete(RmBlock).where(col(RmBlock.number) < to - self.keep_blocks))
-            self._advance(s, number, stored_hash, to, after[0])
+            self._advance(s, number, stored_hash, to, after[0], after[2])
             s.commit()
         return new, dup
 
-    def _advance(self, s: Session, number: int, stored_hash: str | None, to: int, to_hash: str) -> None:
+    def _advance(
+        self, s: Session, number: int, stored_hash: str | None, to: int, to_hash: str, to_time: int
+    ) -> None:
         """Move the cursor from (number, stored_hash) to (to, to_hash); _Retry if someone else moved it."""
         if s.get(RmCursor, self.name) is None:
             if stored_hash is not None:
                 raise _Retry("cursor vanished")
-            s.add(RmCursor(name=self.name, block_number=to, block_hash=to_hash))
+            s.add(RmCursor(name=self.name, block_number=to, block_hash=to_hash, block_timestamp=to_time))
             return
         moved = s.exec(
             update(RmCursor)
             .where(col(RmCursor.name) == self.name, col(RmCursor.block_number) == number)
-            .values(block_number=to, block_hash=to_hash)
+            .values(block_number=to, block_hash=to_hash, block_timestamp=to_time)
         )
         if moved.rowcount != 1:
             raise _Retry("the cursor was moved by another writer")
@@ -367,7 +387,7 @@ class Indexer:
             cursor = s.get(RmCursor, self.name)
             if cursor is None:
                 cursor = RmCursor(name=self.name, block_number=fork)
-            cursor.block_number, cursor.block_hash = fork, fork_hash
+            cursor.block_number, cursor.block_hash, cursor.block_timestamp = fork, fork_hash, None
             s.add(cursor)
             s.commit()
         return int(orphaned)

@@ -21,16 +21,19 @@ from sqlmodel import Session, SQLModel, col, delete, select
 from domain.roles import Role
 from readmodel.tables import (
     PROJECTIONS,
+    RmCalendar,
     RmCreditGrant,
     RmCreditLine,
     RmDispute,
     RmEvent,
     RmFill,
     RmHolding,
+    RmInvolvement,
     RmOffer,
     RmParticipant,
     RmPayment,
     RmReceivable,
+    RmTally,
     RmTokenBalance,
     RmTransfer,
 )
@@ -134,6 +137,12 @@ def _receivable(session: Session, rid: int) -> RmReceivable | None:
     return _get(session, RmReceivable, rid)
 
 
+def offer_receivable(session: Session, offer_id: int) -> int | None:
+    """The receivable of offer ``offer_id`` (one the batch made is seen too)."""
+    offer = _get(session, RmOffer, offer_id)
+    return offer.receivable_id if offer is not None else None
+
+
 def _holding(session: Session, rid: int, holder: str) -> RmHolding:
     h = _get(session, RmHolding, (rid, holder))
     if h is None:
@@ -145,7 +154,85 @@ def _refresh_all_holdings(session: Session, r: RmReceivable) -> None:
     session.flush()
     for h in session.exec(select(RmHolding).where(RmHolding.receivable_id == r.id)).all():
         _cache(session)[(RmHolding, (h.receivable_id, h.holder))] = h
-        refresh_holding(r, h)
+        _refresh(session, r, h)
+
+
+# ------------------------------------------------------------- tallies (a list's total in one look-up)
+
+ALL = "*"  # the party of a platform-wide tally
+
+
+def tally(session: Session, kind: str, party: str) -> int:
+    """The counter ``(kind, party)`` (``readmodel.tables.RmTally``); 0 if never counted."""
+    row = session.get(RmTally, (kind, party))
+    return row.n if row is not None else 0
+
+
+def _count(session: Session, kind: str, party: str, delta: int) -> None:
+    row = _get(session, RmTally, (kind, party)) or _put(
+        session, RmTally(kind=kind, party=party, n=0), (kind, party)
+    )
+    row.n += delta
+
+
+def _live(h: RmHolding) -> bool:
+    """A position ``GET /holdings`` shows: units, or cash to redeem."""
+    return h.balance != "0" or h.redeemable != "0"
+
+
+def _refresh(session: Session, r: RmReceivable, h: RmHolding) -> None:
+    """``refresh_holding``, keeping the holder's count of live positions."""
+    was = _live(h)
+    refresh_holding(r, h)
+    if _live(h) != was:
+        _count(session, "holdings", h.holder, 1 if not was else -1)
+
+
+def _involve(session: Session, party: str, rid: int, *, new: bool = False) -> None:
+    """``party`` may see receivable ``rid`` from now on (creditor, debtor, a holder); ``new``: the
+    receivable was just registered (nobody is involved yet: no look-up)."""
+    if new or _get(session, RmInvolvement, (party, rid)) is None:
+        _put(session, RmInvolvement(party=party, receivable_id=rid), (party, rid))
+        _count(session, "receivables", party, 1)
+
+
+#: what a receivable counts for: status, disputed, outstanding (None before it exists)
+Footprint = tuple[str, bool, int] | None
+
+
+def _footprint(r: RmReceivable | None) -> Footprint:
+    return (r.status, r.disputed, outstanding(r)) if r is not None else None
+
+
+def _weigh(session: Session, r: RmReceivable, fp: Footprint, sign: int) -> None:
+    if fp is None:
+        return
+    status, disputed, owed = fp
+    _count(session, "receivables", ALL, sign)
+    _count(session, "payables", r.debtor, sign)
+    _count(session, f"payables:{status}", r.debtor, sign)
+    if status != "CONFIRMED":
+        return
+    if not disputed:
+        _count(session, "discountable", ALL, sign)
+    key = (r.debtor, r.due_date)
+    day = _get(session, RmCalendar, key) or _put(
+        session, RmCalendar(debtor=r.debtor, due_date=r.due_date, receivables=0), key
+    )
+    if day.receivables == 0 and sign > 0:
+        _count(session, "calendar", r.debtor, 1)
+    day.receivables += sign
+    day.outstanding = _add(day.outstanding, sign * owed)
+    if day.receivables == 0:
+        _count(session, "calendar", r.debtor, -1)
+
+
+def _reweigh(session: Session, before: Footprint, r: RmReceivable | None) -> None:
+    """Move ``r``'s counts (tallies, calendar) from what it was (``before``) to what it is."""
+    after = _footprint(r)
+    if r is not None and after != before:
+        _weigh(session, r, before, -1)
+        _weigh(session, r, after, 1)
 
 
 def _token_move(session: Session, token: str, holder: str, delta: int) -> None:
@@ -190,7 +277,9 @@ def _unit_move(
         if r is not None and frm != ZERO_ADDRESS and to != ZERO_ADDRESS:
             h.mark = r.repaid
         if r is not None:
-            refresh_holding(r, h)
+            _refresh(session, r, h)
+    if r is not None and to != ZERO_ADDRESS:
+        _involve(session, to, rid)
 
 
 def apply_event(session: Session, ev: EventRecord) -> None:
@@ -246,8 +335,20 @@ def _apply(session: Session, ev: EventRecord) -> None:
 
 
 def _apply_ledger(session: Session, ev: EventRecord) -> None:
+    raw = ev.args.get("id")
+    rid = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    known = rid is not None and ev.event != "InvoiceRegistered"  # a new receivable counted nothing yet
+    before = _footprint(_receivable(session, rid) if known and rid is not None else None)
+    _apply_ledger_event(session, ev)
+    if rid is not None:
+        _reweigh(session, before, _receivable(session, rid))
+
+
+def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
     a, e = ev.args, ev.event
     if e == "InvoiceRegistered":
+        _involve(session, a["creditor"], int(a["id"]), new=True)
+        _involve(session, a["debtor"], int(a["id"]), new=True)
         _put(
             session,
             RmReceivable(
@@ -320,12 +421,12 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
         if r.status == "SETTLED":  # the pool changes what every holder's `owed` shows
             _refresh_all_holdings(session, r)
         else:
-            refresh_holding(r, h)
+            _refresh(session, r, h)
     elif e == "Redeemed":
         r.redeemed = a["totalRedeemed"]
         h = _holding(session, r.id, a["holder"])
         h.owed = "0"
-        refresh_holding(r, h)
+        _refresh(session, r, h)
         session.add(_payment(ev, "redemption", r.id, a["holder"], a["amount"], a["totalRedeemed"]))
     elif e == "Disputed":
         r.disputed = True

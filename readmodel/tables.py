@@ -13,6 +13,7 @@ dates fit in 64 bits and are ``BIGINT``. Addresses are EIP-55 checksummed, hashe
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
@@ -24,6 +25,7 @@ _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 _T = TypeVar("_T", bound=SQLModel)
 
 AMOUNT_LEN = 78  # len(str(2**256 - 1))
+_BIGINT_MAX = 2**63 - 1
 
 
 def _id() -> Any:
@@ -51,6 +53,8 @@ class RmCursor(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     block_number: int = _big()
     block_hash: str | None = Field(default=None, max_length=66)
+    #: the cursor block's timestamp: the clock of a read "as of the read model" (None before issue 11)
+    block_timestamp: int | None = _big(nullable=True)
 
 
 class RmBlock(SQLModel, table=True):
@@ -68,13 +72,52 @@ class RmBlock(SQLModel, table=True):
     parent_hash: str | None = Field(default=None, max_length=66)
 
 
+def _arg_id(args: dict[str, Any], key: str) -> int | None:
+    """``args[key]`` as an id (a decimal string that fits 64 bits), else None."""
+    value = args.get(key)
+    if isinstance(value, str) and value.isdigit() and int(value) <= _BIGINT_MAX:
+        return int(value)
+    return None
+
+
+def event_subject(args: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(receivable id, offer id) an event's arguments name (``id`` or ``receivableId``; ``offerId``).
+
+    A cancellation names only its offer; the indexer fills in the offer's receivable."""
+    rid = _arg_id(args, "id")
+    return (rid if rid is not None else _arg_id(args, "receivableId")), _arg_id(args, "offerId")
+
+
+def _args_of(context: Any) -> dict[str, Any]:
+    raw = context.get_current_parameters().get("args")
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _default_receivable(context: Any) -> int | None:
+    """An ``rm_event`` row inserted without ``receivable_id`` gets the one its ``args`` name."""
+    return event_subject(_args_of(context))[0]
+
+
+def _default_offer(context: Any) -> int | None:
+    return event_subject(_args_of(context))[1]
+
+
 class RmEvent(SQLModel, table=True):
-    """A decoded log of one of the platform's contracts, exactly once (UNIQUE tx hash, log index)."""
+    """A decoded log of one of the platform's contracts, exactly once (UNIQUE tx hash, log index).
+
+    ``receivable_id``/``offer_id``: what the event is about (``event_subject``; a cancellation's
+    receivable is its offer's), so that a receivable's history is an index look-up (provenance)."""
 
     __tablename__ = "rm_event"
     __table_args__ = (
         UniqueConstraint("tx_hash", "log_index", name="uq_rm_event_tx_log"),
         Index("ix_rm_event_block_log", "block_number", "log_index"),
+        Index("ix_rm_event_receivable", "receivable_id", "block_number", "log_index"),
+        Index("ix_rm_event_offer", "offer_id"),
     )
 
     id: int | None = _id()
@@ -87,6 +130,12 @@ class RmEvent(SQLModel, table=True):
     contract: str = Field(max_length=64, index=True)
     event: str = Field(max_length=64, index=True)
     args: str = Field(sa_column=Column(Text, nullable=False))
+    receivable_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, default=_default_receivable)
+    )
+    offer_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, default=_default_offer)
+    )
 
 
 class RmParticipant(SQLModel, table=True):
@@ -103,6 +152,11 @@ class RmParticipant(SQLModel, table=True):
 
 class RmReceivable(SQLModel, table=True):
     __tablename__ = "rm_receivable"
+    __table_args__ = (
+        Index("ix_rm_receivable_debtor_due", "debtor", "due_date"),  # payables (all)
+        Index("ix_rm_receivable_debtor_status_due", "debtor", "status", "due_date"),  # payables (status)
+        Index("ix_rm_receivable_market", "status", "disputed", "due_date"),  # discountable
+    )
 
     id: int = _big(primary_key=True)
     creditor: str = Field(max_length=42, index=True)
@@ -135,9 +189,10 @@ class RmHolding(SQLModel, table=True):
     """
 
     __tablename__ = "rm_holding"
+    __table_args__ = (Index("ix_rm_holding_holder_receivable", "holder", "receivable_id"),)
 
     receivable_id: int = _big(primary_key=True)
-    holder: str = Field(primary_key=True, max_length=42, index=True)
+    holder: str = Field(primary_key=True, max_length=42)
     balance: str = _amount()
     stored_balance: str = _amount()
     mark: str = _amount()
@@ -154,7 +209,11 @@ class RmTransfer(SQLModel, table=True):
     """
 
     __tablename__ = "rm_transfer"
-    __table_args__ = (UniqueConstraint("tx_hash", "log_index", "batch_index", name="uq_rm_transfer"),)
+    __table_args__ = (
+        UniqueConstraint("tx_hash", "log_index", "batch_index", name="uq_rm_transfer"),
+        # a holder's last receipt of a receivable (holdings' "received from"), the transfer tree
+        Index("ix_rm_transfer_in", "receivable_id", "to_address", "block_number", "log_index"),
+    )
 
     id: int | None = _id()
     receivable_id: int = _big(index=True)
@@ -189,7 +248,7 @@ class RmFill(SQLModel, table=True):
     id: int | None = _id()
     offer_id: int = _big(index=True)
     receivable_id: int = _big(index=True)
-    maker: str = Field(max_length=42)
+    maker: str = Field(max_length=42, index=True)
     holder: str = Field(max_length=42)
     amount: str = _amount()
     price: str = _amount()
@@ -264,6 +323,41 @@ class RmTokenBalance(SQLModel, table=True):
     balance: str = _amount()
 
 
+class RmInvolvement(SQLModel, table=True):
+    """Who may see a receivable besides the overseers: its creditor, its debtor and everyone who ever
+    received units of it (one row each; ``GET /receivables`` pages over it)."""
+
+    __tablename__ = "rm_involvement"
+
+    party: str = Field(primary_key=True, max_length=42)
+    receivable_id: int = _big(primary_key=True)
+
+
+class RmCalendar(SQLModel, table=True):
+    """A debtor's confirmed, unsettled receivables per due date (``GET /payables/calendar``):
+    how many and their outstanding sum (decimal text). Rows that drop to 0 receivables stay."""
+
+    __tablename__ = "rm_calendar"
+
+    debtor: str = Field(primary_key=True, max_length=42)
+    due_date: int = _big(primary_key=True)
+    receivables: int = _big()
+    outstanding: str = _amount()
+
+
+class RmTally(SQLModel, table=True):
+    """Counters the projector keeps, so that a list's ``total`` is one look-up at any size:
+    ``holdings`` (per holder: positions with units or cash), ``receivables`` (per party: involvements;
+    party ``*``: all), ``payables`` and ``payables:<STATUS>`` (per debtor), ``calendar`` (per debtor:
+    due dates with receivables), ``discountable`` (party ``*``: confirmed and not disputed)."""
+
+    __tablename__ = "rm_tally"
+
+    kind: str = Field(primary_key=True, max_length=32)
+    party: str = Field(primary_key=True, max_length=42)
+    n: int = _big()
+
+
 #: The projection tables, emptied and rebuilt from ``rm_event`` after a reorganization.
 PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmParticipant,
@@ -277,4 +371,7 @@ PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmCreditLine,
     RmCreditGrant,
     RmTokenBalance,
+    RmInvolvement,
+    RmCalendar,
+    RmTally,
 )

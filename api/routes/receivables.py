@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import Principal, PrincipalDep, require
-from api.csvout import CSV_ALTERNATIVE, Format, page_or_csv
+from api.csvout import CSV_ALTERNATIVE, Format, found_or_csv, window
 from api.deps import IdPath, PagingDep, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
@@ -144,7 +144,8 @@ def list_receivables(
     principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep, format: Format = "json"
 ) -> Page[ReceivableOut] | Response:
     """Receivables I am creditor, debtor or (past) holder of; all of them for operator and regulator."""
-    return page_or_csv(receivables.list_visible(state, session, principal), paging, format, "receivables")
+    found = receivables.list_visible(state, session, principal, *window(paging, format))
+    return found_or_csv(found, paging, format, "receivables")
 
 
 @router.get("/{rid}", response_model=ReceivableOut, responses=ERRORS)

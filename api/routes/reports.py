@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import Principal, PrincipalDep, require
-from api.csvout import CSV_ALTERNATIVE, Format, csv_response, page_or_csv
+from api.csvout import CSV_ALTERNATIVE, Format, csv_response, found_or_csv, page_or_csv, window
 from api.deps import PagingDep, SessionDep, StateDep
 from api.errors import error_responses
 from api.schemas.common import DB_INT_MAX, Page
@@ -33,7 +33,8 @@ def payables(
     format: Format = "json",
 ) -> Page[ReceivableOut] | Response:
     """What I owe: receivables with me as debtor (`status=pending`: awaiting my endorsement)."""
-    return page_or_csv(reports.payables(state, session, principal.member, status), paging, format, "payables")
+    found = reports.payables(state, session, principal.member, status, *window(paging, format))
+    return found_or_csv(found, paging, format, "payables")
 
 
 @router.get("/payables/calendar", response_model=Page[CalendarDay], responses=RESPONSES)
@@ -45,7 +46,8 @@ def calendar(
     format: Format = "json",
 ) -> Page[CalendarDay] | Response:
     """My confirmed, unpaid payables by due date."""
-    return page_or_csv(reports.calendar(state, session, principal.member), paging, format, "calendar")
+    found = reports.calendar(state, session, principal.member, *window(paging, format))
+    return found_or_csv(found, paging, format, "calendar")
 
 
 @router.get("/holdings", response_model=Page[HoldingOut], responses=RESPONSES)
@@ -53,15 +55,17 @@ def holdings(
     principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep, format: Format = "json"
 ) -> Page[HoldingOut] | Response:
     """What I hold: each receivable with balance or cash to redeem, from whom, owed by whom, due when."""
-    return page_or_csv(reports.holdings(state, session, principal), paging, format, "holdings")
+    found = reports.holdings(state, session, principal, *window(paging, format))
+    return found_or_csv(found, paging, format, "holdings")
 
 
 @router.get("/discountable", response_model=Page[DiscountableOut], responses=RESPONSES)
 def discountable(
-    _: Financier, state: StateDep, session: SessionDep, paging: PagingDep, format: Format = "json"
+    principal: Financier, state: StateDep, session: SessionDep, paging: PagingDep, format: Format = "json"
 ) -> Page[DiscountableOut] | Response:
     """Receivables a financier can bid for: confirmed, not disputed, not matured."""
-    return page_or_csv(reports.discountable(state, session), paging, format, "discountable")
+    found = reports.discountable(state, session, principal, *window(paging, format))
+    return found_or_csv(found, paging, format, "discountable")
 
 
 @router.get("/offers", response_model=Page[OfferOut], responses=RESPONSES)

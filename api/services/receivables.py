@@ -9,7 +9,6 @@ not owed by the calling debtor where only its debtor may act) and send through `
 from __future__ import annotations
 
 from eth_utils import keccak
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from web3.types import TxReceipt
 
@@ -19,13 +18,14 @@ from api.schemas.lifecycle import EndorsementRequest, TxOut
 from api.schemas.reports import ReceivableOut
 from api.services.lifecycle import Caller, act, address_of, participant_or_404, tx_out
 from api.services.offers import permit_race_retryable
-from api.services.reports import Names, receivable_out
+from api.services.reports import Found, Names, as_of, receivable_out
 from api.services.txerrors import on_chain
-from api.state import AppState
+from api.state import AppState, ReadView
 from chain.client import Sender
 from chain.contracts import Receivable, ReceivableStatus, endorsement_typed_data
 from domain.roles import OVERSEERS, Role
-from readmodel.tables import RmReceivable, RmTransfer
+from readmodel.projector import ALL, tally
+from readmodel.tables import RmInvolvement, RmReceivable
 
 ENDORSEMENT_VALIDITY = 3600  # seconds from the chain's clock, when the debtor names no deadline
 
@@ -152,45 +152,45 @@ def resolve(state: AppState, rid: int, action: str, amount: int | None) -> TxOut
 
 
 def involved(session: Session, caller: Caller, r: RmReceivable) -> bool:
-    """Whether the caller may see ``r``: an overseer, its creditor or debtor, or a present or past holder."""
+    """Whether the caller may see ``r``: an overseer, its creditor or debtor, or a present or past holder
+    (the projector's ``rm_involvement``: one key look-up)."""
     if caller.role in OVERSEERS:
         return True
-    me = address_of(caller)
-    if me in (r.creditor, r.debtor):
-        return True
-    held = session.exec(
-        select(RmTransfer).where(RmTransfer.receivable_id == r.id, RmTransfer.to_address == me)
-    ).first()
-    return held is not None
+    return session.get(RmInvolvement, (address_of(caller), r.id)) is not None
 
 
-def indexed(state: AppState, session: Session, caller: Caller, rid: int) -> RmReceivable:
-    """The read model's row of a receivable the caller may see (else 404 ``RECEIVABLE_NOT_FOUND``)."""
-    state.catch_up()
+def indexed(state: AppState, session: Session, caller: Caller, rid: int) -> tuple[RmReceivable, ReadView]:
+    """The read model's row of a receivable the caller may see (else 404 ``RECEIVABLE_NOT_FOUND``), and
+    the view it was read in (after the caller's own transactions)."""
+    view = as_of(state, caller)
     r = session.get(RmReceivable, rid)
     if r is None or not involved(session, caller, r):
         raise ApiError(404, "RECEIVABLE_NOT_FOUND", f"No receivable {rid}.")
-    return r
+    return r, view
 
 
 def read(state: AppState, session: Session, caller: Caller, rid: int) -> ReceivableOut:
-    r = indexed(state, session, caller, rid)
-    return receivable_out(r, Names(session), state.chain_now())
+    r, view = indexed(state, session, caller, rid)
+    return receivable_out(r, Names(session), view.now)
 
 
-def list_visible(state: AppState, session: Session, caller: Caller) -> list[ReceivableOut]:
-    """Every receivable ``involved`` would show the caller, by id (one query: the same test in SQL)."""
-    state.catch_up()
-    query = select(RmReceivable)
-    if caller.role not in OVERSEERS:
-        me = address_of(caller)
-        held = select(RmTransfer.receivable_id).where(RmTransfer.to_address == me)
-        query = query.where(
-            or_(
-                col(RmReceivable.creditor) == me,
-                col(RmReceivable.debtor) == me,
-                col(RmReceivable.id).in_(held),
-            )
+def list_visible(
+    state: AppState, session: Session, caller: Caller, limit: int | None = None, offset: int = 0
+) -> Found[ReceivableOut]:
+    """Every receivable ``involved`` would show the caller, by id: one page in SQL (over
+    ``rm_involvement`` for a participant), the total a tally."""
+    view = as_of(state, caller)
+    if caller.role in OVERSEERS:
+        query = select(RmReceivable).order_by(col(RmReceivable.id))
+        party = ALL
+    else:
+        party = address_of(caller)
+        query = (
+            select(RmReceivable)
+            .join(RmInvolvement, col(RmInvolvement.receivable_id) == col(RmReceivable.id))
+            .where(RmInvolvement.party == party)
+            .order_by(col(RmInvolvement.receivable_id))
         )
-    names, now = Names(session), state.chain_now()
-    return [receivable_out(r, names, now) for r in session.exec(query.order_by(col(RmReceivable.id))).all()]
+    names = Names(session)
+    rows = [receivable_out(r, names, view.now) for r in session.exec(query.offset(offset).limit(limit)).all()]
+    return rows, tally(session, "receivables", party)

@@ -1,17 +1,20 @@
 """Reading the indexed read model (``rm_`` tables) for the gateway's views and reports.
 
-Every function brings the read model up to the chain's head first (a caller sees its own writes) and
-returns rows (pydantic models); paging and CSV are the route layer's (``api.deps.Paging``,
-``api.csvout``). The settlement maths (outstanding, a holding's claim) are ``readmodel.projector``'s,
-the day count ``domain.maths``'s.
+Every function first waits until the read model holds the caller's own transactions
+(``AppState.read_after``: read-your-own-writes, no catch-up of the whole chain) and answers as of the
+read model's cursor, with the chain's clock of that block. Lists are filtered, ordered and cut to a page
+in SQL (``limit`` None: every row, for CSV) and return ``(rows, total)``, the total from the projector's
+tallies; so a page costs the same few statements whatever the ledger's size. The settlement maths
+(outstanding, a holding's claim) are ``readmodel.projector``'s, the day count ``domain.maths``'s.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
+from sqlalchemy import and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from api.models import Participant
@@ -26,11 +29,23 @@ from api.schemas.reports import (
     ReceivableOut,
 )
 from api.services.lifecycle import Caller, address_of
-from api.state import AppState
+from api.state import AppState, ReadView
 from domain.maths import days_to_maturity, portfolio_yield_bps
 from domain.roles import OVERSEERS, Role
-from readmodel.projector import claim, outstanding
-from readmodel.tables import RmFill, RmHolding, RmOffer, RmPayment, RmReceivable, RmTransfer
+from readmodel.projector import ALL, claim, outstanding, tally
+from readmodel.tables import (
+    RmCalendar,
+    RmFill,
+    RmHolding,
+    RmOffer,
+    RmPayment,
+    RmReceivable,
+    RmTransfer,
+)
+
+_Row = TypeVar("_Row")
+#: one page of a list and the number of rows across all pages
+Found = tuple[list[_Row], int]
 
 GRACE_PERIOD = 3 * 86_400  # ReceivableLedger.GRACE_PERIOD
 
@@ -46,6 +61,18 @@ class Names:
         return PartyRefOut(
             address=address, participant_id=p.id if p else None, name=p.legal_name if p else None
         )
+
+
+def as_of(state: AppState, caller: Caller) -> ReadView:
+    """``AppState.read_after`` for a caller (the operator: its requests and its own account)."""
+    p = caller.participant
+    if p is None:
+        return state.read_after("operator", state.operator_address())
+    return state.read_after(p.id, p.chain_address)
+
+
+def of(state: AppState, participant: Participant) -> ReadView:
+    return state.read_after(participant.id, participant.chain_address)
 
 
 def day(ts: int) -> date:
@@ -76,86 +103,107 @@ def receivable_out(r: RmReceivable, names: Names, now: int) -> ReceivableOut:
     )
 
 
-def _receivable(session: Session, rid: int) -> RmReceivable:
-    r = session.get(RmReceivable, rid)
-    assert r is not None, f"read model: no rm_receivable {rid} behind its own rows"
-    return r
-
-
 # --------------------------------------------------------------------------------- core enterprise
 
 
 def payables(
-    state: AppState, session: Session, debtor: Participant, status: Literal["pending", "confirmed", "all"]
-) -> list[ReceivableOut]:
+    state: AppState,
+    session: Session,
+    debtor: Participant,
+    status: Literal["pending", "confirmed", "all"],
+    limit: int | None = None,
+    offset: int = 0,
+) -> Found[ReceivableOut]:
     """Receivables owed by ``debtor`` (``pending``: awaiting its endorsement), by due date."""
-    state.catch_up()
-    query = select(RmReceivable).where(RmReceivable.debtor == debtor.chain_address)
+    view = of(state, debtor)
+    me = debtor.chain_address
+    query = select(RmReceivable).where(RmReceivable.debtor == me)
+    kind = "payables"
     if status != "all":
         query = query.where(RmReceivable.status == status.upper())
-    names, now = Names(session), state.chain_now()
-    return [
-        receivable_out(r, names, now) for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
-    ]
+        kind = f"payables:{status.upper()}"
+    query = query.order_by(col(RmReceivable.due_date), col(RmReceivable.id)).offset(offset).limit(limit)
+    names = Names(session)
+    rows = [receivable_out(r, names, view.now) for r in session.exec(query).all()]
+    return rows, tally(session, kind, me)
 
 
-def calendar(state: AppState, session: Session, debtor: Participant) -> list[CalendarDay]:
-    """``debtor``'s confirmed, unpaid payables grouped by due date."""
-    state.catch_up()
-    by_day: dict[int, list[RmReceivable]] = defaultdict(list)
-    query = select(RmReceivable).where(
-        RmReceivable.debtor == debtor.chain_address, RmReceivable.status == "CONFIRMED"
+def calendar(
+    state: AppState, session: Session, debtor: Participant, limit: int | None = None, offset: int = 0
+) -> Found[CalendarDay]:
+    """``debtor``'s confirmed, unpaid payables grouped by due date (the projector's ``rm_calendar``)."""
+    of(state, debtor)
+    me = debtor.chain_address
+    query = (
+        select(RmCalendar)
+        .where(RmCalendar.debtor == me, col(RmCalendar.receivables) > 0)
+        .order_by(col(RmCalendar.due_date))
+        .offset(offset)
+        .limit(limit)
     )
-    for r in session.exec(query).all():
-        by_day[r.due_date].append(r)
-    return [
-        CalendarDay(due_date=day(ts), receivables=len(rs), outstanding_minor=sum(outstanding(r) for r in rs))
-        for ts, rs in sorted(by_day.items())
+    rows = [
+        CalendarDay(due_date=day(c.due_date), receivables=c.receivables, outstanding_minor=int(c.outstanding))
+        for c in session.exec(query).all()
     ]
+    return rows, tally(session, "calendar", me)
 
 
 # ---------------------------------------------------------------------------------------- holders
 
 
-def holdings(state: AppState, session: Session, caller: Caller) -> list[HoldingOut]:
-    """The caller's positions with units or cash to redeem (none for the operator)."""
-    state.catch_up()
+def holdings(
+    state: AppState, session: Session, caller: Caller, limit: int | None = None, offset: int = 0
+) -> Found[HoldingOut]:
+    """The caller's positions with units or cash to redeem (none for the operator): one query for the
+    page (each position with its receivable and the sender of its last receipt), the total a tally."""
+    view = as_of(state, caller)
     me = address_of(caller)
-    names, now = Names(session), state.chain_now()
+    last_in = (
+        select(RmTransfer.from_address)
+        .where(RmTransfer.receivable_id == RmHolding.receivable_id, RmTransfer.to_address == me)
+        .order_by(
+            col(RmTransfer.block_number).desc(),
+            col(RmTransfer.log_index).desc(),
+            col(RmTransfer.batch_index).desc(),
+        )
+        .limit(1)
+        .correlate(RmHolding)
+        .scalar_subquery()
+    )
+    query = (
+        select(RmHolding, RmReceivable, last_in)
+        .join(RmReceivable, col(RmReceivable.id) == col(RmHolding.receivable_id))
+        .where(RmHolding.holder == me, or_(col(RmHolding.balance) != "0", col(RmHolding.redeemable) != "0"))
+        .order_by(col(RmHolding.receivable_id))
+        .offset(offset)
+        .limit(limit)
+    )
+    names = Names(session)
     rows = []
-    query = select(RmHolding).where(RmHolding.holder == me)
-    for h in session.exec(query.order_by(col(RmHolding.receivable_id))).all():
-        if int(h.balance) == 0 and int(h.redeemable) == 0:
-            continue
-        r = _receivable(session, h.receivable_id)
-        last_in = session.exec(
-            select(RmTransfer)
-            .where(RmTransfer.receivable_id == h.receivable_id, RmTransfer.to_address == me)
-            .order_by(col(RmTransfer.block_number).desc(), col(RmTransfer.log_index).desc())
-        ).first()
-        sender = last_in.from_address if last_in and int(last_in.from_address, 16) != 0 else None
+    for h, r, sender in session.exec(query).all():
+        came_from = sender if sender is not None and int(sender, 16) != 0 else None
         rows.append(
             HoldingOut(
                 receivable_id=r.id,
                 balance_minor=int(h.balance),
                 claim_minor=claim(r, int(h.balance)),
                 redeemable_minor=int(h.redeemable),
-                received_from=names.ref(sender) if sender else None,
+                received_from=names.ref(came_from) if came_from else None,
                 creditor=names.ref(r.creditor),
                 debtor=names.ref(r.debtor),
                 due_date=day(r.due_date),
                 status=r.status,
                 disputed=r.disputed,
-                overdue=is_overdue(r, now),
+                overdue=is_overdue(r, view.now),
             )
         )
-    return rows
+    return rows, tally(session, "holdings", me) if me else 0
 
 
 def offers(state: AppState, session: Session, caller: Caller, receivable_id: int | None) -> list[OfferOut]:
     """A financier's own offers; a holder's: those on receivables it holds; the overseers': all."""
-    state.catch_up()
-    names, now = Names(session), state.chain_now()
+    now = as_of(state, caller).now
+    names = Names(session)
     query = select(RmOffer)
     if receivable_id is not None:
         query = query.where(RmOffer.receivable_id == receivable_id)
@@ -185,14 +233,25 @@ def offers(state: AppState, session: Session, caller: Caller, receivable_id: int
 # ------------------------------------------------------------------------------------- financiers
 
 
-def discountable(state: AppState, session: Session) -> list[DiscountableOut]:
-    """Receivables a financier can bid for: confirmed, not disputed, not matured; by due date."""
-    state.catch_up()
-    names, now = Names(session), state.chain_now()
-    query = select(RmReceivable).where(
-        RmReceivable.status == "CONFIRMED", col(RmReceivable.disputed).is_(False), RmReceivable.due_date > now
+def discountable(
+    state: AppState, session: Session, caller: Caller, limit: int | None = None, offset: int = 0
+) -> Found[DiscountableOut]:
+    """Receivables a financier can bid for: confirmed, not disputed, not matured; by due date. The total
+    is the tally of confirmed, undisputed ones less those already matured (an index range)."""
+    now = as_of(state, caller).now
+    market = and_(col(RmReceivable.status) == "CONFIRMED", col(RmReceivable.disputed) == false())
+    query = (
+        select(RmReceivable)
+        .where(market, RmReceivable.due_date > now)
+        .order_by(col(RmReceivable.due_date), col(RmReceivable.id))
+        .offset(offset)
+        .limit(limit)
     )
-    return [
+    matured = session.exec(
+        select(func.count()).select_from(RmReceivable).where(market, RmReceivable.due_date <= now)
+    ).one()
+    names = Names(session)
+    rows = [
         DiscountableOut(
             receivable_id=r.id,
             debtor=names.ref(r.debtor),
@@ -200,27 +259,36 @@ def discountable(state: AppState, session: Session) -> list[DiscountableOut]:
             due_date=day(r.due_date),
             tenor_days=days_to_maturity(r.due_date, now),
         )
-        for r in session.exec(query.order_by(col(RmReceivable.due_date))).all()
+        for r in session.exec(query).all()
     ]
+    return rows, tally(session, "discountable", ALL) - matured
 
 
 def portfolio(state: AppState, session: Session, financier: Participant) -> Portfolio:
     """``financier``'s discounted receivables: purchase price, face bought, yield, holding, redemptions,
-    overdue exposure."""
-    state.catch_up()
+    overdue exposure (four queries, whatever the number of lines)."""
+    now = of(state, financier).now
     me = financier.chain_address
-    names, now = Names(session), state.chain_now()
+    names = Names(session)
     fills: dict[int, list[RmFill]] = defaultdict(list)
     for f in session.exec(select(RmFill).where(RmFill.maker == me)).all():
         fills[f.receivable_id].append(f)
+    bought = col(RmReceivable.id).in_(select(RmFill.receivable_id).where(RmFill.maker == me))
+    receivables = {r.id: r for r in session.exec(select(RmReceivable).where(bought)).all()}
+    held = select(RmHolding).where(
+        RmHolding.holder == me,
+        col(RmHolding.receivable_id).in_(select(RmFill.receivable_id).where(RmFill.maker == me)),
+    )
+    holding_of = {h.receivable_id: h for h in session.exec(held).all()}
     redeemed: dict[int, int] = defaultdict(int)
     mine = select(RmPayment).where(RmPayment.party == me, RmPayment.kind == "redemption")
     for p in session.exec(mine).all():
         redeemed[p.receivable_id] += int(p.amount)
     lines = []
     for rid, fs in sorted(fills.items()):
-        r = _receivable(session, rid)
-        h = session.get(RmHolding, (rid, me))
+        r = receivables.get(rid)
+        assert r is not None, f"read model: no rm_receivable {rid} behind its own rows"
+        h = holding_of.get(rid)
         holding = claim(r, int(h.balance)) if h else 0
         overdue = is_overdue(r, now)
         lines.append(

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Read latency as the ledger grows (issue 11): p50/p99 of each read endpoint over HTTP at N receivables.
+
+For each size N (``--sizes``, default ``1000,10000``) a fresh local stack (Anvil, contracts, SQLite file,
+the gateway on loopback; ``cli.local``) gets a world built fast, not through the HTTP API:
+
+- a core enterprise (its own chain key), a custodial supplier and a custodial financier (also issuer),
+  onboarded through the API;
+- N invoices of the supplier owed by the core, registered straight from the verifier account
+  (``registerInvoice``, sent as batches of raw JSON-RPC requests, 1,000 a block; the node signs them:
+  Anvil impersonation), and every other one endorsed straight from the core's account, due dates spread
+  over 60 days;
+- through the API: 5 splits of the supplier's receivables to the financier, 5 offers of the financier,
+  each sold in part by the supplier (holdings, calendar, portfolio, discountable and provenance then
+  all have content);
+- indexed (the gateway's own indexer, 20 blocks a batch).
+
+Then ``--requests`` (default 200) sequential GETs per endpoint, after 10 of warm-up, as the caller that
+sees the most: the supplier's ``/holdings`` (N positions), ``/receivables?limit=50`` (N visible) and a
+receivable's provenance, the core's ``/payables/calendar`` and ``/payables?limit=50``, the financier's
+``/discountable`` (N/2) and ``/portfolio``. Prints p50/p99 per endpoint and size, the ratio of each size
+to the first, and writes ``reports/bench/reads.json``.
+
+    .venv/bin/python bench/reads.py                          # 1k and 10k: about 3 minutes here
+    .venv/bin/python bench/reads.py --sizes 1000,10000,100000
+
+100k receivables take about 25 minutes on this 2-core machine (most of it indexing 350,000 events;
+the world itself about 4 minutes); no prebuilt data is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_abi import encode
+from eth_utils import keccak
+
+from chain.node import rpc
+from chain.settings import PROJECT_ROOT
+from cli.sample import Actor, Gateway, grant_credit, onboard, start_gateway
+
+DAY = 86_400
+INVOICE = "(address,address,uint256,address,uint256,uint256,bytes32,bytes32,bytes32)"
+REGISTER = keccak(text=f"registerInvoice({INVOICE})")[:4]
+ENDORSE = keccak(text="endorse(uint256)")[:4]
+PER_BLOCK = 1_000
+REPORT = PROJECT_ROOT / "reports" / "bench" / "reads.json"
+
+
+def send_block(url: str, sender: str, to: str, calls: list[bytes]) -> None:
+    """``calls`` from ``sender`` as one batch of JSON-RPC requests, mined into one block."""
+    nonce = int(rpc(url, "eth_getTransactionCount", [sender, "latest"]), 16)  # Anvil numbers a batch racily
+    rpc(url, "evm_setAutomine", [False])
+    try:
+        batch = [
+            {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "eth_sendTransaction",
+                "params": [
+                    {
+                        "from": sender,
+                        "to": to,
+                        "data": "0x" + c.hex(),
+                        "gas": hex(400_000),
+                        "nonce": hex(nonce + i),
+                    }
+                ],
+            }
+            for i, c in enumerate(calls)
+        ]
+        answers = httpx.post(url, json=batch, timeout=300).json()
+        rpc(url, "evm_mine", [], timeout=300)
+    finally:
+        rpc(url, "evm_setAutomine", [True])
+    failed = [a for a in answers if "result" not in a]
+    if failed:
+        raise RuntimeError(f"{len(failed)} transactions refused: {failed[:2]}")
+    last = max(answers, key=lambda a: int(a["id"]))["result"]
+    if int(rpc(url, "eth_getTransactionReceipt", [last])["status"], 16) != 1:
+        raise RuntimeError("the block's last transaction reverted")
+
+
+def send_all(url: str, sender: str, to: str, calls: list[bytes]) -> None:
+    rpc(url, "anvil_impersonateAccount", [sender])
+    rpc(url, "anvil_setBalance", [sender, hex(10**24)])
+    for k in range(0, len(calls), PER_BLOCK):
+        send_block(url, sender, to, calls[k : k + PER_BLOCK])
+
+
+def post(gw: Gateway, who: Actor, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    resp = gw.request("POST", path, who.api_key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    if resp.status_code not in (200, 201):
+        raise RuntimeError(f"POST {path}: {resp.status_code} {resp.text}")
+    out: dict[str, Any] = resp.json()
+    return out
+
+
+def build(gw: Gateway, n: int) -> tuple[Actor, Actor, Actor, int]:
+    """The world of ``n`` receivables; returns core, supplier, financier and a receivable with history."""
+    core = onboard(gw, "core_enterprise", "Nordvik Retail AB", "SE5566778899", [("0088", "7300010000001")])
+    if grant_credit(gw, core.participant_id, 10**18).status_code != 200:
+        raise RuntimeError("credit line refused")
+    supplier = onboard(gw, "supplier", "Fabrikant Metall AB", "SE5561234567", [], custodial=True)
+    bank = gw.credit_bank
+    assert bank is not None
+    gw.request(
+        "PUT", f"/settlement/issuers/{bank.participant_id}", gw.operator_key, json={"cap_minor": 10**15}
+    )
+    chain = gw.state.chain()
+    ledger, url = chain.platform.ledger.address, gw.anvil.url
+    rpc(url, "anvil_setBlockGasLimit", [hex(1_000_000_000)])
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    today = now - now % DAY
+    token = chain.platform.token.address
+    t0 = time.perf_counter()
+    calls = [
+        REGISTER
+        + encode(
+            [INVOICE],
+            [
+                (
+                    supplier.address,
+                    core.address,
+                    10_000 + i,
+                    token,
+                    today - DAY,
+                    today + (30 + i % 60) * DAY,
+                    b"\x01" * 32,
+                    b"\x02" * 32,
+                    keccak(text=f"bench-reads-{i}"),
+                )
+            ],
+        )
+        for i in range(n)
+    ]
+    send_all(url, chain.verifier.address, ledger, calls)
+    send_all(url, core.address, ledger, [ENDORSE + encode(["uint256"], [rid]) for rid in range(1, n + 1, 2)])
+    print(f"  {n} registered, {n // 2} endorsed straight on the chain in {time.perf_counter() - t0:.0f} s")
+    post(gw, bank, "/settlement/mint", {"to_participant_id": bank.participant_id, "amount": 10**12})
+    expiry = now + 20 * DAY
+    for rid in (1, 3, 5, 7, 9):
+        post(
+            gw,
+            supplier,
+            f"/receivables/{rid}/transfers",
+            {"to_participant_id": bank.participant_id, "amount": 100},
+        )
+        offer = {"receivable_id": rid + 10, "max_amount": 5_000, "rate_bps": 600, "expiry": expiry}
+        made = post(gw, bank, "/offers", offer)
+        post(gw, supplier, f"/offers/{made['offer_id']}/accept", {"amount": 3_000})
+    t0 = time.perf_counter()
+    chain.indexer.batch_blocks = 20  # bounded database transactions on blocks of 1,000 registrations
+    gw.state.catch_up()
+    print(f"  indexed in {time.perf_counter() - t0:.0f} s")
+    return core, supplier, bank, 11
+
+
+def measure(gw: Gateway, who: Actor, path: str, requests: int) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {who.api_key}"}
+    with httpx.Client(base_url=gw.url, headers=headers, timeout=120) as client:
+        for _ in range(10):
+            client.get(path).raise_for_status()
+        times = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            client.get(path).raise_for_status()
+            times.append(1000 * (time.perf_counter() - t0))
+    times.sort()
+    return {"p50_ms": statistics.median(times), "p99_ms": times[int(0.99 * (len(times) - 1))]}
+
+
+def run(n: int, requests: int) -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory(prefix="scf-reads-") as tmp:
+        gw = start_gateway(Path(tmp))
+        try:
+            core, supplier, bank, rid = build(gw, n)
+            reads = {
+                "/holdings": (supplier, "/holdings"),
+                "/receivables?limit=50": (supplier, "/receivables?limit=50"),
+                "/receivables/{id}/provenance": (supplier, f"/receivables/{rid}/provenance"),
+                "/payables/calendar": (core, "/payables/calendar"),
+                "/payables?limit=50": (core, "/payables?limit=50"),
+                "/discountable": (bank, "/discountable"),
+                "/portfolio": (bank, "/portfolio"),
+            }
+            return {name: measure(gw, who, path, requests) for name, (who, path) in reads.items()}
+        finally:
+            gw.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="receivables per world, comma-separated")
+    parser.add_argument("--requests", type=int, default=200, help="measured GETs per endpoint and size")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    for n in sizes:
+        print(f"{n} receivables")
+        results[n] = run(n, args.requests)
+    first = sizes[0]
+    print(f"\n{'endpoint':<30}" + "".join(f"{f'p50/p99 @{n}':>22}" for n in sizes) + "  ratio p99")
+    for name in results[first]:
+        cells = "".join(
+            f"{results[n][name]['p50_ms']:>10.1f} /{results[n][name]['p99_ms']:>8.1f} ms" for n in sizes
+        )
+        ratios = " ".join(
+            f"{results[n][name]['p99_ms'] / results[first][name]['p99_ms']:.2f}" for n in sizes[1:]
+        )
+        print(f"{name:<30}{cells}  {ratios}")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "sizes": sizes,
+        "requests": args.requests,
+        "results": {str(n): results[n] for n in sizes},
+        "ratio_p99_to_first": {
+            str(n): {
+                name: results[n][name]["p99_ms"] / results[first][name]["p99_ms"] for name in results[first]
+            }
+            for n in sizes[1:]
+        },
+    }
+    REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten {REPORT.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
