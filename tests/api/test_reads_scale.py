@@ -33,14 +33,7 @@ from api.services.bootstrap import start_background_indexer
 from chain.compiler import Artifact
 from chain.node import rpc
 from readmodel import projector
-from readmodel.tables import (
-    RmCalendar,
-    RmCursor,
-    RmHolding,
-    RmInvolvement,
-    RmReceivable,
-    RmTally,
-)
+from readmodel.tables import RmCursor, RmHolding, RmReceivable
 from tests.api.harness import Actor, Gateway, appoint_issuer, grant_credit, onboard, start_gateway
 
 DAY = 86_400
@@ -277,6 +270,8 @@ def test_with_a_background_indexer_a_read_waits_only_for_its_own_writes(world: W
 
 
 def test_the_projectors_tallies_equal_the_tables_also_after_a_rebuild(world: World) -> None:
+    from readmodel.tables import RmCalendar, RmInvolvement, RmTally
+
     def expected(s: Session) -> dict[tuple[str, str], int]:
         out: Counter[tuple[str, str]] = Counter()
         for r in s.exec(select(RmReceivable)).all():
