@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from api import journal
+from api import chainwatch, journal
 from api.auth import Principal, settling_principal
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError, IdempotentReplay, error_envelope
@@ -71,13 +71,23 @@ class Idempotency:
         store.complete(self.session, self.participant_id, key, answer)
         return result
 
+    def _lost_blocks(self) -> bool:
+        """Before a success is replayed: did the node lose blocks since (``api.chainwatch``)? A node that
+        does not answer cannot say; the stored answer is replayed then."""
+        try:
+            return chainwatch.check(self.state.chain().w3, self.state.engine, force=True) is not None
+        except Exception:
+            return False
+
     def _claim(self, key: str, digest: str) -> None:
         lease = timedelta(seconds=self.state.settings.request_lease_seconds)
-        for _ in range(2):
+        for _ in range(3):
             found = store.claim(self.session, self.participant_id, key, digest, lease, self.status)
             if found is None:
                 return
             if isinstance(found, store.StoredAnswer):
+                if found.status < 300 and self._lost_blocks():
+                    continue  # the answer may name what the node lost: claim again (it may be gone)
                 raise IdempotentReplay(found.status, found.content)
             if not store.abandoned(found):
                 raise store.still_running()

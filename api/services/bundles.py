@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 from web3.types import TxReceipt
@@ -52,6 +53,7 @@ from api.schemas.bundles import (
     ViolationOut,
 )
 from api.services import bundle_reads, consumption, recovery
+from api.services.ledger_view import ledger_view
 from api.services.lifecycle import tx_hash
 from api.services.txerrors import on_chain
 from api.state import AppState
@@ -69,6 +71,7 @@ from domain.fingerprint import (
 )
 from domain.identity import (
     IdentityError,
+    VerifiedSignature,
     derive_blob_key,
     encrypt_blob,
     sha256_hex,
@@ -157,11 +160,46 @@ def party_refs(session: Session, participant_id: str) -> frozenset[PartyRef]:
 
 
 class ParticipantLookup:
-    """Identifier -> participant id over the registry, asked once per identifier and request."""
+    """Identifier -> participant id over the registry, asked once per identifier and request.
+
+    ``preload`` answers every identifier a bundle names, and every identifier of the participants
+    verification looks at (supplier, signers), in one query; an identifier asked later is looked up
+    on its own."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._cache: dict[PartyRef, str | None] = {}
+        self._held: dict[str, set[PartyRef]] = {}
+
+    def preload(self, refs: Iterable[PartyRef], participant_ids: Iterable[str]) -> None:
+        wanted = {ref for ref in refs if ref not in self._cache}
+        ids = sorted(set(participant_ids) - set(self._held))
+        if not wanted and not ids:
+            return
+        conditions = []
+        if wanted:
+            pairs = sorted({(r.scheme, r.id) for r in wanted})
+            conditions.append(tuple_(col(PartyIdentifier.scheme), col(PartyIdentifier.value)).in_(pairs))
+        if ids:
+            conditions.append(col(PartyIdentifier.participant_id).in_(ids))
+        for row in self._session.exec(select(PartyIdentifier).where(or_(*conditions))).all():
+            ref = PartyRef(row.scheme, row.value)
+            self._cache[ref] = row.participant_id
+            self._held.setdefault(row.participant_id, set()).add(ref)
+        for ref in wanted:
+            self._cache.setdefault(ref, None)  # (scheme, value) is unique: not found is no participant
+        for pid in ids:
+            self._held.setdefault(pid, set())
+
+    def known_participants(self) -> set[str]:
+        """The participants the identifiers looked up so far belong to."""
+        return {pid for pid in self._cache.values() if pid is not None}
+
+    def refs_of(self, participant_id: str) -> frozenset[PartyRef]:
+        """Every identifier registered to the participant (``party_refs``)."""
+        if participant_id not in self._held:
+            self._held[participant_id] = set(party_refs(self._session, participant_id))
+        return frozenset(self._held[participant_id])
 
     def __call__(self, ref: PartyRef) -> str | None:
         if ref not in self._cache:
@@ -205,7 +243,10 @@ def bundle_manifest_hash(documents: list[PreparedDocument], attachments: list[Pr
 
 class GatewayContext:
     """``VerificationContext`` over the gateway's database and the ledger, and what the gateway's own
-    rules need: the session, the prepared submission (supplier, debtor, line uses)."""
+    rules need: the session, the prepared submission (supplier, debtor, line uses).
+
+    The ledger is read as of its latest block (``api.services.ledger_view``: the clock, the debtor's
+    credit line, the canonical fingerprint); the invoice's claims are read in one query."""
 
     def __init__(
         self, state: AppState, session: Session, prepared: Prepared, lookup: ParticipantLookup
@@ -215,26 +256,41 @@ class GatewayContext:
         self.session = session
         self.prepared = prepared
         self.participant_of = lookup
-        self.supplier_ids = party_refs(session, prepared.supplier.id)
+        self.supplier_ids = lookup.refs_of(prepared.supplier.id)
         self.supplier_registration_id: str | None = prepared.supplier.registration_id
         self.max_tenor_days = settings.max_tenor_days
         self.issue_date_skew = timedelta(hours=settings.issue_date_skew_hours)
         self.settlement_currencies: frozenset[str] | None = frozenset({SETTLEMENT_CURRENCY})
         self.unused_credit_minor = 0
         self.duplicate_found = False  # a duplicate rule found the invoice tokenized
-        self._now: datetime | None = None
-        self._on_chain: bool | None = None
+        self.ledger = ledger_view(state)
+        self._now = datetime.fromtimestamp(self.ledger.timestamp, UTC)
+        self._claims: dict[str, bool] = {}
         if prepared.debtor is not None:
-            limit, used = state.chain().platform.ledger.credit_line(prepared.debtor.chain_address)
+            limit, used = self.ledger.credit_line(prepared.debtor.chain_address)
             self.unused_credit_minor = max(limit - used, 0)
 
     @property
     def now(self) -> datetime:
-        """The chain's clock (latest block time), read once per verification: what the contracts
+        """The chain's clock (the latest block's time when verification started): what the contracts
         judge maturity by, so the date rules never use this machine's clock."""
-        if self._now is None:
-            self._now = datetime.fromtimestamp(self.state.chain_now(), UTC)
         return self._now
+
+    def prefetch_claims(self, keys: Iterable[str]) -> None:
+        """Read whether each claim key is held, in one query (the duplicate rules ask for each)."""
+        wanted = sorted(set(keys) - set(self._claims))
+        if wanted:
+            held = set(
+                self.session.exec(
+                    select(TokenizationClaim.key).where(col(TokenizationClaim.key).in_(wanted))
+                ).all()
+            )
+            self._claims.update((k, k in held) for k in wanted)
+
+    def _claimed(self, key: str) -> bool:
+        if key not in self._claims:
+            self._claims[key] = self.session.get(TokenizationClaim, key) is not None
+        return self._claims[key]
 
     def _active_role(self, ref: PartyRef, role: Role) -> bool:
         pid = self.participant_of(ref)
@@ -253,16 +309,14 @@ class GatewayContext:
         return found
 
     def _fingerprint_tokenized(self, fingerprint: bytes) -> bool:
-        if self.session.get(TokenizationClaim, fingerprint_claim_key(fingerprint)) is not None:
+        if self._claimed(fingerprint_claim_key(fingerprint)):
             return True
         if fingerprint != self.prepared.chain_fingerprint:
             return False  # only the canonical fingerprint is registered on chain
-        if self._on_chain is None:  # asked once per verification
-            self._on_chain = self.state.chain().platform.ledger.receivable_id_by_fingerprint(fingerprint) != 0
-        return self._on_chain
+        return self.ledger.fingerprint_registered(fingerprint)
 
     def is_document_tokenized(self, document_hash: bytes) -> bool:
-        found = self.session.get(TokenizationClaim, document_claim_key(document_hash)) is not None
+        found = self._claimed(document_claim_key(document_hash))
         self.duplicate_found |= found
         return found
 
@@ -277,9 +331,11 @@ def check_consumption(bundle: RuleBundle, ctx: GatewayContext) -> Iterator[Viola
     recorded = session.exec(
         select(QuantityConsumption.line_key).where(col(QuantityConsumption.line_key).in_(keys)).limit(1)
     ).first()
-    if recorded is not None:
+    if recorded is None:
+        taken: dict[str, consumption.Consumed] = {}  # no line recorded: nothing consumed, no more to read
+    else:
         ctx.state.catch_up()  # the read model must know rejections and credit notes up to now
-    taken = consumption.consumed(session, keys)
+        taken = consumption.consumed(session, keys)
     shortfalls = consumption.plan(p.debtor.id, p.supplier.id, p.uses, taken).shortfalls
     if shortfalls and not ctx.duplicate_found and _invoice_claimed(session, p):
         # read after the duplicate rules: an identical submission may have committed in between; it
@@ -325,27 +381,33 @@ def _issuer_refs(doc: UblDocument) -> frozenset[PartyRef]:
     return frozenset()
 
 
-def _check_signature(
-    state: AppState, session: Session, p: Prepared, doc: PreparedDocument, revoked: set[int]
-) -> None:
+def _verify_signature(
+    state: AppState, doc: PreparedDocument, revoked: set[int]
+) -> VerifiedSignature | IdentityError:
+    """The document's signature verified (ES256, the platform CA, time, revocation), or why not."""
     kind = doc.parsed.kind  # a credit note is verified too; the rules refuse it (INVOICE_NOT_FINANCEABLE)
-    ca = state.ca()
     try:
-        verified = verify_detached(
+        return verify_detached(
             doc.data,
             doc.signature,
-            ca_cert=ca.certificate,
+            ca_cert=state.ca().certificate,
             is_revoked=revoked,
             expected_kind=kind,
             expected_signer=None,  # the issuer is checked below against the document's parties
             max_signature_age=timedelta(hours=state.settings.max_signature_age_hours),
         )
     except IdentityError as exc:
-        p.add(exc.code.value, f"{doc.name}: {exc.message}", doc.name)
-        return
-    signer = session.exec(
-        select(Participant).where(Participant.certificate_serial == str(verified.serial_number))
-    ).first()
+        return exc
+
+
+def _check_signer(
+    p: Prepared,
+    doc: PreparedDocument,
+    verified: VerifiedSignature,
+    signer: Participant | None,
+    lookup: ParticipantLookup,
+) -> None:
+    """The verified signer is an onboarded, active participant that issues this kind of document."""
     if signer is None:
         p.add(
             "SIG_SIGNER_UNKNOWN", f"{doc.name}: the signing certificate belongs to no participant.", doc.name
@@ -356,7 +418,8 @@ def _check_signature(
         p.add("SIG_SIGNER_SUSPENDED", f"{doc.name}: the signer {signer.legal_name} is suspended.", doc.name)
     if signer.role == Role.LOGISTICS and isinstance(doc.parsed, DespatchAdvice | ReceiptAdvice):
         pass  # a carrier or warehouse signs delivery evidence on behalf of the parties
-    elif party_refs(session, signer.id).isdisjoint(_issuer_refs(doc.parsed)):
+    elif lookup.refs_of(signer.id).isdisjoint(_issuer_refs(doc.parsed)):
+        kind = doc.parsed.kind
         p.add(
             "SIG_SIGNER_NOT_ISSUER",
             f"{doc.name}: signed by {signer.legal_name}, who is not the issuing party of this {kind.value}.",
@@ -371,6 +434,47 @@ def _check_signature(
                 f"Attachment {name} does not have the SHA-256 signed in {doc.name}.",
                 name,
             )
+
+
+def _named_refs(doc: UblDocument) -> set[PartyRef]:
+    """Every identifier of every party the document names."""
+    refs: set[PartyRef] = set()
+    for role in ("buyer", "seller", "despatch_supplier", "delivery_customer"):
+        party = getattr(doc, role, None)
+        if party is not None:
+            refs |= party.refs
+    return refs
+
+
+def _check_signatures(state: AppState, session: Session, p: Prepared, lookup: ParticipantLookup) -> None:
+    """Verify every document's signature, then its signer, in document order; the registry is read in
+    a few queries for the whole bundle (revocations, signers, identifiers, participants)."""
+    revoked = {int(serial) for serial in session.exec(select(CertificateRevocation.serial)).all()}
+    outcomes = [_verify_signature(state, doc, revoked) for doc in p.documents]
+    serials = sorted({str(o.serial_number) for o in outcomes if isinstance(o, VerifiedSignature)})
+    signers = (
+        {
+            s.certificate_serial: s
+            for s in session.exec(
+                select(Participant).where(col(Participant.certificate_serial).in_(serials))
+            ).all()
+        }
+        if serials
+        else {}
+    )
+    lookup.preload(
+        (ref for doc in p.documents for ref in _named_refs(doc.parsed)),
+        [p.supplier.id, *(s.id for s in signers.values())],
+    )
+    # every participant the identifiers name, into the session (the rules ask for their role and status)
+    named = sorted({pid for pid in lookup.known_participants() if pid not in signers} - {p.supplier.id})
+    if named:
+        session.exec(select(Participant).where(col(Participant.id).in_(named))).all()
+    for doc, outcome in zip(p.documents, outcomes, strict=True):
+        if isinstance(outcome, IdentityError):
+            p.add(outcome.code.value, f"{doc.name}: {outcome.message}", doc.name)
+        else:
+            _check_signer(p, doc, outcome, signers.get(str(outcome.serial_number)), lookup)
 
 
 def prepare(state: AppState, session: Session, supplier: Participant, body: BundleIn) -> Prepared:
@@ -402,9 +506,8 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
             continue
         p.documents.append(PreparedDocument(d.name, data, sha256_hex(data), parsed, d.signature))
 
-    revoked = {int(r.serial) for r in session.exec(select(CertificateRevocation)).all()}
-    for doc in p.documents:
-        _check_signature(state, session, p, doc, revoked)
+    lookup = ParticipantLookup(session)
+    _check_signatures(state, session, p, lookup)
     signed = {name for doc in p.documents for name in doc.bound}  # bound by a valid signature only
     for att in p.attachments:
         if att.name not in signed:
@@ -413,7 +516,6 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
             )
 
     bundle = RuleBundle(tuple(d.parsed for d in p.documents))
-    lookup = ParticipantLookup(session)
     if len(bundle.invoices) == 1:
         inv = p.invoice = bundle.invoices[0]
         # the debtor is the one participant every registered identifier of the buyer names (a buyer
@@ -432,6 +534,7 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
         p.fingerprints = list(
             invoice_fingerprints(p.invoice, context.supplier_ids, context.supplier_registration_id)
         )
+        context.prefetch_claims(_claim_keys(p))
     for v in verify_bundle(bundle, context, extra_rules=GATEWAY_RULES):
         p.violations.append(
             ViolationOut(
@@ -554,12 +657,26 @@ def invoice_terms(state: AppState, p: Prepared, bundle: Bundle) -> InvoiceTerms:
 
 
 def _tokenized(session: Session, bundle: Bundle, rid: int, receipt: TxReceipt) -> Bundle:
-    bundle.status = "tokenized"
-    bundle.receivable_id = rid
-    bundle.tx_hash = tx_hash(receipt)
-    bundle.block_number = receipt["blockNumber"]
-    session.add(bundle)
+    """Record the registration, if the bundle is still ``tokenizing``: the node may have lost the block
+    meanwhile (``api.chainwatch`` then marked it vanished), and a vanished bundle is not brought back."""
+    updated = session.exec(
+        update(Bundle)
+        .where(col(Bundle.id) == bundle.id)
+        .where(col(Bundle.status) == "tokenizing")
+        .values(
+            status="tokenized",
+            receivable_id=rid,
+            tx_hash=tx_hash(receipt),
+            block_number=receipt["blockNumber"],
+        )
+    )
     session.commit()
+    if updated.rowcount != 1:
+        raise ApiError(
+            503,
+            "CHAIN_REORGANIZED",
+            "The ledger lost the block of this registration; send the request again to learn its outcome.",
+        )
     session.refresh(bundle)
     return bundle
 
@@ -726,7 +843,7 @@ def _register_chunk(
     transactions.append(tx_hash(receipt))
     done = {}
     for (i, _, b), rid in zip(chunk, rids, strict=True):
-        done[i] = _tokenized_item(i, session, _mark_tokenized(b, rid, receipt))
+        done[i] = _tokenized_item(i, session, _tokenized(session, b, rid, receipt))
     session.commit()
     return done
 
@@ -748,17 +865,9 @@ def _register_one(
         _undo(session, bundle.id)
         return _rejected(index, exc)
     transactions.append(tx_hash(receipt))
-    item = _tokenized_item(index, session, _mark_tokenized(bundle, rid, receipt))
+    item = _tokenized_item(index, session, _tokenized(session, bundle, rid, receipt))
     session.commit()
     return item
-
-
-def _mark_tokenized(bundle: Bundle, rid: int, receipt: TxReceipt) -> Bundle:
-    bundle.status = "tokenized"
-    bundle.receivable_id = rid
-    bundle.tx_hash = tx_hash(receipt)
-    bundle.block_number = receipt["blockNumber"]
-    return bundle
 
 
 def _tokenized_item(index: int, session: Session, bundle: Bundle) -> BundleBatchItem:
@@ -808,9 +917,7 @@ def _finish_batch(state: AppState, session: Session, _receipt: TxReceipt, out: d
                     i, ApiError(409, "TOKENIZATION_INTERRUPTED", "Not registered; send it again.")
                 )
                 continue
-            _mark_tokenized(bundle, rid, _receipt)
-            session.add(bundle)
-            session.commit()
+            bundle = _tokenized(session, bundle, rid, _receipt)
         items[i] = _tokenized_item(i, session, bundle)
     ordered = [items[i] for i in sorted(items)]
     return BundleBatchOut(

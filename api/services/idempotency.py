@@ -112,9 +112,12 @@ def abandoned(record: IdempotencyRecord, now: datetime | None = None) -> bool:
 
 
 def complete(session: Session, participant_id: str, key: str, answer: StoredAnswer) -> None:
-    """Store the final answer of the request that claimed ``key``."""
+    """Store the final answer of the request that claimed ``key`` (unless the claim is gone: the node lost
+    the blocks of its transaction meanwhile, ``api.chainwatch``; the retry then runs again)."""
+    session.expire_all()
     stored = session.get(IdempotencyRecord, (participant_id, key))
-    assert stored is not None
+    if stored is None:
+        return
     stored.state = "done"
     stored.status_code = answer.status
     stored.response_json = json.dumps(answer.content)
