@@ -109,6 +109,7 @@ def _normalize_once(number: str) -> str:
     return _without_separators("".join(_fold_char(ch) for ch in text))
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a bundle asks for one number several times (fingerprints)
 def normalize_invoice_number(number: str) -> str:
     """Normalize an invoice number so that variants a person would read as the same collide.
 

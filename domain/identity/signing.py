@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -84,6 +85,8 @@ _B64URL_RE = re.compile(r"\A[A-Za-z0-9_-]*\Z")
 _REQUIRED_MEMBERS = frozenset({"alg", "b64", "crit", "x5c", "sigT", "kind", "sha256"})
 _ALLOWED_MEMBERS = _REQUIRED_MEMBERS | {"att"}
 _MAX_ATTACHMENTS = 64
+#: certificates whose decoding, CA signature and profile are remembered (a few hundred bytes each)
+_CERTIFICATE_CACHE_SIZE = 4096
 
 
 # --------------------------------------------------------------------------------------------------
@@ -308,16 +311,23 @@ def _parse(jws: str) -> _Parsed:
     x5c = header["x5c"]
     if not isinstance(x5c, list) or len(x5c) != 1 or not isinstance(x5c[0], str):
         _fail(ErrorCode.SIG_MALFORMED, "x5c must hold exactly the signer's certificate")
-    try:
-        certificate = x509.load_der_x509_certificate(_b64_decode_strict(x5c[0]))
-    except (ValueError, binascii.Error):
+    certificate = _certificate(x5c[0])
+    if certificate is None:
         _fail(ErrorCode.SIG_MALFORMED, "x5c does not hold a DER certificate")
 
     sig_t = header["sigT"]
     if not isinstance(sig_t, str) or not _SIGT_RE.match(sig_t):
         _fail(ErrorCode.SIG_MALFORMED, "sigT must be YYYY-MM-DDTHH:MM:SSZ")
-    try:
-        signing_time = datetime.strptime(sig_t, _SIGT_FORMAT).replace(tzinfo=UTC)
+    try:  # the pattern fixed every digit's place; datetime refuses what is no time (month 13, 24:00)
+        signing_time = datetime(
+            int(sig_t[0:4]),
+            int(sig_t[5:7]),
+            int(sig_t[8:10]),
+            int(sig_t[11:13]),
+            int(sig_t[14:16]),
+            int(sig_t[17:19]),
+            tzinfo=UTC,
+        )
     except ValueError:
         _fail(ErrorCode.SIG_MALFORMED, "sigT is not a valid time")
 
@@ -360,6 +370,49 @@ def _parse(jws: str) -> _Parsed:
         payload_sha256=digest,
         attachments=MappingProxyType(dict(att)),
     )
+
+
+@functools.lru_cache(maxsize=_CERTIFICATE_CACHE_SIZE)
+def _certificate(x5c: str) -> x509.Certificate | None:
+    """The certificate of an ``x5c`` entry (strict base64 of its DER), or None; cached by the exact text."""
+    try:
+        return x509.load_der_x509_certificate(_b64_decode_strict(x5c))
+    except (ValueError, binascii.Error):
+        return None
+
+
+@dataclass(frozen=True)
+class _Trust:
+    """What a certificate is worth, whatever it signs and whenever: issued by which anchor (its index
+    in the anchors, or None), and its participant profile (or why it fails it). Revocation and the
+    validity period are not in here: they are judged at every verification."""
+
+    anchor: int | None
+    signer: ParticipantIdentity | None
+    profile_error: str | None
+    public_key: ec.EllipticCurvePublicKey | None
+
+
+@functools.lru_cache(maxsize=_CERTIFICATE_CACHE_SIZE)
+def _trust(cert: x509.Certificate, anchors: tuple[x509.Certificate, ...]) -> _Trust:
+    """The chain and profile checks of ``cert``, done once per certificate and trust anchors.
+
+    Cached by the certificate itself (its DER: a certificate is immutable, and another one with the
+    same serial number is another key) and the anchors: the CA's signature on it and its extensions
+    cannot change. A revoked certificate stays trusted here, and is refused by every verification
+    (``is_revoked`` is asked each time, with the revocation list as it is then).
+    """
+    anchor = next((i for i, ca in enumerate(anchors) if verify_issued_by(cert, ca)), None)
+    if anchor is None:
+        return _Trust(None, None, None, None)
+    try:
+        signer = participant_from_certificate(cert)
+    except CertificateProfileError as exc:
+        return _Trust(anchor, None, exc.message, None)
+    public_key = cert.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):  # already excluded by the profile check
+        return _Trust(anchor, None, "participant key must be ECDSA P-256", None)
+    return _Trust(anchor, signer, None, public_key)
 
 
 def _is_revoked(check: RevocationCheck, serial_number: int) -> bool:
@@ -407,25 +460,22 @@ def verify_detached(
     at = datetime.now(UTC) if now is None else now
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    anchors = [ca_cert] if isinstance(ca_cert, x509.Certificate) else list(ca_cert)
+    anchors = (ca_cert,) if isinstance(ca_cert, x509.Certificate) else tuple(ca_cert)
     if not anchors:
         raise ValueError("at least one platform CA certificate is required")
 
     parsed = _parse(jws)
     cert = parsed.certificate
 
-    # 2. Trust comes from the platform CA only.
-    if not any(verify_issued_by(cert, anchor) for anchor in anchors):
+    # 2. Trust comes from the platform CA only (checked once per certificate: ``_trust``).
+    trust = _trust(cert, anchors)
+    if trust.anchor is None:
         _fail(ErrorCode.CERT_NOT_FROM_PLATFORM_CA, "signer certificate was not issued by the platform CA")
-    try:
-        signer = participant_from_certificate(cert)
-    except CertificateProfileError as exc:
-        _fail(ErrorCode.CERT_PROFILE_INVALID, exc.message)
+    if trust.signer is None or trust.public_key is None:
+        _fail(ErrorCode.CERT_PROFILE_INVALID, trust.profile_error or "participant key must be ECDSA P-256")
+    signer, public_key = trust.signer, trust.public_key
 
     # 3. Signature over the exact bytes.
-    public_key = cert.public_key()
-    if not isinstance(public_key, ec.EllipticCurvePublicKey):  # already excluded by the profile check
-        _fail(ErrorCode.CERT_PROFILE_INVALID, "participant key must be ECDSA P-256")
     r = int.from_bytes(parsed.signature[:32], "big")
     s = int.from_bytes(parsed.signature[32:], "big")
     signing_input = parsed.protected_b64.encode("ascii") + b"." + payload
