@@ -10,7 +10,7 @@ STAMP := build/.stamps
 # the pinned node tools (anvil, forge) come first: slither's crytic-compile calls `forge` by name
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup up demo conformance test lint typecheck sast pytest fuzz load forge slither brownie-check gas bench mutants clean
+.PHONY: help setup up demo conformance test lint typecheck sast pytest fuzz load forge slither brownie-check gas bench bench-100k mutants clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -92,8 +92,17 @@ brownie-check: setup ## deploy with the brownie path against a fresh Anvil, twic
 gas: setup ## gas of each ledger operation next to a plain ERC-1155 mint
 	bench/gas
 
-bench: gas ## gas table, then the time to verify and tokenize a document bundle
+bench: gas ## every bench, each against its yardstick in the same run: gas, verification, tokenization, reads at 1k/10k, workers, mixed load (JSON in reports/bench/)
+	@mkdir -p reports/bench
+	bench/gas --json reports/bench/gas.json
 	$(PY) bench/verify_bundles.py
+	$(PY) bench/tokenization.py
+	$(PY) bench/reads.py --sizes 1000,10000
+	$(PY) bench/workers.py
+	$(PY) bench/load.py --seconds 30
+
+bench-100k: setup ## the reads at 1k, 10k and 100k receivables (the 100k world built straight on Anvil; about 15 minutes)
+	$(PY) bench/reads.py --sizes 1000,10000,100000
 
 load: setup ## bounded load test: mixed reads and writes, 8 clients, 60 s (at most 120); requests/s, p50/p99, errors, RSS
 	$(PY) bench/load.py --seconds $${SCF_LOAD_SECONDS:-60}
