@@ -200,6 +200,7 @@ MATRIX: list[Entry] = [
     # ---------------------------------------------------------------- bundles and documents
     Entry("POST", "/bundles/verify", {"supplier": OK}, named("verify")),
     Entry("POST", "/bundles", {"supplier": 201}, named("submit")),
+    Entry("POST", "/bundles/batch", {"supplier": OK}, named("submit_batch")),
     Entry("GET", "/bundles", ALL_OK, open=True),
     Entry(
         "GET",
@@ -362,6 +363,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     # the bodies of the allowed calls that need the world
     w.bodies["verify"] = bundle("RM-V", "core")
     w.bodies["submit"] = bundle("RM-NEW", "core")
+    w.bodies["submit_batch"] = {"bundles": [bundle("RM-BATCH-1", "core"), bundle("RM-BATCH-2", "core")]}
     req = w.ok("ext", "GET", f"/receivables/{w.ids['rid_ext']}/endorsement-request")
     signed = Account.sign_message(encode_typed_data(full_message=req["typed_data"]), actors["ext"].chain_key)
     w.bodies["endorsement_signature"] = {
