@@ -45,7 +45,7 @@ import httpx
 from eth_abi import encode
 from eth_utils import keccak
 
-from chain.node import rpc
+from chain.node import mine_as_one_block, rpc
 from chain.settings import PROJECT_ROOT
 from cli.sample import Actor, Gateway, grant_credit, onboard, start_gateway
 
@@ -57,45 +57,9 @@ PER_BLOCK = 1_000
 REPORT = PROJECT_ROOT / "reports" / "bench" / "reads.json"
 
 
-def send_block(url: str, sender: str, to: str, calls: list[bytes]) -> None:
-    """``calls`` from ``sender`` as one batch of JSON-RPC requests, mined into one block."""
-    nonce = int(rpc(url, "eth_getTransactionCount", [sender, "latest"]), 16)  # Anvil numbers a batch racily
-    rpc(url, "evm_setAutomine", [False])
-    try:
-        batch = [
-            {
-                "jsonrpc": "2.0",
-                "id": i,
-                "method": "eth_sendTransaction",
-                "params": [
-                    {
-                        "from": sender,
-                        "to": to,
-                        "data": "0x" + c.hex(),
-                        "gas": hex(400_000),
-                        "nonce": hex(nonce + i),
-                    }
-                ],
-            }
-            for i, c in enumerate(calls)
-        ]
-        answers = httpx.post(url, json=batch, timeout=300).json()
-        rpc(url, "evm_mine", [], timeout=300)
-    finally:
-        rpc(url, "evm_setAutomine", [True])
-    failed = [a for a in answers if "result" not in a]
-    if failed:
-        raise RuntimeError(f"{len(failed)} transactions refused: {failed[:2]}")
-    last = max(answers, key=lambda a: int(a["id"]))["result"]
-    if int(rpc(url, "eth_getTransactionReceipt", [last])["status"], 16) != 1:
-        raise RuntimeError("the block's last transaction reverted")
-
-
 def send_all(url: str, sender: str, to: str, calls: list[bytes]) -> None:
-    rpc(url, "anvil_impersonateAccount", [sender])
-    rpc(url, "anvil_setBalance", [sender, hex(10**24)])
     for k in range(0, len(calls), PER_BLOCK):
-        send_block(url, sender, to, calls[k : k + PER_BLOCK])
+        mine_as_one_block(url, sender, to, calls[k : k + PER_BLOCK], gas=400_000)
 
 
 def post(gw: Gateway, who: Actor, path: str, body: dict[str, Any]) -> dict[str, Any]:

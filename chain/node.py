@@ -253,6 +253,47 @@ class StateKeeper:
             self.dumps += 1
 
 
+# --- building big ledgers fast (benches, tests) -----------------------------------------
+
+
+def mine_as_one_block(url: str, sender: str, to: str, calls: list[bytes], *, gas: int = 600_000) -> None:
+    """``calls`` to ``to`` from ``sender`` (impersonated: no key needed) sent as one batch of JSON-RPC
+    requests and mined into one block. Anvil only (``anvil_*``/``evm_*``): local tooling, never a real
+    network. Raises ``NodeError`` if a transaction is refused or the block's last one reverted."""
+    rpc(url, "anvil_impersonateAccount", [sender])
+    rpc(url, "anvil_setBalance", [sender, hex(10**24)])
+    nonce = int(rpc(url, "eth_getTransactionCount", [sender, "latest"]), 16)  # Anvil numbers a batch racily
+    rpc(url, "evm_setAutomine", [False])
+    try:
+        batch = [
+            {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "eth_sendTransaction",
+                "params": [
+                    {
+                        "from": sender,
+                        "to": to,
+                        "data": "0x" + c.hex(),
+                        "gas": hex(gas),
+                        "nonce": hex(nonce + i),
+                    }
+                ],
+            }
+            for i, c in enumerate(calls)
+        ]
+        answers = httpx.post(url, json=batch, timeout=300).json()
+        rpc(url, "evm_mine", [], timeout=300)
+    finally:
+        rpc(url, "evm_setAutomine", [True])
+    failed = [a for a in answers if "result" not in a]
+    if failed:
+        raise NodeError(f"{len(failed)} transactions refused: {failed[:2]}")
+    last = max(answers, key=lambda a: int(a["id"]))["result"]
+    if int(rpc(url, "eth_getTransactionReceipt", [last])["status"], 16) != 1:
+        raise NodeError("the block's last transaction reverted")
+
+
 # --- a background node managed across CLI invocations ----------------------------------------
 
 

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
@@ -31,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from api.services.bootstrap import start_background_indexer
 from chain.compiler import Artifact
-from chain.node import rpc
+from chain.node import mine_as_one_block
 from readmodel import projector
 from readmodel.tables import RmCursor, RmHolding, RmReceivable
 from tests.api.harness import Actor, Gateway, appoint_issuer, grant_credit, onboard, start_gateway
@@ -52,38 +51,8 @@ class World:
 
 
 def _send(gw: Gateway, sender: str, to: str, calls: list[bytes]) -> None:
-    """Send ``calls`` from ``sender`` (impersonated on Anvil: no key needed) as one JSON-RPC batch, mined
-    into one block."""
-    url = gw.anvil.url
-    rpc(url, "anvil_impersonateAccount", [sender])
-    rpc(url, "anvil_setBalance", [sender, hex(10**21)])
-    nonce = int(rpc(url, "eth_getTransactionCount", [sender, "latest"]), 16)  # Anvil numbers a batch racily
-    rpc(url, "evm_setAutomine", [False])
-    try:
-        batch = [
-            {
-                "jsonrpc": "2.0",
-                "id": i,
-                "method": "eth_sendTransaction",
-                "params": [
-                    {
-                        "from": sender,
-                        "to": to,
-                        "data": "0x" + c.hex(),
-                        "gas": hex(600_000),
-                        "nonce": hex(nonce + i),
-                    }
-                ],
-            }
-            for i, c in enumerate(calls)
-        ]
-        answers = httpx.post(url, json=batch, timeout=60).json()
-        rpc(url, "evm_mine", [])
-    finally:
-        rpc(url, "evm_setAutomine", [True])
-    assert all("result" in a for a in answers), answers[:3]
-    last = max(answers, key=lambda a: int(a["id"]))["result"]
-    assert int(rpc(url, "eth_getTransactionReceipt", [last])["status"], 16) == 1
+    """``calls`` from ``sender`` mined into one block (Anvil: no key needed)."""
+    mine_as_one_block(gw.anvil.url, sender, to, calls)
 
 
 def _grow(w: World, n: int, *, index: bool = True) -> None:
