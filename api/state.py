@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from web3 import Web3
 
-from api import chainwatch
+from api import chainwatch, journal
 from api.errors import ApiError
 from api.leader import Leadership
 from api.models import PlatformSecret, TxJournal
@@ -144,12 +144,13 @@ class AppState:
         return self._operator_address
 
     def _newest_block(self, participant_id: str, address: str | None, *, anyone: bool) -> int:
-        newest = func.max(TxJournal.block_number)
+        # only what the chain still has: a transaction lost with blocks (vanished) keeps its old number
+        newest = select(func.max(TxJournal.block_number)).where(col(TxJournal.state) == journal.MINED)
         with Session(self.engine) as s:
             if anyone:
-                return int(s.exec(select(newest)).one() or -1)
-            mine = s.exec(select(newest).where(col(TxJournal.participant_id) == participant_id)).one()
-            sent = s.exec(select(newest).where(col(TxJournal.sender) == address)).one() if address else None
+                return int(s.exec(newest).one() or -1)
+            mine = s.exec(newest.where(col(TxJournal.participant_id) == participant_id)).one()
+            sent = s.exec(newest.where(col(TxJournal.sender) == address)).one() if address else None
         return max(mine or -1, sent or -1)
 
     def _view(self) -> ReadView:
