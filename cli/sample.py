@@ -77,11 +77,13 @@ class Gateway(LocalStack):
         super().stop()
 
 
-def start_gateway(tmp: Path) -> Gateway:
-    """Anvil, deployed contracts, a SQLite database and the gateway on free ports, all under ``tmp``."""
-    stack = start_local_stack(tmp)
+def start_gateway(tmp: Path, *, state_file: bool = False, timeout: float = 60.0) -> Gateway:
+    """Anvil, deployed contracts, a SQLite database and the gateway on free ports, all under ``tmp``
+    (with ``state_file``, Anvil keeps its ledger in a state file there, and the gateway acknowledges
+    nothing before it is in it); ``timeout`` is the HTTP client's."""
+    stack = start_local_stack(tmp, state_file=state_file)
     gw = Gateway(stack.url, stack.settings, stack.state, stack.anvil, stack.server, stack.thread)
-    gw.http = httpx.Client(base_url=gw.url, timeout=60)
+    gw.http = httpx.Client(base_url=gw.url, timeout=timeout)
     return gw
 
 

@@ -555,22 +555,24 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     bundle_id = str(uuid.uuid4())
     journal.describe("tokenize", bundle_id=bundle_id)
     bundle = store_claimed(state, session, p, bundle_id)
+    return register_stored(state, session, bundle, invoice_terms(state, p, bundle))
+
+
+def register_stored(state: AppState, session: Session, bundle: Bundle, terms: InvoiceTerms) -> Bundle:
+    """Register the stored ``bundle`` on chain and record it; undo its claims and storage if the chain
+    refuses (the ``ApiError`` is raised on)."""
     chain = state.chain()
     try:
-        rid, receipt = on_chain(
-            lambda: chain.platform.ledger.register_invoice(
-                chain.verifier, **vars(invoice_terms(state, p, bundle))
-            )
-        )
+        rid, receipt = on_chain(lambda: chain.platform.ledger.register_invoice(chain.verifier, **vars(terms)))
     except ApiError as exc:
         # refused (a revert: nothing happened on chain), or unknown: the registration may have reached
         # the chain, and then the claims stay until recovery learns the outcome (``api.services.recovery``)
         if exc.status < 500 or not journal.in_flight():
-            _undo(session, bundle_id)
+            _undo(session, bundle.id)
         raise
     except BaseException:
         if not journal.in_flight():
-            _undo(session, bundle_id)
+            _undo(session, bundle.id)
         raise
     return _tokenized(session, bundle, rid, receipt)
 
@@ -767,12 +769,7 @@ def submit_bundle(state: AppState, session: Session, supplier: Participant, body
     violation in ``details`` otherwise; nothing is stored then)."""
     p = prepare(state, session, supplier, body)
     if p.violations:
-        raise ApiError(
-            422,
-            "BUNDLE_REJECTED",
-            f"The bundle fails {len(p.violations)} rule(s); nothing was tokenized.",
-            [v.model_dump() for v in p.violations],
-        )
+        raise rejected_by_rules(p)
     return tokenize(state, session, p)
 
 
@@ -793,7 +790,7 @@ def submit_bundles(
     for i, body in enumerate(bodies):
         p = prepare(state, session, supplier, body)
         if p.violations:
-            items[i] = _rejected(i, _violations_error(p))
+            items[i] = _rejected(i, rejected_by_rules(p))
         else:
             prepared[i] = p
     # before anything is stored: how recovery finishes this request if it is interrupted
@@ -856,18 +853,15 @@ def _register_one(
     index: int,
     transactions: list[str],
 ) -> BundleBatchItem:
-    chain = state.chain()
     try:
-        rid, receipt = on_chain(lambda: chain.platform.ledger.register_invoice(chain.verifier, **vars(terms)))
+        recorded = register_stored(state, session, bundle, terms)
     except ApiError as exc:
         if exc.status >= 500:
             raise
-        _undo(session, bundle.id)
         return _rejected(index, exc)
-    transactions.append(tx_hash(receipt))
-    item = _tokenized_item(index, session, _tokenized(session, bundle, rid, receipt))
-    session.commit()
-    return item
+    assert recorded.tx_hash is not None
+    transactions.append(recorded.tx_hash)
+    return _tokenized_item(index, session, recorded)
 
 
 def _tokenized_item(index: int, session: Session, bundle: Bundle) -> BundleBatchItem:
@@ -878,7 +872,8 @@ def _tokenized_item(index: int, session: Session, bundle: Bundle) -> BundleBatch
     )
 
 
-def _violations_error(p: Prepared) -> ApiError:
+def rejected_by_rules(p: Prepared) -> ApiError:
+    """422 ``BUNDLE_REJECTED`` with every violation of ``p`` in ``details``."""
     return ApiError(
         422,
         "BUNDLE_REJECTED",

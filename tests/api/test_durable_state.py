@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from chain.contracts import ParticipantStatus
 from chain.node import AnvilNode, ack_file, state_block
-from cli.local import start_local_stack
-from tests.api.harness import Gateway, onboard
+from tests.api.harness import onboard, start_gateway
 
 
 def test_a_killed_local_chain_keeps_every_acknowledged_write(tmp_path: Path) -> None:
-    stack = start_local_stack(tmp_path, state_file=True)
-    gw = Gateway(stack.url, stack.settings, stack.state, stack.anvil, stack.server, stack.thread)
-    gw.http = httpx.Client(base_url=gw.url, timeout=60)
+    gw = start_gateway(tmp_path, state_file=True)
     try:
         actors = [
             onboard(

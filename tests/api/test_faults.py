@@ -24,13 +24,13 @@ from sqlmodel import Session, col, select
 from api.models import IdempotencyRecord
 from chain.node import AnvilNode, ack_file
 from cli.gateway_process import GatewayProcess
-from cli.local import start_local_stack
 from tests.api.harness import (
     Actor,
     Gateway,
     bundle_body,
     distinct_trade,
     onboard,
+    start_gateway,
     trade_parties,
 )
 
@@ -53,9 +53,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    stack = start_local_stack(tmp_path, state_file=True)
-    gw = Gateway(stack.url, stack.settings, stack.state, stack.anvil, stack.server, stack.thread)
-    gw.http = httpx.Client(base_url=gw.url, timeout=60)
+    gw = start_gateway(tmp_path, state_file=True)
     try:
         o: Callable[..., Actor] = lambda *a: onboard(gw, *a, custodial=True)  # noqa: E731
         core, t1 = trade_parties(gw, custodial=True)

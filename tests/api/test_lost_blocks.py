@@ -26,21 +26,19 @@ from sqlmodel import Session, col, select
 from api.models import Bundle
 from api.services.bootstrap import start_background_indexer
 from chain.node import AnvilNode, ack_file
-from cli.local import start_local_stack
 from tests.api.harness import (
     Actor,
     Gateway,
     bundle_body,
     distinct_trade,
+    start_gateway,
     trade_parties,
 )
 
 
 @pytest.fixture
 def gw(tmp_path: Path) -> Iterator[Gateway]:
-    stack = start_local_stack(tmp_path, state_file=True)
-    gateway = Gateway(stack.url, stack.settings, stack.state, stack.anvil, stack.server, stack.thread)
-    gateway.http = httpx.Client(base_url=gateway.url, timeout=180)
+    gateway = start_gateway(tmp_path, state_file=True, timeout=180)
     try:
         yield gateway
     finally:
