@@ -130,11 +130,14 @@ def recover_request(
 ) -> store.StoredAnswer | None:
     """Finish an abandoned ``in_progress`` record from the chain: its stored answer, or ``None`` when
     nothing of it ran (the record is then gone, and the request may run again)."""
+    # read once: the row may be gone by the time the chain has answered (a reconciliation after lost
+    # blocks drops the claims of vanished requests), and a refresh of it would then fail
+    pid, key, success = record.participant_id, record.key, record.status_code or 200
     note: dict[str, Any] = json.loads(record.recovery_json) if record.recovery_json else {}
     recoverer = RECOVERERS.get(str(note.get("kind", "tx")), RECOVERERS["tx"])
     out: dict[str, Any] = note.get("out", {})
     receipts = []
-    for entry in journal.of_request(session, record.participant_id, record.key):
+    for entry in journal.of_request(session, pid, key):
         if entry.state in (journal.UNSENT, journal.VANISHED):  # never ran (or not any more)
             continue
         receipt = settle_entry(state, session, entry)
@@ -143,8 +146,8 @@ def recover_request(
     session.expire_all()
     if not receipts:
         recoverer.release(state, session, out)
-        store.forget(session, record.participant_id, record.key)
-        log.warning("released request %s of %s: its transaction never ran", record.key, record.participant_id)
+        store.forget(session, pid, key)
+        log.warning("released request %s of %s: its transaction never ran", key, pid)
         return None
     last = receipts[-1]
     if last["status"] != 1 and not recoverer.judges_itself:
@@ -158,11 +161,9 @@ def recover_request(
         answer = store.StoredAnswer(error.status, error_envelope(error.code, error.message, error.details))
     else:
         result = recoverer.finish(state, session, last, out)
-        answer = store.StoredAnswer(record.status_code or 200, result.model_dump(mode="json"))
-    store.complete(session, record.participant_id, record.key, answer)
-    log.warning(
-        "recovered request %s of %s from the chain: %s", record.key, record.participant_id, answer.status
-    )
+        answer = store.StoredAnswer(success, result.model_dump(mode="json"))
+    store.complete(session, pid, key, answer)
+    log.warning("recovered request %s of %s from the chain: %s", key, pid, answer.status)
     return answer
 
 
@@ -174,18 +175,17 @@ def recover_abandoned(state: AppState) -> int:
             select(IdempotencyRecord).where(col(IdempotencyRecord.state) == "in_progress")
         ).all()
         now = datetime.now(UTC)
-        for record in records:
-            if not store.abandoned(record, now):
-                continue
+        abandoned = [(r.participant_id, r.key) for r in records if store.abandoned(r, now)]
+        for pid, key in abandoned:
             session.expire_all()
-            current = session.get(IdempotencyRecord, (record.participant_id, record.key))
+            current = session.get(IdempotencyRecord, (pid, key))
             if current is None or current.state != "in_progress":  # a retry got there first
                 continue
             try:
-                recover_request(state, session, record)
+                recover_request(state, session, current)
                 done += 1
             except ApiError as exc:  # still pending at the node: the client's retry finishes it
-                log.warning("request %s not recovered yet: %s", record.key, exc.message)
+                log.warning("request %s not recovered yet: %s", key, exc.message)
     return done
 
 
