@@ -132,12 +132,13 @@ def recover_request(
     nothing of it ran (the record is then gone, and the request may run again)."""
     # read once: the row may be gone by the time the chain has answered (a reconciliation after lost
     # blocks drops the claims of vanished requests), and a refresh of it would then fail
-    pid, key, success = record.participant_id, record.key, record.status_code or 200
+    # ``handle``: the Idempotency-Key (a client-chosen label, not a secret)
+    pid, handle, success = record.participant_id, record.key, record.status_code or 200
     note: dict[str, Any] = json.loads(record.recovery_json) if record.recovery_json else {}
     recoverer = RECOVERERS.get(str(note.get("kind", "tx")), RECOVERERS["tx"])
     out: dict[str, Any] = note.get("out", {})
     receipts = []
-    for entry in journal.of_request(session, pid, key):
+    for entry in journal.of_request(session, pid, handle):
         if entry.state in (journal.UNSENT, journal.VANISHED):  # never ran (or not any more)
             continue
         receipt = settle_entry(state, session, entry)
@@ -146,8 +147,8 @@ def recover_request(
     session.expire_all()
     if not receipts:
         recoverer.release(state, session, out)
-        store.forget(session, pid, key)
-        log.warning("released request %s of %s: its transaction never ran", key, pid)
+        store.forget(session, pid, handle)
+        log.warning("released request %s of %s: its transaction never ran", handle, pid)
         return None
     last = receipts[-1]
     if last["status"] != 1 and not recoverer.judges_itself:
@@ -162,8 +163,8 @@ def recover_request(
     else:
         result = recoverer.finish(state, session, last, out)
         answer = store.StoredAnswer(success, result.model_dump(mode="json"))
-    store.complete(session, pid, key, answer)
-    log.warning("recovered request %s of %s from the chain: %s", key, pid, answer.status)
+    store.complete(session, pid, handle, answer)
+    log.warning("recovered request %s of %s from the chain: %s", handle, pid, answer.status)
     return answer
 
 
@@ -176,16 +177,16 @@ def recover_abandoned(state: AppState) -> int:
         ).all()
         now = datetime.now(UTC)
         abandoned = [(r.participant_id, r.key) for r in records if store.abandoned(r, now)]
-        for pid, key in abandoned:
+        for pid, handle in abandoned:
             session.expire_all()
-            current = session.get(IdempotencyRecord, (pid, key))
+            current = session.get(IdempotencyRecord, (pid, handle))
             if current is None or current.state != "in_progress":  # a retry got there first
                 continue
             try:
                 recover_request(state, session, current)
                 done += 1
             except ApiError as exc:  # still pending at the node: the client's retry finishes it
-                log.warning("request %s not recovered yet: %s", key, exc.message)
+                log.warning("request %s not recovered yet: %s", handle, exc.message)
     return done
 
 
