@@ -3,6 +3,8 @@ live in ``services.bundles``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, col, select
 
 from api.errors import ApiError
@@ -14,7 +16,11 @@ from domain.roles import OVERSEERS, Role
 
 
 def bundle_out(session: Session, b: Bundle) -> BundleOut:
-    docs = session.exec(select(Document).where(Document.bundle_id == b.id)).all()
+    return bundle_view(b, session.exec(select(Document).where(Document.bundle_id == b.id)).all())
+
+
+def bundle_view(b: Bundle, docs: Iterable[Document]) -> BundleOut:
+    """The API view of ``b`` with its documents ``docs`` (no query)."""
     return BundleOut(
         id=b.id,
         status=b.status,

@@ -48,12 +48,13 @@ from api.schemas.bundles import (
     BundleBatchItem,
     BundleBatchOut,
     BundleIn,
+    BundleOut,
     BundleSummary,
     ItemError,
     ViolationOut,
 )
 from api.services import bundle_reads, consumption, recovery
-from api.services.ledger_view import ledger_view
+from api.services.ledger_view import LedgerView, ledger_view
 from api.services.lifecycle import tx_hash
 from api.services.txerrors import on_chain
 from api.state import AppState
@@ -136,6 +137,7 @@ class Prepared:
     chain_fingerprint: bytes | None = None
     bundle_hash: bytes | None = None
     uses: tuple[LineUse, ...] = ()  # what the invoice finances of each order line, and its deliveries
+    lookup: ParticipantLookup | None = None  # the registry as read for this submission
 
     def add(self, code: str, message: str, document: str | None = None, **extra: Any) -> None:
         self.violations.append(ViolationOut(code=code, message=message, document=document, **extra))
@@ -160,7 +162,9 @@ def party_refs(session: Session, participant_id: str) -> frozenset[PartyRef]:
 
 
 class ParticipantLookup:
-    """Identifier -> participant id over the registry, asked once per identifier and request.
+    """The registry as one request reads it: identifier -> participant id, asked once per identifier;
+    the revoked certificates and the signers by certificate serial, read once. A batch of bundles
+    shares one (its bundles mostly name the same parties).
 
     ``preload`` answers every identifier a bundle names, and every identifier of the participants
     verification looks at (supplier, signers), in one query; an identifier asked later is looked up
@@ -170,6 +174,35 @@ class ParticipantLookup:
         self._session = session
         self._cache: dict[PartyRef, str | None] = {}
         self._held: dict[str, set[PartyRef]] = {}
+        self._revoked: set[int] | None = None
+        self._signers: dict[str, Participant | None] = {}
+        self._loaded: set[str] = set()  # participants read into the session
+
+    def revoked(self) -> set[int]:
+        """Serial numbers of the revoked certificates."""
+        if self._revoked is None:
+            rows = self._session.exec(select(CertificateRevocation.serial)).all()
+            self._revoked = {int(serial) for serial in rows}
+        return self._revoked
+
+    def signers(self, serials: Iterable[str]) -> dict[str, Participant]:
+        """The participants holding these certificate serials (those that one holds)."""
+        wanted = sorted(set(serials) - set(self._signers))
+        if wanted:
+            query = select(Participant).where(col(Participant.certificate_serial).in_(wanted))
+            for found in self._session.exec(query).all():
+                self._signers[found.certificate_serial] = found
+                self._loaded.add(found.id)
+            for serial in wanted:
+                self._signers.setdefault(serial, None)
+        return {s: signer for s in serials if (signer := self._signers.get(s)) is not None}
+
+    def load_participants(self, ids: Iterable[str]) -> None:
+        """Read these participants into the session in one query (the rules ask for role and status)."""
+        wanted = sorted(set(ids) - self._loaded)
+        if wanted:
+            self._session.exec(select(Participant).where(col(Participant.id).in_(wanted))).all()
+            self._loaded.update(wanted)
 
     def preload(self, refs: Iterable[PartyRef], participant_ids: Iterable[str]) -> None:
         wanted = {ref for ref in refs if ref not in self._cache}
@@ -249,7 +282,12 @@ class GatewayContext:
     credit line, the canonical fingerprint); the invoice's claims are read in one query."""
 
     def __init__(
-        self, state: AppState, session: Session, prepared: Prepared, lookup: ParticipantLookup
+        self,
+        state: AppState,
+        session: Session,
+        prepared: Prepared,
+        lookup: ParticipantLookup,
+        ledger: LedgerView | None = None,
     ) -> None:
         settings = state.settings
         self.state = state
@@ -263,7 +301,7 @@ class GatewayContext:
         self.settlement_currencies: frozenset[str] | None = frozenset({SETTLEMENT_CURRENCY})
         self.unused_credit_minor = 0
         self.duplicate_found = False  # a duplicate rule found the invoice tokenized
-        self.ledger = ledger_view(state)
+        self.ledger = ledger if ledger is not None else ledger_view(state)
         self._now = datetime.fromtimestamp(self.ledger.timestamp, UTC)
         self._claims: dict[str, bool] = {}
         if prepared.debtor is not None:
@@ -449,27 +487,15 @@ def _named_refs(doc: UblDocument) -> set[PartyRef]:
 def _check_signatures(state: AppState, session: Session, p: Prepared, lookup: ParticipantLookup) -> None:
     """Verify every document's signature, then its signer, in document order; the registry is read in
     a few queries for the whole bundle (revocations, signers, identifiers, participants)."""
-    revoked = {int(serial) for serial in session.exec(select(CertificateRevocation.serial)).all()}
+    revoked = lookup.revoked()
     outcomes = [_verify_signature(state, doc, revoked) for doc in p.documents]
-    serials = sorted({str(o.serial_number) for o in outcomes if isinstance(o, VerifiedSignature)})
-    signers = (
-        {
-            s.certificate_serial: s
-            for s in session.exec(
-                select(Participant).where(col(Participant.certificate_serial).in_(serials))
-            ).all()
-        }
-        if serials
-        else {}
-    )
+    signers = lookup.signers({str(o.serial_number) for o in outcomes if isinstance(o, VerifiedSignature)})
     lookup.preload(
         (ref for doc in p.documents for ref in _named_refs(doc.parsed)),
         [p.supplier.id, *(s.id for s in signers.values())],
     )
     # every participant the identifiers name, into the session (the rules ask for their role and status)
-    named = sorted({pid for pid in lookup.known_participants() if pid not in signers} - {p.supplier.id})
-    if named:
-        session.exec(select(Participant).where(col(Participant.id).in_(named))).all()
+    lookup.load_participants(lookup.known_participants() - {s.id for s in signers.values()} - {p.supplier.id})
     for doc, outcome in zip(p.documents, outcomes, strict=True):
         if isinstance(outcome, IdentityError):
             p.add(outcome.code.value, f"{doc.name}: {outcome.message}", doc.name)
@@ -477,8 +503,26 @@ def _check_signatures(state: AppState, session: Session, p: Prepared, lookup: Pa
             _check_signer(p, doc, outcome, signers.get(str(outcome.serial_number)), lookup)
 
 
-def prepare(state: AppState, session: Session, supplier: Participant, body: BundleIn) -> Prepared:
-    """Decode, parse and check a bundle; every violation is collected, nothing is written."""
+def prepare(
+    state: AppState, session: Session, supplier: Participant, body: BundleIn, ledger: LedgerView | None = None
+) -> Prepared:
+    """Decode, parse and check a bundle; every violation is collected, nothing is written. ``ledger``:
+    the ledger as of a block already read (a batch is judged against one block), else the latest."""
+    p = read_submission(state, session, supplier, body)
+    judge(state, session, p, ledger)
+    return p
+
+
+def read_submission(
+    state: AppState,
+    session: Session,
+    supplier: Participant,
+    body: BundleIn,
+    lookup: ParticipantLookup | None = None,
+) -> Prepared:
+    """The submission's own checks (base64, parsing, signatures, attachments) and what the rules and
+    a tokenization need of its invoice (debtor, face value, fingerprint). ``lookup``: the registry as
+    read by the request so far (a batch shares one)."""
     p = Prepared(supplier=supplier)
     settings = state.settings
     names = [a.name for a in body.attachments]
@@ -506,7 +550,7 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
             continue
         p.documents.append(PreparedDocument(d.name, data, sha256_hex(data), parsed, d.signature))
 
-    lookup = ParticipantLookup(session)
+    lookup = p.lookup = lookup if lookup is not None else ParticipantLookup(session)
     _check_signatures(state, session, p, lookup)
     signed = {name for doc in p.documents for name in doc.bound}  # bound by a valid signature only
     for att in p.attachments:
@@ -528,8 +572,14 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
         p.chain_fingerprint = chain_fingerprint(supplier.registration_id, inv.id)
         if p.debtor is not None:
             p.uses = line_uses(bundle)
+    return p
 
-    context = GatewayContext(state, session, p, lookup)
+
+def judge(state: AppState, session: Session, p: Prepared, ledger: LedgerView | None = None) -> None:
+    """Run every rule over the read submission ``p`` (violations added to it) and hash its manifest."""
+    assert p.lookup is not None
+    bundle = RuleBundle(tuple(d.parsed for d in p.documents))
+    context = GatewayContext(state, session, p, p.lookup, ledger)
     if p.invoice is not None:  # what a tokenization claims: every fingerprint the duplicate rule looks up
         p.fingerprints = list(
             invoice_fingerprints(p.invoice, context.supplier_ids, context.supplier_registration_id)
@@ -547,7 +597,6 @@ def prepare(state: AppState, session: Session, supplier: Participant, body: Bund
             )
         )
     p.bundle_hash = bundle_manifest_hash(p.documents, p.attachments)
-    return p
 
 
 def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
@@ -582,6 +631,25 @@ def store_claimed(state: AppState, session: Session, p: Prepared, bundle_id: str
     store the bundle (``tokenizing``) with its documents encrypted, in one transaction; 409 if another
     bundle holds a claim."""
     inv, debtor = p.invoice, p.debtor
+    assert inv is not None and debtor is not None
+    if p.uses:
+        _claim_quantities(session, p, bundle_id, debtor)
+    bundle, _docs = _stage(session, p, bundle_id, _documents_key(state))
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _claimed_by_another(inv.id) from exc
+    return bundle
+
+
+def _documents_key(state: AppState) -> bytes:
+    return derive_blob_key(state.settings.effective_secret_key, purpose="documents")
+
+
+def _stage(session: Session, p: Prepared, bundle_id: str, key: bytes) -> tuple[Bundle, list[Document]]:
+    """Add the bundle (``tokenizing``), its claims and its documents, encrypted, to the open transaction."""
+    inv, debtor = p.invoice, p.debtor
     assert inv is not None and debtor is not None and p.face_value is not None and inv.due_date is not None
     fingerprint, bundle_hash = p.chain_fingerprint, p.bundle_hash
     assert fingerprint is not None and bundle_hash is not None
@@ -598,15 +666,13 @@ def store_claimed(state: AppState, session: Session, p: Prepared, bundle_id: str
         issue_date=unix_day(inv.issue_date),
         due_date=unix_day(inv.due_date),
     )
-    key = derive_blob_key(state.settings.effective_secret_key, purpose="documents")
-    if p.uses:
-        _claim_quantities(session, p, bundle_id, debtor)
     session.add(bundle)
     for claim_key in _claim_keys(p):
         session.add(TokenizationClaim(key=claim_key, bundle_id=bundle_id))
+    docs: list[Document] = []
     for d in p.documents:
         doc_id = str(uuid.uuid4())
-        session.add(
+        docs.append(
             Document(
                 id=doc_id,
                 bundle_id=bundle_id,
@@ -622,7 +688,7 @@ def store_claimed(state: AppState, session: Session, p: Prepared, bundle_id: str
         )
     for a in p.attachments:
         doc_id = str(uuid.uuid4())
-        session.add(
+        docs.append(
             Document(
                 id=doc_id,
                 bundle_id=bundle_id,
@@ -634,12 +700,8 @@ def store_claimed(state: AppState, session: Session, p: Prepared, bundle_id: str
                 ciphertext=encrypt_blob(key, a.data, associated_data=doc_id.encode()),
             )
         )
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise _claimed_by_another(inv.id) from exc
-    return bundle
+    session.add_all(docs)
+    return bundle, docs
 
 
 def invoice_terms(state: AppState, p: Prepared, bundle: Bundle) -> InvoiceTerms:
@@ -674,13 +736,17 @@ def _tokenized(session: Session, bundle: Bundle, rid: int, receipt: TxReceipt) -
     )
     session.commit()
     if updated.rowcount != 1:
-        raise ApiError(
-            503,
-            "CHAIN_REORGANIZED",
-            "The ledger lost the block of this registration; send the request again to learn its outcome.",
-        )
+        raise _registration_lost()
     session.refresh(bundle)
     return bundle
+
+
+def _registration_lost() -> ApiError:
+    return ApiError(
+        503,
+        "CHAIN_REORGANIZED",
+        "The ledger lost the block of this registration; send the request again to learn its outcome.",
+    )
 
 
 def _finish_tokenize(state: AppState, session: Session, receipt: TxReceipt, out: dict[str, Any]) -> BaseModel:
@@ -746,13 +812,18 @@ def _claim_quantities(session: Session, p: Prepared, bundle_id: str, debtor: Par
     fresh = consumption.claim(session, bundle_id, debtor.id, p.supplier.id, p.uses)
     if fresh.shortfalls:
         session.rollback()
-        first = fresh.shortfalls[0]
-        raise ApiError(
-            409,
-            first.code,
-            first.message,
-            [{"code": s.code, "message": s.message, "line": s.order_line} for s in fresh.shortfalls],
-        )
+        raise _over_consumed(fresh)
+
+
+def _over_consumed(fresh: consumption.Plan) -> ApiError:
+    """409: a concurrent tokenization took the quantities the invoice finances."""
+    first = fresh.shortfalls[0]
+    return ApiError(
+        409,
+        first.code,
+        first.message,
+        [{"code": s.code, "message": s.message, "line": s.order_line} for s in fresh.shortfalls],
+    )
 
 
 def _undo(session: Session, bundle_id: str) -> None:
@@ -783,12 +854,19 @@ def submit_bundles(
     the ledger's batch size per transaction. Each bundle is answered as a single ``POST /bundles`` would
     answer it (its rule violations, a duplicate, a refusal of the ledger). A batch the ledger refuses as
     a whole (one invoice over the credit line, say) is registered again one by one, so that only the
-    refused ones fail."""
+    refused ones fail.
+
+    The whole batch is judged against one block of the ledger (its fingerprints asked in one JSON-RPC
+    batch request), stored in one database transaction, and its registrations recorded in another."""
     items: dict[int, BundleBatchItem] = {}
     ids = {i: str(uuid.uuid4()) for i in range(len(bodies))}
+    lookup = ParticipantLookup(session)
+    read = [read_submission(state, session, supplier, body, lookup) for body in bodies]
+    view = ledger_view(state)
+    view.prefetch_fingerprints([p.chain_fingerprint for p in read if p.chain_fingerprint is not None])
     prepared: dict[int, Prepared] = {}
-    for i, body in enumerate(bodies):
-        p = prepare(state, session, supplier, body)
+    for i, p in enumerate(read):
+        judge(state, session, p, view)
         if p.violations:
             items[i] = _rejected(i, rejected_by_rules(p))
         else:
@@ -797,19 +875,12 @@ def submit_bundles(
     journal.describe(
         "tokenize_batch", bundle_ids=ids, rejected={i: it.model_dump(mode="json") for i, it in items.items()}
     )
-    stored: list[tuple[int, Prepared, Bundle]] = []
-    for i, p in prepared.items():
-        try:
-            stored.append((i, p, store_claimed(state, session, p, ids[i])))
-        except ApiError as exc:
-            items[i] = _rejected(i, exc)
-    chain = state.chain()
-    size = chain.platform.ledger.max_batch()
+    stored, refused = _store_batch(state, session, prepared, ids)
+    items.update((i, _rejected(i, exc)) for i, exc in refused.items())
+    size = state.chain().platform.ledger.max_batch()
     transactions: list[str] = []
     for start in range(0, len(stored), size):
-        chunk = stored[start : start + size]
-        for i, outcome in _register_chunk(state, session, chunk, transactions).items():
-            items[i] = outcome
+        items.update(_register_chunk(state, session, stored[start : start + size], transactions))
     ordered = [items[i] for i in range(len(bodies))]
     return BundleBatchOut(
         items=ordered,
@@ -819,30 +890,145 @@ def submit_bundles(
     )
 
 
+@dataclass
+class _Staged:
+    """A stored bundle of a batch: what its registration sends and its answer so far (``tokenizing``),
+    taken before the commit expires the rows."""
+
+    index: int
+    bundle_id: str
+    bundle: Bundle
+    terms: InvoiceTerms
+    out: BundleOut
+
+
+def _store_batch(
+    state: AppState, session: Session, prepared: dict[int, Prepared], ids: dict[int, str]
+) -> tuple[list[_Staged], dict[int, ApiError]]:
+    """Claim and store every verified bundle of a batch in one transaction: the orders and deliveries of
+    the whole batch locked first, in key order (so concurrent batches cannot deadlock on them), the
+    invoice claims read once, then each bundle claimed in turn (a later one sees the earlier ones'
+    claims and quantities). A claim a concurrent request took between the read and the commit makes the
+    commit fail; the batch is then stored bundle by bundle (``store_claimed``)."""
+    staged: list[_Staged] = []
+    refused: dict[int, ApiError] = {}
+    locks = sorted(
+        {
+            k
+            for p in prepared.values()
+            if p.debtor is not None and p.uses
+            for k in consumption.lock_keys_of(p.debtor.id, p.supplier.id, p.uses)
+        }
+    )
+    consumption.lock_documents(session, locks)
+    quantities = consumption.Claims(
+        session,
+        [
+            k
+            for p in prepared.values()
+            if p.debtor is not None and p.uses
+            for k in consumption.line_keys_of(p.debtor.id, p.supplier.id, p.uses)
+        ],
+    )
+    keys = {i: _claim_keys(p) for i, p in prepared.items()}
+    wanted = sorted({k for ks in keys.values() for k in ks})
+    held = set(
+        session.exec(select(TokenizationClaim.key).where(col(TokenizationClaim.key).in_(wanted))).all()
+        if wanted
+        else []
+    )
+    blob_key = _documents_key(state)
+    for i, p in prepared.items():
+        assert p.invoice is not None and p.debtor is not None
+        if held.intersection(keys[i]):  # a resubmitted invoice is a duplicate first
+            refused[i] = _claimed_by_another(p.invoice.id)
+            continue
+        if p.uses:
+            fresh = quantities.claim(ids[i], p.debtor.id, p.supplier.id, p.uses)
+            if fresh.shortfalls:
+                refused[i] = _over_consumed(fresh)
+                continue
+        held.update(keys[i])
+        bundle, docs = _stage(session, p, ids[i], blob_key)
+        terms = invoice_terms(state, p, bundle)
+        staged.append(_Staged(i, ids[i], bundle, terms, bundle_reads.bundle_view(bundle, docs)))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return _store_one_by_one(state, session, prepared, ids)
+    return staged, refused
+
+
+def _store_one_by_one(
+    state: AppState, session: Session, prepared: dict[int, Prepared], ids: dict[int, str]
+) -> tuple[list[_Staged], dict[int, ApiError]]:
+    staged: list[_Staged] = []
+    refused: dict[int, ApiError] = {}
+    for i, p in prepared.items():
+        try:
+            bundle = store_claimed(state, session, p, ids[i])
+        except ApiError as exc:
+            refused[i] = exc
+            continue
+        out = bundle_reads.bundle_out(session, bundle)
+        staged.append(_Staged(i, ids[i], bundle, invoice_terms(state, p, bundle), out))
+    return staged, refused
+
+
 def _register_chunk(
-    state: AppState, session: Session, chunk: list[tuple[int, Prepared, Bundle]], transactions: list[str]
+    state: AppState, session: Session, chunk: list[_Staged], transactions: list[str]
 ) -> dict[int, BundleBatchItem]:
     """Register ``chunk`` in one transaction; if the ledger refuses it, one by one."""
     chain = state.chain()
-    terms = [invoice_terms(state, p, b) for _, p, b in chunk]
     try:
-        rids, receipt = on_chain(lambda: chain.platform.ledger.register_invoices(chain.verifier, terms))
+        rids, receipt = on_chain(
+            lambda: chain.platform.ledger.register_invoices(chain.verifier, [s.terms for s in chunk])
+        )
     except ApiError as exc:
         if exc.status >= 500:  # unknown outcome: recovery finishes it (the claims stay while it may run)
             if not journal.in_flight():
-                for _, _, b in chunk:
-                    _undo(session, b.id)
+                for s in chunk:
+                    _undo(session, s.bundle_id)
             raise
         return {
-            i: _register_one(state, session, b, t, i, transactions)
-            for (i, _, b), t in zip(chunk, terms, strict=True)
+            s.index: _register_one(state, session, s.bundle, s.terms, s.index, transactions) for s in chunk
         }
     transactions.append(tx_hash(receipt))
-    done = {}
-    for (i, _, b), rid in zip(chunk, rids, strict=True):
-        done[i] = _tokenized_item(i, session, _tokenized(session, b, rid, receipt))
+    recorded = _record_registered(
+        session, [(s.bundle_id, rid) for s, rid in zip(chunk, rids, strict=True)], receipt
+    )
+    return {
+        s.index: BundleBatchItem(
+            index=s.index,
+            status="tokenized",
+            bundle=s.out.model_copy(update=recorded[s.bundle_id]),
+            http_status=201,
+        )
+        for s in chunk
+    }
+
+
+def _record_registered(
+    session: Session, registered: list[tuple[str, int]], receipt: TxReceipt
+) -> dict[str, dict[str, Any]]:
+    """Record the registrations of one transaction (bundle id, receivable id) in one database
+    transaction, each only if its bundle is still ``tokenizing`` (see ``_tokenized``); what each
+    bundle's answer changes."""
+    done = {"status": "tokenized", "tx_hash": tx_hash(receipt), "block_number": receipt["blockNumber"]}
+    lost = False
+    for bundle_id, rid in registered:
+        updated = session.exec(
+            update(Bundle)
+            .where(col(Bundle.id) == bundle_id)
+            .where(col(Bundle.status) == "tokenizing")
+            .values(receivable_id=rid, **done)
+        )
+        lost |= updated.rowcount != 1
     session.commit()
-    return done
+    if lost:
+        raise _registration_lost()
+    return {bundle_id: {**done, "receivable_id": rid} for bundle_id, rid in registered}
 
 
 def _register_one(

@@ -44,6 +44,7 @@ from readmodel.tables import RmReceivable
 
 __all__ = [
     "CONSUMPTION_CODES",
+    "Claims",
     "Consumed",
     "Draw",
     "Plan",
@@ -52,6 +53,7 @@ __all__ = [
     "consumed",
     "line_keys_of",
     "lock",
+    "lock_documents",
     "lock_keys_of",
     "plan",
     "remaining_quantity",
@@ -252,28 +254,78 @@ def plan(debtor_id: str, supplier_id: str, uses: Sequence[LineUse], taken: dict[
 
 
 def _lock_rows(session: Session, keys: Sequence[str]) -> None:
-    """Update each document's lock row (creating it if new), in key order, in the open transaction."""
+    """Take each document's lock row (creating the new ones), in key order, in the open transaction:
+    one insert of the missing rows and one update of all (SQLite: the database's write lock); on
+    PostgreSQL the rows are locked ``FOR UPDATE`` in key order first, so that concurrent claims over
+    overlapping documents wait for each other instead of deadlocking."""
+    ordered = sorted(set(keys))
+    if not ordered:
+        return
     dialect = session.get_bind().dialect.name
-    for key in sorted(keys):
-        if dialect == "postgresql":
-            session.execute(
-                postgresql.insert(QuantityLock).values(key=key, claims=0).on_conflict_do_nothing()
-            )
-        elif dialect == "sqlite":
-            session.execute(sqlite.insert(QuantityLock).values(key=key, claims=0).on_conflict_do_nothing())
-        elif session.get(QuantityLock, key) is None:  # pragma: no cover - the gateway runs on the two above
-            session.add(QuantityLock(key=key, claims=0))
-            session.flush()
-        session.execute(
-            update(QuantityLock)
-            .where(col(QuantityLock.key) == key)
-            .values(claims=col(QuantityLock.claims) + 1)
-        )
+    rows = [{"key": key, "claims": 0} for key in ordered]
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(QuantityLock).values(rows).on_conflict_do_nothing())
+        locked = select(QuantityLock.key).where(col(QuantityLock.key).in_(ordered))
+        session.execute(locked.order_by(col(QuantityLock.key)).with_for_update())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(QuantityLock).values(rows).on_conflict_do_nothing())
+    else:  # pragma: no cover - the gateway runs on the two above
+        for key in ordered:
+            if session.get(QuantityLock, key) is None:
+                session.add(QuantityLock(key=key, claims=0))
+        session.flush()
+    session.execute(
+        update(QuantityLock)
+        .where(col(QuantityLock.key).in_(ordered))
+        .values(claims=col(QuantityLock.claims) + 1)
+    )
+
+
+def lock_documents(session: Session, lock_keys: Sequence[str]) -> None:
+    """Take the locks of several bundles' documents (``lock_keys_of`` of each) in the open transaction,
+    in key order."""
+    _lock_rows(session, lock_keys)
 
 
 def lock(session: Session, debtor_id: str, supplier_id: str, uses: Sequence[LineUse]) -> None:
     """Take the bundle's document locks in the open transaction (first statement of the claim)."""
     _lock_rows(session, lock_keys_of(debtor_id, supplier_id, uses))
+
+
+class Claims:
+    """Several bundles' claims in one transaction (a batch), in turn: what other bundles consume is read
+    once for every line of the batch (the documents locked first, :func:`lock_documents`), and each
+    bundle's staged draws count for the bundles after it."""
+
+    def __init__(self, session: Session, line_keys: Iterable[str]) -> None:
+        self._session = session
+        self._taken = consumed(session, line_keys)
+
+    def claim(self, bundle_id: str, debtor_id: str, supplier_id: str, uses: Sequence[LineUse]) -> Plan:
+        """Like :func:`claim`, against the lines read at the start and the batch's earlier draws."""
+        fresh = plan(debtor_id, supplier_id, uses, self._taken)
+        if fresh.shortfalls:
+            return fresh
+        _stage_draws(self._session, bundle_id, fresh)
+        holder = f"bundle {bundle_id} (being tokenized)"
+        for draw in fresh.draws:
+            entry = self._taken.setdefault(draw.line_key, Consumed())
+            entry.total += draw.quantity
+            if holder not in entry.holders:
+                entry.holders.append(holder)
+        return fresh
+
+
+def _stage_draws(session: Session, bundle_id: str, fresh: Plan) -> None:
+    for draw in fresh.draws:
+        session.add(
+            QuantityConsumption(
+                line_key=draw.line_key,
+                bundle_id=bundle_id,
+                lock_key=draw.lock_key,
+                quantity=str(draw.quantity),
+            )
+        )
 
 
 def claim(
@@ -287,13 +339,5 @@ def claim(
     fresh = plan(debtor_id, supplier_id, uses, consumed(session, line_keys_of(debtor_id, supplier_id, uses)))
     if fresh.shortfalls:
         return fresh
-    for draw in fresh.draws:
-        session.add(
-            QuantityConsumption(
-                line_key=draw.line_key,
-                bundle_id=bundle_id,
-                lock_key=draw.lock_key,
-                quantity=str(draw.quantity),
-            )
-        )
+    _stage_draws(session, bundle_id, fresh)
     return fresh

@@ -67,6 +67,27 @@ def _rpc(w3: Web3, method: str, params: list[Any]) -> Any:
     return response["result"]
 
 
+def _rpc_batch(w3: Web3, calls: list[tuple[RPCEndpoint, Any]]) -> list[str] | None:
+    """The results of a JSON-RPC batch request (standard JSON-RPC 2.0; Besu takes batches up to
+    ``--rpc-http-max-batch-size``), in order; ``None`` if the provider or the node refuses batches or
+    any call failed (the caller then asks one by one)."""
+    make_batch = getattr(w3.provider, "make_batch_request", None)
+    if make_batch is None:
+        return None
+    try:
+        responses = make_batch(calls)
+    except Exception:  # a refused batch is asked again call by call
+        return None
+    if not isinstance(responses, list) or len(responses) != len(calls):
+        return None
+    results = [r.get("result") for r in responses]
+    if any(
+        r.get("error") is not None or not isinstance(v, str) for r, v in zip(responses, results, strict=True)
+    ):
+        return None
+    return [str(v) for v in results]
+
+
 class LedgerView:
     """The ledger at one block: its clock, and cached pinned reads."""
 
@@ -92,6 +113,24 @@ class LedgerView:
             found = dict(zip(fn.names, values, strict=True))
             self._answers[key] = found
         return found
+
+    def prefetch_fingerprints(self, fingerprints: list[bytes]) -> None:
+        """Ask for every fingerprint not cached yet in one JSON-RPC batch request (a batch of bundles
+        verified together: one round trip instead of one per bundle)."""
+        fn = _functions(self._ledger)["receivableIdByFingerprint"]
+        wanted = sorted({f for f in fingerprints if ("receivableIdByFingerprint", f) not in self._answers})
+        if len(wanted) < 2:
+            return  # one is asked on its own when the rule needs it
+        calls = [
+            (RPCEndpoint("eth_call"), [{"to": fn.address, "data": fn.data(f)}, {"blockHash": self.hash}])
+            for f in wanted
+        ]
+        answers = _rpc_batch(self._w3, calls)
+        if answers is None:
+            return  # the provider takes no batches, or the node refused it: asked one by one later
+        for f, raw in zip(wanted, answers, strict=True):
+            (value,) = abi_decode(fn.outputs, bytes.fromhex(raw.removeprefix("0x")))
+            self._answers[("receivableIdByFingerprint", f)] = {"": value}
 
     def credit_line(self, debtor: str) -> tuple[int, int]:
         """``(limit, used)`` of the debtor's credit line (``ReceivableLedger.creditLine``)."""

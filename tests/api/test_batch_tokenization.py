@@ -128,3 +128,24 @@ def test_a_batch_the_ledger_refuses_is_registered_one_by_one(world: tuple[Gatewa
         claims = s.exec(select(TokenizationClaim)).all()
     assert last == []
     assert len({c.bundle_id for c in claims}) == ledger.receivable_count()
+
+
+def test_bundles_of_one_batch_draw_on_one_delivery_in_turn(world: tuple[Gateway, Actor, Actor]) -> None:
+    """Two invoices of one batch over the same order and delivery, each invoicing all of it: the rules
+    of both pass (nothing is stored when they run), but the batch is stored in one transaction where
+    the second sees the first's quantities, so only the first is tokenized."""
+    gw, core, supplier = world
+    _, used = gw.state.chain().platform.ledger.credit_line(core.address)
+    assert grant_credit(gw, core.participant_id, used + 10**12).status_code == 200
+    signers = _signers(core, supplier)
+    first = distinct_trade("BATCH-DRAW-A")
+    second = {**first, "Invoice": first["Invoice"].replace(b">INV-BATCH-DRAW-A<", b">INV-BATCH-DRAW-B<")}
+    out = _batch(gw, supplier, [bundle_body(first, signers), bundle_body(second, signers)])
+    assert [(it["status"], it["http_status"]) for it in out["items"]] == [
+        ("tokenized", 201),
+        ("rejected", 409),
+    ]
+    assert out["items"][1]["error"]["code"] == "ORDER_ALREADY_FINANCED"
+    with Session(gw.state.engine) as s:
+        numbers = [b.invoice_number for b in s.exec(select(Bundle)).all()]
+    assert numbers.count("INV-BATCH-DRAW-A") == 1 and "INV-BATCH-DRAW-B" not in numbers
