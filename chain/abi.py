@@ -139,6 +139,27 @@ class EventSpec:
             data_types=tuple(collapse_if_tuple(cast(dict[str, Any], i)) for i in others),
         )
 
+    @property
+    def plain(self) -> bool:
+        """Every input a value type (no struct, array, string or bytes): ``values`` decodes it."""
+        return all(
+            not (p.is_array or p.is_dynamic or isinstance(p, TupleType))
+            for p in map(parse, self.topic_types + self.data_types)
+        )
+
+    def values(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
+        """The arguments of a log of a ``plain`` event as web3 gives them: integers, ``bytes``,
+        checksummed addresses (inputs in the ABI's order: indexed ones first, as ``names``)."""
+        if len(topics) != 1 + len(self.topic_types) or topics[0] != self.topic:
+            raise ValueError(f"{self.name}: expected {1 + len(self.topic_types)} topics, got {len(topics)}")
+        values = default_codec.decode(self.topic_types, b"".join(topics[1:])) + default_codec.decode(
+            self.data_types, data
+        )
+        types = self.topic_types + self.data_types
+        return {
+            n: checksum(v) if t == "address" else v for n, v, t in zip(self.names, values, types, strict=True)
+        }
+
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         """The arguments of a log of this event, as ``rm_event.args`` stores them (``to_json`` with
         integers as strings: they may exceed 2^53 and 2^63); an indexed reference type is the 0x-hex
@@ -159,3 +180,31 @@ def event_specs(abi: list[dict[str, Any]]) -> dict[bytes, EventSpec]:
     """The (non-anonymous) events of ``abi`` by their topic 0."""
     events = [cast(ABIEvent, i) for i in abi if i.get("type") == "event" and not i.get("anonymous")]
     return {spec.topic: spec for spec in map(EventSpec.of, events)}
+
+
+# ------------------------------------------------------------------------------------------ functions
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One (not overloaded) function of an ABI, ready to encode its calls."""
+
+    selector: bytes
+    types: tuple[str, ...]
+
+    def encode(self, args: Sequence[Any]) -> str:
+        """The call data, 0x-hex (``eth_abi`` refuses a value of the wrong type or size)."""
+        return "0x" + (self.selector + default_codec.encode(self.types, list(args))).hex()
+
+
+def function_specs(abi: list[dict[str, Any]]) -> dict[str, FunctionSpec]:
+    """The functions of ``abi`` by name; an overloaded name is left out (web3 picks among them)."""
+    functions = [i for i in abi if i.get("type") == "function"]
+    names = [f["name"] for f in functions]
+    return {
+        f["name"]: FunctionSpec(
+            function_abi_to_4byte_selector(cast(Any, f)), tuple(get_abi_input_types(cast(Any, f)))
+        )
+        for f in functions
+        if names.count(f["name"]) == 1
+    }

@@ -18,12 +18,13 @@ from eth_utils import collapse_if_tuple, keccak
 from hexbytes import HexBytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from web3 import Web3
 from web3._utils.abi import build_strict_registry
 from web3._utils.events import get_event_data
 from web3.datastructures import AttributeDict
 from web3.types import LogReceipt
 
-from chain.abi import DecodedRevert, ErrorDecoder, event_specs
+from chain.abi import DecodedRevert, ErrorDecoder, event_specs, function_specs
 from chain.compiler import Artifact
 from readmodel.indexer import CONTRACTS, EventDecoder
 
@@ -200,6 +201,51 @@ def test_indexed_contract_events_decode_as_web3_does(
                 ev["name"],
                 {k: _web3_json(v) for k, v in expected.items()},
             )
+
+
+# ------------------------------------------------------------------- the clients' fast paths (no web3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_calls_encode_as_web3_does(artifacts: dict[str, Artifact], data: st.DataObject) -> None:
+    """``ContractClient.encode`` encodes with ``eth_abi`` what web3's ``encode_abi`` would (every
+    function of every contract, not overloaded, with any values web3 takes)."""
+    w3 = Web3()
+    for artifact in artifacts.values():
+        contract = w3.eth.contract(abi=artifact.abi)
+        for fn, spec in function_specs(artifact.abi).items():
+            args = [data.draw(get_abi_strategy(t)) for t in spec.types]
+            try:
+                expected = contract.encode_abi(fn, args=args)
+            except Exception:  # a value web3's strict checks refuse (the fast path falls back to web3)
+                continue
+            assert spec.encode(args) == expected, fn
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_plain_events_decode_as_web3_does(artifacts: dict[str, Artifact], data: st.DataObject) -> None:
+    """``ContractClient.events`` gives an event of value types the arguments web3 gives (integers,
+    bytes, checksummed addresses); the others are decoded by web3 itself."""
+    codec = ABICodec(build_strict_registry())
+    plain = 0
+    for artifact in artifacts.values():
+        specs = event_specs(artifact.abi)
+        for ev in artifact.abi:
+            if ev["type"] != "event" or ev.get("anonymous"):
+                continue
+            spec = specs[keccak(text=f"{ev['name']}({','.join(collapse_if_tuple(i) for i in ev['inputs'])})")]
+            if not spec.plain:
+                continue
+            plain += 1
+            entry = log(ev, *(data.draw(get_abi_strategy(collapse_if_tuple(i))) for i in ev["inputs"]))
+            expected = dict(get_event_data(codec, ev, entry)["args"])
+            got = spec.values([bytes(t) for t in entry["topics"]], bytes(entry["data"]))
+            assert got == expected and list(got) == [i["name"] for i in ev["inputs"] if i.get("indexed")] + [
+                i["name"] for i in ev["inputs"] if not i.get("indexed")
+            ]
+    assert plain >= 20  # most of the platform's events take the fast path
 
 
 # ------------------------------------------------------------------------------------------ errors
