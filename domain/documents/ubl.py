@@ -87,7 +87,7 @@ _PARSER_OPTIONS: Final[dict[str, bool]] = {
     "remove_pis": True,
 }
 
-_DOCTYPE_MARKERS: Final = tuple(
+_DOCTYPE_MARKERS: Final = tuple(  # UTF-8 first: the one marker without a NUL byte
     "<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
 
@@ -131,7 +131,9 @@ def _load(data: bytes, *, max_bytes: int, max_depth: int) -> Any:
             "XML_TOO_LARGE", f"the document has {len(data)} bytes; at most {max_bytes} allowed"
         )
     raw = bytes(data)
-    if b"!" in raw and any(marker in raw for marker in _DOCTYPE_MARKERS):  # each marker holds a 0x21
+    # every marker holds a 0x21; the UTF-16/32 ones (all but the first) hold NULs too
+    markers = _DOCTYPE_MARKERS if b"\0" in raw else _DOCTYPE_MARKERS[:1]
+    if b"!" in raw and any(marker in raw for marker in markers):
         raise DocumentError("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
     try:
         root = etree.fromstring(raw, _PARSERS.parser)
@@ -149,7 +151,13 @@ def _load(data: bytes, *, max_bytes: int, max_depth: int) -> Any:
     return root
 
 
+_KINDS_BY_TAG: Final = {f"{{{namespace}}}{kind.value}": kind for kind, namespace in ROOT_NAMESPACES.items()}
+
+
 def _kind_of(root: Any) -> DocumentKind:
+    kind = _KINDS_BY_TAG.get(root.tag)
+    if kind is not None:
+        return kind
     qname = etree.QName(root)
     for kind, namespace in ROOT_NAMESPACES.items():
         if qname.localname == kind.value and qname.namespace == namespace:
@@ -169,29 +177,34 @@ def _kind_of(root: Any) -> DocumentKind:
 class _State:
     """Per-parse state: the currencies the document's amounts carry, and the child index.
 
-    The index maps an element to its children grouped by Clark tag, built the first time the
-    element is looked into: one pass over its children instead of a tag-matching scan per look-up
-    (lxml's ``iterchildren(tag)`` costs microseconds per call; a dict look-up does not).
+    The index maps an element to its children by Clark tag, built the first time the element is
+    looked into: one pass over its children instead of a tag-matching scan per look-up (lxml's
+    ``iterchildren(tag)`` costs microseconds per call; a dict look-up does not). A tag maps to its
+    one child, or to the list of its children (two or more, in document order) when it repeats:
+    most tags do not, and a look-up then neither builds nor unpacks a list.
     """
 
     __slots__ = ("children", "currencies")
 
-    def __init__(self, children: dict[Any, dict[str, list[Any]]] | None = None) -> None:
+    def __init__(self, children: dict[Any, dict[str, Any]] | None = None) -> None:
         self.currencies: set[str] = set()
-        self.children: dict[Any, dict[str, list[Any]]] = {} if children is None else children
+        self.children: dict[Any, dict[str, Any]] = {} if children is None else children
 
-    def index(self, el: Any) -> dict[str, list[Any]]:
-        """``el``'s children by Clark tag, in document order."""
+    def index(self, el: Any) -> dict[str, Any]:
+        """``el``'s children by Clark tag: the child, or a list of two or more in document order."""
         found = self.children.get(el)
         if found is None:
             found = {}
             for child in el[:]:  # a slice is built in C; iterating makes a tag matcher per element
                 tag = child.tag
-                same = found.get(tag)
-                if same is None:
-                    found[tag] = [child]
+                if tag in found:
+                    same = found[tag]
+                    if same.__class__ is list:
+                        same.append(child)
+                    else:
+                        found[tag] = [same, child]
                 else:
-                    same.append(child)
+                    found[tag] = child
             self.children[el] = found
         return found
 
@@ -210,44 +223,83 @@ class _Node:
     """An lxml element plus its XPath-like path, with typed accessors that raise DocumentError.
 
     ``rel`` paths are ``prefix:Local`` steps joined by ``/``, looked up in the parse's child index.
+    The path (for error messages only) is put together when asked for: a node keeps the node it was
+    found from, the ``rel`` that found it and its position among its namesakes (0: not counted).
     """
 
-    __slots__ = ("el", "path", "state")
+    __slots__ = ("base", "el", "pos", "rel", "state")
 
-    def __init__(self, el: Any, path: str, state: _State) -> None:
+    def __init__(self, el: Any, base: _Node | None, rel: str, state: _State, pos: int = 0) -> None:
         self.el = el
-        self.path = path
+        self.base = base
+        self.rel = rel
         self.state = state
+        self.pos = pos
+
+    @property
+    def path(self) -> str:
+        """The node's XPath-like path, e.g. ``/Invoice/cac:InvoiceLine[2]/cac:Item``."""
+        base = self.base
+        here = self.rel if base is None else f"{base.path}/{self.rel}"
+        return f"{here}[{self.pos}]" if self.pos else here
 
     def _find(self, rel: str) -> Any:
         """The element at ``rel`` (every step at most once, see :meth:`find`), or None."""
-        el = self.el
         state = self.state
-        children = state.children
-        steps = _STEPS.get(rel) or _clark(rel)
-        for position, tag in enumerate(steps):
-            index = children.get(el)
-            found = (state.index(el) if index is None else index).get(tag)
+        el = self.el
+        tag = _TAGS.get(rel)
+        if tag is not None:  # one step
+            found = (state.children.get(el) or state.index(el)).get(tag)
+            if found.__class__ is list:
+                raise self._repeated(rel)
+            return found
+        for tag in _STEPS.get(rel) or _clark(rel):
+            found = (state.children.get(el) or state.index(el)).get(tag)
             if found is None:
                 return None
-            if len(found) > 1:
+            if found.__class__ is list:
+                raise self._repeated(rel)
+            el = found
+        return el
+
+    def _repeated(self, rel: str) -> DocumentError:
+        """The ``UBL_REPEATED_ELEMENT`` error of the first step of ``rel`` found more than once."""
+        el = self.el
+        for position, tag in enumerate(_STEPS[rel]):
+            found = self.state.index(el)[tag]
+            if found.__class__ is list:
                 path = "/".join((self.path, *rel.split("/")[: position + 1]))
-                raise DocumentError(
+                return DocumentError(
                     "UBL_REPEATED_ELEMENT",
                     f"the document states {path} {len(found)} times; UBL 2.1 allows it once",
                     field=path,
                 )
-            el = found[0]
-        return el
+            el = found
+        raise AssertionError(f"no step of {rel} repeats")  # pragma: no cover - called on a repeat only
 
     def _all(self, rel: str) -> list[Any]:
         """Elements at the child path ``rel``, in document order (ElementPath ``a/b``)."""
-        steps = _STEPS.get(rel) or _clark(rel)
-        index = self.state.index
-        found: list[Any] = index(self.el).get(steps[0], [])
-        for tag in steps[1:]:
-            found = [el for parent in found for el in index(parent).get(tag, ())]
-        return found
+        state = self.state
+        children = state.children
+        el = self.el
+        tag = _TAGS.get(rel)
+        if tag is not None:  # one step
+            found = (children.get(el) or state.index(el)).get(tag)
+            if found is None:
+                return []
+            return found if found.__class__ is list else [found]
+        parents = [el]
+        for tag in _STEPS.get(rel) or _clark(rel):
+            below = []
+            for parent in parents:
+                found = (children.get(parent) or state.index(parent)).get(tag)
+                if found is not None:
+                    if found.__class__ is list:
+                        below.extend(found)
+                    else:
+                        below.append(found)
+            parents = below
+        return parents
 
     def find(self, rel: str) -> _Node | None:
         """The element at ``rel``, whose every step UBL 2.1 allows at most once here.
@@ -256,28 +308,26 @@ class _Node:
         things, and taking the first would let the rest pass unseen.
         """
         el = self._find(rel)
-        return None if el is None else _Node(el, f"{self.path}/{rel}", self.state)
+        return None if el is None else _Node(el, self, rel, self.state)
 
     def first(self, rel: str) -> _Node | None:
         """The first element at ``rel``, for paths UBL 2.1 lets repeat (see docs/documents.md)."""
         found = self._all(rel)
-        return _Node(found[0], f"{self.path}/{rel}", self.state) if found else None
+        return _Node(found[0], self, rel, self.state) if found else None
 
     def first_text(self, rel: str) -> str | None:
         found = self._all(rel)
         return _text(found[0]) if found else None
 
     def findall(self, rel: str) -> list[_Node]:
-        path, state = self.path, self.state
-        return [
-            _Node(el, f"{path}/{rel}[{index}]", state) for index, el in enumerate(self._all(rel), start=1)
-        ]
+        state = self.state
+        return [_Node(el, self, rel, state, index) for index, el in enumerate(self._all(rel), start=1)]
 
     def require(self, rel: str) -> _Node:
         el = self._find(rel)
         if el is None:
             raise _missing(f"{self.path}/{rel}")
-        return _Node(el, f"{self.path}/{rel}", self.state)
+        return _Node(el, self, rel, self.state)
 
     @property
     def text(self) -> str | None:
@@ -289,10 +339,15 @@ class _Node:
 
     def text_of(self, rel: str) -> str | None:
         el = self._find(rel)
-        return None if el is None else _text(el)
+        if el is None:
+            return None
+        if len(el):
+            return _text(el)
+        text = el.text
+        return (text.strip() or None) if text else None
 
     def texts_of(self, rel: str) -> tuple[str, ...]:
-        return tuple(text for el in self._all(rel) if (text := _text(el)) is not None)
+        return tuple([text for el in self._all(rel) if (text := _text(el)) is not None])
 
     def req_text(self, rel: str) -> str:
         el = self._find(rel)
@@ -302,30 +357,30 @@ class _Node:
         return text
 
     def decimal(self) -> Decimal:
-        return _decimal(_text(self.el), self.path)
+        return _decimal(_text(self.el), self, None)
 
     def decimal_of(self, rel: str) -> Decimal | None:
         el = self._find(rel)
         text = None if el is None else _text(el)
-        return None if text is None else _decimal(text, f"{self.path}/{rel}")
+        return None if text is None else _decimal(text, self, rel)
 
     def req_decimal(self, rel: str) -> Decimal:
         return self.require(rel).decimal()
 
     def amount(self, *, record: bool = True) -> Decimal:
         """The element as a monetary amount; its currencyID is recorded in the parse state."""
-        return _amount(self.el, _text(self.el), self.path, self.state if record else None)
+        return _amount(self.el, _text(self.el), self, None, self.state if record else None)
 
     def amount_of(self, rel: str) -> Decimal | None:
         el = self._find(rel)
         text = None if el is None else _text(el)
-        return None if text is None else _amount(el, text, f"{self.path}/{rel}", self.state)
+        return None if text is None else _amount(el, text, self, rel, self.state)
 
     def req_amount(self, rel: str) -> Decimal:
         el = self._find(rel)
         if el is None:
             raise _missing(f"{self.path}/{rel}")
-        return _amount(el, _text(el), f"{self.path}/{rel}", self.state)
+        return _amount(el, _text(el), self, rel, self.state)
 
     def date_of(self, rel: str) -> date | None:
         el = self._find(rel)
@@ -365,41 +420,69 @@ class _Node:
         return text
 
 
-def _decimal(text: str | None, path: str) -> Decimal:
-    """``text`` (an element's, at ``path``) as a decimal number."""
+def _path(node: _Node, rel: str | None) -> str:
+    """The path of ``rel`` below ``node`` (``node``'s own with None): for error messages."""
+    return node.path if rel is None else f"{node.path}/{rel}"
+
+
+_DECIMALS: Final[dict[str, Decimal]] = {}
+"""Decimal literals already read, and their value (a Decimal is immutable; reading one is exact,
+whatever the context). Emptied when it holds ``_DECIMALS_SIZE``."""
+_DECIMALS_SIZE: Final = 4096
+_CURRENCIES: Final[set[str]] = set()
+"""currencyIDs already found valid (three capital letters: at most 17,576)."""
+
+
+def _decimal(text: str | None, node: _Node, rel: str | None) -> Decimal:
+    """``text`` (the text of the element at ``rel`` below ``node``) as a decimal number."""
+    known = _DECIMALS.get(text)  # type: ignore[arg-type]  # None is never a key
+    if known is not None:
+        return known
     if text is None:
-        raise _missing(path)
+        raise _missing(_path(node, rel))
     if len(text) > _MAX_NUMBER_CHARS or not _DECIMAL_RE.fullmatch(text):
-        raise _invalid(path, f"{text[:_MAX_NUMBER_CHARS]!r} is not a decimal number")
+        raise _invalid(_path(node, rel), f"{text[:_MAX_NUMBER_CHARS]!r} is not a decimal number")
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-        raise _invalid(path, f"{text!r} is not a decimal number") from None
+        raise _invalid(_path(node, rel), f"{text!r} is not a decimal number") from None
+    if len(_DECIMALS) >= _DECIMALS_SIZE:
+        _DECIMALS.clear()
+    _DECIMALS[text] = value
+    return value
 
 
-def _amount(el: Any, text: str | None, path: str, state: _State | None) -> Decimal:
-    """A monetary amount; its currencyID is recorded in ``state`` (unless None)."""
-    value = _decimal(text, path)
+def _amount(el: Any, text: str | None, node: _Node, rel: str | None, state: _State | None) -> Decimal:
+    """A monetary amount (``el``, at ``rel`` below ``node``); its currencyID is recorded in ``state``
+    (unless None)."""
+    value = _decimal(text, node, rel)
     currency = el.get("currencyID")
     if currency is not None:
         currency = currency.strip()
     if currency:
-        if not is_currency_code(currency):
-            raise _invalid(f"{path}/@currencyID", f"{currency!r} is not an ISO 4217 code")
+        if currency not in _CURRENCIES:
+            if not is_currency_code(currency):
+                raise _invalid(f"{_path(node, rel)}/@currencyID", f"{currency!r} is not an ISO 4217 code")
+            _CURRENCIES.add(currency)
         if state is not None:
             state.currencies.add(currency)
     return value
 
 
 _STEPS: Final[dict[str, tuple[str, ...]]] = {}
+"""``rel`` paths as Clark-notation steps (see :func:`_clark`)."""
+_TAGS: Final[dict[str, str]] = {}
+"""One-step ``rel`` paths as the Clark tag of their one step."""
 
 
 def _clark(rel: str) -> tuple[str, ...]:
-    """``cac:A/cbc:B`` as Clark-notation steps: ``({urn:...}A, {urn:...}B)``."""
+    """``cac:A/cbc:B`` as Clark-notation steps: ``({urn:...}A, {urn:...}B)`` (remembered)."""
     steps = []
     for step in rel.split("/"):
         prefix, _, local = step.partition(":")
         steps.append(f"{{{NAMESPACES[prefix]}}}{local}")
+    if len(steps) == 1:
+        _TAGS[rel] = steps[0]
     _STEPS[rel] = tuple(steps)
     return _STEPS[rel]
 
@@ -425,7 +508,7 @@ def _party_ref(node: _Node, scheme: str | None = None) -> PartyRef | None:
 
 
 def _refs(nodes: list[_Node]) -> tuple[PartyRef, ...]:
-    return tuple(ref for node in nodes if (ref := _party_ref(node)) is not None)
+    return tuple([ref for node in nodes if (ref := _party_ref(node)) is not None])
 
 
 def _party(node: _Node) -> Party:
@@ -477,7 +560,7 @@ def _allowance_charge(node: _Node) -> AllowanceCharge:
 
 
 def _allowance_charges(node: _Node) -> tuple[AllowanceCharge, ...]:
-    return tuple(_allowance_charge(child) for child in node.findall("cac:AllowanceCharge"))
+    return tuple([_allowance_charge(child) for child in node.findall("cac:AllowanceCharge")])
 
 
 def _price(node: _Node) -> Price:
@@ -511,7 +594,7 @@ def _item(node: _Node | None) -> Item:
 
 def _tax_total(node: _Node) -> tuple[TaxTotal, set[str]]:
     """A TaxTotal and the currencies of its amounts (recorded by the caller, see ``_tax_totals``)."""
-    inner = _Node(node.el, node.path, _State(node.state.children))
+    inner = _Node(node.el, node.base, node.rel, _State(node.state.children), node.pos)
     amount_node = inner.require("cbc:TaxAmount")
     subtotals = tuple(
         TaxSubtotal(
@@ -641,7 +724,9 @@ def _order(root: _Node, data: bytes) -> Order:
     currency = root.currency_of("cbc:DocumentCurrencyCode")
     delivery = root.first("cac:Delivery")  # 0..n
     period = None if delivery is None else delivery.find("cac:RequestedDeliveryPeriod")
-    lines = tuple(_order_line(line.require("cac:LineItem")) for line in _require_lines(root, "cac:OrderLine"))
+    lines = tuple(
+        [_order_line(line.require("cac:LineItem")) for line in _require_lines(root, "cac:OrderLine")]
+    )
     return Order(
         **_header(root, DocumentKind.ORDER, data),
         currency=currency,
@@ -692,7 +777,7 @@ def _invoice(root: _Node, data: bytes, kind: DocumentKind) -> Invoice:
         if credit
         else ("cac:InvoiceLine", "cbc:InvoicedQuantity")
     )
-    lines = tuple(_invoice_line(line, quantity_tag) for line in _require_lines(root, line_tag))
+    lines = tuple([_invoice_line(line, quantity_tag) for line in _require_lines(root, line_tag)])
     for node in root.findall("cac:AllowanceCharge"):
         node.require("cac:TaxCategory")  # EN 16931 BR-32 / BR-37: needed to build the VAT breakdown
     totals = _monetary_total(
@@ -748,7 +833,7 @@ def _despatch_advice(root: _Node, data: bytes) -> DespatchAdvice:
     delivery = root.find("cac:Shipment/cac:Delivery")
     estimated = None if delivery is None else delivery.find("cac:EstimatedDeliveryPeriod")
     lines = tuple(
-        _delivery_line(n, "cbc:DeliveredQuantity") for n in _require_lines(root, "cac:DespatchLine")
+        [_delivery_line(n, "cbc:DeliveredQuantity") for n in _require_lines(root, "cac:DespatchLine")]
     )
     return DespatchAdvice(
         **_header(root, DocumentKind.DESPATCH_ADVICE, data),
@@ -762,7 +847,9 @@ def _despatch_advice(root: _Node, data: bytes) -> DespatchAdvice:
 
 
 def _receipt_advice(root: _Node, data: bytes) -> ReceiptAdvice:
-    lines = tuple(_delivery_line(n, "cbc:ReceivedQuantity") for n in _require_lines(root, "cac:ReceiptLine"))
+    lines = tuple(
+        [_delivery_line(n, "cbc:ReceivedQuantity") for n in _require_lines(root, "cac:ReceiptLine")]
+    )
     return ReceiptAdvice(
         **_header(root, DocumentKind.RECEIPT_ADVICE, data),
         **_delivery_parties(root),
@@ -772,7 +859,7 @@ def _receipt_advice(root: _Node, data: bytes) -> ReceiptAdvice:
 
 
 def _build(root_el: Any, kind: DocumentKind, data: bytes) -> Document:
-    root = _Node(root_el, f"/{kind.value}", _State())
+    root = _Node(root_el, None, f"/{kind.value}", _State())
     if kind is DocumentKind.ORDER:
         return _order(root, data)
     if kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE):
