@@ -20,6 +20,7 @@ before every transaction the gateway signs and every catch-up of the read model.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -167,11 +168,10 @@ def _release(s: Session, vanished: list[TxJournal]) -> list[dict[str, Any]]:
     free the claims those held."""
     released: list[dict[str, Any]] = []
     hashes = [e.tx_hash for e in vanished]
-    for e in vanished:
-        if e.participant_id is not None and e.idem_key is not None:
-            record = s.get(IdempotencyRecord, (e.participant_id, e.idem_key))
-            if record is not None:
-                s.delete(record)
+    for served in journal.requests_of(s, vanished):
+        record = s.get(IdempotencyRecord, served)
+        if record is not None:
+            s.delete(record)
     if not hashes:
         return released
     for bundle in s.exec(select(Bundle).where(col(Bundle.tx_hash).in_(hashes))).all():
@@ -187,11 +187,17 @@ def _release(s: Session, vanished: list[TxJournal]) -> list[dict[str, Any]]:
         s.exec(delete(QuantityConsumption).where(col(QuantityConsumption.bundle_id) == bundle.id))
         bundle.status = "vanished"
         bundle.receivable_id = None
-        # the fingerprint is unique among bundles: the vanished one keeps its registration's hash there
-        # instead, so that the same invoice can be tokenized again
-        bundle.fingerprint = bundle.tx_hash or bundle.fingerprint
+        # the fingerprint is unique among bundles: the vanished one gives it up, so that the same invoice
+        # can be tokenized again, and keeps a value of its own there (not its registration's hash: the
+        # bundles of concurrent tokenizations share one transaction)
+        bundle.fingerprint = vanished_fingerprint(bundle.id)
         s.add(bundle)
     return released
+
+
+def vanished_fingerprint(bundle_id: str) -> str:
+    """What a vanished bundle keeps in place of its fingerprint: unique, and no invoice's."""
+    return "0x" + hashlib.sha256(f"vanished bundle {bundle_id}".encode()).hexdigest()
 
 
 def receipt_or_none(w3: Web3, tx_hash: str) -> TxReceipt | None:

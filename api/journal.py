@@ -18,11 +18,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.models import IdempotencyRecord, TxJournal
+from api.models import IdempotencyRecord, TxJournal, TxRequest
 
 #: this process, as an idempotency record's ``owner`` names it
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -40,6 +40,27 @@ class Scope:
 
 
 _scope: ContextVar[Scope | None] = ContextVar("scf_tx_scope", default=None)
+#: the requests a transaction sent now serves, when it serves several (``on_behalf_of``)
+_shared: ContextVar[tuple[Scope, ...]] = ContextVar("scf_tx_shared", default=())
+
+
+def current() -> Scope | None:
+    """The request on whose behalf this thread sends now, if any."""
+    return _scope.get()
+
+
+@contextmanager
+def on_behalf_of(scopes: list[Scope]) -> Iterator[None]:
+    """Transactions sent inside serve these requests (those of several threads, sent by one of them): one
+    request's are journaled as its own; several requests' as belonging to each (``TxRequest`` rows), so
+    that each request's recovery, lost-block release and read-your-own-writes find them."""
+    one = scopes[0] if len(scopes) == 1 else None
+    token, shared = _scope.set(one), _shared.set(tuple(scopes) if len(scopes) > 1 else ())
+    try:
+        yield
+    finally:
+        _shared.reset(shared)
+        _scope.reset(token)
 
 
 @contextmanager
@@ -83,7 +104,7 @@ def describe(kind: str, **out: Any) -> None:
 
 def sent(engine: Engine, tx_hash: str, sender: str, nonce: int) -> None:
     """Record a signed transaction just before it goes to the node."""
-    scope = _scope.get()
+    scope, shared = _scope.get(), _shared.get()
     row = TxJournal(
         tx_hash=tx_hash,
         sender=sender,
@@ -98,6 +119,8 @@ def sent(engine: Engine, tx_hash: str, sender: str, nonce: int) -> None:
     for attempt in range(2):
         with Session(engine) as s:
             s.merge(row)
+            for served in shared:
+                s.merge(TxRequest(tx_hash=tx_hash, participant_id=served.participant_id, idem_key=served.key))
             try:
                 s.commit()
                 return
@@ -120,14 +143,40 @@ def mark(
 
 
 def of_request(session: Session, participant_id: str, key: str) -> list[TxJournal]:
-    """The transactions a request sent, in the order it sent them."""
+    """The transactions a request sent (its own, and those it shared with others), in the order they
+    were sent."""
+    shared = select(TxRequest.tx_hash).where(
+        col(TxRequest.participant_id) == participant_id, col(TxRequest.idem_key) == key
+    )
     query = (
         select(TxJournal)
-        .where(col(TxJournal.participant_id) == participant_id)
-        .where(col(TxJournal.idem_key) == key)
+        .where(
+            or_(
+                and_(col(TxJournal.participant_id) == participant_id, col(TxJournal.idem_key) == key),
+                col(TxJournal.tx_hash).in_(shared),
+            )
+        )
         .order_by(col(TxJournal.created_at), col(TxJournal.nonce))
     )
     return list(session.exec(query).all())
+
+
+def requests_of(session: Session, entries: list[TxJournal]) -> set[tuple[str, str]]:
+    """The requests (participant, key) these transactions served."""
+    served = {(e.participant_id, e.idem_key) for e in entries if e.participant_id and e.idem_key}
+    hashes = [e.tx_hash for e in entries]
+    if hashes:
+        rows = session.exec(select(TxRequest).where(col(TxRequest.tx_hash).in_(hashes))).all()
+        served |= {(r.participant_id, r.idem_key) for r in rows}
+    return {(p, k) for p, k in served if p is not None and k is not None}
+
+
+def unlink(engine: Engine, tx_hash: str) -> None:
+    """The transaction did nothing (refused as a whole, the requests it served then sent on their own):
+    no request counts it as its own any more."""
+    with Session(engine) as s:
+        s.exec(delete(TxRequest).where(col(TxRequest.tx_hash) == tx_hash))
+        s.commit()
 
 
 def may_have_run(session: Session, participant_id: str, key: str) -> bool:

@@ -175,6 +175,18 @@ class TxJournal(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class TxRequest(SQLModel, table=True):
+    """The requests one transaction serves when it serves several: concurrent tokenizations registered
+    together (``api.services.registrar``). Its ``TxJournal`` row then names no request itself."""
+
+    __tablename__ = "txrequest"
+    __table_args__ = (Index("ix_txrequest_request", "participant_id", "idem_key"),)
+
+    tx_hash: str = Field(primary_key=True, max_length=66)
+    participant_id: str = Field(primary_key=True, max_length=36)
+    idem_key: str = Field(primary_key=True, max_length=200)
+
+
 class ChainIncident(SQLModel, table=True):
     """The node lost blocks the gateway had seen (a restore from an older state, a deep reorg), and
     what the gateway did about it; ``/health`` shows the latest."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from eth_account import Account
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from web3 import Web3
@@ -22,7 +22,7 @@ from web3 import Web3
 from api import chainwatch, journal
 from api.errors import ApiError
 from api.leader import Leadership
-from api.models import PlatformSecret, TxJournal
+from api.models import PlatformSecret, TxJournal, TxRequest
 from api.nonces import DbNonceSender
 from api.settings import Settings
 from chain.abi import ErrorDecoder
@@ -65,6 +65,10 @@ class GatewayChain:
     indexer: Indexer
 
 
+#: seconds between two probes of the node (``AppState.chain``)
+PROBE_INTERVAL = 1.0
+
+
 @dataclass
 class AppState:
     """The app's lifetime state. The chain connection and the CA are made on first use."""
@@ -75,6 +79,9 @@ class AppState:
     _chain: GatewayChain | None = field(default=None, repr=False)
     _ca: CertificateAuthority | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _probed: float = field(default=float("-inf"), repr=False)  # when the node last answered a probe
+    #: the services' per-process state (``api.services.registrar``'s registrar)
+    services: dict[str, object] = field(default_factory=dict, repr=False)
     senders: dict[str, Sender] = field(default_factory=dict, repr=False)
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     #: returns once a block is safe from a node crash, before the gateway acknowledges what it holds.
@@ -90,17 +97,30 @@ class AppState:
 
     def w3(self) -> Web3:
         """The Web3 connection; raises ChainUnavailableError (answered as 503) if the node is down."""
-        if self._w3 is None or not self._w3.is_connected():
+        if self._w3 is None or not self._alive(self._w3):
             self._w3 = connect(self.settings.effective_rpc_url, self.settings.rpc_timeout)
+            self._probed = time.monotonic()
         return self._w3
 
     def chain(self) -> GatewayChain:
+        """The chain's clients, made again once the node is found down (at most one probe a second:
+        a call to a node that went down meanwhile fails on its own, as 503 ``CHAIN_UNAVAILABLE``)."""
         with self._lock:
-            if self._chain is None or not self._chain.w3.is_connected():
+            if self._chain is None or not self._alive(self._chain.w3):
                 self._chain = build_gateway_chain(
                     self.settings, self.w3(), self.engine, self.durable, self.watch_chain
                 )
             return self._chain
+
+    def _alive(self, w3: Web3) -> bool:
+        """Whether the node answers; asked once every ``PROBE_INTERVAL`` seconds at most (every request
+        asked it several times: four JSON-RPC round trips per tokenization, under the state's lock)."""
+        if time.monotonic() - self._probed < PROBE_INTERVAL:
+            return True
+        alive = bool(w3.is_connected())
+        if alive:
+            self._probed = time.monotonic()
+        return alive
 
     def catch_up(self) -> None:
         """Bring the read model up to the chain's head, after the lost-block check (the background
@@ -149,7 +169,12 @@ class AppState:
         with Session(self.engine) as s:
             if anyone:
                 return int(s.exec(newest).one() or -1)
-            mine = s.exec(newest.where(col(TxJournal.participant_id) == participant_id)).one()
+            shared = select(TxRequest.tx_hash).where(col(TxRequest.participant_id) == participant_id)
+            mine = s.exec(
+                newest.where(
+                    or_(col(TxJournal.participant_id) == participant_id, col(TxJournal.tx_hash).in_(shared))
+                )
+            ).one()
             sent = s.exec(newest.where(col(TxJournal.sender) == address)).one() if address else None
         return max(mine or -1, sent or -1)
 

@@ -53,7 +53,7 @@ from api.schemas.bundles import (
     ItemError,
     ViolationOut,
 )
-from api.services import bundle_reads, consumption, recovery
+from api.services import bundle_reads, consumption, recovery, registrar
 from api.services.ledger_view import LedgerView, ledger_view
 from api.services.lifecycle import tx_hash
 from api.services.txerrors import on_chain
@@ -610,9 +610,8 @@ def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
 def register_stored(state: AppState, session: Session, bundle: Bundle, terms: InvoiceTerms) -> Bundle:
     """Register the stored ``bundle`` on chain and record it; undo its claims and storage if the chain
     refuses (the ``ApiError`` is raised on)."""
-    chain = state.chain()
-    try:
-        rid, receipt = on_chain(lambda: chain.platform.ledger.register_invoice(chain.verifier, **vars(terms)))
+    try:  # with the other tokenizations waiting in this process, in one transaction
+        rid, receipt = registrar.register(state, terms)
     except ApiError as exc:
         # refused (a revert: nothing happened on chain), or unknown: the registration may have reached
         # the chain, and then the claims stay until recovery learns the outcome (``api.services.recovery``)
@@ -754,8 +753,13 @@ def _finish_tokenize(state: AppState, session: Session, receipt: TxReceipt, out:
     bundle = session.get(Bundle, out["bundle_id"])
     if bundle is None:
         raise ApiError(500, "BUNDLE_LOST", f"Bundle {out['bundle_id']} of a mined registration is missing.")
-    if bundle.status != "tokenized":
-        (event,) = state.chain().platform.ledger.events(receipt, "InvoiceRegistered")
+    if bundle.status != "tokenized":  # its registration may have shared the transaction with others
+        fingerprint = bytes.fromhex(bundle.fingerprint.removeprefix("0x"))
+        (event,) = [
+            e
+            for e in state.chain().platform.ledger.events(receipt, "InvoiceRegistered")
+            if bytes(e["fingerprint"]) == fingerprint
+        ]
         bundle = _tokenized(session, bundle, int(event["id"]), receipt)
     return bundle_reads.bundle_out(session, bundle)
 

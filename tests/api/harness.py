@@ -7,12 +7,15 @@ P-256 keys, exactly as an ERP integration would. The pieces the benchmarks share
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from chain.node import AnvilNode, ack_file
 from cli.sample import (
     BUYER_GLN,
     INVOICE_NUMBER,
@@ -105,3 +108,19 @@ def post_concurrently(
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(go, bodies))
+
+
+def restart_node(gw: Gateway, *, older: Path | None = None, stop: bool = True, kill: bool = False) -> None:
+    """Start the stack's Anvil again on its port, from its own state file or from ``older``, an older
+    backup of it (the node then lost every block since). It is stopped first (``kill``: SIGKILL, which
+    writes no state; else SIGTERM, which does), unless ``stop`` is false (it is down already)."""
+    old = gw.anvil
+    if stop:
+        old.kill() if kill else old.stop()
+    assert old.state_file is not None
+    if older is not None:
+        shutil.copy(older, old.state_file)
+        ack_file(old.state_file).unlink(missing_ok=True)
+    node = AnvilNode(state_file=old.state_file, port=old.port, log_file=old.log_file)
+    node.start()
+    gw.anvil = node

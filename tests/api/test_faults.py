@@ -22,7 +22,6 @@ import pytest
 from sqlmodel import Session, col, select
 
 from api.models import IdempotencyRecord
-from chain.node import AnvilNode, ack_file
 from cli.gateway_process import GatewayProcess
 from tests.api.harness import (
     Actor,
@@ -30,6 +29,7 @@ from tests.api.harness import (
     bundle_body,
     distinct_trade,
     onboard,
+    restart_node,
     start_gateway,
     trade_parties,
 )
@@ -89,18 +89,6 @@ def _in_progress(gw: Gateway) -> list[IdempotencyRecord]:
         return list(
             s.exec(select(IdempotencyRecord).where(col(IdempotencyRecord.state) == "in_progress")).all()
         )
-
-
-def _restart_node(gw: Gateway, *, older: Path | None = None) -> None:
-    """Start Anvil again on its port, from its own files or from an older backup of them."""
-    old = gw.anvil
-    assert old.state_file is not None
-    if older is not None:
-        shutil.copy(older, old.state_file)
-        ack_file(old.state_file).unlink(missing_ok=True)
-    node = AnvilNode(state_file=old.state_file, port=old.port, log_file=old.log_file)
-    node.start()
-    gw.anvil = node
 
 
 def _example(spec: dict[str, Any], op: dict[str, Any]) -> Any:
@@ -187,7 +175,7 @@ def test_every_write_endpoint_answers_503_while_the_node_is_down_and_the_retry_r
     assert len(reached_the_chain) >= 15, statuses
     assert _in_progress(gw) == []
 
-    _restart_node(gw)
+    restart_node(gw, stop=False)
     for name, caller, api_key, body, key in retries:
         method, path = name.split(" ", 1)
         r = _post(gw, api_key, _fill(path, w), body, key, method)
@@ -229,7 +217,7 @@ def test_anvil_killed_in_a_burst_of_tokenizations_and_restarted_from_an_older_st
     assert gw.anvil.state_file is not None
     older = tmp_path / "older-state.json"
     shutil.copy(gw.anvil.state_file, older)
-    _restart_node(gw)
+    restart_node(gw, stop=False)
 
     n = 12
     bodies = [bundle_body(distinct_trade(f"BURST-{i}"), w.signers()) for i in range(n)]
@@ -249,7 +237,7 @@ def test_anvil_killed_in_a_burst_of_tokenizations_and_restarted_from_an_older_st
     while sum(1 for a in answers if a is not None) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
     gw.anvil.kill()
-    _restart_node(gw, older=older)  # everything since the backup is gone, acknowledged or not
+    restart_node(gw, older=older, stop=False)  # everything since the backup is gone, acknowledged or not
     for t in threads:
         t.join()
     # every client asks once more with its key: the answer is the truth of today's chain

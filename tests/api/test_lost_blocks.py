@@ -25,12 +25,12 @@ from sqlmodel import Session, col, select
 
 from api.models import Bundle
 from api.services.bootstrap import start_background_indexer
-from chain.node import AnvilNode, ack_file
 from tests.api.harness import (
     Actor,
     Gateway,
     bundle_body,
     distinct_trade,
+    restart_node,
     start_gateway,
     trade_parties,
 )
@@ -45,20 +45,6 @@ def gw(tmp_path: Path) -> Iterator[Gateway]:
         gateway.stop()
 
 
-def _restart(gw: Gateway, state_file: Path | None = None, *, kill: bool = False) -> None:
-    """Stop Anvil (SIGTERM: it writes its state; SIGKILL: it does not), optionally put ``state_file``
-    in place of its state, and start it again on the same port."""
-    old = gw.anvil
-    old.kill() if kill else old.stop()
-    assert old.state_file is not None
-    if state_file is not None:  # the chain's state restored from an older backup: both files
-        shutil.copy(state_file, old.state_file)
-        ack_file(old.state_file).unlink(missing_ok=True)
-    node = AnvilNode(state_file=old.state_file, port=old.port, log_file=old.log_file)
-    node.start()
-    gw.anvil = node
-
-
 def _submit(gw: Gateway, supplier: Actor, body: dict[str, Any], key: str) -> httpx.Response:
     return gw.request("POST", "/bundles", supplier.api_key, json=body, headers={"Idempotency-Key": key})
 
@@ -69,7 +55,7 @@ def test_the_gateway_reconciles_after_the_node_lost_blocks(gw: Gateway, tmp_path
     kept = _submit(gw, supplier, bundle_body(distinct_trade("KEPT"), signers), str(uuid.uuid4()))
     assert kept.status_code == 201, kept.text
 
-    _restart(gw)  # its state file now holds everything so far: keep a copy, the "older state"
+    restart_node(gw)  # its state file now holds everything so far: keep a copy, the "older state"
     assert gw.anvil.state_file is not None
     older = tmp_path / "older-state.json"
     shutil.copy(gw.anvil.state_file, older)
@@ -84,7 +70,9 @@ def test_the_gateway_reconciles_after_the_node_lost_blocks(gw: Gateway, tmp_path
     ledger = gw.state.chain().platform.ledger
     assert ledger.receivable_count() == kept.json()["receivable_id"] + 2
 
-    _restart(gw, older, kill=True)  # the node comes back from the older state: two registrations gone
+    restart_node(
+        gw, older=older, kill=True
+    )  # the node comes back from the older state: two registrations gone
     assert ledger.receivable_count() == kept.json()["receivable_id"]
     time.sleep(1.1)  # past the per-process throttle of the check
 
