@@ -93,13 +93,26 @@ def describe(kind: str, **out: Any) -> None:
     if scope is None:
         return
     with Session(scope.engine) as s:
-        s.exec(
-            update(IdempotencyRecord)
-            .where(col(IdempotencyRecord.participant_id) == scope.participant_id)
-            .where(col(IdempotencyRecord.key) == scope.key)
-            .values(recovery_json=json.dumps({"kind": kind, "out": out}))
-        )
+        s.exec(_describing(scope, kind, out))
         s.commit()
+
+
+def note(session: Session, kind: str, **out: Any) -> None:
+    """``describe``, staged in ``session``'s open transaction instead of one of its own: for a service
+    whose next commit (before anything is sent) writes its own rows too; one commit fewer."""
+    scope = _scope.get()
+    if scope is None:
+        return
+    session.exec(_describing(scope, kind, out))
+
+
+def _describing(scope: Scope, kind: str, out: dict[str, Any]) -> Any:
+    return (
+        update(IdempotencyRecord)
+        .where(col(IdempotencyRecord.participant_id) == scope.participant_id)
+        .where(col(IdempotencyRecord.key) == scope.key)
+        .values(recovery_json=json.dumps({"kind": kind, "out": out}))
+    )
 
 
 def sent(engine: Engine, tx_hash: str, sender: str, nonce: int) -> None:

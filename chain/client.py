@@ -36,6 +36,8 @@ HOLE_AGE = 10.0
 #: the first and the longest pause between two asks for a receipt
 RECEIPT_POLL_MIN = 0.002
 RECEIPT_POLL_MAX = 0.25
+#: how long a base fee read from the latest block is used for new transactions (``Sender._fees``)
+FEES_MAX_AGE = 1.0
 
 
 class ChainUnavailableError(RuntimeError):
@@ -96,6 +98,7 @@ class Sender:
         self.chain_id = w3.eth.chain_id
         self._lock = threading.Lock()
         self._nonce: int | None = None
+        self._fees_cache: tuple[float, dict[str, int]] | None = None
 
     @property
     def address(self) -> str:
@@ -203,13 +206,23 @@ class Sender:
         """``receipt``'s transaction was mined (successfully or not)."""
 
     def _fees(self) -> dict[str, int]:
+        """The fee fields: the fixed gas price if one is set (a permissioned network's 0), else twice the
+        latest base fee plus a tip, read at most once every ``FEES_MAX_AGE`` seconds (a base fee moves
+        by at most 12.5 % a block; twice it covers several full blocks)."""
         if self.gas_price is not None:
             return {"gasPrice": self.gas_price}
+        now = time.monotonic()
+        cached = self._fees_cache
+        if cached is not None and now - cached[0] < FEES_MAX_AGE:
+            return dict(cached[1])
         base = self.w3.eth.get_block("latest").get("baseFeePerGas")
         if base is None:  # pre-London network: legacy pricing
-            return {"gasPrice": self.w3.eth.gas_price}
-        tip = 1_000_000_000
-        return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+            fees = {"gasPrice": int(self.w3.eth.gas_price)}
+        else:
+            tip = 1_000_000_000
+            fees = {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+        self._fees_cache = (now, fees)
+        return dict(fees)
 
     def send(self, tx: TxParams, *, timeout: float = 120.0) -> TxReceipt:
         """Estimate, sign, send and (by default) await the receipt; raise TransactionReverted on revert."""
@@ -237,6 +250,7 @@ class Sender:
                 break
             except (Web3RPCError, requests.exceptions.ConnectionError) as exc:
                 # the node refused it, or was never reached: this transaction is not out there
+                self._fees_cache = None  # (a fee below a base fee that rose: read it again next time)
                 self._on_unsent(signed.hash.to_0x_hex())
                 if "nonce too low" in str(exc).lower() and attempt == 0:
                     self.resync_nonce()  # another tool sent from this key: catch up, once

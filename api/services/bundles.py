@@ -602,7 +602,7 @@ def judge(state: AppState, session: Session, p: Prepared, ledger: LedgerView | N
 def tokenize(state: AppState, session: Session, p: Prepared) -> Bundle:
     """Claim, store, then register on chain; undo the claim and storage if the chain refuses."""
     bundle_id = str(uuid.uuid4())
-    journal.describe("tokenize", bundle_id=bundle_id)
+    journal.note(session, "tokenize", bundle_id=bundle_id)  # committed with the claims, before sending
     bundle = store_claimed(state, session, p, bundle_id)
     return register_stored(state, session, bundle, invoice_terms(state, p, bundle))
 
