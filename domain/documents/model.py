@@ -1,19 +1,22 @@
 """The gateway's internal model of UBL 2.1 trade documents.
 
 Every class is a frozen, slotted dataclass: a parsed document is a value that can be compared,
-hashed where it makes sense and shared between threads. Amounts and quantities are
+hashed where it makes sense and shared between threads. Their ``__init__`` is not the one
+``dataclass`` writes but an equivalent (see :func:`_install_fast_init`). Amounts and quantities are
 :class:`~decimal.Decimal` exactly as the document states them (never floats); collections are
 tuples in document order. ``docs/documents.md`` maps each field to its UBL XPath.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeAlias, cast
+from typing import Any, Final, TypeAlias, cast
 
 __all__ = [
     "SCHEME_ALIASES",
@@ -84,8 +87,8 @@ class Identifier:
         ident = _squash(self.id).upper()
         if not ident:
             raise ValueError("an identifier needs a non-empty id")
-        object.__setattr__(self, "scheme", SCHEME_ALIASES.get(scheme, scheme))
-        object.__setattr__(self, "id", ident)
+        _SET_SCHEME(self, SCHEME_ALIASES.get(scheme, scheme))
+        _SET_ID(self, ident)
 
     @property
     def key(self) -> str:
@@ -94,6 +97,10 @@ class Identifier:
 
     def __str__(self) -> str:
         return self.key
+
+
+_SET_SCHEME: Final = Identifier.__dict__["scheme"].__set__
+_SET_ID: Final = Identifier.__dict__["id"].__set__
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -425,3 +432,70 @@ class ReceiptAdvice(_DeliveryDocument):
 
 Document: TypeAlias = Order | Invoice | DespatchAdvice | ReceiptAdvice
 DeliveryDocument: TypeAlias = DespatchAdvice | ReceiptAdvice
+
+
+def _install_fast_init(cls: type) -> None:
+    """Give the frozen dataclass ``cls`` an ``__init__`` that stores each field through its slot.
+
+    A frozen dataclass's own ``__init__`` sets every field with ``object.__setattr__(self, name,
+    value)``: a generic attribute look-up per field, about a tenth of a parse (issue 11). This one
+    takes the same parameters (names, order, defaults, keyword-only ones), calls ``__post_init__``
+    like it, and calls each slot's descriptor directly. Everything else stays the dataclass's:
+    assigning an attribute still raises ``FrozenInstanceError``; ``==``, ``hash``, ``repr``,
+    ordering, ``fields`` and ``dataclasses.replace`` are unchanged.
+    """
+    params: list[str] = []
+    keyword_only: list[str] = []
+    body: list[str] = []
+    namespace: dict[str, Any] = {}
+    for number, field in enumerate(dataclasses.fields(cls)):
+        if not field.init or field.default_factory is not dataclasses.MISSING:  # pragma: no cover
+            raise TypeError(f"{cls.__name__}.{field.name}: only plain fields are supported")
+        descriptor = next(k.__dict__[field.name] for k in cls.__mro__ if field.name in k.__dict__)
+        if isinstance(descriptor, _SourceHashSlot):
+            descriptor = descriptor.slot
+        if not isinstance(descriptor, types.MemberDescriptorType):  # pragma: no cover
+            raise TypeError(f"{cls.__name__}.{field.name} is not a slot")
+        namespace[f"_set{number}"] = descriptor.__set__
+        param = field.name
+        if field.default is not dataclasses.MISSING:
+            namespace[f"_default{number}"] = field.default
+            param = f"{param}=_default{number}"
+        (keyword_only if field.kw_only else params).append(param)
+        body.append(f"    _set{number}(self, {field.name})\n")
+    if keyword_only:
+        params += ["*", *keyword_only]
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()\n")
+    source = f"def __init__(self, {', '.join(params)}) -> None:\n{''.join(body)}"
+    exec(source, namespace)  # noqa: S102 - source built from the dataclass's own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = {field.name: field.type for field in dataclasses.fields(cls)} | {"return": None}
+    cls.__init__ = init  # type: ignore[misc]
+
+
+for _cls in (
+    Identifier,
+    PartyRef,
+    Party,
+    Item,
+    TaxCategory,
+    AllowanceCharge,
+    Price,
+    Line,
+    DeliveryLine,
+    TaxSubtotal,
+    TaxTotal,
+    MonetaryTotal,
+    DocumentHeader,
+    _PricedDocument,
+    Order,
+    Invoice,
+    _DeliveryDocument,
+    DespatchAdvice,
+    ReceiptAdvice,
+):
+    _install_fast_init(_cls)
+del _cls

@@ -3,6 +3,8 @@
 - the keccak256 ``source_hash`` is computed when first read, and is then the same bytes everywhere
   (attribute, equality, ``dataclasses.replace``), whichever thread reads it first;
 - identifiers skip the whitespace squash only when they hold no whitespace;
+- the model's ``__init__`` (see ``model._install_fast_init``) takes the parameters the dataclass's
+  would and leaves the objects frozen values;
 - the child index answers like lxml's own look-ups, in document order, whatever the prefixes (a
   tag's one child, or the list of its children when it repeats).
 """
@@ -10,15 +12,18 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import threading
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from eth_utils import keccak
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from domain.documents import ubl
+from domain.documents import model, ubl
 from domain.documents.model import Invoice, _squash
 from domain.documents.ubl import parse_document
 
@@ -66,3 +71,57 @@ def test_child_index_matches_lxml_in_document_order() -> None:
             assert children == list(el.iterchildren(tag))
             assert isinstance(found, list) == (len(children) > 1)  # a list only for a repeated tag
         assert sum(len(v) if isinstance(v, list) else 1 for v in index.values()) == len(el)
+
+
+MODEL_CLASSES = [
+    cls
+    for cls in vars(model).values()
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__
+]
+
+
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)
+def test_model_init_is_the_one_dataclass_would_write(cls: type) -> None:
+    """The fast ``__init__`` takes exactly the dataclass's parameters; the class stays frozen."""
+    fields = dataclasses.fields(cls)
+    expected = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY if f.kw_only else inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default,
+            annotation=f.type,
+        )
+        for f in fields
+    ]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]  # type: ignore[misc]
+    assert params == sorted(expected, key=lambda p: p.kind)
+    assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"  # type: ignore[misc]
+    assert "_set0" in cls.__init__.__globals__  # type: ignore[misc]  # the fast one, not dataclass's
+
+
+def test_model_objects_stay_frozen_values() -> None:
+    doc = parse_document((FIXTURES / "invoice.xml").read_bytes())
+    assert isinstance(doc, Invoice)
+    line = doc.lines[0]
+    for obj, name in ((doc, "id"), (doc, "source_hash"), (line, "quantity"), (line.item, "name")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, None)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            delattr(obj, name)
+    with pytest.raises(AttributeError):
+        object.__setattr__(line, "not_a_field", 1)  # slotted: no instance dict
+    assert dataclasses.replace(line) == line and hash(dataclasses.replace(line)) == hash(line)
+    assert dataclasses.replace(doc, lines=doc.lines) == doc
+    assert repr(line).startswith("Line(id='1', quantity=Decimal(")
+    ref = model.PartyRef(" gln ", "73 5000 0000 019")  # __post_init__ still normalizes
+    assert (ref.scheme, ref.id) == ("0088", "7350000000019") and ref == model.PartyRef(
+        "0088", "7350000000019"
+    )
+    assert model.Identifier("a", "b") < model.Identifier("a", "c")
+    with pytest.raises(ValueError, match="non-empty id"):
+        model.Identifier("GLN", " ")
+    with pytest.raises(TypeError, match="missing"):
+        model.Line("1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="positional argument"):
+        model.Order(model.DocumentKind.ORDER)  # type: ignore[call-arg]
+    assert model.DeliveryLine("1", Decimal(2), None, model.Item()).rejected_quantity == Decimal(0)
