@@ -98,6 +98,7 @@ def reconcile(w3: Web3, engine: Engine) -> ChainIncident:
     head = w3.eth.block_number
     hashes: dict[int, str | None] = {}
     vanished: list[TxJournal] = []
+    changed: list[TxJournal] = []
     fork = -1
     with Session(engine) as s:
         # newest first; below the first block the chain still has, nothing was lost (hashes chain)
@@ -123,6 +124,8 @@ def reconcile(w3: Web3, engine: Engine) -> ChainIncident:
                 entry.state = journal.VANISHED
                 vanished.append(entry)
             s.add(entry)
+            changed.append(entry)
+        journal.mirror_blocks(s, changed)
         released = _release(s, vanished)
         vanished_hashes = [e.tx_hash for e in vanished]
         s.commit()

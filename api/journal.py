@@ -152,7 +152,19 @@ def mark(
             .where(col(TxJournal.tx_hash) == tx_hash)
             .values(state=state, block_number=block, block_hash=block_hash)
         )
+        _mirror(s, tx_hash, block if state == MINED else None)
         s.commit()
+
+
+def _mirror(session: Session, tx_hash: str, block: int | None) -> None:
+    """The block of a shared transaction, on the rows of the requests it serves (``read_after``)."""
+    session.exec(update(TxRequest).where(col(TxRequest.tx_hash) == tx_hash).values(block_number=block))
+
+
+def mirror_blocks(session: Session, entries: list[TxJournal]) -> None:
+    """After ``entries`` changed in ``session`` (a reconciliation): their blocks on their requests' rows."""
+    for entry in entries:
+        _mirror(session, entry.tx_hash, entry.block_number if entry.state == MINED else None)
 
 
 def of_request(session: Session, participant_id: str, key: str) -> list[TxJournal]:

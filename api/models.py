@@ -180,11 +180,18 @@ class TxRequest(SQLModel, table=True):
     together (``api.services.registrar``). Its ``TxJournal`` row then names no request itself."""
 
     __tablename__ = "txrequest"
-    __table_args__ = (Index("ix_txrequest_request", "participant_id", "idem_key"),)
+    __table_args__ = (
+        Index("ix_txrequest_request", "participant_id", "idem_key"),
+        # a caller's newest mined block (``AppState.read_after``), as ``txjournal`` has it
+        Index("ix_txrequest_participant_block", "participant_id", "block_number"),
+    )
 
     tx_hash: str = Field(primary_key=True, max_length=66)
     participant_id: str = Field(primary_key=True, max_length=36)
     idem_key: str = Field(primary_key=True, max_length=200)
+    #: the transaction's block while ``txjournal`` says it is mined (kept with it by ``api.journal.mark``
+    #: and the lost-block reconciliation), else none
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class ChainIncident(SQLModel, table=True):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from eth_account import Account
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from web3 import Web3
@@ -169,14 +169,14 @@ class AppState:
         with Session(self.engine) as s:
             if anyone:
                 return int(s.exec(newest).one() or -1)
-            shared = select(TxRequest.tx_hash).where(col(TxRequest.participant_id) == participant_id)
-            mine = s.exec(
-                newest.where(
-                    or_(col(TxJournal.participant_id) == participant_id, col(TxJournal.tx_hash).in_(shared))
+            mine = s.exec(newest.where(col(TxJournal.participant_id) == participant_id)).one()
+            shared = s.exec(
+                select(func.max(TxRequest.block_number)).where(
+                    col(TxRequest.participant_id) == participant_id
                 )
             ).one()
             sent = s.exec(newest.where(col(TxJournal.sender) == address)).one() if address else None
-        return max(mine or -1, sent or -1)
+        return max(mine or -1, shared or -1, sent or -1)
 
     def _view(self) -> ReadView:
         """The read model's cursor (block, timestamp; -1 when unknown), from the database."""

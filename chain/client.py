@@ -28,6 +28,7 @@ from web3.types import TxParams, TxReceipt
 
 from chain.abi import DecodedRevert, ErrorDecoder
 from chain.settings import ChainSettings
+from chain.transport import KeepAliveTransport, usable_for
 
 #: seconds between looks at a transaction that is not mined yet, and how long it must have waited behind
 #: a hole in its account's nonces before the hole is filled (an allocation on its way takes milliseconds)
@@ -56,6 +57,8 @@ class TransactionReverted(RuntimeError):
 def connect(url: str, timeout: float = 10.0) -> Web3:
     """A Web3 for ``url`` that works with Anvil and with POA/QBFT networks."""
     provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})
+    if usable_for(url):  # http.client on kept-alive connections instead of requests (chain.transport)
+        provider._request_session_manager = KeepAliveTransport()  # type: ignore[assignment]
     # cache what cannot change for a connection (eth_chainId, asked before every call by the
     # validation middleware): one JSON-RPC round trip per contract call instead of four
     provider.cache_allowed_requests = True

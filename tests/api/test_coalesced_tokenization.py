@@ -94,6 +94,8 @@ def test_concurrent_submissions_share_one_transaction(world: tuple[Gateway, Acto
         rid = out["receivable_id"]
         assert ledger.receivable_id_by_fingerprint(bytes.fromhex(out["fingerprint"][2:])) == rid
         assert ledger.receivable(rid).face_value == out["face_value_minor"]
+    # read-your-own-writes: the supplier's newest block is the shared transaction's
+    assert gw.state._newest_block(supplier.participant_id, None, anyone=False) == outs[0]["block_number"]
     with Session(gw.state.engine) as s:  # each request finds the shared transaction as its own
         for key in keys:
             assert [e.tx_hash for e in journal.of_request(s, supplier.participant_id, key)] == [

@@ -24,11 +24,14 @@ def upgrade() -> None:
         sa.Column("tx_hash", sa.String(length=66), nullable=False),
         sa.Column("participant_id", sa.String(length=36), nullable=False),
         sa.Column("idem_key", sa.String(length=200), nullable=False),
+        sa.Column("block_number", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("tx_hash", "participant_id", "idem_key"),
     )
     op.create_index("ix_txrequest_request", "txrequest", ["participant_id", "idem_key"])
+    op.create_index("ix_txrequest_participant_block", "txrequest", ["participant_id", "block_number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_txrequest_participant_block", table_name="txrequest")
     op.drop_index("ix_txrequest_request", table_name="txrequest")
     op.drop_table("txrequest")
