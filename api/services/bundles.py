@@ -8,7 +8,9 @@ a delivery is financed once) run inside the engine as ``extra_rules``. Tokenizat
 
 1. claims the invoice's fingerprints and document hash in the database (unique keys: of many
    concurrent submissions of one invoice exactly one wins) and stores the encrypted documents;
-2. sends ``registerInvoice`` from the verifier account (the contract refuses a duplicate too);
+2. sends ``registerInvoice`` from the verifier account (the contract refuses a duplicate too); the
+   tokenizations that wait meanwhile go out together as one ``registerInvoices``
+   (``api.services.registrar``), and ``POST /bundles/batch`` registers its bundles together too;
 3. on any chain failure removes what step 1 wrote, so a failed request leaves nothing behind.
 
 The bundle hash anchored on chain is the SHA-256 of a canonical JSON manifest of the documents'

@@ -277,3 +277,33 @@ def test_postgresql_lock_timeout_and_read_only_transactions_are_faults(pg: PgClu
         assert probe is not None and (probe.code, probe.reason) == (DATABASE_UNAVAILABLE, "unreachable")
     finally:
         down.dispose()
+
+
+def test_concurrent_writers_of_one_process_take_turns_instead_of_timing_out(tmp_path: Path) -> None:
+    """Sixteen threads, ten short write transactions each, a busy timeout of 1 s: SQLite's busy handler
+    alone (sleeps of up to 100 ms, however soon the lock is free) left about one in twelve waiting past
+    the timeout (``DATABASE_BUSY``); taking turns on the process's lock (``api.db.WriterTurns``) none."""
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/turns.db", db_busy_timeout=1.0)
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (1, 0)"))
+    faults: list[Any] = []
+
+    def writer() -> None:
+        for _ in range(10):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text("UPDATE counter SET n = n + 1 WHERE id = 1"))
+                    time.sleep(0.01)  # a transaction's own work, holding the write lock
+            except DBAPIError as exc:
+                faults.append(database_fault(exc))
+
+    threads = [threading.Thread(target=writer) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with engine.begin() as conn:
+        total = conn.execute(text("SELECT n FROM counter")).scalar()
+    assert faults == [] and total == 160
