@@ -15,8 +15,10 @@ the gateway on loopback; ``cli.local``) gets a world built fast, not through the
   all have content);
 - indexed (the gateway's own indexer, 20 blocks a batch).
 
-Then ``--requests`` (default 200) sequential GETs per endpoint, after 10 of warm-up, as the caller that
-sees the most: the supplier's ``/holdings`` (N positions), ``/receivables?limit=50`` (N visible) and a
+Every world is built first and kept; then ``--requests`` (default 200) sequential GETs per endpoint and
+size, after 10 of warm-up, *interleaved*: rounds of 10 GETs of one endpoint in one world, then the next,
+so that whatever else loads the machine falls on every size alike. The caller is the one that sees the
+most: the supplier's ``/holdings`` (N positions), ``/receivables?limit=50`` (N visible) and a
 receivable's provenance, the core's ``/payables/calendar`` and ``/payables?limit=50``, the financier's
 ``/discountable`` (N/2) and ``/portfolio``. Prints p50/p99 per endpoint and size, the ratio of each size
 to the first, and writes ``reports/bench/reads.json``.
@@ -33,6 +35,7 @@ all, and no prebuilt data (it starts from a fresh Anvil like the other sizes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import tempfile
@@ -130,37 +133,56 @@ def build(gw: Gateway, n: int) -> tuple[Actor, Actor, Actor, int]:
     return core, supplier, bank, 11
 
 
-def measure(gw: Gateway, who: Actor, path: str, requests: int) -> dict[str, float]:
-    headers = {"Authorization": f"Bearer {who.api_key}"}
-    with httpx.Client(base_url=gw.url, headers=headers, timeout=120) as client:
-        for _ in range(10):
-            client.get(path).raise_for_status()
-        times = []
-        for _ in range(requests):
-            t0 = time.perf_counter()
-            client.get(path).raise_for_status()
-            times.append(1000 * (time.perf_counter() - t0))
-    times.sort()
-    return {"p50_ms": statistics.median(times), "p99_ms": times[int(0.99 * (len(times) - 1))]}
+READS = {
+    "/holdings": ("supplier", "/holdings"),
+    "/receivables?limit=50": ("supplier", "/receivables?limit=50"),
+    "/receivables/{id}/provenance": ("supplier", "/receivables/{rid}/provenance"),
+    "/payables/calendar": ("core", "/payables/calendar"),
+    "/payables?limit=50": ("core", "/payables?limit=50"),
+    "/discountable": ("bank", "/discountable"),
+    "/portfolio": ("bank", "/portfolio"),
+}
+ROUND = 10  # GETs of one endpoint in one world before the next, in each round
 
 
-def run(n: int, requests: int) -> dict[str, dict[str, float]]:
-    with tempfile.TemporaryDirectory(prefix="scf-reads-") as tmp:
-        gw = start_gateway(Path(tmp))
-        try:
-            core, supplier, bank, rid = build(gw, n)
-            reads = {
-                "/holdings": (supplier, "/holdings"),
-                "/receivables?limit=50": (supplier, "/receivables?limit=50"),
-                "/receivables/{id}/provenance": (supplier, f"/receivables/{rid}/provenance"),
-                "/payables/calendar": (core, "/payables/calendar"),
-                "/payables?limit=50": (core, "/payables?limit=50"),
-                "/discountable": (bank, "/discountable"),
-                "/portfolio": (bank, "/portfolio"),
+def measure_all(worlds: dict[int, tuple[Gateway, dict[str, Actor], int]], requests: int) -> dict[int, Any]:
+    """Every endpoint of every world, interleaved: rounds of ``ROUND`` GETs per endpoint and world, so that
+    whatever else loads the machine meanwhile falls on every size alike."""
+    clients = {
+        (n, role): httpx.Client(
+            base_url=gw.url, headers={"Authorization": f"Bearer {who.api_key}"}, timeout=120
+        )
+        for n, (gw, actors, _) in worlds.items()
+        for role, who in actors.items()
+    }
+    times: dict[int, dict[str, list[float]]] = {n: {name: [] for name in READS} for n in worlds}
+    try:
+        for (n, role), client in clients.items():  # warm-up
+            for who, path in READS.values():
+                if who == role:
+                    for _ in range(10):
+                        client.get(path.format(rid=worlds[n][2])).raise_for_status()
+        for _ in range(max(1, requests // ROUND)):
+            for n, (_, _, rid) in worlds.items():
+                for name, (who, path) in READS.items():
+                    client = clients[(n, who)]
+                    for _ in range(ROUND):
+                        t0 = time.perf_counter()
+                        client.get(path.format(rid=rid)).raise_for_status()
+                        times[n][name].append(1000 * (time.perf_counter() - t0))
+    finally:
+        for client in clients.values():
+            client.close()
+    out: dict[int, Any] = {}
+    for n, per in times.items():
+        out[n] = {}
+        for name, values in per.items():
+            values.sort()
+            out[n][name] = {
+                "p50_ms": statistics.median(values),
+                "p99_ms": values[int(0.99 * (len(values) - 1))],
             }
-            return {name: measure(gw, who, path, requests) for name, (who, path) in reads.items()}
-        finally:
-            gw.stop()
+    return out
 
 
 def main() -> int:
@@ -169,10 +191,17 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="measured GETs per endpoint and size")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results: dict[int, dict[str, dict[str, float]]] = {}
-    for n in sizes:
-        print(f"{n} receivables")
-        results[n] = run(n, args.requests)
+    worlds: dict[int, tuple[Gateway, dict[str, Actor], int]] = {}
+    with contextlib.ExitStack() as stack:
+        for n in sizes:  # every world built first and kept: the measurements are interleaved
+            print(f"{n} receivables")
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="scf-reads-"))
+            gw = start_gateway(Path(tmp))
+            stack.callback(gw.stop)
+            core, supplier, bank, rid = build(gw, n)
+            worlds[n] = (gw, {"core": core, "supplier": supplier, "bank": bank}, rid)
+        print(f"measuring, interleaved: {args.requests} GETs per endpoint and size, {ROUND} at a time")
+        results = measure_all(worlds, args.requests)
     first = sizes[0]
     print(f"\n{'endpoint':<30}" + "".join(f"{f'p50/p99 @{n}':>22}" for n in sizes) + "  ratio p99")
     for name in results[first]:

@@ -86,12 +86,16 @@ class Registrar:
 
     def _lead(self) -> None:
         """Send what is queued (this thread's job first) in one transaction, and wake those it served."""
-        size = self._state.chain().platform.ledger.max_batch()
-        with self._lock:
-            batch = [self._queue.popleft() for _ in range(min(size, len(self._queue)))]
+        batch: list[_Job] = []
         try:
+            size = self._state.chain().platform.ledger.max_batch()
+            with self._lock:
+                batch = [self._queue.popleft() for _ in range(min(size, len(self._queue)))]
             self._send(batch)
         except BaseException as exc:  # whatever it was, each waiting request (this one too) learns it
+            if not batch:  # failed before taking any: this thread's own job (first in the queue) alone
+                with self._lock:
+                    batch = [self._queue.popleft()]
             for job in batch:
                 if not job.finished:
                     job.finish(None, exc)
