@@ -225,9 +225,12 @@ class _Node:
     ``rel`` paths are ``prefix:Local`` steps joined by ``/``, looked up in the parse's child index.
     The path (for error messages only) is put together when asked for: a node keeps the node it was
     found from, the ``rel`` that found it and its position among its namesakes (0: not counted).
+    Leaves (amounts, quantities, identifiers) are read from their element without a node of their
+    own: an error names them as ``rel`` below the node they were looked up from, the same path.
+    ``kids`` keeps the element's child index once looked into.
     """
 
-    __slots__ = ("base", "el", "pos", "rel", "state")
+    __slots__ = ("base", "el", "kids", "pos", "rel", "state")
 
     def __init__(self, el: Any, base: _Node | None, rel: str, state: _State, pos: int = 0) -> None:
         self.el = el
@@ -235,6 +238,12 @@ class _Node:
         self.rel = rel
         self.state = state
         self.pos = pos
+        self.kids: dict[str, Any] | None = None
+
+    def _index(self) -> dict[str, Any]:
+        """The element's children by Clark tag (see :meth:`_State.index`), kept on the node."""
+        kids = self.kids = self.state.index(self.el)
+        return kids
 
     @property
     def path(self) -> str:
@@ -245,14 +254,14 @@ class _Node:
 
     def _find(self, rel: str) -> Any:
         """The element at ``rel`` (every step at most once, see :meth:`find`), or None."""
-        state = self.state
-        el = self.el
         tag = _TAGS.get(rel)
         if tag is not None:  # one step
-            found = (state.children.get(el) or state.index(el)).get(tag)
+            found = (self.kids or self._index()).get(tag)
             if found.__class__ is list:
                 raise self._repeated(rel)
             return found
+        state = self.state
+        el = self.el
         for tag in _STEPS.get(rel) or _clark(rel):
             found = (state.children.get(el) or state.index(el)).get(tag)
             if found is None:
@@ -279,16 +288,15 @@ class _Node:
 
     def _all(self, rel: str) -> list[Any]:
         """Elements at the child path ``rel``, in document order (ElementPath ``a/b``)."""
-        state = self.state
-        children = state.children
-        el = self.el
         tag = _TAGS.get(rel)
         if tag is not None:  # one step
-            found = (children.get(el) or state.index(el)).get(tag)
+            found = (self.kids or self._index()).get(tag)
             if found is None:
                 return []
             return found if found.__class__ is list else [found]
-        parents = [el]
+        state = self.state
+        children = state.children
+        parents = [self.el]
         for tag in _STEPS.get(rel) or _clark(rel):
             below = []
             for parent in parents:
@@ -312,12 +320,26 @@ class _Node:
 
     def first(self, rel: str) -> _Node | None:
         """The first element at ``rel``, for paths UBL 2.1 lets repeat (see docs/documents.md)."""
-        found = self._all(rel)
-        return _Node(found[0], self, rel, self.state) if found else None
+        tag = _TAGS.get(rel)
+        if tag is None:
+            found = self._all(rel)
+            el = found[0] if found else None
+        else:
+            el = (self.kids or self._index()).get(tag)
+            if el.__class__ is list:
+                el = el[0]
+        return None if el is None else _Node(el, self, rel, self.state)
 
     def first_text(self, rel: str) -> str | None:
-        found = self._all(rel)
-        return _text(found[0]) if found else None
+        tag = _TAGS.get(rel)
+        if tag is None:
+            found = self._all(rel)
+            el = found[0] if found else None
+        else:
+            el = (self.kids or self._index()).get(tag)
+            if el.__class__ is list:
+                el = el[0]
+        return None if el is None else _text(el)
 
     def findall(self, rel: str) -> list[_Node]:
         state = self.state
@@ -329,16 +351,14 @@ class _Node:
             raise _missing(f"{self.path}/{rel}")
         return _Node(el, self, rel, self.state)
 
-    @property
-    def text(self) -> str | None:
-        return _text(self.el)
-
-    def attr(self, name: str) -> str | None:
-        value = self.el.get(name)
-        return value.strip() or None if isinstance(value, str) else None
-
     def text_of(self, rel: str) -> str | None:
-        el = self._find(rel)
+        tag = _TAGS.get(rel)
+        if tag is None:
+            el = self._find(rel)
+        else:  # one step: :meth:`_find` inlined (the most frequent look-up)
+            el = (self.kids or self._index()).get(tag)
+            if el.__class__ is list:
+                raise self._repeated(rel)
         if el is None:
             return None
         if len(el):
@@ -356,20 +376,16 @@ class _Node:
             raise _missing(f"{self.path}/{rel}")
         return text
 
-    def decimal(self) -> Decimal:
-        return _decimal(_text(self.el), self, None)
-
     def decimal_of(self, rel: str) -> Decimal | None:
         el = self._find(rel)
         text = None if el is None else _text(el)
         return None if text is None else _decimal(text, self, rel)
 
     def req_decimal(self, rel: str) -> Decimal:
-        return self.require(rel).decimal()
-
-    def amount(self, *, record: bool = True) -> Decimal:
-        """The element as a monetary amount; its currencyID is recorded in the parse state."""
-        return _amount(self.el, _text(self.el), self, None, self.state if record else None)
+        el = self._find(rel)
+        if el is None:
+            raise _missing(f"{self.path}/{rel}")
+        return _decimal(_text(el), self, rel)
 
     def amount_of(self, rel: str) -> Decimal | None:
         el = self._find(rel)
@@ -387,13 +403,20 @@ class _Node:
         text = None if el is None else _text(el)
         if text is None:
             return None
+        known = _DATES.get(text)
+        if known is not None:
+            return known
         match = _DATE_RE.fullmatch(text)
         try:
             if match is None:
                 raise ValueError
-            return date(int(match[1]), int(match[2]), int(match[3]))
+            value = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             raise _invalid(f"{self.path}/{rel}", f"{text[:40]!r} is not a date (YYYY-MM-DD)") from None
+        if len(_DATES) >= _DATES_SIZE:
+            _DATES.clear()
+        _DATES[text] = value
+        return value
 
     def req_date(self, rel: str) -> date:
         value = self.date_of(rel)
@@ -402,13 +425,15 @@ class _Node:
         return value
 
     def bool_of(self, rel: str) -> bool:
-        node = self.require(rel)
-        text = (node.text or "").lower()
+        el = self._find(rel)
+        if el is None:
+            raise _missing(f"{self.path}/{rel}")
+        text = (_text(el) or "").lower()
         if text in ("true", "1"):
             return True
         if text in ("false", "0"):
             return False
-        raise _invalid(node.path, f"{text[:20]!r} is not a boolean")
+        raise _invalid(f"{self.path}/{rel}", f"{text[:20]!r} is not a boolean")
 
     def currency_of(self, rel: str) -> str | None:
         el = self._find(rel)
@@ -429,6 +454,9 @@ _DECIMALS: Final[dict[str, Decimal]] = {}
 """Decimal literals already read, and their value (a Decimal is immutable; reading one is exact,
 whatever the context). Emptied when it holds ``_DECIMALS_SIZE``."""
 _DECIMALS_SIZE: Final = 4096
+_DATES: Final[dict[str, date]] = {}
+"""Date literals already read, and their date (immutable); emptied when it holds ``_DATES_SIZE``."""
+_DATES_SIZE: Final = 4096
 _CURRENCIES: Final[set[str]] = set()
 """currencyIDs already found valid (three capital letters: at most 17,576)."""
 
@@ -500,22 +528,47 @@ def _invalid(path: str, message: str) -> DocumentError:
 # --------------------------------------------------------------------------------------------------
 
 
-def _party_ref(node: _Node, scheme: str | None = None) -> PartyRef | None:
-    text = node.text
+def _attr(el: Any, name: str) -> str | None:
+    """The attribute ``name`` of ``el``, stripped; None when absent or blank."""
+    value = el.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+_PARTY_REFS: Final[dict[tuple[str, str], PartyRef]] = {}
+"""PartyRefs already built, by their (scheme, id) as the document states them: a PartyRef is an
+immutable value, and the same parties come back document after document. Emptied when it holds
+``_PARTY_REFS_SIZE``."""
+_PARTY_REFS_SIZE: Final = 4096
+
+
+def _party_ref_of(scheme: str, text: str) -> PartyRef:
+    key = (scheme, text)
+    ref = _PARTY_REFS.get(key)
+    if ref is None:
+        ref = PartyRef(scheme, text)
+        if len(_PARTY_REFS) >= _PARTY_REFS_SIZE:
+            _PARTY_REFS.clear()
+        _PARTY_REFS[key] = ref
+    return ref
+
+
+def _party_ref(el: Any, scheme: str | None = None) -> PartyRef | None:
+    """The identifier element ``el`` as a PartyRef (``scheme``, else its schemeID); None when empty."""
+    text = _text(el)
     if text is None:
         return None
-    return PartyRef(scheme if scheme is not None else node.attr("schemeID") or "", text)
+    return _party_ref_of(scheme if scheme is not None else _attr(el, "schemeID") or "", text)
 
 
-def _refs(nodes: list[_Node]) -> tuple[PartyRef, ...]:
-    return tuple([ref for node in nodes if (ref := _party_ref(node)) is not None])
+def _refs(elements: list[Any]) -> tuple[PartyRef, ...]:
+    return tuple([ref for el in elements if (ref := _party_ref(el)) is not None])
 
 
 def _party(node: _Node) -> Party:
-    endpoint = node.find("cbc:EndpointID")
+    endpoint = node._find("cbc:EndpointID")
     tax_ids = []
     for scheme_node in node.findall("cac:PartyTaxScheme"):
-        company = scheme_node.find("cbc:CompanyID")
+        company = scheme_node._find("cbc:CompanyID")
         if company is not None:
             ref = _party_ref(company, scheme_node.text_of("cac:TaxScheme/cbc:ID") or "TAX")
             if ref is not None:
@@ -524,8 +577,8 @@ def _party(node: _Node) -> Party:
         name=node.first_text("cac:PartyName/cbc:Name"),
         registration_name=node.first_text("cac:PartyLegalEntity/cbc:RegistrationName"),
         endpoint=None if endpoint is None else _party_ref(endpoint),
-        identifiers=_refs(node.findall("cac:PartyIdentification/cbc:ID")),
-        legal_ids=_refs(node.findall("cac:PartyLegalEntity/cbc:CompanyID")),
+        identifiers=_refs(node._all("cac:PartyIdentification/cbc:ID")),
+        legal_ids=_refs(node._all("cac:PartyLegalEntity/cbc:CompanyID")),
         tax_ids=tuple(tax_ids),
         country=node.text_of("cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
     )
@@ -564,12 +617,13 @@ def _allowance_charges(node: _Node) -> tuple[AllowanceCharge, ...]:
 
 
 def _price(node: _Node) -> Price:
-    base = node.find("cbc:BaseQuantity")
+    base = node._find("cbc:BaseQuantity")
+    base_text = None if base is None else _text(base)
     allowance = node.first("cac:AllowanceCharge")  # 0..n in UBL 2.1; the first carries the gross price
     return Price(
         amount=node.req_amount("cbc:PriceAmount"),
-        base_quantity=None if base is None or base.text is None else base.decimal(),
-        base_unit_code=None if base is None else base.attr("unitCode"),
+        base_quantity=None if base_text is None else _decimal(base_text, node, "cbc:BaseQuantity"),
+        base_unit_code=None if base is None else _attr(base, "unitCode"),
         gross_amount=None if allowance is None else allowance.amount_of("cbc:BaseAmount"),
         discount=None if allowance is None else allowance.amount_of("cbc:Amount"),
     )
@@ -578,8 +632,8 @@ def _price(node: _Node) -> Price:
 def _item(node: _Node | None) -> Item:
     if node is None:
         return Item()
-    standard = node.find("cac:StandardItemIdentification/cbc:ID")
-    standard_text = None if standard is None else standard.text
+    standard = node._find("cac:StandardItemIdentification/cbc:ID")
+    standard_text = None if standard is None else _text(standard)
     return Item(
         name=node.text_of("cbc:Name"),
         seller_item_id=node.text_of("cac:SellersItemIdentification/cbc:ID"),
@@ -587,7 +641,7 @@ def _item(node: _Node | None) -> Item:
         standard_item_id=(
             None
             if standard is None or standard_text is None
-            else Identifier(standard.attr("schemeID") or "", standard_text)
+            else Identifier(_attr(standard, "schemeID") or "", standard_text)
         ),
     )
 
@@ -595,7 +649,9 @@ def _item(node: _Node | None) -> Item:
 def _tax_total(node: _Node) -> tuple[TaxTotal, set[str]]:
     """A TaxTotal and the currencies of its amounts (recorded by the caller, see ``_tax_totals``)."""
     inner = _Node(node.el, node.base, node.rel, _State(node.state.children), node.pos)
-    amount_node = inner.require("cbc:TaxAmount")
+    amount_el = inner._find("cbc:TaxAmount")
+    if amount_el is None:
+        raise _missing(f"{inner.path}/cbc:TaxAmount")
     subtotals = tuple(
         TaxSubtotal(
             taxable_amount=sub.req_amount("cbc:TaxableAmount"),
@@ -605,8 +661,8 @@ def _tax_total(node: _Node) -> tuple[TaxTotal, set[str]]:
         for sub in inner.findall("cac:TaxSubtotal")
     )
     total = TaxTotal(
-        tax_amount=amount_node.amount(),
-        currency=amount_node.attr("currencyID"),
+        tax_amount=_amount(amount_el, _text(amount_el), inner, "cbc:TaxAmount", inner.state),
+        currency=_attr(amount_el, "currencyID"),
         subtotals=subtotals,
     )
     return total, inner.state.currencies
@@ -693,8 +749,10 @@ def _require_lines(root: _Node, tag: str) -> list[_Node]:
 
 
 def _quantity(node: _Node, rel: str) -> tuple[Decimal, str | None]:
-    quantity = node.require(rel)
-    return quantity.decimal(), quantity.attr("unitCode")
+    el = node._find(rel)
+    if el is None:
+        raise _missing(f"{node.path}/{rel}")
+    return _decimal(_text(el), node, rel), _attr(el, "unitCode")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -779,7 +837,8 @@ def _invoice(root: _Node, data: bytes, kind: DocumentKind) -> Invoice:
     )
     lines = tuple([_invoice_line(line, quantity_tag) for line in _require_lines(root, line_tag)])
     for node in root.findall("cac:AllowanceCharge"):
-        node.require("cac:TaxCategory")  # EN 16931 BR-32 / BR-37: needed to build the VAT breakdown
+        if node._find("cac:TaxCategory") is None:  # EN 16931 BR-32 / BR-37: needed for the VAT breakdown
+            raise _missing(f"{node.path}/cac:TaxCategory")
     totals = _monetary_total(
         root.require("cac:LegalMonetaryTotal"),
         required=("LineExtensionAmount", "TaxExclusiveAmount", "TaxInclusiveAmount", "PayableAmount"),

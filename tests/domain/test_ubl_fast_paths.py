@@ -5,6 +5,7 @@
 - identifiers skip the whitespace squash only when they hold no whitespace;
 - the model's ``__init__`` (see ``model._install_fast_init``) takes the parameters the dataclass's
   would and leaves the objects frozen values;
+- dates and party identifiers are reused from bounded caches, never a refused literal;
 - the child index answers like lxml's own look-ups, in document order, whatever the prefixes (a
   tag's one child, or the list of its children when it repeats).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import threading
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from domain.documents import model, ubl
+from domain.documents.errors import DocumentError
 from domain.documents.model import Invoice, _squash
 from domain.documents.ubl import parse_document
 
@@ -125,3 +128,22 @@ def test_model_objects_stay_frozen_values() -> None:
     with pytest.raises(TypeError, match="positional argument"):
         model.Order(model.DocumentKind.ORDER)  # type: ignore[call-arg]
     assert model.DeliveryLine("1", Decimal(2), None, model.Item()).rejected_quantity == Decimal(0)
+
+
+def test_value_caches_stay_bounded_and_never_hold_a_refused_value() -> None:
+    """Dates and party identifiers read once are reused; a bad literal is refused every time."""
+    data = (FIXTURES / "invoice.xml").read_bytes()
+    first = parse_document(data)
+    assert parse_document(data) == first
+    for n in range(ubl._PARTY_REFS_SIZE + 5):
+        ubl._party_ref_of("GLN", f"{n:013d}")
+    assert 0 < len(ubl._PARTY_REFS) <= ubl._PARTY_REFS_SIZE
+    assert ubl._party_ref_of("GLN", " 73 5000 ") == model.PartyRef("0088", "735000")
+    bad = data.replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>2026-02-30", 1)
+    for _ in range(2):
+        with pytest.raises(DocumentError) as caught:
+            parse_document(bad)
+        assert caught.value.code == "UBL_INVALID_VALUE"
+        assert caught.value.field == "/Invoice/cbc:IssueDate"
+    assert len(ubl._DATES) <= ubl._DATES_SIZE
+    assert all(isinstance(value, date) for value in ubl._DATES.values())
