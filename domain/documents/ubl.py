@@ -370,15 +370,13 @@ class _Node:
         return tuple([text for el in self._all(rel) if (text := _text(el)) is not None])
 
     def req_text(self, rel: str) -> str:
-        el = self._find(rel)
-        text = None if el is None else _text(el)
+        text = self.text_of(rel)
         if text is None:
             raise _missing(f"{self.path}/{rel}")
         return text
 
     def decimal_of(self, rel: str) -> Decimal | None:
-        el = self._find(rel)
-        text = None if el is None else _text(el)
+        text = self.text_of(rel)
         return None if text is None else _decimal(text, self, rel)
 
     def req_decimal(self, rel: str) -> Decimal:
@@ -399,8 +397,7 @@ class _Node:
         return _amount(el, _text(el), self, rel, self.state)
 
     def date_of(self, rel: str) -> date | None:
-        el = self._find(rel)
-        text = None if el is None else _text(el)
+        text = self.text_of(rel)
         if text is None:
             return None
         known = _DATES.get(text)
@@ -436,8 +433,7 @@ class _Node:
         raise _invalid(f"{self.path}/{rel}", f"{text[:20]!r} is not a boolean")
 
     def currency_of(self, rel: str) -> str | None:
-        el = self._find(rel)
-        text = None if el is None else _text(el)
+        text = self.text_of(rel)
         if text is None:
             return None
         if not is_currency_code(text):
