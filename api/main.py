@@ -8,6 +8,7 @@ background indexer, which only the leader among the processes runs (``api.leader
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import sys
 import threading
@@ -61,6 +62,15 @@ POSTs that send transactions take an `Idempotency-Key` header.
 RECURSION_LIMIT = 1000
 
 
+def freeze_startup_objects() -> None:
+    """Keep what exists at start (the imported libraries, the app: about 230,000 objects) out of the
+    cyclic garbage collector's full collections: one full collection scanned them all, about 145 ms on
+    this machine, and whichever request it fell on waited (the p99 of ``/holdings``, 190 ms against a
+    p50 of 18 ms, in the 100k-receivable read bench). What requests make later is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     sys.setrecursionlimit(RECURSION_LIMIT)
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # finish what a crash of the last run left open (needs the node; skipped while it is down)
         await anyio.to_thread.run_sync(on_start, app.state.scf)
+        freeze_startup_objects()
         yield
         engine.dispose()
 
