@@ -468,7 +468,7 @@ def _install_fast_init(cls: type) -> None:
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()\n")
     source = f"def __init__(self, {', '.join(params)}) -> None:\n{''.join(body)}"
-    exec(source, namespace)  # noqa: S102 - source built from the dataclass's own field names
+    exec(source, namespace)  # noqa: S102  # nosec B102 - as dataclasses does: source from the class's own field names
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
