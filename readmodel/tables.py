@@ -153,9 +153,13 @@ class RmParticipant(SQLModel, table=True):
 class RmReceivable(SQLModel, table=True):
     __tablename__ = "rm_receivable"
     __table_args__ = (
-        Index("ix_rm_receivable_debtor_due", "debtor", "due_date"),  # payables (all)
-        Index("ix_rm_receivable_debtor_status_due", "debtor", "status", "due_date"),  # payables (status)
-        Index("ix_rm_receivable_market", "status", "disputed", "due_date"),  # discountable
+        # pages ordered by due date, then id: the id in the index too, or every page sorts all the
+        # receivables of its first due dates (the id is no rowid alias)
+        Index("ix_rm_receivable_debtor_due", "debtor", "due_date", "id"),  # payables (all)
+        Index(
+            "ix_rm_receivable_debtor_status_due", "debtor", "status", "due_date", "id"
+        ),  # payables (status)
+        Index("ix_rm_receivable_market", "status", "disputed", "due_date", "id"),  # discountable
     )
 
     id: int = _big(primary_key=True)

@@ -294,3 +294,50 @@ def test_the_objects_of_a_started_gateway_are_left_out_of_full_collections(world
     100k read bench). A started gateway has them frozen: a full collection now scans only what came
     after."""
     assert gc.get_freeze_count() > 100_000
+
+
+#: the read model's tables that grow with the ledger
+_GROWING = ("rm_receivable", "rm_holding", "rm_transfer", "rm_event", "rm_involvement", "rm_offer", "rm_fill")
+
+
+def _bounded(steps: list[str]) -> bool:
+    """No growing table scanned; a sort only of one receivable's rows (its events and its offers' events,
+    its transfers)."""
+    searched = ""
+    for step in steps:
+        if any(step.startswith(f"SCAN {t}") for t in _GROWING):
+            return False
+        if step.startswith("SEARCH"):
+            searched = step
+        if "TEMP B-TREE" in step and "receivable_id=?" not in searched and "offer_id=?" not in searched:
+            return False
+    return True
+
+
+def test_the_reads_neither_scan_nor_sort_what_grows_with_the_ledger(world: World) -> None:
+    """Every SELECT of every read, explained by SQLite with its own parameters: no table that grows with
+    the ledger is scanned, and nothing is sorted in a temporary B-tree but one receivable's own rows
+    (its events for provenance, its transfers). Before the due-date indexes held
+    the id, ``/payables`` and ``/discountable`` sorted every receivable of their first due dates for each
+    page: 13.6 -> 21.6 ms (p50) from 1k to 100k receivables."""
+    plans: dict[str, list[str]] = {}
+
+    def explain(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "rm_" in statement:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.setdefault(statement, []).extend(str(r[-1]) for r in rows)
+
+    engine = world.gw.state.engine
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        for who, path in READS:
+            assert world.gw.request("GET", path, getattr(world, who).api_key).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    assert plans
+    bad = {
+        statement.split("FROM", 1)[-1][:160]: steps
+        for statement, steps in plans.items()
+        if not _bounded(steps)
+    }
+    assert bad == {}, "\n".join(f"{k!r}: {v}" for k, v in bad.items())
