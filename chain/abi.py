@@ -150,30 +150,23 @@ class EventSpec:
     def values(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         """The arguments of a log of a ``plain`` event as web3 gives them: integers, ``bytes``,
         checksummed addresses (inputs in the ABI's order: indexed ones first, as ``names``)."""
-        if len(topics) != 1 + len(self.topic_types) or topics[0] != self.topic:
-            raise ValueError(f"{self.name}: expected {1 + len(self.topic_types)} topics, got {len(topics)}")
-        values = default_codec.decode(self.topic_types, b"".join(topics[1:])) + default_codec.decode(
-            self.data_types, data
-        )
-        types = self.topic_types + self.data_types
-        return {
-            n: checksum(v) if t == "address" else v for n, v, t in zip(self.names, values, types, strict=True)
-        }
+        return {n: checksum(v) if t == "address" else v for n, v, t in self._decoded(topics, data)}
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         """The arguments of a log of this event, as ``rm_event.args`` stores them (``to_json`` with
         integers as strings: they may exceed 2^53 and 2^63); an indexed reference type is the 0x-hex
         hash its topic holds. Raises if the log does not match (topic count, data)."""
+        return {n: to_json(v, parse(t), int_as_str=True) for n, v, t in self._decoded(topics, data)}
+
+    def _decoded(self, topics: Sequence[bytes], data: bytes) -> list[tuple[str, Any, str]]:
+        """(name, value as ``eth_abi`` decodes it, type) of each argument; raises if the log does not
+        match (topic count, data)."""
         if len(topics) != 1 + len(self.topic_types) or topics[0] != self.topic:
             raise ValueError(f"{self.name}: expected {1 + len(self.topic_types)} topics, got {len(topics)}")
         values = default_codec.decode(self.topic_types, b"".join(topics[1:])) + default_codec.decode(
             self.data_types, data
         )
-        types = self.topic_types + self.data_types
-        return {
-            n: to_json(v, parse(t), int_as_str=True)
-            for n, v, t in zip(self.names, values, types, strict=True)
-        }
+        return list(zip(self.names, values, self.topic_types + self.data_types, strict=True))
 
 
 def event_specs(abi: list[dict[str, Any]]) -> dict[bytes, EventSpec]:

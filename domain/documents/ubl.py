@@ -320,26 +320,21 @@ class _Node:
 
     def first(self, rel: str) -> _Node | None:
         """The first element at ``rel``, for paths UBL 2.1 lets repeat (see docs/documents.md)."""
-        tag = _TAGS.get(rel)
-        if tag is None:
-            found = self._all(rel)
-            el = found[0] if found else None
-        else:
-            el = (self.kids or self._index()).get(tag)
-            if el.__class__ is list:
-                el = el[0]
+        el = self._first(rel)
         return None if el is None else _Node(el, self, rel, self.state)
 
     def first_text(self, rel: str) -> str | None:
+        el = self._first(rel)
+        return None if el is None else _text(el)
+
+    def _first(self, rel: str) -> Any:
+        """The first lxml element at ``rel``, or None."""
         tag = _TAGS.get(rel)
         if tag is None:
             found = self._all(rel)
-            el = found[0] if found else None
-        else:
-            el = (self.kids or self._index()).get(tag)
-            if el.__class__ is list:
-                el = el[0]
-        return None if el is None else _text(el)
+            return found[0] if found else None
+        el = (self.kids or self._index()).get(tag)
+        return el[0] if el.__class__ is list else el
 
     def findall(self, rel: str) -> list[_Node]:
         state = self.state
