@@ -35,7 +35,7 @@ from api.routes import (
     rules,
     settlement,
 )
-from api.services.bootstrap import start_background_indexer
+from api.services.bootstrap import start_background_indexer, stop_background_indexer
 from api.services.recovery import on_start
 from api.settings import Settings, get_settings
 from api.state import AppState
@@ -131,11 +131,11 @@ def app_from_env() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         async with inner(app):
-            start_background_indexer(state, stop)
+            thread = start_background_indexer(state, stop)
             try:
                 yield
             finally:
-                stop.set()
+                await anyio.to_thread.run_sync(stop_background_indexer, stop, thread)
 
     app.router.lifespan_context = lifespan
     return app

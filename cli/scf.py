@@ -178,7 +178,7 @@ def up(
 
     from api.db import migrate
     from api.main import create_app
-    from api.services.bootstrap import bootstrap, start_background_indexer
+    from api.services.bootstrap import bootstrap, start_background_indexer, stop_background_indexer
 
     settings = _settings(rpc_url, port, anvil_port)
     check_workers(settings, workers)
@@ -188,6 +188,7 @@ def up(
         )
     started_chain = False
     stop_indexer = threading.Event()
+    indexer: threading.Thread | None = None
     if settings.rpc_url is None:
         info = start_background(settings)
         started_chain = not info.get("reused", False)
@@ -208,12 +209,13 @@ def up(
         if settings.operator_api_key is None:
             _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
-        start_background_indexer(app.state.scf, stop_indexer)
+        indexer = start_background_indexer(app.state.scf, stop_indexer)
         if with_demo:
             _demo_in_background(settings, app.state.scf)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     finally:
-        stop_indexer.set()
+        if indexer is not None:  # its turn must end before the node it reads goes away
+            stop_background_indexer(stop_indexer, indexer)
         if started_chain:
             stop_background(settings)
             _say("stopped the local chain (its state is kept for the next `scf up`)")

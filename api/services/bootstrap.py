@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
+import requests
+
 from api.leader import Leadership
 from api.settings import Settings
 from api.state import AppState
@@ -12,6 +14,9 @@ from chain.contracts import ParticipantStatus
 from domain.roles import Role
 
 log = logging.getLogger(__name__)
+
+NODE_UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
+"""What a call to a node that is down or restarting raises (web3's HTTP provider and ``chain.transport``)."""
 
 
 def ensure_verifier(state: AppState) -> str:
@@ -66,7 +71,11 @@ def start_background_indexer(
                         state.background.clear()
                     if leads:
                         state.catch_up()
-                except Exception:  # the node may be down for a while: keep trying
+                except NODE_UNREACHABLE as exc:  # the node is down or restarting: an expected state
+                    log.warning(
+                        "background indexer: the node is unreachable (%s); retrying in %.1fs", exc, interval
+                    )
+                except Exception:  # anything else is a defect: keep trying, with its traceback
                     log.exception("background indexer: catch-up failed; retrying in %.1fs", interval)
                 stop.wait(interval)
         finally:
@@ -76,3 +85,10 @@ def start_background_indexer(
     thread = threading.Thread(target=loop, name="scf-indexer", daemon=True)
     thread.start()
     return thread
+
+
+def stop_background_indexer(stop: threading.Event, thread: threading.Thread, timeout: float = 30.0) -> None:
+    """Stop the loop of ``start_background_indexer`` and wait for its current turn to end: a node stopped
+    under a turn still running would fail that turn."""
+    stop.set()
+    thread.join(timeout)

@@ -10,6 +10,7 @@ newest mined transaction), reconciles, and says so in ``/health``.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -24,7 +25,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from api.models import Bundle
-from api.services.bootstrap import start_background_indexer
+from api.services.bootstrap import start_background_indexer, stop_background_indexer
 from tests.api.harness import (
     Actor,
     Gateway,
@@ -125,3 +126,38 @@ def test_the_gateway_reconciles_after_the_node_lost_blocks(gw: Gateway, tmp_path
     assert ledger.receivable_count() == kept.json()["receivable_id"] + 2
     final = gw.request("GET", "/health/read-model", gw.operator_key).json()
     assert final["in_sync"], final
+
+
+def test_the_background_indexer_rides_out_a_node_outage(
+    gw: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A node that is down is an expected state, not a defect: the loop says so in one line (no
+    traceback: ``scf up`` stopping its chain under a running turn printed one), and indexes again once
+    the node is back. ``stop_background_indexer`` returns only when the loop's turn has ended."""
+    core, supplier = trade_parties(gw)
+    signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
+    stop = threading.Event()
+    caplog.set_level(logging.INFO, logger="api.services.bootstrap")
+    thread = start_background_indexer(gw.state, stop, interval=0.05)
+    try:
+        gw.anvil.stop()
+        time.sleep(0.5)
+        down = [
+            r for r in caplog.records if r.name == "api.services.bootstrap" and r.levelno >= logging.WARNING
+        ]
+        assert down, "the loop said nothing while the node was down"
+        assert all(r.exc_info is None and "unreachable" in r.getMessage() for r in down), [
+            (r.getMessage(), r.exc_info) for r in down
+        ]
+        restart_node(gw, stop=False)
+        made = _submit(gw, supplier, bundle_body(distinct_trade("AFTER-OUTAGE"), signers), str(uuid.uuid4()))
+        assert made.status_code == 201, made.text
+        head = gw.state.chain().w3.eth.block_number
+        deadline = time.monotonic() + 20
+        while gw.state._view().block < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gw.state._view().block >= head, "the loop did not index again after the outage"
+        assert gw.request("GET", "/health/read-model", gw.operator_key).json()["in_sync"]
+    finally:
+        stop_background_indexer(stop, thread)
+    assert not thread.is_alive()
