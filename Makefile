@@ -15,12 +15,17 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP)/system:
+$(STAMP)/system: Makefile
 	@mkdir -p $(STAMP)
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  echo "installing PostgreSQL (Debian package) for the cross-process tests"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Chromium (Debian package) for the portal's browser tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 	@touch $@
 
@@ -51,7 +56,7 @@ $(STAMP)/brownie: tools/setup-brownie.sh
 	bash tools/setup-brownie.sh
 	@touch $@
 
-setup: $(STAMP)/system $(STAMP)/npm $(STAMP)/venv $(STAMP)/semgrep-$(SEMGREP_VERSION) $(STAMP)/brownie ## install PostgreSQL (apt), node tools, the Python venv, semgrep's venv and the brownie venv
+setup: $(STAMP)/system $(STAMP)/npm $(STAMP)/venv $(STAMP)/semgrep-$(SEMGREP_VERSION) $(STAMP)/brownie ## install PostgreSQL and Chromium (apt), node tools, the Python venv, semgrep's venv and the brownie venv
 
 up: setup ## local chain (state file in data/) + SQLite + gateway on :8000; a new ledger first runs the demo story
 	$(VENV)/bin/scf up --demo

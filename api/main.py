@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.db import make_engine
 from api.handlers import install_error_handlers
@@ -26,10 +27,12 @@ from api.routes import (
     bundles,
     ca,
     credit_lines,
+    docs,
     documents,
     health,
     offers,
     participants,
+    portal,
     receivables,
     reports,
     rules,
@@ -84,7 +87,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="SCF gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc are api.routes.docs: FastAPI's own load their scripts from a CDN
+    app = FastAPI(
+        title="SCF gateway",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.scf = AppState(settings=settings, engine=engine)
     install_error_handlers(app)
     # the last added runs first: the size limit bounds what the depth check reads
@@ -104,8 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers,
         settlement,
         reports,
+        docs,
+        portal,
     ):
         app.include_router(module.router)
+    app.mount("/app/static", StaticFiles(directory=portal.PORTAL_DIR / "static"), name="portal-static")
     install_openapi(app)  # every status each operation can answer, from its dependencies
     return app
 

@@ -242,3 +242,22 @@ class TxNonceGap(SQLModel, table=True):
 
     address: str = Field(primary_key=True, max_length=42)
     nonce: int = Field(sa_column=Column(BigInteger, primary_key=True))
+
+
+class PortalSession(SQLModel, table=True):
+    """A web portal sign-in (``api.services.portal_sessions``): the browser holds a random token in an
+    HttpOnly cookie, the gateway only its SHA-256. The API key it was opened with is kept as its hash:
+    a new key (rotation) ends every session of the old one."""
+
+    __tablename__ = "portal_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    #: the participant signed in; none for the platform operator
+    participant_id: str | None = Field(default=None, max_length=36, index=True)
+    key_hash: str = Field(max_length=64)
+    #: sent back by the portal's scripts in ``X-CSRF-Token`` on every state-changing request
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    #: the absolute end (``portal_session_max_hours`` after the sign-in), whatever the activity
+    expires_at: datetime = Field(index=True)

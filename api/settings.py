@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chain.files import FILE_MODE, private_dir, tighten
-from chain.settings import ANVIL_VERIFIER_KEY, ChainSettings
+from chain.settings import ANVIL_VERIFIER_KEY, PROJECT_ROOT, ChainSettings
 
 
 class Settings(ChainSettings):
@@ -90,6 +91,22 @@ class Settings(ChainSettings):
             " lock_timeout) before the gateway gives up and answers 503 DATABASE_BUSY with Retry-After."
         ),
     )
+    portal_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A portal session ends after this long without a request."
+    )
+    portal_max_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="A portal session ends this long after its sign-in, used or not.",
+    )
+    web_assets_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Where the pinned npm packages that /docs and the portal serve live (swagger-ui-dist, redoc,"
+            " axe-core). Unset: the project's node_modules (installed by `make setup`)."
+        ),
+    )
     db_health_timeout: float = Field(
         default=1.0, gt=0, le=10, description="Seconds /health's write probe of the database may wait."
     )
@@ -123,6 +140,10 @@ class Settings(ChainSettings):
     @property
     def effective_operator_api_key(self) -> str:
         return self._local_secret("operator_api_key", self.operator_api_key)
+
+    @property
+    def effective_web_assets_dir(self) -> Path:
+        return self.web_assets_dir or PROJECT_ROOT / "node_modules"
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,60 @@
+// Holdings: what I hold, from whom, owed by whom; pay part of it onward, redeem what was repaid.
+import { action, all, api, day, el, field, money, parseMoney, party, receivableLink, statusBadges, table } from "../portal.js";
+
+function transferForm(holding, reload) {
+  const to = el("input", { name: "to", required: true, autocomplete: "off", spellcheck: "false" });
+  const amount = el("input", { name: "amount", required: true, inputmode: "decimal", autocomplete: "off" });
+  const form = el("form", { class: "card", "aria-label": `Pay part of receivable ${holding.receivable_id}` },
+    el("h3", {}, `Pay part of #${holding.receivable_id} to your supplier`),
+    field("Recipient's participant id", to, "They find it on their overview page."),
+    field(`Amount (at most ${money(holding.balance_minor)})`, amount),
+    el("div", { class: "error", role: "alert" }),
+    el("button", { type: "submit" }, "Pay this part"),
+  );
+  return action(form, async (_, key) => {
+    const minor = parseMoney(amount.value);
+    const tx = await api("POST", `/receivables/${holding.receivable_id}/transfers`,
+      { to_participant_id: to.value.trim(), amount: minor }, { idempotencyKey: key });
+    return `Paid ${money(minor)} of #${holding.receivable_id} (transaction ${tx.tx_hash}).`;
+  }, reload);
+}
+
+function redeemButton(holding, reload) {
+  const form = el("form", { class: "inline", "aria-label": `Redeem receivable ${holding.receivable_id}` },
+    el("button", { type: "submit" }, `Redeem ${money(holding.redeemable_minor)}`),
+    el("div", { class: "error", role: "alert" }),
+  );
+  return action(form, async (_, key) => {
+    const tx = await api("POST", `/receivables/${holding.receivable_id}/redemptions`, undefined, { idempotencyKey: key });
+    return `Redeemed ${money(tx.amount ?? holding.redeemable_minor)} from #${holding.receivable_id}.`;
+  }, reload);
+}
+
+export async function render({ root, role }) {
+  const reload = () => render({ root, role });
+  const rows = await all("/holdings");
+  const forms = el("div", { id: "holding-actions" });
+  const columns = [
+    { label: "Receivable", cell: (h) => receivableLink(h.receivable_id) },
+    { label: "Debtor", cell: (h) => party(h.debtor) },
+    { label: "Received from", cell: (h) => party(h.received_from ?? h.creditor) },
+    { label: "Due", cell: (h) => day(h.due_date) },
+    { label: "Held", num: true, cell: (h) => money(h.balance_minor) },
+    { label: "Still owed to me", num: true, cell: (h) => money(h.claim_minor) },
+    { label: "Can redeem", num: true, cell: (h) => money(h.redeemable_minor) },
+    { label: "Status", cell: statusBadges },
+    {
+      label: "Actions",
+      cell: (h) => [
+        BigInt(h.redeemable_minor) > 0n ? redeemButton(h, reload) : null,
+        BigInt(h.balance_minor) > 0n && !h.disputed && role !== "financier"
+          ? el("button", { type: "button", class: "secondary", onclick: () => {
+              forms.replaceChildren(transferForm(h, reload));
+              forms.querySelector("input")?.focus();
+            } }, "Pay a part…")
+          : null,
+      ],
+    },
+  ];
+  root.replaceChildren(table("Receivables I hold", columns, rows, "You hold no receivables yet."), forms);
+}
