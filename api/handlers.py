@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import requests
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,8 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import database_fault
 from api.errors import ApiError, IdempotentReplay, error_envelope
-from chain.client import ChainUnavailableError
-from chain.node import NodeError
+from api.state import NODE_UNREACHABLE
 
 
 def chain_unavailable() -> JSONResponse:
@@ -45,14 +43,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _replay(_: Request, exc: IdempotentReplay) -> JSONResponse:
         return JSONResponse(exc.content, status_code=exc.status, headers={"Idempotent-Replayed": "true"})
 
-    @app.exception_handler(ChainUnavailableError)
-    @app.exception_handler(NodeError)  # the local tooling's node (its state keeper) does not answer
-    @app.exception_handler(requests.exceptions.ConnectionError)
-    @app.exception_handler(requests.exceptions.Timeout)
     async def _chain_down(_: Request, exc: Exception) -> JSONResponse:
         # any read or write of the ledger while the node does not answer (the gateway makes no other
         # HTTP requests); the node's URL is not repeated: it may carry credentials
         return chain_unavailable()
+
+    for unreachable in NODE_UNREACHABLE:
+        app.add_exception_handler(unreachable, _chain_down)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

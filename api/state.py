@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import requests
 from eth_account import Account
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
@@ -26,14 +27,24 @@ from api.models import PlatformSecret, TxJournal, TxRequest
 from api.nonces import DbNonceSender
 from api.settings import Settings
 from chain.abi import ErrorDecoder
-from chain.client import Sender, connect
+from chain.client import ChainUnavailableError, Sender, connect
 from chain.compiler import load_artifacts
 from chain.contracts import Platform
 from chain.deploy import load_deployments
+from chain.node import NodeError
 from chain.plan import CONTRACT_NAMES
 from domain.identity import CertificateAuthority, create_ca, load_ca
 from readmodel.indexer import Indexer, abis_of
 from readmodel.tables import RmCursor
+
+#: What a call to a node that is down or restarting raises: answered 503 ``CHAIN_UNAVAILABLE`` by the
+#: API (``api.handlers``), a one-line warning in the background indexer (``api.services.bootstrap``).
+NODE_UNREACHABLE: tuple[type[Exception], ...] = (
+    ChainUnavailableError,
+    NodeError,  # the local tooling's node (its state keeper) does not answer
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
 
 #: the name of the gateway's indexer (its ``rm_cursor`` row)
 INDEXER = "default"

@@ -5,18 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 
-import requests
-
 from api.leader import Leadership
 from api.settings import Settings
-from api.state import AppState
+from api.state import NODE_UNREACHABLE, AppState
 from chain.contracts import ParticipantStatus
 from domain.roles import Role
 
 log = logging.getLogger(__name__)
-
-NODE_UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
-"""What a call to a node that is down or restarting raises (web3's HTTP provider and ``chain.transport``)."""
 
 
 def ensure_verifier(state: AppState) -> str:
