@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.auth import Principal, require
 from api.deps import IdPath, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
-from api.schemas.lifecycle import AcceptIn, NoBody, OfferIn, TxOut
+from api.schemas.common import DB_INT_MAX
+from api.schemas.lifecycle import AcceptIn, NoBody, OfferIn, QuoteOut, TxOut
 from api.services import offers
 from domain.roles import Role
 
@@ -51,3 +52,17 @@ def accept_offer(
 ) -> TxOut:
     """Sell `amount` of my holding to the offer's financier: price paid and units delivered atomically."""
     return idem.run(body, lambda: offers.accept_offer(state, session, principal.member, offer_id, body))
+
+
+@router.get(
+    "/{offer_id}/quote", response_model=QuoteOut, responses=error_responses(401, 403, 404, 409, 422, 503)
+)
+def quote_offer(
+    offer_id: IdPath,
+    principal: Holder,
+    state: StateDep,
+    amount: Annotated[int, Query(gt=0, le=DB_INT_MAX, description="Face value to sell, minor units.")],
+) -> QuoteOut:
+    """The price accepting `amount` of this offer pays, as of the latest block (its maker and the
+    receivable's holders only)."""
+    return offers.quote(state, principal.member, offer_id, amount)

@@ -142,3 +142,19 @@ class BalanceOut(BaseModel):
     participant_id: str
     chain_address: str
     settlement_balance_minor: int
+
+
+class QuoteOut(BaseModel):
+    """What accepting an offer for ``amount`` pays, as of the chain's latest block (the contract's own
+    ``quote``: ACT/365, a started day counts, the price rounded down)."""
+
+    offer_id: int
+    receivable_id: int
+    amount_minor: int = Field(description="Face value sold.")
+    price_minor: int = Field(description="Paid to the holder if accepted at `as_of`.")
+    discount_minor: int = Field(description="`amount_minor` minus `price_minor`.")
+    rate_bps: int
+    days_to_maturity: int
+    as_of: int = Field(
+        description="The latest block's Unix time the quote is for: a later block may be a day on."
+    )

@@ -12,12 +12,13 @@ from web3.types import TxReceipt
 
 from api.errors import ApiError
 from api.models import Participant
-from api.schemas.lifecycle import AcceptIn, OfferIn, TxOut
+from api.schemas.lifecycle import AcceptIn, OfferIn, QuoteOut, TxOut
 from api.services import recovery
 from api.services.lifecycle import act, act_with_receipt, tx_out
 from api.state import AppState
 from chain.client import Sender
 from chain.contracts import STALE_PERMIT_ERROR
+from domain.maths import NotDiscountable, discount_price
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -89,6 +90,44 @@ def accept_offer(
     )
     out.amount = _price(state, receipt)
     return out
+
+
+def quote(state: AppState, caller: Participant, offer_id: int, amount: int) -> QuoteOut:
+    """The price of selling ``amount`` to an offer now: ``domain.maths.discount_price``, the mirror of
+    the contract's ``quote`` that ``acceptOffer`` pays by (tests hold the two equal). Only the offer's
+    maker and holders of its receivable see it (404 for everyone else, as for an offer that does not
+    exist); one that can no longer be accepted for ``amount`` is 409, as ``acceptOffer`` would revert."""
+    platform = state.chain().platform
+    offer = platform.market.offer(offer_id)
+    mine = offer.maker.lower() == caller.chain_address.lower()
+    if offer.maker == ZERO_ADDRESS or not (
+        mine or platform.ledger.balance_of(caller.chain_address, offer.receivable_id) > 0
+    ):
+        raise ApiError(404, "OFFER_NOT_FOUND", f"No offer {offer_id} on a receivable of yours.")
+    due = platform.ledger.receivable(offer.receivable_id).due_date
+    now = state.chain_now()
+    if offer.cancelled:
+        raise ApiError(409, "OFFER_CANCELLED", f"Offer {offer_id} was cancelled by its financier.")
+    if offer.expiry < now:
+        raise ApiError(409, "OFFER_EXPIRED", f"Offer {offer_id} expired.")
+    if amount > offer.max_amount - offer.filled:
+        left = offer.max_amount - offer.filled
+        message = f"Offer {offer_id} buys at most {left} more (minor units)."
+        raise ApiError(409, "OFFER_EXCEEDED", message, {"unfilled": left})
+    try:
+        price, days = discount_price(amount, offer.rate_bps, due, now)
+    except NotDiscountable as exc:
+        raise ApiError(409, "NOT_DISCOUNTABLE", f"This offer can no longer be accepted: {exc}.") from exc
+    return QuoteOut(
+        offer_id=offer_id,
+        receivable_id=offer.receivable_id,
+        amount_minor=amount,
+        price_minor=price,
+        discount_minor=amount - price,
+        rate_bps=offer.rate_bps,
+        days_to_maturity=days,
+        as_of=now,
+    )
 
 
 def _price(state: AppState, receipt: TxReceipt) -> int | None:

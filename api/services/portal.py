@@ -37,6 +37,7 @@ PAGES: tuple[Page, ...] = (
     Page("market", "Market", frozenset({FINANCIER})),
     Page("offers", "Offers", frozenset({FINANCIER, SUPPLIER})),
     Page("portfolio", "Portfolio", frozenset({FINANCIER})),
+    Page("settlement", "Settlement tokens", frozenset({FINANCIER, OPERATOR})),
     Page("receivables", "Receivables", frozenset({OPERATOR, REGULATOR})),
     Page("participants", "Participants", frozenset({OPERATOR, REGULATOR})),
     Page("platform", "Platform health", frozenset({OPERATOR, REGULATOR})),

@@ -64,6 +64,17 @@ PUBLIC = {
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
 }
+#: The web portal's own routes (pages, sign-in and sign-out, the vendored files of /docs): not API
+#: operations; tests/portal/ checks them (a page of another role is refused, a session is authorized as
+#: its key, CSRF on every state-changing call).
+PORTAL = {
+    ("GET", "/app"),
+    ("GET", "/app/sign-in"),
+    ("POST", "/app/session"),
+    ("POST", "/app/session/end"),
+    ("GET", "/app/{slug}"),
+    ("GET", "/vendor/{name}"),
+}
 
 
 @dataclass
@@ -277,6 +288,7 @@ MATRIX: list[Entry] = [
     Entry("POST", "/offers/{cancel_oid}/cancel", {"financier": OK}),
     Entry("POST", "/offers/{accept_oid}/accept", dict.fromkeys(HOLDERS, OK), const({"amount": 1_000})),
     Entry("GET", "/offers", ALL_OK, open=True),
+    Entry("GET", "/offers/{accept_oid}/quote?amount=1000", dict.fromkeys(HOLDERS, OK)),
     # ---------------------------------------------------------------- settlement
     Entry(
         "POST",
@@ -376,7 +388,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "{}", path)
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
 
 
 def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -406,7 +418,7 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
     finally:
         app.state.scf.engine.dispose()
     assert documented <= routes, f"the walk missed routes: {sorted(documented - routes)}"
-    public = {(m, _shape(p)) for m, p in PUBLIC}
+    public = {(m, _shape(p)) for m, p in PUBLIC | PORTAL}
     matrix = [(e.method, _shape(e.path)) for e in MATRIX]
     assert len(set(matrix)) == len(matrix), "a route is in the matrix twice"
     assert public <= routes, f"public routes that are gone: {sorted(public - routes)}"

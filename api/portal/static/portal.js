@@ -118,7 +118,12 @@ export function parseMoney(input) {
   const separators = text.match(/[.,]/g) ?? [];
   const mixed = new Set(separators).size > 1;
   const decimal = last >= 0 && (mixed || (separators.length === 1 && text.length - last - 1 !== 3));
-  const whole = (decimal ? text.slice(0, last) : text).replace(/[.,]/g, "");
+  const wholeText = decimal ? text.slice(0, last) : text;
+  const groups = wholeText.split(/[.,]/);
+  // grouping separators split the whole part into groups of three: "1.234.567", never "0.5.5"
+  if (groups.length > 1 && (!/^\d{1,3}$/.test(groups[0]) || groups.slice(1).some((g) => !/^\d{3}$/.test(g)))) throw bad;
+  if (decimal && /[.,]/.test(wholeText) && wholeText.match(/[.,]/g).some((c) => c === text[last])) throw bad;
+  const whole = groups.join("");
   const fraction = decimal ? text.slice(last + 1) : "";
   if (fraction.length > digits || !/^\d*$/.test(fraction)) throw bad;
   const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, "0") || "0");
@@ -156,7 +161,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (name === "dataset") Object.assign(node.dataset, value);
     else node.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -247,6 +252,69 @@ export function field(label, input, hint) {
     parts.push(el("div", { id: hintId, class: "muted" }, hint));
   }
   return el("div", { class: "field" }, parts);
+}
+
+// ------------------------------------------------------------------------------------------ charts
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const child of children.flat()) if (child) node.append(child);
+  return node;
+}
+
+/**
+ * A bar chart (SVG, drawn here: no chart library) of `bars` = [{label, value (minor units, BigInt or
+ * number), title}], with the same figures as a table for screen readers and keyboard users. `title`
+ * names the chart (its accessible name).
+ */
+export function barChart(title, bars, { valueLabel = "Amount", format = money } = {}) {
+  if (!bars.length) return el("p", { class: "muted" }, `${title}: nothing to show yet.`);
+  const width = Math.max(320, bars.length * 56 + 60);
+  const height = 220;
+  const top = 16, bottom = 46, left = 8;
+  const max = bars.reduce((m, b) => (BigInt(b.value) > m ? BigInt(b.value) : m), 1n);
+  const slot = (width - left * 2) / bars.length;
+  const plot = height - top - bottom;
+  const rects = bars.map((b, i) => {
+    const h = Number((BigInt(b.value) * BigInt(Math.round(plot * 1000))) / max) / 1000;
+    const x = left + i * slot + slot * 0.15;
+    return svg("g", {},
+      svg("rect", { x, y: top + plot - h, width: slot * 0.7, height: Math.max(h, 1), fill: "#1f4e79" },
+        svg("title", {}, document.createTextNode(`${b.label}: ${format(b.value)}`))),
+      svg("text", { x: x + slot * 0.35, y: height - bottom + 14, "text-anchor": "middle" }, document.createTextNode(b.label)),
+    );
+  });
+  const id = `chart-${crypto.randomUUID().slice(0, 8)}`;
+  const picture = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-labelledby": id },
+    svg("title", { id }, document.createTextNode(title)),
+    svg("line", { x1: left, x2: width - left, y1: top + plot, y2: top + plot, stroke: "#6b7785" }),
+    rects,
+  );
+  const figures = el("details", {},
+    el("summary", {}, `${title}: the figures`),
+    table(title, [
+      { label: "Period", cell: (b) => b.label },
+      { label: valueLabel, num: true, cell: (b) => format(b.value) },
+    ], bars),
+  );
+  return el("figure", { class: "card" }, el("figcaption", {}, el("strong", {}, title)), picture, figures);
+}
+
+/** The Monday (UTC) of a calendar date's week, as "YYYY-MM-DD": the key of a week's bar. */
+export function weekOf(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  date.setUTCDate(date.getUTCDate() - ((date.getUTCDay() + 6) % 7));
+  return date.toISOString().slice(0, 10);
+}
+
+/** Sum `value(row)` by `key(row)`, in key order: [{label, value}]. */
+export function sumBy(rows, key, value, label = (k) => k) {
+  const totals = new Map();
+  for (const row of rows) totals.set(key(row), (totals.get(key(row)) ?? 0n) + BigInt(value(row)));
+  return [...totals.keys()].sort().map((k) => ({ label: label(k), value: totals.get(k) }));
 }
 
 // ------------------------------------------------------------------------------------------ start
