@@ -83,6 +83,10 @@ class Portal:
     def flash(self) -> str:
         return self.page.inner_text("#flash")
 
+    def page_errors(self) -> list[str]:
+        """What the open page says went wrong (its error boxes with text)."""
+        return [t for t in self.page.locator("#page .error").all_inner_texts() if t.strip()]
+
     def close(self) -> None:
         self.context.close()
 
@@ -106,5 +110,13 @@ def portal(browser: Browser, base: str, who: str, *, width: int = 1280, bypass_c
 
     context.route("**/*", gate)
     page.on("pageerror", lambda exc: seen.errors.append(str(exc)))
-    page.on("console", lambda msg: seen.errors.append(msg.text) if msg.type == "error" else None)
+    # the browser's own log line for an answer of 4xx (a refusal a test asked for) is not a script error
+    page.on(
+        "console",
+        lambda msg: (
+            seen.errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     return seen

@@ -1,0 +1,225 @@
+"""Per role, in a real browser: another role's page is refused, a participant never sees another's
+objects, every page of the role is accessible and usable at phone width, and the page scripts' money is
+exact (the same figures as Python's ``Decimal``)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from api.services.portal import PAGES, navigation
+from domain.roles import Role
+from tests.api.harness import (
+    Actor,
+    Gateway,
+    bundle_body,
+    distinct_trade,
+    onboard,
+    start_gateway,
+    trade_parties,
+)
+from tests.portal.browser import Portal, browser, portal
+
+__all__ = ["browser"]
+
+OTHER_BUYER_GLN = "7350000000507"
+OTHER_SELLER_GLN = "7350000000606"
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    gateway = start_gateway(Path(tmp_path_factory.mktemp("roles")), timeout=120)
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def _tokenize(gw: Gateway, core: Actor, supplier: Actor, docs: dict[str, bytes]) -> int:
+    body = bundle_body(docs, {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier})
+    made = gw.request(
+        "POST", "/bundles", supplier.api_key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert made.status_code == 201, made.text
+    return int(made.json()["receivable_id"])
+
+
+@pytest.fixture(scope="module")
+def world(gw: Gateway) -> dict[str, Any]:
+    """Two trades that share nobody: (core, supplier) and (core_b, supplier_b); a financier, a regulator
+    and a logistics firm besides."""
+    core, supplier = trade_parties(gw, custodial=True)
+    core_b = onboard(
+        gw, "core_enterprise", "Other Buyer AG", "DE000OTHERB", [("0088", OTHER_BUYER_GLN)], custodial=True
+    )
+    supplier_b = onboard(
+        gw, "supplier", "Other Seller GmbH", "DE000OTHERS", [("0088", OTHER_SELLER_GLN)], custodial=True
+    )
+    credit = gw.request(
+        "PUT", f"/credit-lines/{core_b.participant_id}", gw.credit_bank.api_key, json={"limit_minor": 10**12}
+    )  # type: ignore[union-attr]
+    assert credit.status_code == 200, credit.text
+    rid = _tokenize(gw, core, supplier, distinct_trade("ROLES-A"))
+    other = {
+        kind: data.replace(b"7350000000019", OTHER_BUYER_GLN.encode())
+        .replace(b"7350000000026", OTHER_SELLER_GLN.encode())
+        .replace(b"SE556123456701", b"DE000111222333")
+        for kind, data in distinct_trade("ROLES-B").items()
+    }
+    rid_b = _tokenize(gw, core_b, supplier_b, other)
+    actors = {
+        "supplier": supplier,
+        "core_enterprise": core,
+        "financier": onboard(gw, "financier", "Role Bank AB", "SE000ROLEBANK", [], custodial=True),
+        "regulator": onboard(gw, "regulator", "Role Regulator", "SE000ROLEREG", [], custodial=True),
+        "logistics": onboard(gw, "logistics", "Role Logistics AB", "SE000ROLELOG", [], custodial=True),
+    }
+    return {"actors": actors, "rid": rid, "rid_b": rid_b, "core_b": core_b, "supplier_b": supplier_b}
+
+
+def _signed_in(browser: Browser, gw: Gateway, world: dict[str, Any], role: str, width: int = 1280) -> Portal:
+    seen = portal(browser, gw.url, f"{role}-{width}", width=width)
+    seen.sign_in(gw.operator_key if role == "operator" else world["actors"][role].api_key)
+    return seen
+
+
+ROLES = ["operator", "supplier", "core_enterprise", "financier", "regulator", "logistics"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_roles_pages_are_refused_and_the_roles_own_are_accessible(
+    gw: Gateway, browser: Browser, world: dict[str, Any], role: str
+) -> None:
+    seen = _signed_in(browser, gw, world, role)
+    try:
+        mine = {p.slug for p in navigation(Role(role))}
+        shown = set(
+            seen.page.locator("nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        )
+        assert shown == {f"/app/{slug}" for slug in mine}
+        for page in PAGES:
+            if not page.nav:
+                continue
+            answer = seen.page.goto(f"{gw.url}/app/{page.slug}")
+            assert answer is not None
+            if Role(role) in page.roles:
+                assert answer.status == 200, page.slug
+                seen.wait()
+                assert seen.page_errors() == [], page.slug
+                assert seen.axe() == [], (page.slug, seen.axe())
+            else:
+                assert answer.status == 403, page.slug
+                expect(seen.page.locator("#refused")).to_contain_text("not for your role")
+                assert seen.page.locator("#page").count() == 0  # no script of that page runs
+        assert seen.errors == [] and seen.offsite == [], (seen.errors, seen.offsite)
+    finally:
+        seen.close()
+
+
+def test_a_participant_never_sees_anothers_receivable(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    other_debtor = world["core_b"].legal_name
+    for role in ("supplier", "core_enterprise", "logistics"):
+        seen = _signed_in(browser, gw, world, role)
+        try:
+            page = seen.open(f"receivable?id={world['rid_b']}")
+            expect(page.locator("#page .error")).to_contain_text("RECEIVABLE_NOT_FOUND")
+            assert other_debtor not in page.inner_text("main"), role
+            for slug in ("holdings", "payables", "bundles"):
+                if Role(role) in next(p for p in PAGES if p.slug == slug).roles:
+                    assert other_debtor not in seen.open(slug).inner_text("main"), (role, slug)
+        finally:
+            seen.close()
+    # the regulator sees both, read-only: no action form on the receivable's page but the dispute it may raise
+    seen = _signed_in(browser, gw, world, "regulator")
+    try:
+        page = seen.open(f"receivable?id={world['rid_b']}")
+        expect(page.locator("#facts-h")).to_contain_text(other_debtor)
+        assert page.locator("form").count() == 1 and page.locator("form[aria-label='Dispute']").count() == 1
+    finally:
+        seen.close()
+
+
+@pytest.mark.parametrize("role", ["supplier", "core_enterprise", "financier", "operator"])
+def test_the_pages_fit_a_phone(gw: Gateway, browser: Browser, world: dict[str, Any], role: str) -> None:
+    """At 390 px nothing makes the page scroll sideways (wide tables scroll inside their own region)."""
+    seen = _signed_in(browser, gw, world, role, width=390)
+    try:
+        for item in navigation(Role(role)):
+            page = seen.open(item.slug)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (item.slug, width)
+            seen.shot(item.slug)
+    finally:
+        seen.close()
+
+
+def test_the_page_scripts_money_is_exact(gw: Gateway, browser: Browser) -> None:
+    """``decimalOf`` and ``parseMoney`` against Python's exact decimals, amounts past 2^53 included;
+    what a person may type, and what is refused."""
+    rng = random.Random(12)
+    minors = [0, 1, 99, 100, 309_050, 2**53 - 1, 2**53 + 1, 10**20 + 7] + [
+        rng.randrange(10**18) for _ in range(40)
+    ]
+    seen = portal(browser, gw.url, "money")
+    try:
+        seen.page.goto(f"{gw.url}/app/sign-in")
+        got = seen.page.evaluate(
+            """async (minors) => {
+                const m = await import('/app/static/portal.js');
+                return minors.map((x) => m.decimalOf(BigInt(x)));
+            }""",
+            [str(x) for x in minors],
+        )
+        assert got == [f"{Decimal(x) / 100:.2f}" for x in minors]
+        typed = {
+            "1234.56": 123456,
+            "1234,56": 123456,
+            "1 234,56": 123456,
+            "1,234.56": 123456,
+            "1.234,56": 123456,
+            "1,234": 123400,
+            "1.001": 100100,  # one separator before three digits groups them (a decimal has at most 2)
+            "1.234.567": 123456700,
+            "0.05": 5,
+            "12": 1200,
+            "92233720368547758.07": 9223372036854775807,
+        }
+        refused = [
+            "",
+            "0",
+            "0.00",
+            "-5",
+            "1.234.56",
+            "0.5.5",
+            "1.2.3",
+            "12.345,67.8",
+            "1e3",
+            "1.",
+            "abc",
+            "1.0001",
+        ]
+        answers = seen.page.evaluate(
+            """async ([good, bad]) => {
+                const m = await import('/app/static/portal.js');
+                const one = (t) => {
+                    try { return m.parseMoney(t).toString(); } catch (e) { return 'refused:' + e.code; }
+                };
+                return [good.map(one), bad.map(one)];
+            }""",
+            [list(typed), refused],
+        )
+        assert answers[0] == [str(v) for v in typed.values()]
+        assert answers[1] == ["refused:AMOUNT_INVALID"] * len(refused), list(
+            zip(refused, answers[1], strict=True)
+        )
+    finally:
+        seen.close()
