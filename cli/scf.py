@@ -209,6 +209,7 @@ def up(
         if settings.operator_api_key is None:
             _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
+        _say(f"portal:  http://{settings.api_host}:{settings.api_port}/app (sign in with an API key)")
         indexer = start_background_indexer(app.state.scf, stop_indexer)
         if with_demo:
             _demo_in_background(settings, app.state.scf)
@@ -261,6 +262,7 @@ def _serve_workers(settings: Settings, workers: int, with_demo: bool) -> None:
         f"gateway: http://{settings.api_host}:{settings.api_port} ({workers} workers; health: /health,"
         " API docs: /docs)"
     )
+    _say(f"portal:  http://{settings.api_host}:{settings.api_port}/app (sign in with an API key)")
     if with_demo:
         _demo_in_background(settings, state)
     uvicorn.run(

@@ -22,6 +22,8 @@ VENDOR_FILES = {
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
     "redoc.standalone.js": "redoc/bundles/redoc.standalone.js",
     "axe.min.js": "axe-core/axe.min.js",
+    # secp256k1 and EIP-712 for a core enterprise that endorses with its own chain key (the portal)
+    "ethers.umd.min.js": "ethers/dist/ethers.umd.min.js",
 }
 FAVICON = "/app/static/favicon.svg"
 #: ReDoc's bundle always shows a "powered by" logo from its CDN: the page's policy keeps the browser from

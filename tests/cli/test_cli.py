@@ -92,6 +92,8 @@ def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
             "reason": None,
         }
         assert body["chain"]["lost_blocks"] is None
+        sign_in = httpx.get(f"http://127.0.0.1:{env['SCF_API_PORT']}/app/sign-in", timeout=10)
+        assert sign_in.status_code == 200 and 'id="sign-in"' in sign_in.text
         assert (tmp_path / "data" / "anvil-state.json").exists() or (
             tmp_path / "data" / "anvil.json"
         ).exists()
@@ -99,6 +101,8 @@ def test_up_serves_health_with_chain_id_and_addresses(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
+    portal_url = f"http://127.0.0.1:{env['SCF_API_PORT']}/app"
+    assert f"portal:  {portal_url}" in err, err  # make up prints the portal's address next to the API's
     # `scf up` started the chain, so it stopped it again and kept the state file
     assert probe_chain_id(f"http://127.0.0.1:{env['SCF_ANVIL_PORT']}", timeout=0.5) is None
     assert (tmp_path / "data" / "anvil-state.json").stat().st_size > 0

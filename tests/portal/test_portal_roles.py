@@ -5,6 +5,7 @@ exact (the same figures as Python's ``Decimal``)."""
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -51,6 +52,16 @@ def _tokenize(gw: Gateway, core: Actor, supplier: Actor, docs: dict[str, bytes])
     return int(made.json()["receivable_id"])
 
 
+def _trade_between(buyer_gln: str, seller_gln: str, tag: str) -> dict[str, bytes]:
+    """The sample trade between two other parties (their GLNs; the seller's VAT number is left out)."""
+    return {
+        kind: data.replace(b"7350000000019", buyer_gln.encode())
+        .replace(b"7350000000026", seller_gln.encode())
+        .replace(b"SE556123456701", b"DE000" + seller_gln[-9:].encode())
+        for kind, data in distinct_trade(tag).items()
+    }
+
+
 @pytest.fixture(scope="module")
 def world(gw: Gateway) -> dict[str, Any]:
     """Two trades that share nobody: (core, supplier) and (core_b, supplier_b); a financier, a regulator
@@ -67,13 +78,7 @@ def world(gw: Gateway) -> dict[str, Any]:
     )  # type: ignore[union-attr]
     assert credit.status_code == 200, credit.text
     rid = _tokenize(gw, core, supplier, distinct_trade("ROLES-A"))
-    other = {
-        kind: data.replace(b"7350000000019", OTHER_BUYER_GLN.encode())
-        .replace(b"7350000000026", OTHER_SELLER_GLN.encode())
-        .replace(b"SE556123456701", b"DE000111222333")
-        for kind, data in distinct_trade("ROLES-B").items()
-    }
-    rid_b = _tokenize(gw, core_b, supplier_b, other)
+    rid_b = _tokenize(gw, core_b, supplier_b, _trade_between(OTHER_BUYER_GLN, OTHER_SELLER_GLN, "ROLES-B"))
     actors = {
         "supplier": supplier,
         "core_enterprise": core,
@@ -221,5 +226,40 @@ def test_the_page_scripts_money_is_exact(gw: Gateway, browser: Browser) -> None:
         assert answers[1] == ["refused:AMOUNT_INVALID"] * len(refused), list(
             zip(refused, answers[1], strict=True)
         )
+    finally:
+        seen.close()
+
+
+def test_a_core_enterprise_with_its_own_key_endorses_by_signing_in_the_page(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    """A non-custodial core enterprise (the gateway holds no key of it) decides with its chain key: the
+    page signs the EIP-712 endorsement (ethers, served by the gateway), the gateway relays it. A wrong
+    key changes nothing."""
+    core = onboard(gw, "core_enterprise", "Own Key Buyer AB", "SE000OWNKEY1", [("0088", "7350000000705")])
+    supplier = onboard(
+        gw, "supplier", "Own Key Seller AB", "SE000OWNKEY2", [("0088", "7350000000804")], custodial=True
+    )
+    line = {"limit_minor": 10**12}
+    credit = gw.request("PUT", f"/credit-lines/{core.participant_id}", gw.credit_bank.api_key, json=line)  # type: ignore[union-attr]
+    assert credit.status_code == 200, credit.text
+    rid = _tokenize(gw, core, supplier, _trade_between("7350000000705", "7350000000804", "OWNKEY"))
+    ledger = gw.state.chain().platform.ledger
+    seen = portal(browser, gw.url, "own-key")
+    try:
+        seen.sign_in(core.api_key)
+        page = seen.open("payables")
+        page.click("button:has-text('Decide with my key')")
+        page.get_by_label(re.compile("My chain private key")).fill("0x" + "11" * 32)  # not its key
+        page.click("form[aria-label^='Decide on receivable'] button[type=submit]")
+        expect(page.locator("form[aria-label^='Decide on receivable'] .error")).not_to_be_empty(
+            timeout=30_000
+        )
+        assert ledger.receivable(rid).status.name == "PENDING"
+        page.get_by_label(re.compile("My chain private key")).fill(core.chain_key)
+        page.click("form[aria-label^='Decide on receivable'] button[type=submit]")
+        expect(page.locator("#flash")).to_contain_text("with your own key", timeout=30_000)
+        assert ledger.receivable(rid).status.name == "CONFIRMED"
+        assert seen.offsite == [] and seen.errors == [], (seen.offsite, seen.errors)
     finally:
         seen.close()

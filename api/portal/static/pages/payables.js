@@ -1,5 +1,50 @@
 // Payables (core enterprise): endorse or reject what suppliers tokenized against me, and repay.
-import { action, all, api, day, el, field, money, parseMoney, party, receivableLink, statusBadges, table } from "../portal.js";
+import { action, all, api, day, el, field, money, parseMoney, party, Problem, receivableLink, statusBadges, table } from "../portal.js";
+
+let ethersLoaded = null;
+/** ethers (npm, pinned; served by the gateway) for secp256k1 and EIP-712, loaded when first needed. */
+function loadEthers() {
+  ethersLoaded ??= new Promise((resolve, reject) => {
+    const script = el("script", { src: "/vendor/ethers.umd.min.js" });
+    script.addEventListener("load", () => resolve(window.ethers));
+    script.addEventListener("error", () => reject(new Problem(0, "SIGNER_UNAVAILABLE", "The signing library could not be loaded.")));
+    document.head.append(script);
+  });
+  return ethersLoaded;
+}
+
+/**
+ * Endorse or reject with the core enterprise's own chain key (it holds its key; the gateway holds none):
+ * the gateway gives the EIP-712 typed data, the key signs it here, the gateway relays the signature
+ * and the contract checks signer, nonce, deadline and chain. The key is read from its field for this
+ * one signature and the field is emptied; it is never stored or sent.
+ */
+export function signedDecisionForm(r, reload) {
+  const key = el("input", { type: "password", required: true, autocomplete: "off", spellcheck: "false" });
+  const choice = el("select", {}, el("option", { value: "true" }, "Endorse"), el("option", { value: "false" }, "Reject"));
+  const form = el("form", { class: "card", "aria-label": `Decide on receivable ${r.id} with my key` },
+    el("h3", {}, `Decide on #${r.id} with my chain key`),
+    field("Decision", choice),
+    field("My chain private key (0x + 64 hex digits)", key, "Used in this page for this signature only; never stored or sent."),
+    el("div", { class: "error", role: "alert" }),
+    el("button", { type: "submit" }, "Sign and send"),
+  );
+  return action(form, async (_, idem) => {
+    const accept = choice.value === "true";
+    const secret = key.value.trim();
+    key.value = "";
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(secret)) throw new Problem(0, "KEY_FORMAT", "A chain key is 64 hexadecimal digits (0x first).");
+    const request = await api("GET", `/receivables/${r.id}/endorsement-request?accept=${accept}`);
+    const { EIP712Domain, ...types } = request.typed_data.types;
+    const ethers = await loadEthers();
+    const wallet = new ethers.Wallet(secret.startsWith("0x") ? secret : `0x${secret}`);
+    const data = request.typed_data;
+    const signature = await wallet.signTypedData(data.domain, types, data.message);
+    await api("POST", `/receivables/${r.id}/endorsement-signature`,
+      { accept, deadline: data.message.deadline, signature }, { idempotencyKey: idem });
+    return accept ? `You endorsed #${r.id} with your own key.` : `You rejected #${r.id} with your own key.`;
+  }, reload);
+}
 
 function endorseForm(r, accept, reload) {
   const verb = accept ? "Endorse" : "Reject";
@@ -30,10 +75,11 @@ function repayForm(r, reload) {
 
 export async function render({ root, role, participantId }) {
   const reload = () => render({ root, role, participantId });
-  const [pending, everything, balance] = await Promise.all([
+  const [pending, everything, balance, me] = await Promise.all([
     all("/payables?status=pending"),
     all("/payables?status=confirmed"),
     api("GET", "/settlement/balance").catch(() => null),
+    api("GET", "/participants/me"),
   ]);
   const forms = el("div", { id: "payable-actions" });
   const common = [
@@ -46,7 +92,15 @@ export async function render({ root, role, participantId }) {
   const waiting = table("Waiting for your endorsement", [
     ...common,
     { label: "Documents", cell: (r) => el("a", { href: `/app/receivable?id=${r.id}#documents` }, "Read the documents") },
-    { label: "Decision", cell: (r) => [endorseForm(r, true, reload), " ", endorseForm(r, false, reload)] },
+    {
+      label: "Decision",
+      cell: (r) => me.custodial
+        ? [endorseForm(r, true, reload), " ", endorseForm(r, false, reload)]
+        : el("button", { type: "button", class: "secondary", onclick: () => {
+            forms.replaceChildren(signedDecisionForm(r, reload));
+            forms.querySelector("select")?.focus();
+          } }, "Decide with my key…"),
+    },
   ], pending, "Nothing is waiting for your endorsement.");
   const open = everything.filter((r) => BigInt(r.outstanding_minor) > 0n);
   const confirmed = table("Endorsed and not yet repaid", [

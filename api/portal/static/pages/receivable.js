@@ -2,6 +2,7 @@
 // and discounts, each node linked to its transaction below), the ledger's events, and what the viewer's
 // role may do with it (endorse, repay, dispute).
 import { action, api, day, el, explain, field, money, parseMoney, party, statusBadges, table } from "../portal.js";
+import { signedDecisionForm } from "./payables.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...children) => {
@@ -112,10 +113,12 @@ async function showDocument(doc, box) {
   }
 }
 
-function actions(r, role, participantId, reload) {
+function actions(r, role, participantId, custodial, reload) {
   const parts = [];
   const debtor = r.debtor.participant_id === participantId;
-  if (role === "core_enterprise" && debtor && r.status.toLowerCase() === "pending") {
+  if (role === "core_enterprise" && debtor && r.status.toLowerCase() === "pending" && !custodial) {
+    parts.push(signedDecisionForm(r, reload));
+  } else if (role === "core_enterprise" && debtor && r.status.toLowerCase() === "pending") {
     for (const accept of [true, false]) {
       parts.push(action(el("form", { class: "inline", "aria-label": accept ? "Endorse" : "Reject" },
         el("button", { type: "submit", class: accept ? null : "danger" }, accept ? "Endorse" : "Reject"),
@@ -155,7 +158,10 @@ export async function render({ root, role, participantId, params }) {
   }
   const reload = () => render({ root, role, participantId, params });
   anchors.clear();
-  const p = await api("GET", `/receivables/${id}/provenance`);
+  const [p, me] = await Promise.all([
+    api("GET", `/receivables/${id}/provenance`),
+    role === "core_enterprise" ? api("GET", "/participants/me") : null,
+  ]);
   const r = p.receivable;
   document.querySelector("main h1").textContent = `Receivable #${r.id}`;
   document.title = `Receivable #${r.id} · SCF portal`;
@@ -176,7 +182,7 @@ export async function render({ root, role, participantId, params }) {
         el("dt", {}, "Bundle hash"), el("dd", { class: "muted" }, r.bundle_hash),
       ),
     ),
-    ...actions(r, role, participantId, reload),
+    ...actions(r, role, participantId, me?.custodial ?? true, reload),
     el("h2", { id: "documents" }, "Documents"),
     p.documents.length
       ? el("ul", {}, p.documents.map((d) => el("li", {}, `${d.kind}: ${d.name} `,
