@@ -263,3 +263,36 @@ def test_a_core_enterprise_with_its_own_key_endorses_by_signing_in_the_page(
         assert seen.offsite == [] and seen.errors == [], (seen.offsite, seen.errors)
     finally:
         seen.close()
+
+
+def test_sign_in_and_navigation_work_from_the_keyboard(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    """Tab to the key, type it, Enter; Tab to a page in the navigation, Enter: no mouse."""
+    seen = portal(browser, gw.url, "keyboard")
+    page = seen.page
+
+    def tab_to(check: str, limit: int = 25) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(check):
+                return
+        raise AssertionError(f"Tab never reached: {check}")
+
+    try:
+        page.goto(f"{gw.url}/app/sign-in")
+        tab_to("document.activeElement.id === 'api-key'")
+        page.keyboard.type(world["actors"]["supplier"].api_key)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/app/home")
+        seen.wait()
+        tab_to("document.activeElement.getAttribute('href') === '/app/holdings'")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/app/holdings")
+        seen.wait()
+        expect(page.locator("nav a[aria-current=page]")).to_have_text("Holdings")
+        tab_to("document.activeElement.id === 'sign-out'", limit=40)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/app/sign-in")
+    finally:
+        seen.close()

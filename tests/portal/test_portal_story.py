@@ -272,6 +272,11 @@ def test_the_whole_story_through_the_portal(gw: Gateway, browser: Browser, tmp_p
     expect(page.locator(target.replace("#", "#", 1))).to_be_visible()
     _check(reg, "provenance")
 
+    # -- no key, token or secret is left in the browser: the cookie is HttpOnly, nothing is stored
+    for seen in (op, sup, ce, fin, t2, reg):
+        kept = seen.page.evaluate("[localStorage.length, sessionStorage.length, document.cookie]")
+        assert kept == [0, 0, ""], (seen.who, kept)
+
     # -- every page of every role: accessible, no script error, screenshot (docs/portal.md shows these)
     for seen, role in (
         (op, Role.OPERATOR),
