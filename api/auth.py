@@ -24,7 +24,7 @@ from fastapi import Depends, Header, Request
 
 from api.deps import SessionDep, StateDep
 from api.errors import ApiError
-from api.models import Participant
+from api.models import Participant, PortalSession
 from api.services.api_keys import participant_by_api_key
 from api.services.portal_sessions import csrf_matches, session_of
 from domain.roles import Role
@@ -84,6 +84,11 @@ def _from_session(
             "CSRF_TOKEN_INVALID",
             "This request did not come from a portal page. Reload the page and retry.",
         )
+    return _principal_of(session, row, allow_suspended=allow_suspended)
+
+
+def _principal_of(session: SessionDep, row: PortalSession, *, allow_suspended: bool) -> Principal:
+    """Who a live session is: the operator, or its participant as its key would be admitted."""
     if row.participant_id is None:
         return Principal(Role.OPERATOR, None)
     participant = session.get(Participant, row.participant_id)
@@ -168,12 +173,7 @@ def portal_viewer(request: Request, state: StateDep, session: SessionDep) -> Vie
         return None
     try:
         row = session_of(state.settings, session, cookie)
-        if row.participant_id is None:
-            return Viewer(Principal(Role.OPERATOR, None), row.csrf_token)
-        participant = session.get(Participant, row.participant_id)
-        if participant is None:
-            return None
-        return Viewer(_admitted(participant, allow_suspended=True), row.csrf_token)
+        return Viewer(_principal_of(session, row, allow_suspended=True), row.csrf_token)
     except ApiError:
         return None
 

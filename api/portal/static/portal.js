@@ -257,10 +257,13 @@ export function field(label, input, hint) {
 // ------------------------------------------------------------------------------------------ charts
 
 const SVG = "http://www.w3.org/2000/svg";
-function svg(tag, attrs = {}, ...children) {
+/** An SVG element with attributes and children (strings become text nodes). */
+export function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  for (const child of children.flat()) if (child) node.append(child);
+  for (const child of children.flat(Infinity)) {
+    if (child) node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
   return node;
 }
 

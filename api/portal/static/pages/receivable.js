@@ -1,16 +1,8 @@
 // One receivable: its facts, its documents, its provenance as a picture (the tree of splits, transfers
 // and discounts, each node linked to its transaction below), the ledger's events, and what the viewer's
 // role may do with it (endorse, repay, dispute).
-import { action, api, day, el, explain, field, money, parseMoney, party, statusBadges, table } from "../portal.js";
+import { action, api, day, el, explain, field, money, parseMoney, party, statusBadges, svg, table } from "../portal.js";
 import { signedDecisionForm } from "./payables.js";
-
-const SVG = "http://www.w3.org/2000/svg";
-const svg = (tag, attrs = {}, ...children) => {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c) node.append(typeof c === "string" ? document.createTextNode(c) : c);
-  return node;
-};
 
 const KIND_WORDS = { tokenized: "tokenized", transfer: "transferred", discount: "discounted" };
 
