@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.auth import Principal, PrincipalDep, require
 from api.deps import PagingDep, SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.schemas.common import Page
-from api.schemas.participants import ApiKeyOut, OnboardRequest, OnboardResponse, ParticipantOut, RevokeRequest
+from api.schemas.participants import (
+    ApiKeyOut,
+    DirectoryEntry,
+    OnboardRequest,
+    OnboardResponse,
+    ParticipantOut,
+    RevokeRequest,
+)
 from api.services import participants
 from domain.roles import OVERSEERS, Role
 
@@ -36,6 +43,21 @@ def list_participants(
 ) -> Page[ParticipantOut]:
     """All participants (operator and regulator)."""
     return participants.list_participants(session, role, paging.limit, paging.offset)
+
+
+@router.get("/directory", response_model=Page[DirectoryEntry], responses=ERRORS)
+def participant_directory(
+    _: PrincipalDep,
+    session: SessionDep,
+    paging: PagingDep,
+    role: Role | None = None,
+    name: Annotated[
+        str | None, Query(max_length=64, description="A part of the legal name, any case.")
+    ] = None,
+) -> Page[DirectoryEntry]:
+    """Active members (suppliers, core enterprises, financiers, logistics) by name: whom to pay part of
+    a receivable, whom to deal with. Name, role and participant id only; every member sees it."""
+    return participants.directory(session, role, name, paging.limit, paging.offset)
 
 
 @router.get("/me", response_model=ParticipantOut, responses=ERRORS)

@@ -79,6 +79,9 @@ class ParticipantOut(BaseModel):
     chain_address: str
     status: str
     certificate_serial: str
+    certificate_revoked: bool = Field(
+        default=False, description="Whether its signing certificate was revoked: its signatures are refused."
+    )
     identity_hash: str
     party_identifiers: list[PartyIdentifierOut]
     created_at: datetime
@@ -101,3 +104,11 @@ class RevokeRequest(BaseModel):
 class ApiKeyOut(BaseModel):
     participant_id: str
     api_key: str = Field(description="Shown once. The gateway stores only its hash.")
+
+
+class DirectoryEntry(BaseModel):
+    """An active participant as every other member sees it: whom to pay, whom to offer to."""
+
+    id: str
+    legal_name: str
+    role: Role

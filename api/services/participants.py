@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import Certificate
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 from web3 import Web3
 
 from api.errors import ApiError
@@ -17,6 +17,7 @@ from api.models import CertificateRevocation, ChainAccount, Participant, PartyId
 from api.schemas.common import Page
 from api.schemas.participants import (
     ApiKeyOut,
+    DirectoryEntry,
     OnboardRequest,
     OnboardResponse,
     ParticipantOut,
@@ -50,6 +51,7 @@ def participant_out(session: Session, p: Participant) -> ParticipantOut:
         chain_address=p.chain_address,
         status=p.status,
         certificate_serial=p.certificate_serial,
+        certificate_revoked=session.get(CertificateRevocation, p.certificate_serial) is not None,
         identity_hash=p.identity_hash,
         party_identifiers=[PartyIdentifierOut(scheme=i.scheme, id=i.value) for i in ids],
         created_at=p.created_at,
@@ -200,6 +202,28 @@ def list_participants(session: Session, role: Role | None, limit: int, offset: i
         query = query.where(Participant.role == role.value)
     return page(
         session, query, col(Participant.created_at), limit, offset, lambda p: participant_out(session, p)
+    )
+
+
+#: roles a member may pay or deal with (the platform's own accounts are not listed)
+DIRECTORY_ROLES = (Role.SUPPLIER, Role.CORE_ENTERPRISE, Role.FINANCIER, Role.LOGISTICS)
+
+
+def directory(
+    session: Session, role: Role | None, name: str | None, limit: int, offset: int
+) -> Page[DirectoryEntry]:
+    """Active members by name (``name``: a part of it, any case): id, name and role only."""
+    roles = [r.value for r in DIRECTORY_ROLES if role is None or r == role]
+    query = select(Participant).where(Participant.status == "active", col(Participant.role).in_(roles))
+    if name:
+        query = query.where(func.lower(Participant.legal_name).contains(name.lower()))
+    return page(
+        session,
+        query,
+        col(Participant.legal_name),
+        limit,
+        offset,
+        lambda p: DirectoryEntry(id=p.id, legal_name=p.legal_name, role=Role(p.role)),
     )
 
 

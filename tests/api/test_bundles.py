@@ -206,10 +206,13 @@ def test_tampering_is_rejected_every_time(
 
 def test_revoked_certificate_is_refused_at_verification(gw: Gateway) -> None:
     buyer = onboard(gw, "core_enterprise", "Revoked Buyer AB", "SE0000000101", [("0088", "7350000000101")])
+    before = gw.request("GET", f"/participants/{buyer.participant_id}", gw.operator_key).json()
+    assert before["certificate_revoked"] is False
     resp = gw.request(
         "POST", f"/participants/{buyer.participant_id}/certificate/revoke", gw.operator_key, json={}
     )
     assert resp.status_code == 200, resp.text
+    assert resp.json()["certificate_revoked"] is True  # the operator's list shows it (the portal too)
     data = trade("INV-REVOKED")["Order"]
     body = {
         "documents": [

@@ -175,6 +175,7 @@ MATRIX: list[Entry] = [
     Entry("POST", "/participants", {"operator": 201}, fresh_onboarding),
     Entry("GET", "/participants", {"operator": OK, "regulator": OK}),
     Entry("GET", "/participants/me", PARTICIPANTS_OK, open=True),
+    Entry("GET", "/participants/directory?role=supplier", ALL_OK, open=True),
     Entry(
         "GET",
         "/participants/{t1}",

@@ -203,7 +203,7 @@ def test_the_whole_story_through_the_portal(gw: Gateway, browser: Browser, tmp_p
     part = face * 40 // 100
     page = sup.open("holdings")
     page.click("button:has-text('Pay a part')")
-    page.get_by_label("Recipient's participant id").fill(tier2.id)
+    page.get_by_label("Pay to").select_option(label=tier2.name)  # the directory, by name
     page.get_by_label(re.compile("^Amount")).fill(f"{part // 100}.{part % 100:02d}")
     page.dblclick("button:has-text('Pay this part')")
     expect(page.locator("#flash")).to_contain_text("Paid", timeout=30_000)

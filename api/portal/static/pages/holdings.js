@@ -1,21 +1,25 @@
 // Holdings: what I hold, from whom, owed by whom; pay part of it onward, redeem what was repaid.
-import { action, all, api, day, el, field, money, parseMoney, party, receivableLink, statusBadges, table } from "../portal.js";
+import { action, all, api, day, el, field, money, parseMoney, party, Problem, receivableLink, statusBadges, table } from "../portal.js";
 
-function transferForm(holding, reload) {
-  const to = el("input", { name: "to", required: true, autocomplete: "off", spellcheck: "false" });
+function transferForm(holding, payees, reload) {
+  const to = el("select", { name: "to", required: true },
+    el("option", { value: "" }, "Choose a supplier…"),
+    payees.map((p) => el("option", { value: p.id }, p.legal_name)));
   const amount = el("input", { name: "amount", required: true, inputmode: "decimal", autocomplete: "off" });
   const form = el("form", { class: "card", "aria-label": `Pay part of receivable ${holding.receivable_id}` },
     el("h3", {}, `Pay part of #${holding.receivable_id} to your supplier`),
-    field("Recipient's participant id", to, "They find it on their overview page."),
+    field("Pay to", to, "Active suppliers on the platform, by name."),
     field(`Amount (at most ${money(holding.balance_minor)})`, amount),
     el("div", { class: "error", role: "alert" }),
     el("button", { type: "submit" }, "Pay this part"),
   );
   return action(form, async (_, key) => {
+    if (!to.value) throw new Problem(0, "RECIPIENT_REQUIRED", "Choose whom to pay.");
     const minor = parseMoney(amount.value);
     const tx = await api("POST", `/receivables/${holding.receivable_id}/transfers`,
-      { to_participant_id: to.value.trim(), amount: minor }, { idempotencyKey: key });
-    return `Paid ${money(minor)} of #${holding.receivable_id} (transaction ${tx.tx_hash}).`;
+      { to_participant_id: to.value, amount: minor }, { idempotencyKey: key });
+    const name = to.selectedOptions[0]?.textContent ?? "them";
+    return `Paid ${money(minor)} of #${holding.receivable_id} to ${name} (transaction ${tx.tx_hash}).`;
   }, reload);
 }
 
@@ -30,9 +34,10 @@ function redeemButton(holding, reload) {
   }, reload);
 }
 
-export async function render({ root, role }) {
-  const reload = () => render({ root, role });
-  const rows = await all("/holdings");
+export async function render({ root, role, participantId }) {
+  const reload = () => render({ root, role, participantId });
+  const [rows, suppliers] = await Promise.all([all("/holdings"), all("/participants/directory?role=supplier")]);
+  const payees = suppliers.filter((p) => p.id !== participantId);
   const forms = el("div", { id: "holding-actions" });
   const columns = [
     { label: "Receivable", cell: (h) => receivableLink(h.receivable_id) },
@@ -49,7 +54,7 @@ export async function render({ root, role }) {
         BigInt(h.redeemable_minor) > 0n ? redeemButton(h, reload) : null,
         BigInt(h.balance_minor) > 0n && !h.disputed && role !== "financier"
           ? el("button", { type: "button", class: "secondary", onclick: () => {
-              forms.replaceChildren(transferForm(h, reload));
+              forms.replaceChildren(transferForm(h, payees, reload));
               forms.querySelector("input")?.focus();
             } }, "Pay a part…")
           : null,

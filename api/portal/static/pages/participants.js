@@ -307,8 +307,10 @@ function rowActions(p, panel, secrets, reload) {
       ? el("button", { type: "button", class: "secondary", onclick: () => ask(panel, suspendForm(p, panel, reload)) },
           p.status === "active" ? "Suspend…" : "Reinstate…")
       : null,
-    el("button", { type: "button", class: "secondary", onclick: () => ask(panel, revokeForm(p, panel, reload)) },
-      "Revoke certificate…"),
+    p.certificate_revoked
+      ? null
+      : el("button", { type: "button", class: "secondary", onclick: () => ask(panel, revokeForm(p, panel, reload)) },
+          "Revoke certificate…"),
     el("button", { type: "button", class: "secondary", onclick: () => ask(panel, apiKeyForm(p, panel, secrets, reload)) },
       "New API key…"),
   );
@@ -328,7 +330,7 @@ async function participantList(section, operator, secrets) {
   const columns = [
     { label: "Name", cell: (p) => el("span", {}, p.legal_name, el("br"), el("small", { class: "muted" }, p.id)) },
     { label: "Role", cell: (p) => roleName(p.role) },
-    { label: "Status", cell: (p) => statusBadge(p.status) },
+    { label: "Status", cell: (p) => [statusBadge(p.status), p.certificate_revoked ? [" ", badge("certificate revoked", "bad")] : null] },
     { label: "Registration id", cell: (p) => p.registration_id },
     { label: "Chain address", cell: (p) => el("code", { class: "wrap-anywhere" }, p.chain_address) },
     { label: "Custodial", cell: (p) => (p.custodial ? "yes" : "no") },

@@ -161,9 +161,13 @@ function creditLines(known, initial) {
 
 export async function render(ctx) {
   const { root, params } = ctx;
-  const [folio, market] = await Promise.all([api("GET", "/portfolio"), all("/discountable").catch(() => [])]);
-  // core enterprises I know of: the debtors of what I bought and of what I can buy
-  const known = new Map();
+  const [folio, market, cores] = await Promise.all([
+    api("GET", "/portfolio"),
+    all("/discountable").catch(() => []),
+    all("/participants/directory?role=core_enterprise").catch(() => []),
+  ]);
+  // core enterprises: the platform's directory, and the debtors of what I bought and of what I can buy
+  const known = new Map(cores.map((c) => [c.id, c.legal_name]));
   for (const ref of [...folio.lines, ...market].map((r) => r.debtor)) {
     if (ref?.participant_id) known.set(ref.participant_id, ref.name ?? ref.address);
   }
