@@ -145,14 +145,20 @@ class BalanceOut(BaseModel):
 
 
 class QuoteOut(BaseModel):
-    """What accepting an offer for ``amount`` pays, as of the chain's latest block (the contract's own
-    ``quote``: ACT/365, a started day counts, the price rounded down)."""
+    """What accepting an offer for ``amount`` pays, as of the chain's latest block (the contract's
+    pricing: ACT/365, a started day counts, the price rounded down)."""
 
     offer_id: int
     receivable_id: int
-    amount_minor: int = Field(description="Face value sold.")
-    price_minor: int = Field(description="Paid to the holder if accepted at `as_of`.")
-    discount_minor: int = Field(description="`amount_minor` minus `price_minor`.")
+    amount_minor: int = Field(description="Units sold (minor units of face value).")
+    claim_minor: int = Field(
+        description="What the units still claim: `amount_minor` x outstanding / face value, rounded down"
+        " (equal to `amount_minor` before any repayment or credit note)."
+    )
+    price_minor: int = Field(
+        description="Paid to the holder if accepted at `as_of`: `claim_minor` discounted."
+    )
+    discount_minor: int = Field(description="`claim_minor` minus `price_minor`.")
     rate_bps: int
     days_to_maturity: int
     as_of: int = Field(

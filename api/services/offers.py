@@ -93,8 +93,9 @@ def accept_offer(
 
 
 def quote(state: AppState, caller: Participant, offer_id: int, amount: int) -> QuoteOut:
-    """The price of selling ``amount`` to an offer now: ``domain.maths.discount_price``, the mirror of
-    the contract's ``quote`` that ``acceptOffer`` pays by (tests hold the two equal). Only the offer's
+    """The price of selling ``amount`` units to an offer now: what the units still claim (``amount`` x
+    outstanding / face, rounded down, as ``acceptOffer`` reads it) discounted by ``domain.maths.
+    discount_price``, the mirror of the contract's ``quote`` (tests hold the two equal). Only the offer's
     maker and holders of its receivable see it (404 for everyone else, as for an offer that does not
     exist); one that can no longer be accepted for ``amount`` is 409, as ``acceptOffer`` would revert."""
     platform = state.chain().platform
@@ -104,7 +105,8 @@ def quote(state: AppState, caller: Participant, offer_id: int, amount: int) -> Q
         mine or platform.ledger.balance_of(caller.chain_address, offer.receivable_id) > 0
     ):
         raise ApiError(404, "OFFER_NOT_FOUND", f"No offer {offer_id} on a receivable of yours.")
-    due = platform.ledger.receivable(offer.receivable_id).due_date
+    receivable = platform.ledger.receivable(offer.receivable_id)
+    due = receivable.due_date
     now = state.chain_now()
     if offer.cancelled:
         raise ApiError(409, "OFFER_CANCELLED", f"Offer {offer_id} was cancelled by its financier.")
@@ -114,16 +116,24 @@ def quote(state: AppState, caller: Participant, offer_id: int, amount: int) -> Q
         left = offer.max_amount - offer.filled
         message = f"Offer {offer_id} buys at most {left} more (minor units)."
         raise ApiError(409, "OFFER_EXCEEDED", message, {"unfilled": left})
+    # what the units still claim after repayments and credit notes, as the contract's _priceOf reads it
+    face = receivable.face_value
+    claim = amount * (face - receivable.diluted - receivable.repaid) // face if face else 0
     try:
-        price, days = discount_price(amount, offer.rate_bps, due, now)
+        price, days = discount_price(claim, offer.rate_bps, due, now)
     except NotDiscountable as exc:
         raise ApiError(409, "NOT_DISCOUNTABLE", f"This offer can no longer be accepted: {exc}.") from exc
+    if price == 0:
+        raise ApiError(
+            409, "ZERO_PRICE", f"Selling {amount} (minor units) to offer {offer_id} would pay nothing."
+        )
     return QuoteOut(
         offer_id=offer_id,
         receivable_id=offer.receivable_id,
         amount_minor=amount,
+        claim_minor=claim,
         price_minor=price,
-        discount_minor=amount - price,
+        discount_minor=claim - price,
         rate_bps=offer.rate_bps,
         days_to_maturity=days,
         as_of=now,

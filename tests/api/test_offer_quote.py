@@ -54,6 +54,15 @@ def world(gw: Gateway) -> dict[str, Any]:
     )
     rid = _ok(gw, supplier, "POST", "/bundles", body, expect=201)["receivable_id"]
     _ok(gw, core, "POST", f"/receivables/{rid}/endorse", {"accept": True})
+    # a credit note: the units now claim less than their face value, and the price follows
+    _ok(gw, core, "POST", f"/receivables/{rid}/disputes", {"reason": "two pallets short"})
+    _ok(
+        gw,
+        gw.operator_key,
+        "POST",
+        f"/receivables/{rid}/resolution",
+        {"action": "credit_note", "amount": 10_051},
+    )
     now = int(gw.state.chain_now())
     offer = {"receivable_id": rid, "max_amount": 200_000, "rate_bps": 725, "expiry": now + 7 * 86_400}
     oid = _ok(gw, bank, "POST", "/offers", offer, expect=201)["offer_id"]
@@ -62,20 +71,24 @@ def world(gw: Gateway) -> dict[str, Any]:
 
 def test_the_quote_is_the_price_accepting_pays(gw: Gateway, world: dict[str, Any]) -> None:
     supplier, oid, rid = world["supplier"], world["oid"], world["rid"]
-    due = gw.state.chain().platform.ledger.receivable(rid).due_date
+    r = gw.state.chain().platform.ledger.receivable(rid)
+    due, face, open_ = r.due_date, r.face_value, r.face_value - r.diluted - r.repaid
+    assert open_ == face - 10_051
+    claim = 123_457 * open_ // face  # what the units still claim after the credit note
     quote = _ok(gw, supplier, "GET", f"/offers/{oid}/quote?amount=123457")
-    assert quote["price_minor"], quote["days_to_maturity"] == discount_price(
-        123_457, 725, due, quote["as_of"]
+    assert quote["claim_minor"] == claim < 123_457
+    assert (quote["price_minor"], quote["days_to_maturity"]) == discount_price(
+        claim, 725, due, quote["as_of"]
     )
-    assert quote["discount_minor"] == 123_457 - quote["price_minor"] and quote["rate_bps"] == 725
+    assert quote["discount_minor"] == claim - quote["price_minor"] and quote["rate_bps"] == 725
     assert (
         _ok(gw, world["bank"], "GET", f"/offers/{oid}/quote?amount=123457")["price_minor"]
         == quote["price_minor"]
     )
     accepted = _ok(gw, supplier, "POST", f"/offers/{oid}/accept", {"amount": 123_457})
     mined = int(gw.state.chain().w3.eth.get_block(accepted["block_number"])["timestamp"])
-    assert accepted["amount"] == discount_price(123_457, 725, due, mined)[0]
-    if discount_price(123_457, 725, due, mined)[1] == quote["days_to_maturity"]:  # not across a day's end
+    assert accepted["amount"] == discount_price(claim, 725, due, mined)[0]
+    if discount_price(claim, 725, due, mined)[1] == quote["days_to_maturity"]:  # not across a day's end
         assert accepted["amount"] == quote["price_minor"]
 
 

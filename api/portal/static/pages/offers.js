@@ -10,6 +10,9 @@ const minOf = (a, b) => (a < b ? a : b);
 function quoteFacts(q) {
   return el("dl", { class: "facts" },
     el("dt", {}, "Face value sold"), el("dd", {}, money(q.amount_minor)),
+    q.claim_minor !== q.amount_minor
+      ? [el("dt", {}, "Still owed on it"), el("dd", {}, `${money(q.claim_minor)} (after repayments and credit notes)`)]
+      : null,
     el("dt", {}, "Price paid to you"), el("dd", {}, el("strong", {}, money(q.price_minor))),
     el("dt", {}, "Discount"), el("dd", {}, money(q.discount_minor)),
     el("dt", {}, "Days to maturity"), el("dd", {}, String(q.days_to_maturity)),
