@@ -497,8 +497,13 @@ class DiscountMarketClient(ContractClient):
     def cancel_offer(self, sender: Sender, offer_id: int) -> TxReceipt:
         return self.transact(sender, "cancelOffer", offer_id)
 
-    def accept_offer(self, sender: Sender, offer_id: int, amount: int) -> TxReceipt:
-        return self.transact(sender, "acceptOffer", offer_id, amount)
+    def accept_offer(
+        self, sender: Sender, offer_id: int, amount: int, min_price: int | None = None
+    ) -> TxReceipt:
+        """Sell ``amount`` units to the offer; with ``min_price``, never for less (``acceptOfferAtLeast``)."""
+        if min_price is None:
+            return self.transact(sender, "acceptOffer", offer_id, amount)
+        return self.transact(sender, "acceptOfferAtLeast", offer_id, amount, min_price)
 
     def quote(self, amount: int, rate_bps: int, due_date: int, timestamp: int) -> tuple[int, int]:
         q = self.call("quote", amount, rate_bps, due_date, timestamp)

@@ -118,6 +118,19 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
 
     /// @inheritdoc IDiscountMarket
     function acceptOffer(uint256 offerId, uint256 amount) external nonReentrant returns (uint256 price) {
+        return _accept(offerId, amount, 0);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function acceptOfferAtLeast(uint256 offerId, uint256 amount, uint256 minPrice)
+        external
+        nonReentrant
+        returns (uint256 price)
+    {
+        return _accept(offerId, amount, minPrice);
+    }
+
+    function _accept(uint256 offerId, uint256 amount, uint256 minPrice) private returns (uint256 price) {
         Offer storage o = _offers[offerId];
         address holder = _msgSender();
         address maker = _validateFill(o, offerId, holder, amount);
@@ -126,6 +139,7 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         price = p;
         // slither-disable-next-line incorrect-equality
         if (price == 0) revert ZeroPrice(offerId, amount);
+        if (price < minPrice) revert PriceBelowMinimum(offerId, price, minPrice);
 
         uint256 filled = uint256(o.filled) + amount;
         o.filled = uint128(filled);

@@ -104,9 +104,17 @@ class OfferIn(BaseModel):
 
 
 class AcceptIn(BaseModel):
-    model_config = {"json_schema_extra": {"examples": [{"amount": 123620}]}}
+    model_config = {"json_schema_extra": {"examples": [{"amount": 123620, "min_price": 122441}]}}
 
     amount: int = Amount
+    min_price: int | None = Field(
+        default=None,
+        ge=0,
+        lt=2**128,
+        description="The least the holder accepts to be paid (the price `GET /offers/{id}/quote` showed): the"
+        " ledger refuses the sale below it (409 `CHAIN_PRICE_BELOW_MINIMUM`), as when a repayment or credit"
+        " note lowered what the units claim in between. Time alone only raises the price.",
+    )
 
 
 class MintIn(BaseModel):

@@ -83,7 +83,7 @@ def accept_offer(
         state,
         session,
         holder,
-        lambda s: market.accept_offer(s, offer_id, body.amount),
+        lambda s: market.accept_offer(s, offer_id, body.amount, body.min_price),
         kind="accept_offer",
         offer_id=offer_id,
         receivable_id=offer.receivable_id,

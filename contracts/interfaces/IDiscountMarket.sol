@@ -95,6 +95,12 @@ interface IDiscountMarket is IErrors {
     /// @param offerId The offer.
     /// @param amount Units requested.
     error ZeroPrice(uint256 offerId, uint256 amount);
+    /// @notice Thrown when a fill would pay less than the holder's floor (`acceptOfferAtLeast`): the price
+    /// fell since the holder saw it (a day more was counted, or a repayment or credit note came first).
+    /// @param offerId The offer.
+    /// @param price The price the fill would pay.
+    /// @param minPrice The holder's floor.
+    error PriceBelowMinimum(uint256 offerId, uint256 price, uint256 minPrice);
     /// @notice Thrown when an offer is made on a receivable that is not confirmed, is disputed or matured.
     /// @param receivableId The receivable.
     error NotDiscountable(uint256 receivableId);
@@ -188,6 +194,14 @@ interface IDiscountMarket is IErrors {
     /// @param amount Units to sell (<= remaining; the caller's effective balance).
     /// @return price Settlement tokens received.
     function acceptOffer(uint256 offerId, uint256 amount) external returns (uint256 price);
+
+    /// @notice `acceptOffer`, but reverts with `PriceBelowMinimum` unless the price is at least `minPrice`:
+    /// a holder who was shown a price is never paid less than it.
+    /// @param offerId The offer.
+    /// @param amount Units to sell (<= remaining; the caller's effective balance).
+    /// @param minPrice The least the caller accepts to be paid, in settlement tokens.
+    /// @return price Settlement tokens received (>= `minPrice`).
+    function acceptOfferAtLeast(uint256 offerId, uint256 amount, uint256 minPrice) external returns (uint256 price);
 
     /// @notice The discounted price (see the interface NatSpec for convention and rounding).
     /// @param amount Units (minor units of nominal).

@@ -105,11 +105,35 @@ def test_no_quote_for_those_who_neither_made_the_offer_nor_hold_the_receivable(
     assert core["error"]["code"] == "OFFER_NOT_FOUND"
 
 
+def test_a_holder_is_never_paid_less_than_its_floor(gw: Gateway, world: dict[str, Any]) -> None:
+    """``min_price`` (the price the portal showed) is enforced by the ledger: below it nothing moves."""
+    supplier, oid, rid = world["supplier"], world["oid"], world["rid"]
+    platform = gw.state.chain().platform
+    address = supplier.address
+    quote = _ok(gw, supplier, "GET", f"/offers/{oid}/quote?amount=1000")
+    units, cash, filled = (
+        platform.ledger.balance_of(address, rid),
+        platform.token.balance_of(address),
+        platform.market.offer(oid).filled,
+    )
+    body = {"amount": 1000, "min_price": quote["price_minor"] + 1}
+    refused = _ok(gw, supplier, "POST", f"/offers/{oid}/accept", body, expect=409)
+    assert refused["error"]["code"] == "CHAIN_PRICE_BELOW_MINIMUM", refused
+    assert platform.ledger.balance_of(address, rid) == units and platform.token.balance_of(address) == cash
+    assert platform.market.offer(oid).filled == filled
+    sold = _ok(
+        gw, supplier, "POST", f"/offers/{oid}/accept", {"amount": 1000, "min_price": quote["price_minor"]}
+    )
+    assert sold["amount"] >= quote["price_minor"]  # time only raises the price
+    assert platform.token.balance_of(address) == cash + sold["amount"]
+
+
 def test_an_offer_that_cannot_be_accepted_for_the_amount_is_refused_with_the_reason(
     gw: Gateway, world: dict[str, Any]
 ) -> None:
     supplier, bank, oid = world["supplier"], world["bank"], world["oid"]
-    unfilled = 200_000 - 123_457
+    offer = gw.state.chain().platform.market.offer(oid)
+    unfilled = offer.max_amount - offer.filled
     too_much = _ok(gw, supplier, "GET", f"/offers/{oid}/quote?amount={unfilled + 1}", expect=409)
     assert too_much["error"]["code"] == "OFFER_EXCEEDED" and too_much["error"]["details"] == {
         "unfilled": unfilled

@@ -167,6 +167,29 @@ contract DiscountMarketTest is Base {
         market.acceptOffer(oid, 1);
     }
 
+    function test_acceptOfferAtLeast_neverPaysBelowTheFloor() public {
+        uint256 oid = _offer(FACE, 500, T0 + 1 days);
+        vm.warp(T0 + 1 hours);
+        (uint256 shown,) = market.quote(FACE / 4, 500, T0 + 90 days, block.timestamp);
+        // a part repayment lands before the holder's fill: its units now claim less and the price falls;
+        // the floor the holder saw refuses the fill and nothing moves
+        _repay(id, FACE / 10);
+        (uint256 later,) = market.quote(FACE / 4 - FACE / 40, 500, T0 + 90 days, block.timestamp);
+        require(later < shown, "the repayment lowers the price");
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.PriceBelowMinimum.selector, oid, later, shown));
+        market.acceptOfferAtLeast(oid, FACE / 4, shown);
+        vm.assertEq(token.balanceOf(supplier), 0);
+        vm.assertEq(ledger.balanceOf(supplier, id), FACE);
+        vm.assertEq(uint256(market.offer(oid).filled), 0);
+        // at the floor, or with none, the fill goes through at the price of its block
+        vm.prank(supplier);
+        vm.assertEq(market.acceptOfferAtLeast(oid, FACE / 4, later), later);
+        vm.assertEq(token.balanceOf(supplier), later);
+        vm.prank(supplier);
+        vm.assertEq(market.acceptOfferAtLeast(oid, FACE / 4, 0), later);
+    }
+
     function test_acceptOffer_expired() public {
         uint256 oid = _offer(FACE, 500, T0 + 1 days);
         vm.warp(T0 + 1 days); // expiry itself is still valid

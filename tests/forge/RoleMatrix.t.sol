@@ -283,5 +283,11 @@ contract RoleMatrixTest is Base {
         _check(
             address(market), abi.encodeCall(IDiscountMarket.acceptOffer, (oid, 10_000)), _only(supplier), "acceptOffer"
         );
+        _check(
+            address(market),
+            abi.encodeCall(IDiscountMarket.acceptOfferAtLeast, (oid, 10_000, 1)),
+            _only(supplier),
+            "acceptOfferAtLeast"
+        );
     }
 }

@@ -112,9 +112,10 @@ function acceptForm(offer, held, reload) {
       if (!quote || quote.amount !== minor) {
         throw new Problem(0, "QUOTE_NEEDED", "Show the price for this amount before you accept.");
       }
-      const tx = await api("POST", `/offers/${id}/accept`, { amount: minor }, { idempotencyKey: key });
+      // the price shown is the floor: the ledger refuses to pay less (a repayment or credit note in between)
+      const tx = await api("POST", `/offers/${id}/accept`, { amount: minor, min_price: quoted }, { idempotencyKey: key });
       const paid = tx.amount === null || tx.amount === undefined ? null : BigInt(tx.amount);
-      const moved = paid !== null && paid !== quoted ? ` (the price shown was ${money(quoted)}: the chain's day moved on)` : "";
+      const moved = paid !== null && paid !== quoted ? ` (the price shown was ${money(quoted)}: the chain's day moved on, in your favour)` : "";
       return `Sold ${money(minor)} of #${offer.receivable_id} to ${party(offer.maker)} for ${money(paid)}${moved}. `
         + `Transaction ${tx.tx_hash}.`;
     } catch (problem) {
