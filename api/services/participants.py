@@ -216,7 +216,7 @@ def directory(
     roles = [r.value for r in DIRECTORY_ROLES if role is None or r == role]
     query = select(Participant).where(Participant.status == "active", col(Participant.role).in_(roles))
     if name:
-        query = query.where(func.lower(Participant.legal_name).contains(name.lower()))
+        query = query.where(func.lower(Participant.legal_name).contains(name.lower(), autoescape=True))
     return page(
         session,
         query,

@@ -48,3 +48,7 @@ def test_the_directory_lists_active_members_by_name_and_nothing_more(gw: Gateway
     everyone = gw.request("GET", "/participants/directory?limit=500", gw.operator_key).json()["items"]
     assert {i["role"] for i in everyone} <= {"supplier", "core_enterprise", "financier", "logistics"}
     assert gw.request("GET", "/participants/directory", None).status_code == 401
+    # the name is text, not a pattern: "%" and "_" match only themselves
+    for pattern in ("%", "_", "Alpha%AB"):
+        got = gw.request("GET", "/participants/directory", alpha.api_key, params={"name": pattern})
+        assert got.status_code == 200 and got.json()["items"] == [], pattern
