@@ -83,6 +83,11 @@ class Portal:
     def flash(self) -> str:
         return self.page.inner_text("#flash")
 
+    def rendering_defects(self) -> list[str]:
+        """Values a page script failed to turn into words ("[object HTMLSpanElement]", "undefined", "NaN")."""
+        text = self.page.inner_text("main")
+        return [marker for marker in ("[object ", "undefined", "NaN") if marker in text]
+
     def page_errors(self) -> list[str]:
         """What the open page says went wrong (its error boxes with text)."""
         return [t for t in self.page.locator("#page .error").all_inner_texts() if t.strip()]

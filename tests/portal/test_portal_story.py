@@ -80,6 +80,7 @@ def _check(seen: Portal, name: str) -> None:
     """The page is accessible (no serious axe-core violation), raised no script error, asked nothing of
     another origin; its screenshot is kept."""
     seen.shot(name)
+    assert seen.rendering_defects() == [], name
     assert seen.axe() == [], (name, seen.axe())
     assert seen.errors == [], (name, seen.errors)
     assert seen.offsite == [], (name, seen.offsite)
