@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IWarehouseReceipts} from "./interfaces/IWarehouseReceipts.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+
+/// @title WarehouseReceipts
+/// @notice Electronic warehouse receipts and loans against them (see `IWarehouseReceipts`).
+/// @dev ERC-721 (OpenZeppelin 5): `_update` is the one place a receipt changes hands, is minted or burned, and
+/// the one place `Transfer` is emitted. The override refuses to move a pledged or frozen receipt (the two
+/// internal moves that may, title to an unpaid pledgee and nothing else, lift the lock first) and a transfer
+/// to anyone but an active participant. Every state change emits an event the read model can follow.
+contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role that appoints warehouses (granted to the deployer).
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Highest loan rate: 100 % a year.
+    uint256 public constant MAX_RATE_BPS = 10_000;
+    /// @notice Time after maturity before an unpaid pledgee may take title.
+    uint256 public constant GRACE_PERIOD = 7 days;
+
+    uint256 private constant YEAR_BPS_DAYS = 365 * 10_000;
+
+    IParticipantRegistry private immutable _registry;
+    IERC20 private immutable _token;
+
+    mapping(uint256 receiptId => Receipt) private _receipts;
+    mapping(bytes32 fingerprint => uint256 receiptId) private _byFingerprint;
+    mapping(address account => bool) private _warehouses;
+    mapping(uint256 loanId => Loan) private _loans;
+    /// @dev alert id => its receipt (0: unknown or cleared)
+    mapping(uint256 alertId => uint256 receiptId) private _alerts;
+    uint256 private _receiptCount;
+    uint256 private _loanCount;
+    uint256 private _alertCount;
+
+    /// @param registry_ The participant registry asked before every movement.
+    /// @param token_ The settlement token loans are paid out and repaid in.
+    /// @param admin The operator.
+    constructor(IParticipantRegistry registry_, IERC20 token_, address admin) ERC721("SCF Warehouse Receipt", "SCFWR") {
+        if (address(registry_) == address(0) || address(token_) == address(0) || admin == address(0)) {
+            revert ZeroAddress();
+        }
+        _registry = registry_;
+        _token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(OPERATOR_ROLE, admin);
+    }
+
+    // ====================================================================== receipts
+
+    /// @inheritdoc IWarehouseReceipts
+    function appointWarehouse(address warehouse, bool appointed) external onlyRole(OPERATOR_ROLE) {
+        if (warehouse == address(0)) revert ZeroAddress();
+        if (appointed && !_registry.hasActiveRole(warehouse, IParticipantRegistry.Role.Logistics)) {
+            revert NotWarehouse(warehouse);
+        }
+        _warehouses[warehouse] = appointed;
+        emit WarehouseAppointed(warehouse, appointed);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function issue(address owner, Lot calldata lot) external returns (uint256 receiptId) {
+        address warehouse = _msgSender();
+        if (!_warehouses[warehouse] || !_registry.hasActiveRole(warehouse, IParticipantRegistry.Role.Logistics)) {
+            revert NotWarehouse(warehouse);
+        }
+        if (lot.commodity == bytes16(0) || lot.unit == bytes8(0) || lot.lotRef == bytes32(0)) revert IncompleteLot();
+        if (lot.quantity == 0) revert ZeroAmount();
+        bytes32 fingerprint = keccak256(abi.encode(warehouse, lot.lotRef));
+        uint256 existing = _byFingerprint[fingerprint];
+        if (existing != 0) revert DuplicateLot(fingerprint, existing);
+        receiptId = ++_receiptCount;
+        _byFingerprint[fingerprint] = receiptId;
+        _receipts[receiptId] = Receipt({
+            warehouse: warehouse,
+            quantity: lot.quantity,
+            commodity: lot.commodity,
+            unit: lot.unit,
+            loanId: 0,
+            openAlerts: 0,
+            frozen: false
+        });
+        emit ReceiptIssued(receiptId, warehouse, owner, lot, fingerprint);
+        _mint(owner, receiptId); // `_update` checks that the owner is an active participant
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function surrender(uint256 receiptId) external {
+        address owner = _ownerOrRevert(receiptId);
+        address caller = _msgSender();
+        if (caller != owner) revert NotOwner(receiptId, caller);
+        emit ReceiptSurrendered(receiptId, owner);
+        _burn(receiptId); // `_update` refuses a pledged or frozen receipt
+        delete _receipts[receiptId];
+    }
+
+    /// @dev The one choke point of ownership: a pledged or frozen receipt does not move (mint excepted); the
+    /// new owner must be an active participant. Then OpenZeppelin moves it and emits `Transfer`.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        if (_ownerOf(tokenId) != address(0)) {
+            Receipt storage r = _receipts[tokenId];
+            if (r.loanId != 0 || r.frozen) revert ReceiptLocked(tokenId, r.loanId);
+        }
+        if (to != address(0) && !_registry.isActive(to)) revert CallerNotActive(to);
+        return super._update(to, tokenId, auth);
+    }
+
+    // ====================================================================== loans
+
+    /// @inheritdoc IWarehouseReceipts
+    function offerLoan(uint256 receiptId, uint256 principal, uint256 rateBps, uint256 maturity)
+        external
+        returns (uint256 loanId)
+    {
+        address lender = _msgSender();
+        _requireFinancier(lender);
+        _ownerOrRevert(receiptId);
+        if (principal == 0) revert ZeroAmount();
+        if (principal > type(uint128).max) revert AmountTooLarge(principal, type(uint128).max);
+        if (rateBps > MAX_RATE_BPS) revert InvalidRate(rateBps);
+        if (maturity <= block.timestamp || maturity > type(uint40).max) revert InvalidMaturity(maturity);
+        loanId = ++_loanCount;
+        _loans[loanId] = Loan({
+            lender: lender,
+            receiptId: uint64(receiptId),
+            state: LoanState.Offered,
+            rateBps: uint16(rateBps),
+            maturity: uint40(maturity),
+            principal: uint128(principal),
+            due: 0,
+            repaid: 0
+        });
+        emit LoanOffered(loanId, receiptId, lender, principal, rateBps, maturity);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function withdrawLoan(uint256 loanId) external {
+        Loan storage l = _loanOf(loanId);
+        if (_msgSender() != l.lender) revert NotLender(loanId, _msgSender());
+        if (l.state != LoanState.Offered) revert WrongLoanState(loanId, l.state);
+        l.state = LoanState.Withdrawn;
+        emit LoanWithdrawn(loanId);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function acceptLoan(uint256 loanId) external nonReentrant returns (uint256 due) {
+        Loan storage l = _loanOf(loanId);
+        if (l.state != LoanState.Offered) revert WrongLoanState(loanId, l.state);
+        uint256 receiptId = l.receiptId;
+        address borrower = _msgSender();
+        address owner = _ownerOrRevert(receiptId);
+        if (borrower != owner) revert NotOwner(receiptId, borrower);
+        if (!_registry.isActive(borrower)) revert CallerNotActive(borrower);
+        address lender = l.lender;
+        _requireFinancier(lender);
+        if (l.maturity <= block.timestamp) revert InvalidMaturity(l.maturity);
+        Receipt storage r = _receipts[receiptId];
+        if (r.loanId != 0 || r.frozen) revert ReceiptLocked(receiptId, r.loanId);
+        due = _due(l.principal, l.rateBps, l.maturity, block.timestamp);
+        if (due > type(uint128).max) revert AmountTooLarge(due, type(uint128).max);
+        l.state = LoanState.Active;
+        l.due = uint128(due);
+        r.loanId = uint32(loanId);
+        emit LoanStarted(loanId, receiptId, borrower, due);
+        // the lender made this offer itself and approved this contract for it
+        // slither-disable-next-line arbitrary-send-erc20
+        _token.safeTransferFrom(lender, borrower, l.principal);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function repay(uint256 loanId, uint256 amount) external nonReentrant {
+        Loan storage l = _loanOf(loanId);
+        if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
+        if (amount == 0) revert ZeroAmount();
+        uint256 left = uint256(l.due) - l.repaid;
+        if (amount > left) revert AmountTooLarge(amount, left);
+        address payer = _msgSender();
+        if (!_registry.isActive(payer)) revert CallerNotActive(payer);
+        uint256 repaid = uint256(l.repaid) + amount;
+        l.repaid = uint128(repaid);
+        emit LoanRepaid(loanId, payer, amount, repaid);
+        if (repaid == l.due) _endPledge(loanId, l, LoanState.Repaid);
+        _token.safeTransferFrom(payer, l.lender, amount);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function release(uint256 loanId) external {
+        Loan storage l = _loanOf(loanId);
+        if (_msgSender() != l.lender) revert NotLender(loanId, _msgSender());
+        if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
+        _endPledge(loanId, l, LoanState.Released);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function claimCollateral(uint256 loanId) external {
+        Loan storage l = _loanOf(loanId);
+        address lender = l.lender;
+        if (_msgSender() != lender) revert NotLender(loanId, _msgSender());
+        if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
+        uint256 from = uint256(l.maturity) + GRACE_PERIOD;
+        if (block.timestamp < from) revert NotInDefault(loanId, from);
+        uint256 receiptId = l.receiptId;
+        _endPledge(loanId, l, LoanState.Defaulted);
+        _update(lender, receiptId, address(0)); // the pledge and its freeze ended just above
+    }
+
+    /// @dev The pledge ends and so does the pledgee's freeze: only a pledgee may freeze.
+    function _endPledge(uint256 loanId, Loan storage l, LoanState state) private {
+        l.state = state;
+        uint256 receiptId = l.receiptId;
+        Receipt storage r = _receipts[receiptId];
+        r.loanId = 0;
+        emit PledgeEnded(loanId, receiptId, state);
+        if (r.frozen) {
+            r.frozen = false;
+            emit ReceiptFrozen(receiptId, false);
+        }
+    }
+
+    // ====================================================================== alerts and freezes
+
+    /// @inheritdoc IWarehouseReceipts
+    function recordAlert(uint256 receiptId, bytes32 code, bytes32 evidenceHash) external returns (uint256 alertId) {
+        address caller = _msgSender();
+        if (!_registry.hasActiveRole(caller, IParticipantRegistry.Role.Verifier)) revert NotVerifier(caller);
+        _ownerOrRevert(receiptId);
+        alertId = ++_alertCount;
+        _alerts[alertId] = receiptId;
+        _receipts[receiptId].openAlerts += 1;
+        emit AlertRecorded(alertId, receiptId, code, evidenceHash);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function clearAlert(uint256 alertId, bytes32 explanationHash) external {
+        uint256 receiptId = _alerts[alertId];
+        if (receiptId == 0) revert UnknownAlert(alertId);
+        Receipt storage r = _receipts[receiptId];
+        if (_msgSender() != r.warehouse) revert NotWarehouse(_msgSender());
+        delete _alerts[alertId];
+        r.openAlerts -= 1;
+        emit AlertCleared(alertId, receiptId, explanationHash);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function setFrozen(uint256 receiptId, bool frozen) external {
+        _ownerOrRevert(receiptId);
+        Receipt storage r = _receipts[receiptId];
+        uint256 loanId = r.loanId;
+        if (loanId == 0) revert ReceiptLocked(receiptId, 0); // only a pledged receipt has a pledgee
+        if (_msgSender() != _loans[loanId].lender) revert NotLender(loanId, _msgSender());
+        if (r.frozen == frozen) revert FreezeUnchanged(receiptId, frozen);
+        r.frozen = frozen;
+        emit ReceiptFrozen(receiptId, frozen);
+    }
+
+    // ====================================================================== views
+
+    /// @inheritdoc IWarehouseReceipts
+    function receipt(uint256 receiptId) external view returns (Receipt memory) {
+        _ownerOrRevert(receiptId);
+        return _receipts[receiptId];
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function loan(uint256 loanId) external view returns (Loan memory) {
+        return _loans[loanId];
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function receiptByFingerprint(bytes32 fingerprint) external view returns (uint256) {
+        return _byFingerprint[fingerprint];
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function isWarehouse(address account) external view returns (bool) {
+        return _warehouses[account];
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function dueAmount(uint256 principal, uint256 rateBps, uint256 maturity, uint256 start)
+        external
+        pure
+        returns (uint256 due)
+    {
+        return _due(principal, rateBps, maturity, start);
+    }
+
+    /// @inheritdoc AccessControl
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+
+    // ====================================================================== internals
+
+    function _due(uint256 principal, uint256 rateBps, uint256 maturity, uint256 start) private pure returns (uint256) {
+        if (maturity <= start) revert InvalidMaturity(maturity);
+        uint256 days_ = Math.ceilDiv(maturity - start, 1 days);
+        return principal + Math.mulDiv(principal, rateBps * days_, YEAR_BPS_DAYS);
+    }
+
+    function _loanOf(uint256 loanId) private view returns (Loan storage l) {
+        l = _loans[loanId];
+        if (l.state == LoanState.None) revert UnknownLoan(loanId);
+    }
+
+    function _ownerOrRevert(uint256 receiptId) private view returns (address owner) {
+        owner = _ownerOf(receiptId);
+        if (owner == address(0)) revert UnknownReceipt(receiptId);
+    }
+
+    function _requireFinancier(address account) private view {
+        if (!_registry.hasActiveRole(account, IParticipantRegistry.Role.Financier)) revert NotActiveFinancier(account);
+    }
+}

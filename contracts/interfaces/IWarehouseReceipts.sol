@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IErrors} from "./IErrors.sol";
+
+/// @title IWarehouseReceipts
+/// @notice Electronic warehouse receipts (one ERC-721 token per lot of goods) and loans against them.
+/// An appointed warehouse issues a receipt for goods it holds; the same lot can't be issued twice. The owner
+/// transfers it, or pledges it to a financier for a loan in the settlement token: the financier offers the
+/// terms, the owner accepts, and the principal is paid out in the same transaction. A pledged receipt can't
+/// move, be pledged again or be surrendered until the loan is repaid (the pledge is then released) or the
+/// pledgee releases it; after maturity plus `GRACE_PERIOD` an unpaid pledgee takes title. The gateway's
+/// verifier records alerts raised by signed sensor readings; the pledgee can freeze the receipt; the
+/// warehouse clears an alert with a signed explanation. Goods-out: the owner surrenders (burns) the receipt.
+/// @dev Interest is simple, ACT/365, a started day counted whole, fixed when the loan starts:
+/// due = principal + floor(principal * rateBps * days / 3_650_000), days = ceil((maturity - start) / 86400).
+/// Rounding is down, in favour of the borrower. Shared errors (`IErrors`) it throws: `ZeroAddress`
+/// (constructor), `ZeroAmount`, `CallerNotActive` (an owner, borrower or recipient that is not an active
+/// participant), `NotActiveFinancier` (a lender).
+interface IWarehouseReceipts is IErrors {
+    /// @notice A receipt's record. Two storage slots; the lot's grade, storage location, lot reference and
+    /// goods-in evidence are in the `ReceiptIssued` event.
+    /// @param warehouse The warehouse that issued it (and holds the goods).
+    /// @param quantity Quantity in the unit's smallest step (e.g. kilograms).
+    /// @param commodity Commodity code (e.g. "SOYBEAN").
+    /// @param unit UN/ECE Recommendation 20 unit code (e.g. "KGM").
+    /// @param loanId The loan it is pledged for (0: not pledged).
+    /// @param openAlerts Alerts recorded and not yet cleared.
+    /// @param frozen Whether its pledgee froze it.
+    struct Receipt {
+        address warehouse;
+        uint96 quantity;
+        bytes16 commodity;
+        bytes8 unit;
+        uint32 loanId;
+        uint16 openAlerts;
+        bool frozen;
+    }
+
+    /// @notice What a warehouse declares when it issues a receipt.
+    /// @param commodity Commodity code.
+    /// @param grade Grade or quality class.
+    /// @param quantity Quantity in the unit's smallest step.
+    /// @param unit UN/ECE Recommendation 20 unit code.
+    /// @param location The storage location's identifier in the warehouse.
+    /// @param lotRef Keccak-256 of the lot's normalized identity at the warehouse (its lot number).
+    /// @param evidenceHash Hash of the goods-in evidence (weighbridge ticket, inspection report).
+    struct Lot {
+        bytes16 commodity;
+        bytes32 grade;
+        uint96 quantity;
+        bytes8 unit;
+        bytes32 location;
+        bytes32 lotRef;
+        bytes32 evidenceHash;
+    }
+
+    /// @notice A loan's state.
+    enum LoanState {
+        None,
+        Offered,
+        Active,
+        Repaid,
+        Released,
+        Defaulted,
+        Withdrawn
+    }
+
+    /// @notice A loan against one receipt. Three storage slots.
+    /// @param lender The financier (the pledgee once active).
+    /// @param receiptId The receipt pledged.
+    /// @param state Offered, then Active, then Repaid, Released or Defaulted (or Withdrawn by its lender).
+    /// @param rateBps Annual simple interest in basis points.
+    /// @param maturity When it is due (unix seconds).
+    /// @param principal Paid out to the owner when the loan starts.
+    /// @param due Principal plus interest, fixed when the loan starts (0 before).
+    /// @param repaid Repaid so far.
+    struct Loan {
+        address lender;
+        uint64 receiptId;
+        LoanState state;
+        uint16 rateBps;
+        uint40 maturity;
+        uint128 principal;
+        uint128 due;
+        uint128 repaid;
+    }
+
+    /// @notice Thrown when a warehouse issues a receipt for a lot it already issued one for.
+    /// @param fingerprint keccak256(warehouse, lotRef).
+    /// @param receiptId The receipt issued for it.
+    error DuplicateLot(bytes32 fingerprint, uint256 receiptId);
+    /// @notice Thrown when the caller is not an appointed, active warehouse.
+    /// @param account The caller.
+    error NotWarehouse(address account);
+    /// @notice Thrown when a lot declares no commodity, unit or lot reference.
+    error IncompleteLot();
+    /// @notice Thrown when a pledged or frozen receipt would move or be surrendered.
+    /// @param receiptId The receipt.
+    /// @param loanId The loan it is pledged for (0 when only frozen).
+    error ReceiptLocked(uint256 receiptId, uint256 loanId);
+    /// @notice Thrown when a receipt does not exist (never issued, or surrendered).
+    /// @param receiptId The receipt.
+    error UnknownReceipt(uint256 receiptId);
+    /// @notice Thrown when a loan does not exist.
+    /// @param loanId The loan.
+    error UnknownLoan(uint256 loanId);
+    /// @notice Thrown when a loan is not in the state the action needs.
+    /// @param loanId The loan.
+    /// @param state Its state.
+    error WrongLoanState(uint256 loanId, LoanState state);
+    /// @notice Thrown when someone else than the receipt's owner acts as its owner.
+    /// @param receiptId The receipt.
+    /// @param caller The caller.
+    error NotOwner(uint256 receiptId, address caller);
+    /// @notice Thrown when someone else than the loan's lender acts as its lender (or pledgee).
+    /// @param loanId The loan.
+    /// @param caller The caller.
+    error NotLender(uint256 loanId, address caller);
+    /// @notice Thrown for a rate above `MAX_RATE_BPS`.
+    /// @param rateBps The rate given.
+    error InvalidRate(uint256 rateBps);
+    /// @notice Thrown for a maturity not in the future, or beyond 2^40 - 1.
+    /// @param maturity The maturity given.
+    error InvalidMaturity(uint256 maturity);
+    /// @notice Thrown for an amount above 2^128 - 1, or a repayment above what is still due.
+    /// @param amount The amount given.
+    /// @param most The most allowed.
+    error AmountTooLarge(uint256 amount, uint256 most);
+    /// @notice Thrown when a pledgee claims title before maturity plus `GRACE_PERIOD`.
+    /// @param loanId The loan.
+    /// @param claimableFrom When it can be claimed.
+    error NotInDefault(uint256 loanId, uint256 claimableFrom);
+    /// @notice Thrown when the caller is not the gateway's active verifier.
+    /// @param account The caller.
+    error NotVerifier(address account);
+    /// @notice Thrown when an alert does not exist or is cleared already.
+    /// @param alertId The alert.
+    error UnknownAlert(uint256 alertId);
+    /// @notice Thrown when a receipt's pledgee freezes it twice, or unfreezes it while not frozen.
+    /// @param receiptId The receipt.
+    /// @param frozen Whether it is frozen.
+    error FreezeUnchanged(uint256 receiptId, bool frozen);
+
+    /// @notice The operator appointed a warehouse, or withdrew the appointment.
+    /// @param warehouse The warehouse.
+    /// @param appointed Whether it may issue receipts.
+    event WarehouseAppointed(address indexed warehouse, bool appointed);
+    /// @notice A receipt was issued (and minted to `owner`: ERC-721 `Transfer` from zero).
+    /// @param receiptId The receipt.
+    /// @param warehouse The issuing warehouse.
+    /// @param owner The first owner.
+    /// @param lot Everything the warehouse declared.
+    /// @param fingerprint keccak256(warehouse, lotRef): the lot's identity on the ledger.
+    event ReceiptIssued(
+        uint256 indexed receiptId, address indexed warehouse, address indexed owner, Lot lot, bytes32 fingerprint
+    );
+    /// @notice A receipt was surrendered for the goods (and burned: ERC-721 `Transfer` to zero).
+    /// @param receiptId The receipt.
+    /// @param owner Its last owner.
+    event ReceiptSurrendered(uint256 indexed receiptId, address indexed owner);
+    /// @notice A financier offered a loan against a receipt.
+    /// @param loanId The loan.
+    /// @param receiptId The receipt.
+    /// @param lender The financier.
+    /// @param principal The amount it would pay out.
+    /// @param rateBps Annual simple interest.
+    /// @param maturity When it would be due.
+    event LoanOffered(
+        uint256 indexed loanId,
+        uint256 indexed receiptId,
+        address indexed lender,
+        uint256 principal,
+        uint256 rateBps,
+        uint256 maturity
+    );
+    /// @notice The lender withdrew an offer no owner had accepted.
+    /// @param loanId The loan.
+    event LoanWithdrawn(uint256 indexed loanId);
+    /// @notice The owner accepted: the receipt is pledged and the principal was paid to the owner.
+    /// @param loanId The loan.
+    /// @param receiptId The receipt.
+    /// @param borrower The owner.
+    /// @param due Principal plus interest to maturity.
+    event LoanStarted(uint256 indexed loanId, uint256 indexed receiptId, address indexed borrower, uint256 due);
+    /// @notice A repayment (in full or in part) was paid to the lender.
+    /// @param loanId The loan.
+    /// @param payer Who paid.
+    /// @param amount The amount.
+    /// @param repaid Repaid so far.
+    event LoanRepaid(uint256 indexed loanId, address indexed payer, uint256 amount, uint256 repaid);
+    /// @notice The pledge ended: repaid in full, released by the pledgee, or title taken after a default.
+    /// @param loanId The loan.
+    /// @param receiptId The receipt.
+    /// @param state How it ended (Repaid, Released or Defaulted).
+    event PledgeEnded(uint256 indexed loanId, uint256 indexed receiptId, LoanState state);
+    /// @notice The verifier recorded an alert raised by a rule on signed readings.
+    /// @param alertId The alert.
+    /// @param receiptId The receipt.
+    /// @param code The rule's code (e.g. "WEIGHT_BELOW_RECEIPT").
+    /// @param evidenceHash Hash of the readings that raised it.
+    event AlertRecorded(uint256 indexed alertId, uint256 indexed receiptId, bytes32 code, bytes32 evidenceHash);
+    /// @notice The warehouse cleared an alert with an explanation.
+    /// @param alertId The alert.
+    /// @param receiptId The receipt.
+    /// @param explanationHash Hash of its signed explanation and the new readings.
+    event AlertCleared(uint256 indexed alertId, uint256 indexed receiptId, bytes32 explanationHash);
+    /// @notice The pledgee froze or unfroze a receipt.
+    /// @param receiptId The receipt.
+    /// @param frozen Whether it is frozen now.
+    event ReceiptFrozen(uint256 indexed receiptId, bool frozen);
+
+    /// @notice Appoints a warehouse (an active Logistics participant), or withdraws the appointment. Operator.
+    /// @param warehouse The warehouse.
+    /// @param appointed Whether it may issue receipts.
+    function appointWarehouse(address warehouse, bool appointed) external;
+
+    /// @notice Issues a receipt for a lot the caller (an appointed warehouse) holds, to `owner`.
+    /// @param owner The goods' owner (an active participant).
+    /// @param lot What the warehouse declares.
+    /// @return receiptId The new receipt.
+    function issue(address owner, Lot calldata lot) external returns (uint256 receiptId);
+
+    /// @notice Surrenders a receipt for its goods (goods-out): burns it. Its owner, when not pledged or frozen.
+    /// @param receiptId The receipt.
+    function surrender(uint256 receiptId) external;
+
+    /// @notice Offers a loan against a receipt (an active financier). Nothing moves until the owner accepts.
+    /// @param receiptId The receipt.
+    /// @param principal Paid out to the owner when it accepts.
+    /// @param rateBps Annual simple interest in basis points (<= `MAX_RATE_BPS`).
+    /// @param maturity When it is due.
+    /// @return loanId The offer.
+    function offerLoan(uint256 receiptId, uint256 principal, uint256 rateBps, uint256 maturity)
+        external
+        returns (uint256 loanId);
+
+    /// @notice Withdraws an offer no owner has accepted. Its lender.
+    /// @param loanId The offer.
+    function withdrawLoan(uint256 loanId) external;
+
+    /// @notice Accepts a loan offer: pledges the receipt and pays the principal lender -> owner. Its owner.
+    /// @param loanId The offer.
+    /// @return due Principal plus interest to maturity.
+    function acceptLoan(uint256 loanId) external returns (uint256 due);
+
+    /// @notice Repays (part of) an active loan; the payer pays the lender. Repaid in full, the pledge ends.
+    /// @param loanId The loan.
+    /// @param amount At most what is still due.
+    function repay(uint256 loanId, uint256 amount) external;
+
+    /// @notice Releases the pledge without (full) repayment. Its lender.
+    /// @param loanId The loan.
+    function release(uint256 loanId) external;
+
+    /// @notice Takes title to the receipt of a loan unpaid after maturity plus `GRACE_PERIOD`. Its lender.
+    /// @param loanId The loan.
+    function claimCollateral(uint256 loanId) external;
+
+    /// @notice Records an alert against a receipt. The gateway's active verifier.
+    /// @param receiptId The receipt.
+    /// @param code The rule's code.
+    /// @param evidenceHash Hash of the readings that raised it.
+    /// @return alertId The alert.
+    function recordAlert(uint256 receiptId, bytes32 code, bytes32 evidenceHash) external returns (uint256 alertId);
+
+    /// @notice Clears an alert. The warehouse that issued the receipt.
+    /// @param alertId The alert.
+    /// @param explanationHash Hash of its signed explanation and the new readings.
+    function clearAlert(uint256 alertId, bytes32 explanationHash) external;
+
+    /// @notice Freezes or unfreezes a pledged receipt. Its pledgee.
+    /// @param receiptId The receipt.
+    /// @param frozen Whether to freeze it.
+    function setFrozen(uint256 receiptId, bool frozen) external;
+
+    /// @notice A receipt's record (reverts `UnknownReceipt` when there is none).
+    /// @param receiptId The receipt.
+    /// @return The record.
+    function receipt(uint256 receiptId) external view returns (Receipt memory);
+
+    /// @notice A loan (its state `None` when there is none).
+    /// @param loanId The loan.
+    /// @return The loan.
+    function loan(uint256 loanId) external view returns (Loan memory);
+
+    /// @notice The receipt issued for a lot, or 0.
+    /// @param fingerprint keccak256(warehouse, lotRef).
+    /// @return The receipt.
+    function receiptByFingerprint(bytes32 fingerprint) external view returns (uint256);
+
+    /// @notice Whether an account is an appointed warehouse.
+    /// @param account The account.
+    /// @return Whether it may issue receipts (when also an active Logistics participant).
+    function isWarehouse(address account) external view returns (bool);
+
+    /// @notice Principal plus interest of a loan started now (the formula in the interface NatSpec).
+    /// @param principal The principal.
+    /// @param rateBps Annual rate in basis points.
+    /// @param maturity When it is due.
+    /// @param start When it starts (before `maturity`).
+    /// @return due Principal plus interest.
+    function dueAmount(uint256 principal, uint256 rateBps, uint256 maturity, uint256 start)
+        external
+        pure
+        returns (uint256 due);
+}
