@@ -25,6 +25,12 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     uint256 public constant MAX_RATE_BPS = 10_000;
     /// @notice Time after maturity before an unpaid pledgee may take title.
     uint256 public constant GRACE_PERIOD = 7 days;
+    /// @notice Time a borrower has to cure a margin call.
+    uint256 public constant MARGIN_CALL_PERIOD = 3 days;
+    /// @notice Most receipts pledged for one loan (bounds every loop over a loan's collateral).
+    uint256 public constant MAX_COLLATERAL = 8;
+    /// @notice A price is per this many units of its unit (per tonne for kilograms).
+    uint256 public constant PRICE_QUANTITY = 1000;
 
     uint256 private constant YEAR_BPS_DAYS = 365 * 10_000;
 
@@ -37,6 +43,9 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     mapping(uint256 loanId => Loan) private _loans;
     /// @dev alert id => its receipt (0: unknown or cleared)
     mapping(uint256 alertId => uint256 receiptId) private _alerts;
+    /// @dev the receipts a loan holds after its first (index 1 .. collateralCount - 1)
+    mapping(uint256 loanId => mapping(uint256 index => uint256 receiptId)) private _extraCollateral;
+    mapping(bytes24 commodityUnit => Price) private _prices;
     uint256 private _receiptCount;
     uint256 private _loanCount;
     uint256 private _alertCount;
@@ -116,29 +125,35 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     // ====================================================================== loans
 
     /// @inheritdoc IWarehouseReceipts
-    function offerLoan(uint256 receiptId, uint256 principal, uint256 rateBps, uint256 maturity)
-        external
-        returns (uint256 loanId)
-    {
+    function offerLoan(uint256 receiptId, LoanTerms calldata terms) external returns (uint256 loanId) {
         address lender = _msgSender();
         _requireFinancier(lender);
         _ownerOrRevert(receiptId);
-        if (principal == 0) revert ZeroAmount();
-        if (principal > type(uint128).max) revert AmountTooLarge(principal, type(uint128).max);
-        if (rateBps > MAX_RATE_BPS) revert InvalidRate(rateBps);
-        if (maturity <= block.timestamp || maturity > type(uint40).max) revert InvalidMaturity(maturity);
+        if (terms.principal == 0) revert ZeroAmount();
+        if (terms.principal > type(uint128).max) revert AmountTooLarge(terms.principal, type(uint128).max);
+        if (terms.rateBps > MAX_RATE_BPS) revert InvalidRate(terms.rateBps);
+        if (terms.maturity <= block.timestamp || terms.maturity > type(uint40).max) {
+            revert InvalidMaturity(terms.maturity);
+        }
+        if (terms.ltvLimitBps == 0 || terms.ltvLimitBps > terms.marginCallBps || terms.marginCallBps > 10_000) {
+            revert InvalidLoanToValue(terms.ltvLimitBps, terms.marginCallBps);
+        }
         loanId = ++_loanCount;
         _loans[loanId] = Loan({
             lender: lender,
             receiptId: uint64(receiptId),
             state: LoanState.Offered,
-            rateBps: uint16(rateBps),
-            maturity: uint40(maturity),
-            principal: uint128(principal),
+            rateBps: uint16(terms.rateBps),
+            maturity: uint40(terms.maturity),
+            principal: uint128(terms.principal),
+            ltvLimitBps: uint16(terms.ltvLimitBps),
+            marginCallBps: uint16(terms.marginCallBps),
+            marginDeadline: 0,
+            collateralCount: 1,
             due: 0,
             repaid: 0
         });
-        emit LoanOffered(loanId, receiptId, lender, principal, rateBps, maturity);
+        emit LoanOffered(loanId, receiptId, lender, terms.principal, terms.rateBps, terms.maturity);
     }
 
     /// @inheritdoc IWarehouseReceipts
@@ -156,15 +171,17 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         if (l.state != LoanState.Offered) revert WrongLoanState(loanId, l.state);
         uint256 receiptId = l.receiptId;
         address borrower = _msgSender();
-        address owner = _ownerOrRevert(receiptId);
-        if (borrower != owner) revert NotOwner(receiptId, borrower);
+        if (borrower != _ownerOrRevert(receiptId)) revert NotOwner(receiptId, borrower);
         if (!_registry.isActive(borrower)) revert CallerNotActive(borrower);
         address lender = l.lender;
         _requireFinancier(lender);
         if (l.maturity <= block.timestamp) revert InvalidMaturity(l.maturity);
         Receipt storage r = _receipts[receiptId];
         if (r.loanId != 0 || r.frozen) revert ReceiptLocked(receiptId, r.loanId);
-        due = _due(l.principal, l.rateBps, l.maturity, block.timestamp);
+        uint256 principal = l.principal;
+        uint256 value = _valueOf(r);
+        if (principal * 10_000 > value * l.ltvLimitBps) revert LoanToValueTooHigh(loanId, principal, value);
+        due = _due(principal, l.rateBps, l.maturity, block.timestamp);
         if (due > type(uint128).max) revert AmountTooLarge(due, type(uint128).max);
         l.state = LoanState.Active;
         l.due = uint128(due);
@@ -172,7 +189,63 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         emit LoanStarted(loanId, receiptId, borrower, due);
         // the lender made this offer itself and approved this contract for it
         // slither-disable-next-line arbitrary-send-erc20
-        _token.safeTransferFrom(lender, borrower, l.principal);
+        _token.safeTransferFrom(lender, borrower, principal);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function addCollateral(uint256 loanId, uint256 receiptId) external {
+        Loan storage l = _loanOf(loanId);
+        if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
+        address caller = _msgSender();
+        address borrower = _ownerOf(l.receiptId);
+        if (caller != borrower || caller != _ownerOrRevert(receiptId)) revert NotOwner(receiptId, caller);
+        Receipt storage r = _receipts[receiptId];
+        if (r.loanId != 0 || r.frozen) revert ReceiptLocked(receiptId, r.loanId);
+        uint256 count = l.collateralCount;
+        if (count >= MAX_COLLATERAL) revert TooMuchCollateral(loanId);
+        _extraCollateral[loanId][count] = receiptId;
+        l.collateralCount = uint8(count + 1);
+        r.loanId = uint32(loanId);
+        emit CollateralAdded(loanId, receiptId);
+        _cureIfWithin(loanId, l);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function recordPrice(bytes16 commodity, bytes8 unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash)
+        external
+    {
+        address caller = _msgSender();
+        if (!_registry.hasActiveRole(caller, IParticipantRegistry.Role.Verifier)) revert NotVerifier(caller);
+        if (perThousand == 0) revert ZeroAmount();
+        if (perThousand > type(uint128).max) revert AmountTooLarge(perThousand, type(uint128).max);
+        Price storage p = _prices[_priceKey(commodity, unit)];
+        if (observedAt <= p.observedAt || observedAt > block.timestamp) revert StalePrice(observedAt, p.observedAt);
+        p.perThousand = uint128(perThousand);
+        p.observedAt = uint40(observedAt);
+        emit PriceRecorded(commodity, unit, perThousand, observedAt, sourceHash);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function callMargin(uint256 loanId) external returns (uint256 deadline) {
+        Loan storage l = _loanOf(loanId);
+        if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
+        uint256 outstanding = uint256(l.due) - l.repaid;
+        uint256 value = _collateralValue(loanId, l);
+        if (l.marginDeadline != 0 || outstanding * 10_000 <= value * l.marginCallBps) {
+            revert MarginNotCallable(loanId, outstanding, value);
+        }
+        deadline = block.timestamp + MARGIN_CALL_PERIOD;
+        l.marginDeadline = uint40(deadline);
+        emit MarginCalled(loanId, deadline, outstanding, value);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function cureMarginCall(uint256 loanId) external {
+        Loan storage l = _loanOf(loanId);
+        if (l.state != LoanState.Active || l.marginDeadline == 0) revert WrongLoanState(loanId, l.state);
+        if (!_cureIfWithin(loanId, l)) {
+            revert MarginNotCallable(loanId, uint256(l.due) - l.repaid, _collateralValue(loanId, l));
+        }
     }
 
     /// @inheritdoc IWarehouseReceipts
@@ -188,6 +261,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         l.repaid = uint128(repaid);
         emit LoanRepaid(loanId, payer, amount, repaid);
         if (repaid == l.due) _endPledge(loanId, l, LoanState.Repaid);
+        else _cureIfWithin(loanId, l);
         _token.safeTransferFrom(payer, l.lender, amount);
     }
 
@@ -206,23 +280,45 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         if (_msgSender() != lender) revert NotLender(loanId, _msgSender());
         if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
         uint256 from = uint256(l.maturity) + GRACE_PERIOD;
-        if (block.timestamp < from) revert NotInDefault(loanId, from);
-        uint256 receiptId = l.receiptId;
+        uint256 called = l.marginDeadline;
+        if (block.timestamp < from && (called == 0 || block.timestamp < called)) {
+            revert NotInDefault(loanId, called == 0 ? from : Math.min(from, called));
+        }
+        uint256 count = l.collateralCount;
         _endPledge(loanId, l, LoanState.Defaulted);
-        _update(lender, receiptId, address(0)); // the pledge and its freeze ended just above
+        // at most MAX_COLLATERAL receipts; each move asks the registry whether the pledgee is active
+        for (uint256 i = 0; i < count; ++i) {
+            // slither-disable-next-line calls-loop
+            _update(lender, _collateralAt(loanId, l, i), address(0)); // the pledge and its freezes ended above
+        }
     }
 
-    /// @dev The pledge ends and so does the pledgee's freeze: only a pledgee may freeze.
+    /// @dev The pledge ends for every receipt of the loan, and so do the pledgee's freezes (only a pledgee
+    /// may freeze). At most `MAX_COLLATERAL` receipts.
     function _endPledge(uint256 loanId, Loan storage l, LoanState state) private {
         l.state = state;
-        uint256 receiptId = l.receiptId;
-        Receipt storage r = _receipts[receiptId];
-        r.loanId = 0;
-        emit PledgeEnded(loanId, receiptId, state);
-        if (r.frozen) {
-            r.frozen = false;
-            emit ReceiptFrozen(receiptId, false);
+        l.marginDeadline = 0;
+        emit PledgeEnded(loanId, l.receiptId, state);
+        uint256 count = l.collateralCount;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 receiptId = _collateralAt(loanId, l, i);
+            Receipt storage r = _receipts[receiptId];
+            r.loanId = 0;
+            if (r.frozen) {
+                r.frozen = false;
+                emit ReceiptFrozen(receiptId, false);
+            }
         }
+    }
+
+    /// @dev Ends an open margin call when outstanding is within the threshold; whether it did.
+    function _cureIfWithin(uint256 loanId, Loan storage l) private returns (bool) {
+        if (l.marginDeadline == 0) return false;
+        uint256 outstanding = uint256(l.due) - l.repaid;
+        if (outstanding * 10_000 > _collateralValue(loanId, l) * l.marginCallBps) return false;
+        l.marginDeadline = 0;
+        emit MarginCallCured(loanId);
+        return true;
     }
 
     // ====================================================================== alerts and freezes
@@ -280,6 +376,26 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     }
 
     /// @inheritdoc IWarehouseReceipts
+    function collateral(uint256 loanId) external view returns (uint256[] memory receiptIds) {
+        Loan storage l = _loans[loanId];
+        uint256 count = l.state == LoanState.None ? 0 : l.collateralCount;
+        receiptIds = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            receiptIds[i] = _collateralAt(loanId, l, i);
+        }
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function collateralValue(uint256 loanId) external view returns (uint256 value) {
+        return _collateralValue(loanId, _loanOf(loanId));
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function price(bytes16 commodity, bytes8 unit) external view returns (Price memory) {
+        return _prices[_priceKey(commodity, unit)];
+    }
+
+    /// @inheritdoc IWarehouseReceipts
     function isWarehouse(address account) external view returns (bool) {
         return _warehouses[account];
     }
@@ -304,6 +420,28 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         if (maturity <= start) revert InvalidMaturity(maturity);
         uint256 days_ = Math.ceilDiv(maturity - start, 1 days);
         return principal + Math.mulDiv(principal, rateBps * days_, YEAR_BPS_DAYS);
+    }
+
+    function _collateralAt(uint256 loanId, Loan storage l, uint256 index) private view returns (uint256) {
+        return index == 0 ? l.receiptId : _extraCollateral[loanId][index];
+    }
+
+    /// @dev Sum over the loan's receipts (at most `MAX_COLLATERAL`) of quantity x price / `PRICE_QUANTITY`.
+    function _collateralValue(uint256 loanId, Loan storage l) private view returns (uint256 value) {
+        uint256 count = l.collateralCount;
+        for (uint256 i = 0; i < count; ++i) {
+            value += _valueOf(_receipts[_collateralAt(loanId, l, i)]);
+        }
+    }
+
+    function _valueOf(Receipt storage r) private view returns (uint256) {
+        uint256 perThousand = _prices[_priceKey(r.commodity, r.unit)].perThousand;
+        if (perThousand == 0) revert NoPrice(r.commodity, r.unit);
+        return Math.mulDiv(r.quantity, perThousand, PRICE_QUANTITY);
+    }
+
+    function _priceKey(bytes16 commodity, bytes8 unit) private pure returns (bytes24) {
+        return bytes24(commodity) | (bytes24(unit) >> 128);
     }
 
     function _loanOf(uint256 loanId) private view returns (Loan storage l) {

@@ -12,6 +12,11 @@ import {IErrors} from "./IErrors.sol";
 /// pledgee releases it; after maturity plus `GRACE_PERIOD` an unpaid pledgee takes title. The gateway's
 /// verifier records alerts raised by signed sensor readings; the pledgee can freeze the receipt; the
 /// warehouse clears an alert with a signed explanation. Goods-out: the owner surrenders (burns) the receipt.
+/// Valuation: the verifier records commodity prices (observed by price sources whose signatures the gateway
+/// checked); collateral value = sum of quantity x price / `PRICE_QUANTITY`. A loan starts only within its
+/// loan-to-value limit; when outstanding / value crosses its margin-call threshold, anyone may call the margin:
+/// the borrower then has `MARGIN_CALL_PERIOD` to top up with more receipts (at most `MAX_COLLATERAL` per loan)
+/// or repay, after which the pledgee may take title to every receipt of the loan.
 /// @dev Interest is simple, ACT/365, a started day counted whole, fixed when the loan starts:
 /// due = principal + floor(principal * rateBps * days / 3_650_000), days = ceil((maturity - start) / 86400).
 /// Rounding is down, in favour of the borrower. Shared errors (`IErrors`) it throws: `ZeroAddress`
@@ -66,13 +71,17 @@ interface IWarehouseReceipts is IErrors {
         Withdrawn
     }
 
-    /// @notice A loan against one receipt. Three storage slots.
+    /// @notice A loan against one or more receipts (the first is `receiptId`). Three storage slots.
     /// @param lender The financier (the pledgee once active).
-    /// @param receiptId The receipt pledged.
+    /// @param receiptId The first receipt pledged.
     /// @param state Offered, then Active, then Repaid, Released or Defaulted (or Withdrawn by its lender).
     /// @param rateBps Annual simple interest in basis points.
     /// @param maturity When it is due (unix seconds).
     /// @param principal Paid out to the owner when the loan starts.
+    /// @param ltvLimitBps The most the principal may be of the collateral's value when the loan starts.
+    /// @param marginCallBps Outstanding above this share of the collateral's value lets anyone call the margin.
+    /// @param marginDeadline While a margin call is open: when the pledgee may take title (0: none open).
+    /// @param collateralCount Receipts pledged for it.
     /// @param due Principal plus interest, fixed when the loan starts (0 before).
     /// @param repaid Repaid so far.
     struct Loan {
@@ -82,8 +91,34 @@ interface IWarehouseReceipts is IErrors {
         uint16 rateBps;
         uint40 maturity;
         uint128 principal;
+        uint16 ltvLimitBps;
+        uint16 marginCallBps;
+        uint40 marginDeadline;
+        uint8 collateralCount;
         uint128 due;
         uint128 repaid;
+    }
+
+    /// @notice A loan's terms, as its lender offers them.
+    /// @param principal Paid out to the owner when it accepts.
+    /// @param rateBps Annual simple interest in basis points (<= `MAX_RATE_BPS`).
+    /// @param maturity When it is due.
+    /// @param ltvLimitBps The most the principal may be of the collateral's value at the start (1..10_000).
+    /// @param marginCallBps The margin-call threshold (`ltvLimitBps`..10_000).
+    struct LoanTerms {
+        uint256 principal;
+        uint256 rateBps;
+        uint256 maturity;
+        uint256 ltvLimitBps;
+        uint256 marginCallBps;
+    }
+
+    /// @notice The latest verified price of a commodity in a unit. One storage slot.
+    /// @param perThousand Minor units of the settlement token per `PRICE_QUANTITY` units.
+    /// @param observedAt When the price source observed it.
+    struct Price {
+        uint128 perThousand;
+        uint40 observedAt;
     }
 
     /// @notice Thrown when a warehouse issues a receipt for a lot it already issued one for.
@@ -137,6 +172,31 @@ interface IWarehouseReceipts is IErrors {
     /// @notice Thrown when an alert does not exist or is cleared already.
     /// @param alertId The alert.
     error UnknownAlert(uint256 alertId);
+    /// @notice Thrown for loan-to-value terms out of order (0 < limit <= margin call <= 10_000).
+    /// @param ltvLimitBps The limit given.
+    /// @param marginCallBps The threshold given.
+    error InvalidLoanToValue(uint256 ltvLimitBps, uint256 marginCallBps);
+    /// @notice Thrown when no price is recorded for a commodity in a unit.
+    /// @param commodity The commodity.
+    /// @param unit The unit.
+    error NoPrice(bytes16 commodity, bytes8 unit);
+    /// @notice Thrown for a price observed in the future, or not after the one recorded.
+    /// @param observedAt The observation time given.
+    /// @param latest The one recorded.
+    error StalePrice(uint256 observedAt, uint256 latest);
+    /// @notice Thrown when a loan would start above its loan-to-value limit.
+    /// @param loanId The loan.
+    /// @param principal Its principal.
+    /// @param value The collateral's value.
+    error LoanToValueTooHigh(uint256 loanId, uint256 principal, uint256 value);
+    /// @notice Thrown when the margin is called while outstanding is within the threshold, or a call is open.
+    /// @param loanId The loan.
+    /// @param outstanding What is still due.
+    /// @param value The collateral's value.
+    error MarginNotCallable(uint256 loanId, uint256 outstanding, uint256 value);
+    /// @notice Thrown when a loan would hold more than `MAX_COLLATERAL` receipts.
+    /// @param loanId The loan.
+    error TooMuchCollateral(uint256 loanId);
     /// @notice Thrown when a receipt's pledgee freezes it twice, or unfreezes it while not frozen.
     /// @param receiptId The receipt.
     /// @param frozen Whether it is frozen.
@@ -205,6 +265,28 @@ interface IWarehouseReceipts is IErrors {
     /// @param receiptId The receipt.
     /// @param explanationHash Hash of its signed explanation and the new readings.
     event AlertCleared(uint256 indexed alertId, uint256 indexed receiptId, bytes32 explanationHash);
+    /// @notice The verifier recorded a commodity price observed by a price source.
+    /// @param commodity The commodity.
+    /// @param unit The unit.
+    /// @param perThousand Minor units per `PRICE_QUANTITY` units.
+    /// @param observedAt When it was observed.
+    /// @param sourceHash Hash of the price source's signed observation.
+    event PriceRecorded(
+        bytes16 indexed commodity, bytes8 indexed unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash
+    );
+    /// @notice The borrower pledged one more receipt for a loan.
+    /// @param loanId The loan.
+    /// @param receiptId The receipt.
+    event CollateralAdded(uint256 indexed loanId, uint256 indexed receiptId);
+    /// @notice Outstanding crossed the margin-call threshold: the borrower has until `deadline`.
+    /// @param loanId The loan.
+    /// @param deadline When the pledgee may take title unless cured.
+    /// @param outstanding What was still due.
+    /// @param value The collateral's value.
+    event MarginCalled(uint256 indexed loanId, uint256 deadline, uint256 outstanding, uint256 value);
+    /// @notice An open margin call was cured (repayment, more collateral or a higher price).
+    /// @param loanId The loan.
+    event MarginCallCured(uint256 indexed loanId);
     /// @notice The pledgee froze or unfroze a receipt.
     /// @param receiptId The receipt.
     /// @param frozen Whether it is frozen now.
@@ -227,13 +309,9 @@ interface IWarehouseReceipts is IErrors {
 
     /// @notice Offers a loan against a receipt (an active financier). Nothing moves until the owner accepts.
     /// @param receiptId The receipt.
-    /// @param principal Paid out to the owner when it accepts.
-    /// @param rateBps Annual simple interest in basis points (<= `MAX_RATE_BPS`).
-    /// @param maturity When it is due.
+    /// @param terms Principal, rate, maturity, loan-to-value limit and margin-call threshold.
     /// @return loanId The offer.
-    function offerLoan(uint256 receiptId, uint256 principal, uint256 rateBps, uint256 maturity)
-        external
-        returns (uint256 loanId);
+    function offerLoan(uint256 receiptId, LoanTerms calldata terms) external returns (uint256 loanId);
 
     /// @notice Withdraws an offer no owner has accepted. Its lender.
     /// @param loanId The offer.
@@ -244,6 +322,30 @@ interface IWarehouseReceipts is IErrors {
     /// @return due Principal plus interest to maturity.
     function acceptLoan(uint256 loanId) external returns (uint256 due);
 
+    /// @notice Pledges one more receipt of the borrower for an active loan (at most `MAX_COLLATERAL`).
+    /// @param loanId The loan.
+    /// @param receiptId The receipt (the borrower's, not pledged or frozen).
+    function addCollateral(uint256 loanId, uint256 receiptId) external;
+
+    /// @notice Records a commodity price a price source observed. The gateway's active verifier.
+    /// @param commodity The commodity.
+    /// @param unit The unit its quantities are in.
+    /// @param perThousand Minor units per `PRICE_QUANTITY` units.
+    /// @param observedAt When it was observed (after the price recorded, not in the future).
+    /// @param sourceHash Hash of the price source's signed observation.
+    function recordPrice(bytes16 commodity, bytes8 unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash)
+        external;
+
+    /// @notice Calls the margin of a loan whose outstanding is above its threshold of the collateral's value.
+    /// Anyone (the condition is on the ledger).
+    /// @param loanId The loan.
+    /// @return deadline When the pledgee may take title unless it is cured.
+    function callMargin(uint256 loanId) external returns (uint256 deadline);
+
+    /// @notice Ends an open margin call once outstanding is within the threshold again. Anyone.
+    /// @param loanId The loan.
+    function cureMarginCall(uint256 loanId) external;
+
     /// @notice Repays (part of) an active loan; the payer pays the lender. Repaid in full, the pledge ends.
     /// @param loanId The loan.
     /// @param amount At most what is still due.
@@ -253,7 +355,8 @@ interface IWarehouseReceipts is IErrors {
     /// @param loanId The loan.
     function release(uint256 loanId) external;
 
-    /// @notice Takes title to the receipt of a loan unpaid after maturity plus `GRACE_PERIOD`. Its lender.
+    /// @notice Takes title to every receipt of a loan unpaid after maturity plus `GRACE_PERIOD`, or after the
+    /// deadline of an open margin call. Its lender.
     /// @param loanId The loan.
     function claimCollateral(uint256 loanId) external;
 
@@ -288,6 +391,22 @@ interface IWarehouseReceipts is IErrors {
     /// @param fingerprint keccak256(warehouse, lotRef).
     /// @return The receipt.
     function receiptByFingerprint(bytes32 fingerprint) external view returns (uint256);
+
+    /// @notice The receipts pledged for a loan.
+    /// @param loanId The loan.
+    /// @return receiptIds The first, then those added.
+    function collateral(uint256 loanId) external view returns (uint256[] memory receiptIds);
+
+    /// @notice What a loan's collateral is worth at the latest prices.
+    /// @param loanId The loan.
+    /// @return value Sum of quantity x price / `PRICE_QUANTITY` (reverts `NoPrice` when one is missing).
+    function collateralValue(uint256 loanId) external view returns (uint256 value);
+
+    /// @notice The latest verified price of a commodity in a unit.
+    /// @param commodity The commodity.
+    /// @param unit The unit.
+    /// @return The price (zero when none).
+    function price(bytes16 commodity, bytes8 unit) external view returns (Price memory);
 
     /// @notice Whether an account is an appointed warehouse.
     /// @param account The account.

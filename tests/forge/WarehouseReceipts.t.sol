@@ -15,7 +15,8 @@ contract WarehouseReceiptsTest is Base {
     address internal carrier = address(0x3A3); // a Logistics participant the operator did not appoint
 
     uint256 internal constant QTY = 500_000; // 500 t in kilograms
-    uint256 internal constant PRINCIPAL = 200_000_00; // 200,000.00
+    uint256 internal constant PRINCIPAL = 150_000_00; // 150,000.00
+    uint256 internal constant PRICE = 450_00; // 450.00 a tonne: 500 t are worth 225,000.00
 
     function setUp() public override {
         super.setUp();
@@ -33,6 +34,17 @@ contract WarehouseReceiptsTest is Base {
         _approve(financier, address(receipts), type(uint256).max);
         _cash(financier2, 100 * PRINCIPAL);
         _approve(financier2, address(receipts), type(uint256).max);
+        vm.prank(verifier);
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), PRICE, T0, keccak256("price source"));
+    }
+
+    /// @dev 70 % loan-to-value at the start, margin call above 80 %.
+    function _terms(uint256 principal, uint256 rate, uint256 maturity)
+        internal
+        pure
+        returns (IWarehouseReceipts.LoanTerms memory)
+    {
+        return IWarehouseReceipts.LoanTerms(principal, rate, maturity, 7000, 8000);
     }
 
     function _lot(bytes32 lotRef) internal pure returns (IWarehouseReceipts.Lot memory) {
@@ -55,7 +67,7 @@ contract WarehouseReceiptsTest is Base {
     function _pledged(bytes32 lotRef) internal returns (uint256 rid, uint256 loanId) {
         rid = _issue(lotRef);
         vm.prank(financier);
-        loanId = receipts.offerLoan(rid, PRINCIPAL, 800, T0 + 180 days);
+        loanId = receipts.offerLoan(rid, _terms(PRINCIPAL, 800, T0 + 180 days));
         vm.prank(supplier);
         receipts.acceptLoan(loanId);
     }
@@ -131,7 +143,7 @@ contract WarehouseReceiptsTest is Base {
     function test_acceptLoan_paysThePrincipalAndLocksTheReceipt() public {
         uint256 rid = _issue("LOT-1");
         vm.prank(financier);
-        uint256 loanId = receipts.offerLoan(rid, PRINCIPAL, 800, T0 + 180 days);
+        uint256 loanId = receipts.offerLoan(rid, _terms(PRINCIPAL, 800, T0 + 180 days));
         uint256 due = receipts.dueAmount(PRINCIPAL, 800, T0 + 180 days, T0);
         vm.assertEq(due, PRINCIPAL + PRINCIPAL * 800 * 180 / 3_650_000);
         vm.prank(supplier2);
@@ -148,7 +160,7 @@ contract WarehouseReceiptsTest is Base {
         vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.ReceiptLocked.selector, rid, loanId));
         receipts.transferFrom(supplier, supplier2, rid);
         vm.prank(financier2);
-        uint256 second = receipts.offerLoan(rid, PRINCIPAL, 500, T0 + 90 days);
+        uint256 second = receipts.offerLoan(rid, _terms(PRINCIPAL, 500, T0 + 90 days));
         vm.prank(supplier);
         vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.ReceiptLocked.selector, rid, loanId));
         receipts.acceptLoan(second);
@@ -165,18 +177,25 @@ contract WarehouseReceiptsTest is Base {
         uint256 rid = _issue("LOT-1");
         vm.prank(supplier);
         vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, supplier));
-        receipts.offerLoan(rid, PRINCIPAL, 800, T0 + 1 days);
+        receipts.offerLoan(rid, _terms(PRINCIPAL, 800, T0 + 1 days));
         vm.startPrank(financier);
         vm.expectRevert(IErrors.ZeroAmount.selector);
-        receipts.offerLoan(rid, 0, 800, T0 + 1 days);
+        receipts.offerLoan(rid, _terms(0, 800, T0 + 1 days));
         vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InvalidRate.selector, 10_001));
-        receipts.offerLoan(rid, PRINCIPAL, 10_001, T0 + 1 days);
+        receipts.offerLoan(rid, _terms(PRINCIPAL, 10_001, T0 + 1 days));
         vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InvalidMaturity.selector, T0));
-        receipts.offerLoan(rid, PRINCIPAL, 800, T0);
+        receipts.offerLoan(rid, _terms(PRINCIPAL, 800, T0));
         vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.UnknownReceipt.selector, 99));
-        receipts.offerLoan(99, PRINCIPAL, 800, T0 + 1 days);
+        receipts.offerLoan(99, _terms(PRINCIPAL, 800, T0 + 1 days));
+        IWarehouseReceipts.LoanTerms memory terms = _terms(PRINCIPAL, 800, T0 + 1 days);
+        (terms.ltvLimitBps, terms.marginCallBps) = (8000, 7000); // the limit above the margin call
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InvalidLoanToValue.selector, 8000, 7000));
+        receipts.offerLoan(rid, terms);
+        (terms.ltvLimitBps, terms.marginCallBps) = (0, 7000);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.InvalidLoanToValue.selector, 0, 7000));
+        receipts.offerLoan(rid, terms);
         // an offer can be withdrawn until accepted, then not accepted
-        uint256 loanId = receipts.offerLoan(rid, PRINCIPAL, 800, T0 + 1 days);
+        uint256 loanId = receipts.offerLoan(rid, _terms(PRINCIPAL, 800, T0 + 1 days));
         receipts.withdrawLoan(loanId);
         vm.stopPrank();
         vm.prank(supplier);
@@ -286,5 +305,139 @@ contract WarehouseReceiptsTest is Base {
         vm.prank(financier);
         receipts.release(loanId);
         vm.assertFalse(receipts.receipt(rid).frozen);
+    }
+
+    // ------------------------------------------------------------------ valuation and margin calls
+
+    function _price(uint256 perThousand, uint256 at) internal {
+        vm.prank(verifier);
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), perThousand, at, keccak256(abi.encode(at)));
+    }
+
+    function test_recordPrice_onlyTheVerifierAndOnlyNewer() public {
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.NotVerifier.selector, supplier));
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), PRICE, T0, bytes32(0));
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.StalePrice.selector, T0, T0));
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), PRICE, T0, bytes32(0));
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.StalePrice.selector, T0 + 1, T0));
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), PRICE, T0 + 1, bytes32(0)); // in the future
+        vm.warp(T0 + 1);
+        _price(400_00, T0 + 1);
+        vm.assertEq(uint256(receipts.price(bytes16("SOYBEAN"), bytes8("KGM")).perThousand), 400_00);
+    }
+
+    function test_acceptLoan_withinTheLoanToValueLimitOnly() public {
+        uint256 rid = _issue("LOT-1");
+        uint256 value = QTY * PRICE / 1000; // 225,000.00
+        vm.prank(financier);
+        uint256 tooMuch = receipts.offerLoan(rid, _terms(value * 7000 / 10_000 + 1, 800, T0 + 90 days));
+        vm.prank(supplier);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IWarehouseReceipts.LoanToValueTooHigh.selector, tooMuch, value * 7000 / 10_000 + 1, value
+            )
+        );
+        receipts.acceptLoan(tooMuch);
+        vm.prank(financier);
+        uint256 atLimit = receipts.offerLoan(rid, _terms(value * 7000 / 10_000, 800, T0 + 90 days));
+        vm.prank(supplier);
+        receipts.acceptLoan(atLimit);
+        vm.assertEq(receipts.collateralValue(atLimit), value);
+        // a commodity without a price can't be lent against
+        IWarehouseReceipts.Lot memory lot = _lot("LOT-COPPER");
+        lot.commodity = bytes16("COPPER");
+        vm.prank(warehouse);
+        uint256 copper = receipts.issue(supplier, lot);
+        vm.prank(financier);
+        uint256 loanId = receipts.offerLoan(copper, _terms(1, 800, T0 + 90 days));
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.NoPrice.selector, bytes16("COPPER"), bytes8("KGM")));
+        receipts.acceptLoan(loanId);
+    }
+
+    function test_marginCall_afterAPriceDrop_curedByMoreCollateral() public {
+        (, uint256 loanId) = _pledged("LOT-1");
+        uint256 outstanding = receipts.loan(loanId).due;
+        // within the threshold: nobody can call the margin
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IWarehouseReceipts.MarginNotCallable.selector, loanId, outstanding, QTY * PRICE / 1000
+            )
+        );
+        receipts.callMargin(loanId);
+        // the price falls: outstanding is now above 80 % of the value, and anyone may call
+        vm.warp(T0 + 1 days);
+        _price(350_00, T0 + 1 days);
+        uint256 value = QTY * 350_00 / 1000;
+        vm.assertGt(outstanding * 10_000, value * 8000, "above the threshold");
+        vm.expectEmit(true, true, true, true, address(receipts));
+        emit IWarehouseReceipts.MarginCalled(loanId, T0 + 1 days + 3 days, outstanding, value);
+        vm.prank(outsider);
+        receipts.callMargin(loanId);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.NotInDefault.selector, loanId, T0 + 4 days));
+        receipts.claimCollateral(loanId);
+        // the borrower pledges another lot: the call is cured at once
+        uint256 second = _issue("LOT-2");
+        vm.expectEmit(true, true, true, true, address(receipts));
+        emit IWarehouseReceipts.MarginCallCured(loanId);
+        vm.prank(supplier);
+        receipts.addCollateral(loanId, second);
+        vm.assertEq(uint256(receipts.loan(loanId).marginDeadline), 0);
+        vm.assertEq(receipts.collateral(loanId).length, 2);
+        vm.assertEq(uint256(receipts.receipt(second).loanId), loanId);
+        vm.warp(T0 + 5 days);
+        vm.prank(financier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.NotInDefault.selector, loanId, T0 + 187 days));
+        receipts.claimCollateral(loanId);
+        // repaid in full, both receipts are free
+        _cash(supplier, outstanding);
+        _approve(supplier, address(receipts), type(uint256).max);
+        vm.prank(supplier);
+        receipts.repay(loanId, outstanding);
+        vm.assertEq(uint256(receipts.receipt(second).loanId), 0);
+        vm.assertEq(uint256(receipts.receipt(1).loanId), 0);
+    }
+
+    function test_marginCall_uncuredLetsThePledgeeTakeEveryReceipt() public {
+        (uint256 rid, uint256 loanId) = _pledged("LOT-1");
+        uint256 second = _issue("LOT-2");
+        vm.prank(supplier);
+        receipts.addCollateral(loanId, second);
+        vm.warp(T0 + 1 days);
+        _price(150_00, T0 + 1 days); // 1,000 t at 150.00: 150,000.00 against 150,000.00 and interest
+        receipts.callMargin(loanId);
+        vm.warp(T0 + 4 days);
+        vm.prank(financier);
+        receipts.claimCollateral(loanId);
+        vm.assertEq(receipts.ownerOf(rid), financier);
+        vm.assertEq(receipts.ownerOf(second), financier);
+        vm.assertEq(uint256(receipts.loan(loanId).state), uint256(IWarehouseReceipts.LoanState.Defaulted));
+    }
+
+    function test_addCollateral_theBorrowersFreeReceiptsOnlyAndAtMostEight() public {
+        (, uint256 loanId) = _pledged("LOT-1");
+        vm.prank(warehouse);
+        uint256 theirs = receipts.issue(supplier2, _lot("LOT-THEIRS"));
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.NotOwner.selector, theirs, supplier));
+        receipts.addCollateral(loanId, theirs);
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.ReceiptLocked.selector, 1, loanId));
+        receipts.addCollateral(loanId, 1);
+        for (uint256 i = 2; i <= 8; i++) {
+            uint256 more = _issue(bytes32(i));
+            vm.prank(supplier);
+            receipts.addCollateral(loanId, more);
+        }
+        uint256 ninth = _issue("LOT-9");
+        vm.prank(supplier);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.TooMuchCollateral.selector, loanId));
+        receipts.addCollateral(loanId, ninth);
+        vm.assertEq(receipts.collateral(loanId).length, 8);
+        vm.assertEq(receipts.collateralValue(loanId), 8 * QTY * PRICE / 1000);
     }
 }
