@@ -13,9 +13,9 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 /// @title WarehouseReceipts
 /// @notice Electronic warehouse receipts and loans against them (see `IWarehouseReceipts`).
 /// @dev ERC-721 (OpenZeppelin 5): `_update` is the one place a receipt changes hands, is minted or burned, and
-/// the one place `Transfer` is emitted. The override refuses to move a pledged or frozen receipt (the two
-/// internal moves that may, title to an unpaid pledgee and nothing else, lift the lock first) and a transfer
-/// to anyone but an active participant. Every state change emits an event the read model can follow.
+/// the one place `Transfer` is emitted. The override refuses to move a pledged or frozen receipt (title to an
+/// unpaid pledgee, the one internal move, ends the pledge first), a transfer by a suspended owner, and a
+/// transfer to anyone but an active participant. Every state change emits an event the read model can follow.
 contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -106,6 +106,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         address owner = _ownerOrRevert(receiptId);
         address caller = _msgSender();
         if (caller != owner) revert NotOwner(receiptId, caller);
+        if (!_registry.isActive(owner)) revert CallerNotActive(owner); // goods-out is a movement of value
         emit ReceiptSurrendered(receiptId, owner);
         _burn(receiptId); // `_update` refuses a pledged or frozen receipt
         delete _receipts[receiptId];
@@ -114,10 +115,16 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     /// @dev The one choke point of ownership: a pledged or frozen receipt does not move (mint excepted); the
     /// new owner must be an active participant. Then OpenZeppelin moves it and emits `Transfer`.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
-        if (_ownerOf(tokenId) != address(0)) {
+        address owner = _ownerOf(tokenId);
+        if (owner != address(0)) {
             Receipt storage r = _receipts[tokenId];
             if (r.loanId != 0 || r.frozen) revert ReceiptLocked(tokenId, r.loanId);
+            // a transfer (`auth` set) moves the owner's value: a suspended owner can't; title to an unpaid
+            // pledgee (`auth` zero) is the pledgee's remedy and goes whatever the borrower's status
+            // slither-disable-next-line calls-loop
+            if (auth != address(0) && !_registry.isActive(owner)) revert CallerNotActive(owner);
         }
+        // slither-disable-next-line calls-loop
         if (to != address(0) && !_registry.isActive(to)) revert CallerNotActive(to);
         return super._update(to, tokenId, auth);
     }
@@ -255,14 +262,16 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         if (amount == 0) revert ZeroAmount();
         uint256 left = uint256(l.due) - l.repaid;
         if (amount > left) revert AmountTooLarge(amount, left);
-        address payer = _msgSender();
-        if (!_registry.isActive(payer)) revert CallerNotActive(payer);
+        address payer = _msgSender(); // suspension never stops the settlement of an existing debt
         uint256 repaid = uint256(l.repaid) + amount;
         l.repaid = uint128(repaid);
         emit LoanRepaid(loanId, payer, amount, repaid);
         if (repaid == l.due) _endPledge(loanId, l, LoanState.Repaid);
         else _cureIfWithin(loanId, l);
-        _token.safeTransferFrom(payer, l.lender, amount);
+        // through this contract: the token lets a suspended account pay a platform contract only, so a
+        // suspended borrower still repays; nothing stays here
+        _token.safeTransferFrom(payer, address(this), amount);
+        _token.safeTransfer(l.lender, amount);
     }
 
     /// @inheritdoc IWarehouseReceipts
@@ -339,7 +348,10 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         uint256 receiptId = _alerts[alertId];
         if (receiptId == 0) revert UnknownAlert(alertId);
         Receipt storage r = _receipts[receiptId];
-        if (_msgSender() != r.warehouse) revert NotWarehouse(_msgSender());
+        address caller = _msgSender();
+        if (caller != r.warehouse || !_registry.hasActiveRole(caller, IParticipantRegistry.Role.Logistics)) {
+            revert NotWarehouse(caller);
+        }
         delete _alerts[alertId];
         r.openAlerts -= 1;
         emit AlertCleared(alertId, receiptId, explanationHash);

@@ -19,9 +19,11 @@ import {IErrors} from "./IErrors.sol";
 /// or repay, after which the pledgee may take title to every receipt of the loan.
 /// @dev Interest is simple, ACT/365, a started day counted whole, fixed when the loan starts:
 /// due = principal + floor(principal * rateBps * days / 3_650_000), days = ceil((maturity - start) / 86400).
-/// Rounding is down, in favour of the borrower. Shared errors (`IErrors`) it throws: `ZeroAddress`
-/// (constructor), `ZeroAmount`, `CallerNotActive` (an owner, borrower or recipient that is not an active
-/// participant), `NotActiveFinancier` (a lender).
+/// Rounding is down, in favour of the borrower. Suspension stops new obligations and movements of value
+/// (issuing, accepting a loan, transfers, surrender, taking title), never the settlement of a loan: a
+/// suspended borrower repays and adds collateral, a suspended lender releases or withdraws.
+/// Shared errors (`IErrors`) it throws: `ZeroAddress` (constructor), `ZeroAmount`, `CallerNotActive` (an
+/// owner, borrower or recipient that is not an active participant), `NotActiveFinancier` (a lender).
 interface IWarehouseReceipts is IErrors {
     /// @notice A receipt's record. Two storage slots; the lot's grade, storage location, lot reference and
     /// goods-in evidence are in the `ReceiptIssued` event.

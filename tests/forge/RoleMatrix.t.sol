@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Base} from "./utils/Base.sol";
+import {RoleMatrixBase} from "./utils/RoleMatrixBase.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
 import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
@@ -13,9 +13,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// where suspension deliberately does not stop the settlement of existing debts (a suspended debtor repays,
 /// a suspended holder redeems, both may approve a platform contract).
 /// (endorseBySig is relayed by anyone; its right is the debtor's signature, see Endorsement712Test.)
-contract RoleMatrixTest is Base {
-    address[] internal actors;
-    mapping(address => string) internal names;
+contract RoleMatrixTest is RoleMatrixBase {
     uint256 internal idC; // confirmed, held by supplier
     uint256 internal idP; // pending
     uint256 internal idD; // confirmed and disputed
@@ -61,88 +59,6 @@ contract RoleMatrixTest is Base {
         registry.suspend(address(0x5555));
     }
 
-    function _actor(address a, string memory name) internal {
-        actors.push(a);
-        names[a] = name;
-    }
-
-    function _check(address target, bytes memory data, address[] memory allowed, string memory fn) internal {
-        _check(target, data, allowed, new address[](0), fn);
-    }
-
-    /// @param stillWhenSuspended The allowed actors that keep the right while suspended.
-    function _check(
-        address target,
-        bytes memory data,
-        address[] memory allowed,
-        address[] memory stillWhenSuspended,
-        string memory fn
-    ) internal {
-        for (uint256 i = 0; i < actors.length; ++i) {
-            address a = actors[i];
-            bool expected;
-            for (uint256 j = 0; j < allowed.length; ++j) {
-                if (allowed[j] == a) expected = true;
-            }
-            uint256 snap = vm.snapshotState();
-            vm.prank(a);
-            (bool ok,) = target.call(data);
-            vm.revertToState(snap);
-            vm.assertEq(ok, expected, string.concat(fn, " called by ", names[a]));
-            if (expected && registry.isActive(a)) {
-                snap = vm.snapshotState();
-                vm.prank(admin);
-                registry.suspend(a);
-                vm.prank(a);
-                (ok,) = target.call(data);
-                vm.revertToState(snap);
-                bool still;
-                for (uint256 j = 0; j < stillWhenSuspended.length; ++j) {
-                    if (stillWhenSuspended[j] == a) still = true;
-                }
-                vm.assertEq(ok, still, string.concat(fn, " called by suspended ", names[a]));
-            }
-        }
-    }
-
-    function _none() internal pure returns (address[] memory r) {
-        r = new address[](0);
-    }
-
-    function _only(address a) internal pure returns (address[] memory r) {
-        r = new address[](1);
-        r[0] = a;
-    }
-
-    function _two(address a, address b) internal pure returns (address[] memory r) {
-        r = new address[](2);
-        (r[0], r[1]) = (a, b);
-    }
-
-    function _except(address[] memory all, address a) internal pure returns (address[] memory r) {
-        uint256 n;
-        for (uint256 i = 0; i < all.length; ++i) {
-            if (all[i] != a) ++n;
-        }
-        r = new address[](n);
-        n = 0;
-        for (uint256 i = 0; i < all.length; ++i) {
-            if (all[i] != a) r[n++] = all[i];
-        }
-    }
-
-    function _participants() internal view returns (address[] memory r) {
-        uint256 n;
-        for (uint256 i = 0; i < actors.length; ++i) {
-            if (registry.isActive(actors[i])) ++n;
-        }
-        r = new address[](n);
-        n = 0;
-        for (uint256 i = 0; i < actors.length; ++i) {
-            if (registry.isActive(actors[i])) r[n++] = actors[i];
-        }
-    }
-
     // ------------------------------------------------------------------ registry
 
     function test_matrix_registry() public {
@@ -154,7 +70,10 @@ contract RoleMatrixTest is Base {
         );
         _check(address(registry), abi.encodeCall(IParticipantRegistry.suspend, (supplier2)), _only(admin), "suspend");
         _check(
-            address(registry), abi.encodeCall(IParticipantRegistry.reinstate, (address(0x5555))), _only(admin), "reinstate"
+            address(registry),
+            abi.encodeCall(IParticipantRegistry.reinstate, (address(0x5555))),
+            _only(admin),
+            "reinstate"
         );
     }
 
@@ -190,7 +109,10 @@ contract RoleMatrixTest is Base {
         vm.prank(supplier3);
         token.approve(regulator, 5);
         _check(
-            address(token), abi.encodeCall(IERC20.transferFrom, (supplier3, supplier2, 1)), _only(regulator), "transferFrom"
+            address(token),
+            abi.encodeCall(IERC20.transferFrom, (supplier3, supplier2, 1)),
+            _only(regulator),
+            "transferFrom"
         );
     }
 
@@ -261,13 +183,13 @@ contract RoleMatrixTest is Base {
             _only(address(market)),
             "marketTransfer"
         );
-        _check(address(ledger), abi.encodeCall(IReceivableLedger.repay, (idC, 1)), _only(debtor), _only(debtor), "repay");
+        _check(
+            address(ledger), abi.encodeCall(IReceivableLedger.repay, (idC, 1)), _only(debtor), _only(debtor), "repay"
+        );
         _check(
             address(ledger), abi.encodeCall(IReceivableLedger.redeem, (idR)), _only(supplier), _only(supplier), "redeem"
         );
-        _check(
-            address(ledger), abi.encodeCall(IReceivableLedger.dispute, (idC, 0)), _two(debtor, regulator), "dispute"
-        );
+        _check(address(ledger), abi.encodeCall(IReceivableLedger.dispute, (idC, 0)), _two(debtor, regulator), "dispute");
     }
 
     // ------------------------------------------------------------------ market
