@@ -1,4 +1,5 @@
-"""Reference financial maths, in exact fractions, that the contracts must agree with.
+"""Reference financial maths, in exact fractions, that the contracts must agree with: discounting (below)
+and loans against warehouse receipts (at the end).
 
 Discounting (``DiscountMarket.quote``):
 
@@ -75,3 +76,43 @@ def portfolio_yield_bps(fills: Iterable[tuple[int, int, int]]) -> Decimal:
         return Decimal(0).quantize(YIELD_QUANTUM)
     hundredths = round(Fraction((face - price) * DAYS_PER_YEAR * BPS * 100, weighted))  # exact, half-even
     return Decimal(hundredths).scaleb(-2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loans against warehouse receipts (``WarehouseReceipts``): simple interest and valuation.
+#
+# - interest is **simple**, day count **ACT/365**, a started day counted whole, fixed when the loan
+#   starts: ``due = principal * (1 + rate * days / 365)``, ``days = ceil((maturity - start) / 86400)``;
+# - **rounding**: the interest is rounded **down** to a whole minor unit (in the borrower's favour);
+# - a receipt is worth ``quantity * price / 1000`` rounded down, the price being minor units per 1,000
+#   units of the receipt's unit (per tonne for kilograms); a loan's collateral is worth the sum;
+# - a loan starts only when ``principal <= value * limit``; its margin can be called when
+#   ``outstanding > value * threshold`` (both in basis points, compared exactly).
+
+#: A price is per this many units of its unit (``WarehouseReceipts.PRICE_QUANTITY``).
+PRICE_QUANTITY = 1_000
+
+
+def loan_due(principal: int, rate_bps: int, maturity: int, start: int) -> int:
+    """Principal plus simple ACT/365 interest from ``start`` to ``maturity``, the interest rounded down
+    (``WarehouseReceipts.dueAmount``). Raises ``ValueError`` unless ``maturity`` is after ``start``."""
+    if maturity <= start:
+        raise ValueError(f"maturity {maturity} is not after the start {start}")
+    days = math.ceil(Fraction(maturity - start, SECONDS_PER_DAY))
+    return principal + math.floor(principal * Fraction(rate_bps, BPS) * Fraction(days, DAYS_PER_YEAR))
+
+
+def collateral_value(lots: Iterable[tuple[int, int]]) -> int:
+    """What receipts of ``(quantity, price per PRICE_QUANTITY units)`` are worth: each rounded down,
+    summed."""
+    return sum(math.floor(Fraction(quantity * price, PRICE_QUANTITY)) for quantity, price in lots)
+
+
+def within_loan_to_value(principal: int, value: int, limit_bps: int) -> bool:
+    """Whether a loan of ``principal`` may start against collateral worth ``value``."""
+    return Fraction(principal) <= Fraction(value * limit_bps, BPS)
+
+
+def margin_callable(outstanding: int, value: int, threshold_bps: int) -> bool:
+    """Whether what is still due is above the margin-call threshold of the collateral's value."""
+    return Fraction(outstanding) > Fraction(value * threshold_bps, BPS)
