@@ -41,14 +41,13 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     mapping(bytes32 fingerprint => uint256 receiptId) private _byFingerprint;
     mapping(address account => bool) private _warehouses;
     mapping(uint256 loanId => Loan) private _loans;
-    /// @dev alert id => its receipt (0: unknown or cleared)
-    mapping(uint256 alertId => uint256 receiptId) private _alerts;
+    /// @dev open alerts: receipt => word (alert number >> 8) => one bit per alert number (number & 255)
+    mapping(uint256 receiptId => mapping(uint256 word => uint256 bits)) private _openAlerts;
     /// @dev the receipts a loan holds after its first (index 1 .. collateralCount - 1)
     mapping(uint256 loanId => mapping(uint256 index => uint256 receiptId)) private _extraCollateral;
     mapping(bytes24 commodityUnit => Price) private _prices;
     uint256 private _receiptCount;
     uint256 private _loanCount;
-    uint256 private _alertCount;
 
     /// @param registry_ The participant registry asked before every movement.
     /// @param token_ The settlement token loans are paid out and repaid in.
@@ -81,7 +80,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         if (!_warehouses[warehouse] || !_registry.hasActiveRole(warehouse, IParticipantRegistry.Role.Logistics)) {
             revert NotWarehouse(warehouse);
         }
-        if (lot.commodity == bytes16(0) || lot.unit == bytes8(0) || lot.lotRef == bytes32(0)) revert IncompleteLot();
+        if (lot.commodity == bytes16(0) || lot.unit == bytes4(0) || lot.lotRef == bytes32(0)) revert IncompleteLot();
         if (lot.quantity == 0) revert ZeroAmount();
         bytes32 fingerprint = keccak256(abi.encode(warehouse, lot.lotRef));
         uint256 existing = _byFingerprint[fingerprint];
@@ -95,6 +94,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
             unit: lot.unit,
             loanId: 0,
             openAlerts: 0,
+            alertsRecorded: 0,
             frozen: false
         });
         emit ReceiptIssued(receiptId, warehouse, owner, lot, fingerprint);
@@ -137,13 +137,18 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         _requireFinancier(lender);
         _ownerOrRevert(receiptId);
         if (terms.principal == 0) revert ZeroAmount();
-        if (terms.principal > type(uint128).max) revert AmountTooLarge(terms.principal, type(uint128).max);
+        // below 2^112 the due amount (at most 10,000 bp a year for 2^40 seconds) stays below 2^128
+        if (terms.principal > type(uint112).max) revert AmountTooLarge(terms.principal, type(uint112).max);
         if (terms.rateBps > MAX_RATE_BPS) revert InvalidRate(terms.rateBps);
         if (terms.maturity <= block.timestamp || terms.maturity > type(uint40).max) {
             revert InvalidMaturity(terms.maturity);
         }
         if (terms.ltvLimitBps == 0 || terms.ltvLimitBps > terms.marginCallBps || terms.marginCallBps > 10_000) {
             revert InvalidLoanToValue(terms.ltvLimitBps, terms.marginCallBps);
+        }
+        uint256 value = _valueOf(_receipts[receiptId]);
+        if (terms.principal * 10_000 > value * terms.ltvLimitBps) {
+            revert LoanToValueTooHigh(_loanCount + 1, terms.principal, value);
         }
         loanId = ++_loanCount;
         _loans[loanId] = Loan({
@@ -157,7 +162,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
             marginCallBps: uint16(terms.marginCallBps),
             marginDeadline: 0,
             collateralCount: 1,
-            due: 0,
+            due: uint128(terms.principal), // the principal until it starts: the start then rewrites a used slot
             repaid: 0
         });
         emit LoanOffered(loanId, receiptId, lender, terms.principal, terms.rateBps, terms.maturity);
@@ -173,28 +178,28 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     }
 
     /// @inheritdoc IWarehouseReceipts
-    function acceptLoan(uint256 loanId) external nonReentrant returns (uint256 due) {
+    function acceptLoan(uint256 loanId) external returns (uint256 due) {
         Loan storage l = _loanOf(loanId);
         if (l.state != LoanState.Offered) revert WrongLoanState(loanId, l.state);
         uint256 receiptId = l.receiptId;
         address borrower = _msgSender();
         if (borrower != _ownerOrRevert(receiptId)) revert NotOwner(receiptId, borrower);
-        if (!_registry.isActive(borrower)) revert CallerNotActive(borrower);
+        // the payout below refuses a suspended lender or borrower (`SettlementToken` checks both); the lender
+        // was an active financier when it offered
         address lender = l.lender;
-        _requireFinancier(lender);
         if (l.maturity <= block.timestamp) revert InvalidMaturity(l.maturity);
         Receipt storage r = _receipts[receiptId];
         if (r.loanId != 0 || r.frozen) revert ReceiptLocked(receiptId, r.loanId);
         uint256 principal = l.principal;
-        uint256 value = _valueOf(r);
-        if (principal * 10_000 > value * l.ltvLimitBps) revert LoanToValueTooHigh(loanId, principal, value);
-        due = _due(principal, l.rateBps, l.maturity, block.timestamp);
-        if (due > type(uint128).max) revert AmountTooLarge(due, type(uint128).max);
+        // within the loan-to-value limit when offered; a later fall of the price is what margin calls are for
+        due = _due(principal, l.rateBps, l.maturity, block.timestamp); // < 2^128: principal < 2^112
         l.state = LoanState.Active;
         l.due = uint128(due);
         r.loanId = uint32(loanId);
         emit LoanStarted(loanId, receiptId, borrower, due);
-        // the lender made this offer itself and approved this contract for it
+        // Effects are done: the loan is active and the receipt locked before the one external call, to the
+        // platform's settlement token (no hooks), so no reentrancy guard is needed here. The lender made this
+        // offer itself and approved this contract for it.
         // slither-disable-next-line arbitrary-send-erc20
         _token.safeTransferFrom(lender, borrower, principal);
     }
@@ -218,7 +223,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     }
 
     /// @inheritdoc IWarehouseReceipts
-    function recordPrice(bytes16 commodity, bytes8 unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash)
+    function recordPrice(bytes16 commodity, bytes4 unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash)
         external
     {
         address caller = _msgSender();
@@ -337,22 +342,29 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         address caller = _msgSender();
         if (!_registry.hasActiveRole(caller, IParticipantRegistry.Role.Verifier)) revert NotVerifier(caller);
         _ownerOrRevert(receiptId);
-        alertId = ++_alertCount;
-        _alerts[alertId] = receiptId;
-        _receipts[receiptId].openAlerts += 1;
+        Receipt storage r = _receipts[receiptId];
+        uint256 number = uint256(r.alertsRecorded) + 1;
+        if (number > type(uint16).max) revert TooManyAlerts(receiptId);
+        r.alertsRecorded = uint16(number);
+        r.openAlerts += 1;
+        _openAlerts[receiptId][number >> 8] |= 1 << (number & 255);
+        alertId = (receiptId << 16) | number;
         emit AlertRecorded(alertId, receiptId, code, evidenceHash);
     }
 
     /// @inheritdoc IWarehouseReceipts
     function clearAlert(uint256 alertId, bytes32 explanationHash) external {
-        uint256 receiptId = _alerts[alertId];
-        if (receiptId == 0) revert UnknownAlert(alertId);
+        uint256 receiptId = alertId >> 16;
+        uint256 number = alertId & type(uint16).max;
+        uint256 bit = 1 << (number & 255);
+        mapping(uint256 => uint256) storage words = _openAlerts[receiptId];
+        if (words[number >> 8] & bit == 0) revert UnknownAlert(alertId);
         Receipt storage r = _receipts[receiptId];
         address caller = _msgSender();
         if (caller != r.warehouse || !_registry.hasActiveRole(caller, IParticipantRegistry.Role.Logistics)) {
             revert NotWarehouse(caller);
         }
-        delete _alerts[alertId];
+        words[number >> 8] &= ~bit;
         r.openAlerts -= 1;
         emit AlertCleared(alertId, receiptId, explanationHash);
     }
@@ -403,7 +415,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     }
 
     /// @inheritdoc IWarehouseReceipts
-    function price(bytes16 commodity, bytes8 unit) external view returns (Price memory) {
+    function price(bytes16 commodity, bytes4 unit) external view returns (Price memory) {
         return _prices[_priceKey(commodity, unit)];
     }
 
@@ -431,7 +443,8 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     function _due(uint256 principal, uint256 rateBps, uint256 maturity, uint256 start) private pure returns (uint256) {
         if (maturity <= start) revert InvalidMaturity(maturity);
         uint256 days_ = Math.ceilDiv(maturity - start, 1 days);
-        return principal + Math.mulDiv(principal, rateBps * days_, YEAR_BPS_DAYS);
+        // principal < 2^128, rate <= 10^4 < 2^14, days < 2^40 / 86400 < 2^24: the product fits 256 bits
+        return principal + principal * rateBps * days_ / YEAR_BPS_DAYS;
     }
 
     function _collateralAt(uint256 loanId, Loan storage l, uint256 index) private view returns (uint256) {
@@ -449,10 +462,10 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     function _valueOf(Receipt storage r) private view returns (uint256) {
         uint256 perThousand = _prices[_priceKey(r.commodity, r.unit)].perThousand;
         if (perThousand == 0) revert NoPrice(r.commodity, r.unit);
-        return Math.mulDiv(r.quantity, perThousand, PRICE_QUANTITY);
+        return uint256(r.quantity) * perThousand / PRICE_QUANTITY; // < 2^96 x 2^128: fits 256 bits
     }
 
-    function _priceKey(bytes16 commodity, bytes8 unit) private pure returns (bytes24) {
+    function _priceKey(bytes16 commodity, bytes4 unit) private pure returns (bytes24) {
         return bytes24(commodity) | (bytes24(unit) >> 128);
     }
 

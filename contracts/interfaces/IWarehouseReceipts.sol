@@ -13,8 +13,9 @@ import {IErrors} from "./IErrors.sol";
 /// verifier records alerts raised by signed sensor readings; the pledgee can freeze the receipt; the
 /// warehouse clears an alert with a signed explanation. Goods-out: the owner surrenders (burns) the receipt.
 /// Valuation: the verifier records commodity prices (observed by price sources whose signatures the gateway
-/// checked); collateral value = sum of quantity x price / `PRICE_QUANTITY`. A loan starts only within its
-/// loan-to-value limit; when outstanding / value crosses its margin-call threshold, anyone may call the margin:
+/// checked); collateral value = sum of quantity x price / `PRICE_QUANTITY`. A loan is offered only within its
+/// loan-to-value limit at the latest price; when outstanding / value crosses its margin-call threshold (a fall
+/// of the price after the offer included), anyone may call the margin:
 /// the borrower then has `MARGIN_CALL_PERIOD` to top up with more receipts (at most `MAX_COLLATERAL` per loan)
 /// or repay, after which the pledgee may take title to every receipt of the loan.
 /// @dev Interest is simple, ACT/365, a started day counted whole, fixed when the loan starts:
@@ -33,14 +34,16 @@ interface IWarehouseReceipts is IErrors {
     /// @param unit UN/ECE Recommendation 20 unit code (e.g. "KGM").
     /// @param loanId The loan it is pledged for (0: not pledged).
     /// @param openAlerts Alerts recorded and not yet cleared.
+    /// @param alertsRecorded Alerts ever recorded (an alert's id is receipt id << 16 | its number).
     /// @param frozen Whether its pledgee froze it.
     struct Receipt {
         address warehouse;
         uint96 quantity;
         bytes16 commodity;
-        bytes8 unit;
+        bytes4 unit;
         uint32 loanId;
         uint16 openAlerts;
+        uint16 alertsRecorded;
         bool frozen;
     }
 
@@ -56,7 +59,7 @@ interface IWarehouseReceipts is IErrors {
         bytes16 commodity;
         bytes32 grade;
         uint96 quantity;
-        bytes8 unit;
+        bytes4 unit;
         bytes32 location;
         bytes32 lotRef;
         bytes32 evidenceHash;
@@ -80,11 +83,11 @@ interface IWarehouseReceipts is IErrors {
     /// @param rateBps Annual simple interest in basis points.
     /// @param maturity When it is due (unix seconds).
     /// @param principal Paid out to the owner when the loan starts.
-    /// @param ltvLimitBps The most the principal may be of the collateral's value when the loan starts.
+    /// @param ltvLimitBps The most the principal could be of the collateral's value when offered.
     /// @param marginCallBps Outstanding above this share of the collateral's value lets anyone call the margin.
     /// @param marginDeadline While a margin call is open: when the pledgee may take title (0: none open).
     /// @param collateralCount Receipts pledged for it.
-    /// @param due Principal plus interest, fixed when the loan starts (0 before).
+    /// @param due Principal plus interest, fixed when the loan starts (the principal before).
     /// @param repaid Repaid so far.
     struct Loan {
         address lender;
@@ -105,7 +108,7 @@ interface IWarehouseReceipts is IErrors {
     /// @param principal Paid out to the owner when it accepts.
     /// @param rateBps Annual simple interest in basis points (<= `MAX_RATE_BPS`).
     /// @param maturity When it is due.
-    /// @param ltvLimitBps The most the principal may be of the collateral's value at the start (1..10_000).
+    /// @param ltvLimitBps The most the principal may be of the collateral's value when offered (1..10_000).
     /// @param marginCallBps The margin-call threshold (`ltvLimitBps`..10_000).
     struct LoanTerms {
         uint256 principal;
@@ -160,7 +163,7 @@ interface IWarehouseReceipts is IErrors {
     /// @notice Thrown for a maturity not in the future, or beyond 2^40 - 1.
     /// @param maturity The maturity given.
     error InvalidMaturity(uint256 maturity);
-    /// @notice Thrown for an amount above 2^128 - 1, or a repayment above what is still due.
+    /// @notice Thrown for a principal above 2^112 - 1, or a repayment above what is still due.
     /// @param amount The amount given.
     /// @param most The most allowed.
     error AmountTooLarge(uint256 amount, uint256 most);
@@ -174,6 +177,9 @@ interface IWarehouseReceipts is IErrors {
     /// @notice Thrown when an alert does not exist or is cleared already.
     /// @param alertId The alert.
     error UnknownAlert(uint256 alertId);
+    /// @notice Thrown when a receipt has had 65,535 alerts recorded (its alert numbers are used up).
+    /// @param receiptId The receipt.
+    error TooManyAlerts(uint256 receiptId);
     /// @notice Thrown for loan-to-value terms out of order (0 < limit <= margin call <= 10_000).
     /// @param ltvLimitBps The limit given.
     /// @param marginCallBps The threshold given.
@@ -181,13 +187,13 @@ interface IWarehouseReceipts is IErrors {
     /// @notice Thrown when no price is recorded for a commodity in a unit.
     /// @param commodity The commodity.
     /// @param unit The unit.
-    error NoPrice(bytes16 commodity, bytes8 unit);
+    error NoPrice(bytes16 commodity, bytes4 unit);
     /// @notice Thrown for a price observed in the future, or not after the one recorded.
     /// @param observedAt The observation time given.
     /// @param latest The one recorded.
     error StalePrice(uint256 observedAt, uint256 latest);
-    /// @notice Thrown when a loan would start above its loan-to-value limit.
-    /// @param loanId The loan.
+    /// @notice Thrown when a loan would be offered above its loan-to-value limit.
+    /// @param loanId The loan the offer would have been.
     /// @param principal Its principal.
     /// @param value The collateral's value.
     error LoanToValueTooHigh(uint256 loanId, uint256 principal, uint256 value);
@@ -274,7 +280,7 @@ interface IWarehouseReceipts is IErrors {
     /// @param observedAt When it was observed.
     /// @param sourceHash Hash of the price source's signed observation.
     event PriceRecorded(
-        bytes16 indexed commodity, bytes8 indexed unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash
+        bytes16 indexed commodity, bytes4 indexed unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash
     );
     /// @notice The borrower pledged one more receipt for a loan.
     /// @param loanId The loan.
@@ -335,7 +341,7 @@ interface IWarehouseReceipts is IErrors {
     /// @param perThousand Minor units per `PRICE_QUANTITY` units.
     /// @param observedAt When it was observed (after the price recorded, not in the future).
     /// @param sourceHash Hash of the price source's signed observation.
-    function recordPrice(bytes16 commodity, bytes8 unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash)
+    function recordPrice(bytes16 commodity, bytes4 unit, uint256 perThousand, uint256 observedAt, bytes32 sourceHash)
         external;
 
     /// @notice Calls the margin of a loan whose outstanding is above its threshold of the collateral's value.
@@ -408,7 +414,7 @@ interface IWarehouseReceipts is IErrors {
     /// @param commodity The commodity.
     /// @param unit The unit.
     /// @return The price (zero when none).
-    function price(bytes16 commodity, bytes8 unit) external view returns (Price memory);
+    function price(bytes16 commodity, bytes4 unit) external view returns (Price memory);
 
     /// @notice Whether an account is an appointed warehouse.
     /// @param account The account.

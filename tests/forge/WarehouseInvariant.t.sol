@@ -99,7 +99,7 @@ contract WarehouseHandler is TestBase {
             commodity: bytes16("SOYBEAN"),
             grade: bytes32("No. 2"),
             quantity: uint96(quantity),
-            unit: bytes8("KGM"),
+            unit: bytes4("KGM"),
             location: bytes32("SILO-1"),
             lotRef: bytes32(++lotCounter),
             evidenceHash: bytes32(0)
@@ -237,7 +237,7 @@ contract WarehouseHandler is TestBase {
         if (priceTime == block.timestamp) vm.warp(block.timestamp + 1);
         priceTime = block.timestamp;
         vm.prank(verifier);
-        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), bound(perThousand, 100_00, 900_00), priceTime, 0);
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), bound(perThousand, 100_00, 900_00), priceTime, 0);
         for (uint256 k = 0; k < loanIds.length; ++k) {
             uint256 loanId = _loan(loanSeed + k);
             if (!ghostActive[loanId]) continue;
@@ -320,7 +320,7 @@ contract WarehouseInvariantTest is Base {
         receipts.appointWarehouse(warehouse, true);
         vm.stopPrank();
         vm.prank(verifier);
-        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), 450_00, T0, 0);
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 450_00, T0, 0);
         address[] memory actors = new address[](6);
         (actors[0], actors[1], actors[2]) = (supplier, supplier2, supplier3);
         (actors[3], actors[4], actors[5]) = (financier, financier2, outsider);

@@ -45,7 +45,7 @@ contract WarehouseRoleMatrixTest is RoleMatrixBase {
         _actor(admin, "operator");
 
         vm.prank(verifier);
-        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), 450_00, T0, 0);
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 450_00, T0, 0);
         ridFree = _issue("LOT-FREE");
         ridSpare = _issue("LOT-SPARE");
         ridPledged = _issue("LOT-PLEDGED");
@@ -68,7 +68,7 @@ contract WarehouseRoleMatrixTest is RoleMatrixBase {
         vm.stopPrank();
         vm.warp(T0 + 1);
         vm.prank(verifier);
-        receipts.recordPrice(bytes16("SOYBEAN"), bytes8("KGM"), 300_00, T0 + 1, 0); // calledLoan is now callable
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 300_00, T0 + 1, 0); // calledLoan is now callable
         vm.prank(verifier);
         alertId = receipts.recordAlert(ridPledged, "SEAL_OPENED", 0);
     }
@@ -76,7 +76,7 @@ contract WarehouseRoleMatrixTest is RoleMatrixBase {
     function _issue(bytes32 lotRef) internal returns (uint256) {
         vm.prank(warehouse);
         return receipts.issue(
-            supplier, IWarehouseReceipts.Lot(bytes16("SOYBEAN"), "No. 2", 500_000, bytes8("KGM"), "SILO-1", lotRef, 0)
+            supplier, IWarehouseReceipts.Lot(bytes16("SOYBEAN"), "No. 2", 500_000, bytes4("KGM"), "SILO-1", lotRef, 0)
         );
     }
 
@@ -89,7 +89,7 @@ contract WarehouseRoleMatrixTest is RoleMatrixBase {
             w,
             abi.encodeCall(
                 IWarehouseReceipts.issue,
-                (supplier, IWarehouseReceipts.Lot(bytes16("SOYBEAN"), "No. 2", 1, bytes8("KGM"), "S", "NEW", 0))
+                (supplier, IWarehouseReceipts.Lot(bytes16("SOYBEAN"), "No. 2", 1, bytes4("KGM"), "S", "NEW", 0))
             ),
             _only(warehouse),
             "issue"
@@ -138,14 +138,14 @@ contract WarehouseRoleMatrixTest is RoleMatrixBase {
         _check(w, abi.encodeCall(IWarehouseReceipts.claimCollateral, (loanId)), _none(), "claimCollateral (not due)");
         _check(
             w,
-            abi.encodeCall(IWarehouseReceipts.recordPrice, (bytes16("SOYBEAN"), bytes8("KGM"), 1, T0 + 1 - 0, 0)),
+            abi.encodeCall(IWarehouseReceipts.recordPrice, (bytes16("SOYBEAN"), bytes4("KGM"), 1, T0 + 1 - 0, 0)),
             _none(),
             "recordPrice (not newer)"
         );
         vm.warp(T0 + 2);
         _check(
             w,
-            abi.encodeCall(IWarehouseReceipts.recordPrice, (bytes16("SOYBEAN"), bytes8("KGM"), 1, T0 + 2, 0)),
+            abi.encodeCall(IWarehouseReceipts.recordPrice, (bytes16("SOYBEAN"), bytes4("KGM"), 1, T0 + 2, 0)),
             _only(verifier),
             "recordPrice"
         );

@@ -6,6 +6,8 @@ import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {ReceivableLedger} from "../../../contracts/ReceivableLedger.sol";
 import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
 import {PlainERC1155} from "../../../contracts/bench/PlainERC1155.sol";
+import {WarehouseReceipts} from "../../../contracts/WarehouseReceipts.sol";
+import {IWarehouseReceipts} from "../../../contracts/interfaces/IWarehouseReceipts.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger.sol";
 import {IDiscountMarket} from "../../../contracts/interfaces/IDiscountMarket.sol";
@@ -33,6 +35,7 @@ contract GasBench {
     uint256 internal constant K_SUPPLIER3 = 0xB007;
     uint256 internal constant K_FIN_TWO_STEP = 0xB008; // offers as the gateway made them before issue 10
     uint256 internal constant K_FIN_PERMIT = 0xB009; // offers as the gateway makes them now
+    uint256 internal constant K_WAREHOUSE = 0xB00A;
     bytes32 internal constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
 
@@ -200,6 +203,52 @@ contract GasBench {
         vm.stopBroadcast();
 
         _measureApprovals(id1);
+        _measureWarehouse();
+    }
+
+    /// @dev Issue 13: warehouse receipts. The supplier owns the goods; the settlement bank lends against them.
+    function _measureWarehouse() internal {
+        address warehouse = vm.addr(K_WAREHOUSE);
+        vm.startBroadcast(K0);
+        payable(warehouse).transfer(1 ether);
+        WarehouseReceipts receipts = new WarehouseReceipts(registry, token, vm.addr(K0));
+        registry.onboard(address(receipts), IParticipantRegistry.Role.System, 0);
+        registry.onboard(warehouse, IParticipantRegistry.Role.Logistics, keccak256("W"));
+        receipts.appointWarehouse(warehouse, true);
+        vm.stopBroadcast();
+        vm.startBroadcast(K_VERIFIER);
+        receipts.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 450_00, block.timestamp, keccak256("p1")); // M
+        vm.stopBroadcast();
+        vm.startBroadcast(K_FINANCIER);
+        token.approve(address(receipts), type(uint256).max); // setup
+        vm.stopBroadcast();
+        vm.startBroadcast(K_WAREHOUSE);
+        uint256 r1 = receipts.issue(supplier, _lot("LOT-1")); // M: issue (the warehouse's first)
+        uint256 r2 = receipts.issue(supplier, _lot("LOT-2")); // M: issue
+        vm.stopBroadcast();
+        IWarehouseReceipts.LoanTerms memory terms =
+            IWarehouseReceipts.LoanTerms(100_000_00, 800, block.timestamp + 180 days, 7000, 8000);
+        vm.startBroadcast(K_FINANCIER);
+        uint256 loan1 = receipts.offerLoan(r1, terms); // M: offerLoan
+        uint256 loan2 = receipts.offerLoan(r2, terms); // setup
+        vm.stopBroadcast();
+        vm.startBroadcast(K_SUPPLIER);
+        receipts.acceptLoan(loan1); // M: acceptLoan (pledge and principal paid out)
+        receipts.acceptLoan(loan2); // M: acceptLoan
+        vm.stopBroadcast();
+        vm.startBroadcast(K_VERIFIER);
+        receipts.recordAlert(r1, "SEAL_OPENED", keccak256("readings-1")); // M: recordAlert (first)
+        receipts.recordAlert(r1, "WEIGHT_BELOW_RECEIPT", keccak256("readings-2")); // M: recordAlert
+        vm.stopBroadcast();
+        vm.startBroadcast(K_FINANCIER);
+        receipts.release(loan2); // M: release
+        vm.stopBroadcast();
+    }
+
+    function _lot(bytes32 lotRef) internal pure returns (IWarehouseReceipts.Lot memory) {
+        return IWarehouseReceipts.Lot(
+            bytes16("SOYBEAN"), "No. 2 yellow", 500_000, bytes4("KGM"), "SILO-4", lotRef, keccak256(abi.encode(lotRef))
+        );
     }
 
     /// @dev Issue 10: the gateway's two transactions (approve, then the action) against one (the action with a
@@ -253,16 +302,14 @@ contract GasBench {
     {
         address owner = vm.addr(key);
         uint256 deadline = block.timestamp + 1 hours;
-        bytes32 structHash = keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, token.nonces(owner), deadline));
+        bytes32 structHash =
+            keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, token.nonces(owner), deadline));
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
         (p.v, p.r, p.s) = vm.sign(key, digest);
         (p.value, p.deadline) = (value, deadline);
     }
 
-    function _endorsement(uint256 id, uint256 deadline)
-        internal
-        returns (bytes memory)
-    {
+    function _endorsement(uint256 id, uint256 deadline) internal returns (bytes memory) {
         IReceivableLedger.Receivable memory rec = ledger.receivable(id);
         bytes32 structHash = keccak256(
             abi.encode(
