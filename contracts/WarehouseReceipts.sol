@@ -443,7 +443,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
     function _due(uint256 principal, uint256 rateBps, uint256 maturity, uint256 start) private pure returns (uint256) {
         if (maturity <= start) revert InvalidMaturity(maturity);
         uint256 days_ = Math.ceilDiv(maturity - start, 1 days);
-        // principal < 2^128, rate <= 10^4 < 2^14, days < 2^40 / 86400 < 2^24: the product fits 256 bits
+        // principal < 2^112 (offers), rate <= 10^4 < 2^14, days < 2^40 / 86400 < 2^24: the product fits 256 bits
         return principal + principal * rateBps * days_ / YEAR_BPS_DAYS;
     }
 

@@ -422,7 +422,7 @@ interface IWarehouseReceipts is IErrors {
     function isWarehouse(address account) external view returns (bool);
 
     /// @notice Principal plus interest of a loan started now (the formula in the interface NatSpec).
-    /// @param principal The principal.
+    /// @param principal The principal (below 2^112, as an offer requires; a far larger one overflows).
     /// @param rateBps Annual rate in basis points.
     /// @param maturity When it is due.
     /// @param start When it starts (before `maturity`).
