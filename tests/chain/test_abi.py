@@ -76,12 +76,17 @@ HASHED = event(
 ABI = [TRANSFER, BATCH, URI, MIXED, HASHED, {**event("Anon", inp("x", "uint256")), "anonymous": True}]
 
 
+def _dynamic(abi_type: str) -> bool:
+    return abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type.startswith("(")
+
+
 def log(ev: dict[str, Any], *values: Any, address: str = TOKEN, topics: list[bytes] | None = None) -> Any:
     types = [collapse_if_tuple(i) for i in ev["inputs"]]
     topic0 = keccak(text=f"{ev['name']}({','.join(types)})")
     indexed = [(t, v) for i, t, v in zip(ev["inputs"], types, values, strict=True) if i["indexed"]]
     if topics is None:
-        topics = [encode([t], [v]) if isinstance(v, int | str) else v for t, v in indexed]
+        # a value type is its ABI word (bytes16 left-aligned in 32 bytes); a dynamic one is given as its hash
+        topics = [v if _dynamic(t) else encode([t], [v]) for t, v in indexed]
     data = [(t, v) for i, t, v in zip(ev["inputs"], types, values, strict=True) if not i["indexed"]]
     return AttributeDict(
         {
