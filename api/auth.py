@@ -26,7 +26,7 @@ from api.deps import SessionDep, StateDep
 from api.errors import ApiError
 from api.models import Participant, PortalSession
 from api.services.api_keys import participant_by_api_key
-from api.services.portal_sessions import csrf_matches, session_of
+from api.services.portal_sessions import require_csrf, session_expired, session_of
 from domain.roles import Role
 
 
@@ -78,12 +78,8 @@ def _from_session(
     state: StateDep, session: SessionDep, request: Request, cookie: str, *, allow_suspended: bool
 ) -> Principal:
     row = session_of(state.settings, session, cookie)
-    if request.method not in SAFE_METHODS and not csrf_matches(row, request.headers.get("X-CSRF-Token")):
-        raise ApiError(
-            403,
-            "CSRF_TOKEN_INVALID",
-            "This request did not come from a portal page. Reload the page and retry.",
-        )
+    if request.method not in SAFE_METHODS:
+        require_csrf(row, request.headers.get("X-CSRF-Token"))
     return _principal_of(session, row, allow_suspended=allow_suspended)
 
 
@@ -93,7 +89,7 @@ def _principal_of(session: SessionDep, row: PortalSession, *, allow_suspended: b
         return Principal(Role.OPERATOR, None)
     participant = session.get(Participant, row.participant_id)
     if participant is None:
-        raise ApiError(401, "SESSION_EXPIRED", "Your portal session has ended. Sign in again.")
+        raise session_expired()
     return _admitted(participant, allow_suspended=allow_suspended)
 
 

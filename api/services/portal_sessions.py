@@ -81,7 +81,7 @@ def session_of(settings: Settings, session: Session, token: str) -> PortalSessio
     there is none (signed out, idle too long, past its end, or its API key replaced)."""
     row = session.get(PortalSession, _hash(token))
     now = datetime.now(UTC)
-    expired = ApiError(401, "SESSION_EXPIRED", "Your portal session has ended. Sign in again.")
+    expired = session_expired()
     if row is None:
         raise expired
     idle_end = _aware(row.last_seen) + timedelta(minutes=settings.portal_idle_minutes)
@@ -103,9 +103,19 @@ def _key_still_valid(settings: Settings, session: Session, row: PortalSession) -
     return participant is not None and hmac.compare_digest(row.key_hash, participant.api_key_hash)
 
 
-def csrf_matches(row: PortalSession, sent: str | None) -> bool:
-    """Whether a request's ``X-CSRF-Token`` is its session's."""
-    return sent is not None and hmac.compare_digest(row.csrf_token.encode(), sent.encode())
+def session_expired() -> ApiError:
+    """401 ``SESSION_EXPIRED``: the answer to a cookie whose session is gone."""
+    return ApiError(401, "SESSION_EXPIRED", "Your portal session has ended. Sign in again.")
+
+
+def require_csrf(row: PortalSession, sent: str | None) -> None:
+    """403 ``CSRF_TOKEN_INVALID`` unless a request's ``X-CSRF-Token`` is its session's."""
+    if sent is None or not hmac.compare_digest(row.csrf_token.encode(), sent.encode()):
+        raise ApiError(
+            403,
+            "CSRF_TOKEN_INVALID",
+            "This request did not come from a portal page. Reload the page and retry.",
+        )
 
 
 def close_session(session: Session, token: str) -> None:
@@ -117,11 +127,5 @@ def close_session(session: Session, token: str) -> None:
 def sign_out(settings: Settings, session: Session, token: str, csrf: str | None) -> None:
     """End the session of ``token`` when the request carries its CSRF token (403 otherwise: a page of
     another site must not sign a user out)."""
-    row = session_of(settings, session, token)
-    if not csrf_matches(row, csrf):
-        raise ApiError(
-            403,
-            "CSRF_TOKEN_INVALID",
-            "This request did not come from a portal page. Reload the page and retry.",
-        )
+    require_csrf(session_of(settings, session, token), csrf)
     close_session(session, token)

@@ -46,7 +46,7 @@ export function signedDecisionForm(r, reload) {
   }, reload);
 }
 
-function endorseForm(r, accept, reload) {
+export function endorseForm(r, accept, reload) {
   const verb = accept ? "Endorse" : "Reject";
   const form = el("form", { class: "inline", "aria-label": `${verb} receivable ${r.id}` },
     el("button", { type: "submit", class: accept ? null : "danger" }, verb),
@@ -58,7 +58,7 @@ function endorseForm(r, accept, reload) {
   }, reload);
 }
 
-function repayForm(r, reload) {
+export function repayForm(r, reload) {
   const amount = el("input", { name: "amount", required: true, inputmode: "decimal", autocomplete: "off", value: "" });
   const form = el("form", { class: "card", "aria-label": `Repay receivable ${r.id}` },
     el("h3", {}, `Repay #${r.id} (${money(r.outstanding_minor)} outstanding)`),

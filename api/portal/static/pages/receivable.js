@@ -1,8 +1,8 @@
 // One receivable: its facts, its documents, its provenance as a picture (the tree of splits, transfers
 // and discounts, each node linked to its transaction below), the ledger's events, and what the viewer's
 // role may do with it (endorse, repay, dispute).
-import { action, api, day, el, explain, field, money, parseMoney, party, statusBadges, svg, table } from "../portal.js";
-import { signedDecisionForm } from "./payables.js";
+import { action, api, day, el, explain, field, money, party, statusBadges, svg, table } from "../portal.js";
+import { endorseForm, repayForm, signedDecisionForm } from "./payables.js";
 
 const KIND_WORDS = { tokenized: "tokenized", transfer: "transferred", discount: "discounted" };
 
@@ -111,24 +111,10 @@ function actions(r, role, participantId, custodial, reload) {
   if (role === "core_enterprise" && debtor && r.status.toLowerCase() === "pending" && !custodial) {
     parts.push(signedDecisionForm(r, reload));
   } else if (role === "core_enterprise" && debtor && r.status.toLowerCase() === "pending") {
-    for (const accept of [true, false]) {
-      parts.push(action(el("form", { class: "inline", "aria-label": accept ? "Endorse" : "Reject" },
-        el("button", { type: "submit", class: accept ? null : "danger" }, accept ? "Endorse" : "Reject"),
-        el("div", { class: "error", role: "alert" })), async (_, key) => {
-        await api("POST", `/receivables/${r.id}/endorse`, { accept }, { idempotencyKey: key });
-        return accept ? "Endorsed." : "Rejected.";
-      }, reload));
-    }
+    parts.push(endorseForm(r, true, reload), endorseForm(r, false, reload));
   }
   if (role === "core_enterprise" && debtor && r.status.toLowerCase() === "confirmed" && BigInt(r.outstanding_minor) > 0n) {
-    const amount = el("input", { required: true, inputmode: "decimal", autocomplete: "off" });
-    parts.push(action(el("form", { class: "card", "aria-label": "Repay" },
-      el("h3", {}, "Repay"), field(`Amount (outstanding ${money(r.outstanding_minor)})`, amount),
-      el("div", { class: "error", role: "alert" }), el("button", { type: "submit" }, "Repay")), async (_, key) => {
-      const minor = parseMoney(amount.value);
-      await api("POST", `/receivables/${r.id}/repayments`, { amount: minor }, { idempotencyKey: key });
-      return `Repaid ${money(minor)}.`;
-    }, reload));
+    parts.push(repayForm(r, reload));
   }
   if (((role === "core_enterprise" && debtor) || role === "regulator") && !r.disputed) {
     const reason = el("textarea", { required: true, rows: 2, maxlength: 500 });
