@@ -27,6 +27,7 @@ class Role(StrEnum):
     REGULATOR = "regulator"
     SYSTEM = "system"
     LOGISTICS = "logistics"
+    PRICE_SOURCE = "price_source"
 
     @property
     def chain_code(self) -> int:
@@ -83,13 +84,21 @@ _CHAIN_CODE: Mapping[Role, int] = MappingProxyType(
         Role.REGULATOR: 5,
         Role.SYSTEM: 6,
         Role.LOGISTICS: 7,
+        Role.PRICE_SOURCE: 8,
     }
 )
 
 #: The roles a participant onboarded through the gateway may have (the verifier and system
 #: contracts are set up by the deployment, the operator is the deploying account).
 _ONBOARDABLE = frozenset(
-    {Role.SUPPLIER, Role.CORE_ENTERPRISE, Role.FINANCIER, Role.REGULATOR, Role.LOGISTICS}
+    {
+        Role.SUPPLIER,
+        Role.CORE_ENTERPRISE,
+        Role.FINANCIER,
+        Role.REGULATOR,
+        Role.LOGISTICS,
+        Role.PRICE_SOURCE,
+    }
 )
 
 

@@ -10,7 +10,8 @@ import {IErrors} from "./IErrors.sol";
 interface IParticipantRegistry is IErrors {
     /// @notice The business role of a participant. `System` is for the platform's own contracts
     /// (ledger, market) so that they may hold settlement tokens in escrow. `Logistics` is a carrier or
-    /// warehouse that signs delivery evidence; it has no right on the ledger beyond being a participant.
+    /// warehouse that signs delivery evidence; an appointed one issues warehouse receipts. `PriceSource` signs
+    /// commodity price observations off chain (the gateway's verifier records them); it moves no value.
     enum Role {
         None,
         Supplier,
@@ -19,7 +20,8 @@ interface IParticipantRegistry is IErrors {
         Verifier,
         Regulator,
         System,
-        Logistics
+        Logistics,
+        PriceSource
     }
 
     /// @notice Lifecycle of a participant record.

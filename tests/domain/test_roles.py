@@ -46,6 +46,7 @@ def test_only_participant_roles_are_onboardable() -> None:
         Role.FINANCIER,
         Role.REGULATOR,
         Role.LOGISTICS,
+        Role.PRICE_SOURCE,
     }
 
 
