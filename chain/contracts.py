@@ -2,7 +2,7 @@
 
 Each client wraps one contract: views return typed values, state-changing methods take the
 ``Sender`` that signs and return the receipt (raising ``TransactionReverted`` with the decoded
-custom error). ``Platform`` bundles the four contracts of the deployment plan.
+custom error). ``Platform`` bundles the five contracts of the deployment plan.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -525,6 +526,237 @@ class DiscountMarketClient(ContractClient):
         )
 
 
+class LoanState(IntEnum):
+    """``IWarehouseReceipts.LoanState``."""
+
+    NONE = 0
+    OFFERED = 1
+    ACTIVE = 2
+    REPAID = 3
+    RELEASED = 4
+    DEFAULTED = 5
+    WITHDRAWN = 6
+
+
+@dataclass(frozen=True)
+class Lot:
+    """What a warehouse declares when it issues a receipt (``IWarehouseReceipts.Lot``): codes as the
+    contract's left-aligned ``bytes16``/``bytes4``, the rest 32-byte values (hashes or short texts)."""
+
+    commodity: bytes
+    grade: bytes
+    quantity: int
+    unit: bytes
+    location: bytes
+    lot_ref: bytes
+    evidence_hash: bytes
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.commodity,
+            self.grade,
+            self.quantity,
+            self.unit,
+            self.location,
+            self.lot_ref,
+            self.evidence_hash,
+        )
+
+
+@dataclass(frozen=True)
+class WarehouseReceipt:
+    """``IWarehouseReceipts.Receipt`` plus its owner."""
+
+    owner: str
+    warehouse: str
+    quantity: int
+    commodity: bytes
+    unit: bytes
+    loan_id: int
+    open_alerts: int
+    alerts_recorded: int
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """A loan's terms as its lender offers them (``IWarehouseReceipts.LoanTerms``)."""
+
+    principal: int
+    rate_bps: int
+    maturity: int
+    ltv_limit_bps: int
+    margin_call_bps: int
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.principal, self.rate_bps, self.maturity, self.ltv_limit_bps, self.margin_call_bps)
+
+
+@dataclass(frozen=True)
+class Loan:
+    """``IWarehouseReceipts.Loan``."""
+
+    lender: str
+    receipt_id: int
+    state: LoanState
+    rate_bps: int
+    maturity: int
+    principal: int
+    ltv_limit_bps: int
+    margin_call_bps: int
+    margin_deadline: int
+    collateral_count: int
+    due: int
+    repaid: int
+
+
+class WarehouseReceiptsClient(ContractClient):
+    """Warehouse receipts and loans against them (``contracts/WarehouseReceipts.sol``)."""
+
+    def appoint_warehouse(self, sender: Sender, warehouse: str, appointed: bool) -> TxReceipt:
+        return self.transact(sender, "appointWarehouse", warehouse, appointed)
+
+    def is_warehouse(self, account: str) -> bool:
+        return bool(self.call("isWarehouse", Web3.to_checksum_address(account)))
+
+    def issue(self, sender: Sender, owner: str, lot: Lot) -> tuple[int, TxReceipt]:
+        receipt = self.transact(sender, "issue", owner, lot.as_tuple())
+        (event,) = self.events(receipt, "ReceiptIssued")
+        return int(event["receiptId"]), receipt
+
+    def surrender(self, sender: Sender, rid: int) -> TxReceipt:
+        return self.transact(sender, "surrender", rid)
+
+    def transfer(self, sender: Sender, to: str, rid: int) -> TxReceipt:
+        return self.transact(sender, "transferFrom", sender.address, to, rid)
+
+    def offer_loan_with_permit(
+        self, sender: Sender, token: SettlementTokenClient, rid: int, terms: LoanTerms
+    ) -> tuple[int, TxReceipt]:
+        """Offer a loan and raise the lender's allowance for this contract by its principal, in one
+        transaction (a refused offer leaves allowance and permit nonce as they were)."""
+
+        def send() -> tuple[int, TxReceipt]:
+            with permit_lock(token.address, sender.address):
+                value = token.allowance(sender.address, self.address) + terms.principal
+                p = token.sign_permit(sender.account, self.address, value, token.permit_deadline())
+                receipt = self.transact(sender, "offerLoanWithPermit", rid, terms.as_tuple(), p.as_tuple())
+            (event,) = self.events(receipt, "LoanOffered")
+            return int(event["loanId"]), receipt
+
+        return with_fresh_permit(send)
+
+    def withdraw_loan(self, sender: Sender, loan_id: int) -> TxReceipt:
+        return self.transact(sender, "withdrawLoan", loan_id)
+
+    def accept_loan(self, sender: Sender, loan_id: int) -> TxReceipt:
+        return self.transact(sender, "acceptLoan", loan_id)
+
+    def add_collateral(self, sender: Sender, loan_id: int, rid: int) -> TxReceipt:
+        return self.transact(sender, "addCollateral", loan_id, rid)
+
+    def repay_with_permit(
+        self, sender: Sender, token: SettlementTokenClient, loan_id: int, amount: int
+    ) -> TxReceipt:
+        """Approve exactly ``amount`` and repay it in one transaction."""
+
+        def send() -> TxReceipt:
+            with permit_lock(token.address, sender.address):
+                p = token.sign_permit(sender.account, self.address, amount, token.permit_deadline())
+                return self.transact(sender, "repayWithPermit", loan_id, amount, p.deadline, p.v, p.r, p.s)
+
+        return with_fresh_permit(send)
+
+    def release(self, sender: Sender, loan_id: int) -> TxReceipt:
+        return self.transact(sender, "release", loan_id)
+
+    def claim_collateral(self, sender: Sender, loan_id: int) -> TxReceipt:
+        return self.transact(sender, "claimCollateral", loan_id)
+
+    def call_margin(self, sender: Sender, loan_id: int) -> TxReceipt:
+        return self.transact(sender, "callMargin", loan_id)
+
+    def cure_margin_call(self, sender: Sender, loan_id: int) -> TxReceipt:
+        return self.transact(sender, "cureMarginCall", loan_id)
+
+    def record_price(
+        self,
+        sender: Sender,
+        commodity: bytes,
+        unit: bytes,
+        per_thousand: int,
+        observed_at: int,
+        source_hash: bytes,
+    ) -> TxReceipt:
+        return self.transact(sender, "recordPrice", commodity, unit, per_thousand, observed_at, source_hash)
+
+    def record_alert(
+        self, sender: Sender, rid: int, code: bytes, evidence_hash: bytes
+    ) -> tuple[int, TxReceipt]:
+        receipt = self.transact(sender, "recordAlert", rid, code, evidence_hash)
+        (event,) = self.events(receipt, "AlertRecorded")
+        return int(event["alertId"]), receipt
+
+    def clear_alert(self, sender: Sender, alert_id: int, explanation_hash: bytes) -> TxReceipt:
+        return self.transact(sender, "clearAlert", alert_id, explanation_hash)
+
+    def set_frozen(self, sender: Sender, rid: int, frozen: bool) -> TxReceipt:
+        return self.transact(sender, "setFrozen", rid, frozen)
+
+    def receipt(self, rid: int) -> WarehouseReceipt | None:
+        """The receipt, or ``None`` when there is none (never issued, or surrendered)."""
+        try:
+            r = self.call("receipt", rid)
+            owner = self.call("ownerOf", rid)
+        except ContractCustomError:
+            return None
+        return WarehouseReceipt(
+            owner=str(owner),
+            warehouse=str(r.warehouse),
+            quantity=int(r.quantity),
+            commodity=bytes(r.commodity),
+            unit=bytes(r.unit),
+            loan_id=int(r.loanId),
+            open_alerts=int(r.openAlerts),
+            alerts_recorded=int(r.alertsRecorded),
+            frozen=bool(r.frozen),
+        )
+
+    def loan(self, loan_id: int) -> Loan:
+        lo = self.call("loan", loan_id)
+        return Loan(
+            lender=str(lo.lender),
+            receipt_id=int(lo.receiptId),
+            state=LoanState(int(lo.state)),
+            rate_bps=int(lo.rateBps),
+            maturity=int(lo.maturity),
+            principal=int(lo.principal),
+            ltv_limit_bps=int(lo.ltvLimitBps),
+            margin_call_bps=int(lo.marginCallBps),
+            margin_deadline=int(lo.marginDeadline),
+            collateral_count=int(lo.collateralCount),
+            due=int(lo.due),
+            repaid=int(lo.repaid),
+        )
+
+    def receipt_by_fingerprint(self, fingerprint: bytes) -> int:
+        return int(self.call("receiptByFingerprint", fingerprint))
+
+    def collateral(self, loan_id: int) -> list[int]:
+        return [int(r) for r in self.call("collateral", loan_id)]
+
+    def collateral_value(self, loan_id: int) -> int:
+        return int(self.call("collateralValue", loan_id))
+
+    def price(self, commodity: bytes, unit: bytes) -> tuple[int, int]:
+        """``(perThousand, observedAt)`` of the latest recorded price (zeros when none)."""
+        p = self.call("price", commodity, unit)
+        return int(p.perThousand), int(p.observedAt)
+
+    def due_amount(self, principal: int, rate_bps: int, maturity: int, start: int) -> int:
+        return int(self.call("dueAmount", principal, rate_bps, maturity, start))
+
+
 #: the EIP-712 domain fields of every typed message the platform signs (name, version 1, chain, contract)
 EIP712_DOMAIN = [
     {"name": "name", "type": "string"},
@@ -615,12 +847,13 @@ def permit_typed_data(
 
 @dataclass
 class Platform:
-    """The four contracts of one deployment."""
+    """The five contracts of one deployment."""
 
     registry: ParticipantRegistryClient
     token: SettlementTokenClient
     ledger: ReceivableLedgerClient
     market: DiscountMarketClient
+    warehouse: WarehouseReceiptsClient
 
     @classmethod
     def from_addresses(cls, w3: Web3, artifacts: dict[str, Artifact], addresses: dict[str, str]) -> Platform:
@@ -633,6 +866,9 @@ class Platform:
                 w3, addresses["ReceivableLedger"], artifacts["ReceivableLedger"].abi
             ),
             market=DiscountMarketClient(w3, addresses["DiscountMarket"], artifacts["DiscountMarket"].abi),
+            warehouse=WarehouseReceiptsClient(
+                w3, addresses["WarehouseReceipts"], artifacts["WarehouseReceipts"].abi
+            ),
         )
 
     def token_at(self, address: str) -> SettlementTokenClient:

@@ -68,6 +68,7 @@ DEPLOYS: tuple[Deploy, ...] = (
     Deploy("SettlementToken", ("Tokenized Deposit EUR", "tEUR", 2, Ref("ParticipantRegistry"))),
     Deploy("ReceivableLedger", (Ref("ParticipantRegistry"),)),
     Deploy("DiscountMarket", (Ref("ReceivableLedger"), Ref("ParticipantRegistry"))),
+    Deploy("WarehouseReceipts", (Ref("ParticipantRegistry"), Ref("SettlementToken"), Deployer())),
 )
 
 CALLS: tuple[Call, ...] = (
@@ -90,6 +91,16 @@ CALLS: tuple[Call, ...] = (
         check_index=1,
         expect_not=0,
         description="register the discount market as a system participant",
+    ),
+    Call(
+        "ParticipantRegistry",
+        "onboard",
+        (Ref("WarehouseReceipts"), ROLE_SYSTEM, ZERO_BYTES32),
+        check="participant",
+        check_args=(Ref("WarehouseReceipts"),),
+        check_index=1,
+        expect_not=0,
+        description="register the warehouse receipts as a system participant (repayments pass through it)",
     ),
     Call(
         "ReceivableLedger",

@@ -9,6 +9,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IWarehouseReceipts} from "./interfaces/IWarehouseReceipts.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IDiscountMarket} from "./interfaces/IDiscountMarket.sol";
+import {Permits} from "./Permits.sol";
 
 /// @title WarehouseReceipts
 /// @notice Electronic warehouse receipts and loans against them (see `IWarehouseReceipts`).
@@ -133,6 +135,23 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
 
     /// @inheritdoc IWarehouseReceipts
     function offerLoan(uint256 receiptId, LoanTerms calldata terms) external returns (uint256 loanId) {
+        loanId = _offerLoan(receiptId, terms);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function offerLoanWithPermit(
+        uint256 receiptId,
+        LoanTerms calldata terms,
+        IDiscountMarket.PermitSignature calldata permit
+    ) external returns (uint256 loanId) {
+        loanId = _offerLoan(receiptId, terms);
+        // the lender (msg.sender) signed the permit for this contract: the allowance the payout spends
+        Permits.permit(
+            address(_token), _msgSender(), address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s
+        );
+    }
+
+    function _offerLoan(uint256 receiptId, LoanTerms calldata terms) private returns (uint256 loanId) {
         address lender = _msgSender();
         _requireFinancier(lender);
         _ownerOrRevert(receiptId);
@@ -165,7 +184,16 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
             due: uint128(terms.principal), // the principal until it starts: the start then rewrites a used slot
             repaid: 0
         });
-        emit LoanOffered(loanId, receiptId, lender, terms.principal, terms.rateBps, terms.maturity);
+        emit LoanOffered(
+            loanId,
+            receiptId,
+            lender,
+            terms.principal,
+            terms.rateBps,
+            terms.maturity,
+            terms.ltvLimitBps,
+            terms.marginCallBps
+        );
     }
 
     /// @inheritdoc IWarehouseReceipts
@@ -262,6 +290,20 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
 
     /// @inheritdoc IWarehouseReceipts
     function repay(uint256 loanId, uint256 amount) external nonReentrant {
+        _repay(loanId, amount);
+    }
+
+    /// @inheritdoc IWarehouseReceipts
+    function repayWithPermit(uint256 loanId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+    {
+        // the payer (msg.sender) permits exactly the amount this repayment pulls
+        Permits.permit(address(_token), _msgSender(), address(this), amount, deadline, v, r, s);
+        _repay(loanId, amount);
+    }
+
+    function _repay(uint256 loanId, uint256 amount) private {
         Loan storage l = _loanOf(loanId);
         if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
         if (amount == 0) revert ZeroAmount();

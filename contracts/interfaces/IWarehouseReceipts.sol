@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IErrors} from "./IErrors.sol";
+import {IDiscountMarket} from "./IDiscountMarket.sol";
 
 /// @title IWarehouseReceipts
 /// @notice Electronic warehouse receipts (one ERC-721 token per lot of goods) and loans against them.
@@ -234,13 +235,17 @@ interface IWarehouseReceipts is IErrors {
     /// @param principal The amount it would pay out.
     /// @param rateBps Annual simple interest.
     /// @param maturity When it would be due.
+    /// @param ltvLimitBps The loan-to-value limit it was offered within.
+    /// @param marginCallBps Its margin-call threshold.
     event LoanOffered(
         uint256 indexed loanId,
         uint256 indexed receiptId,
         address indexed lender,
         uint256 principal,
         uint256 rateBps,
-        uint256 maturity
+        uint256 maturity,
+        uint256 ltvLimitBps,
+        uint256 marginCallBps
     );
     /// @notice The lender withdrew an offer no owner had accepted.
     /// @param loanId The loan.
@@ -321,6 +326,19 @@ interface IWarehouseReceipts is IErrors {
     /// @return loanId The offer.
     function offerLoan(uint256 receiptId, LoanTerms calldata terms) external returns (uint256 loanId);
 
+    /// @notice Offers a loan and sets the lender's allowance for this contract with its EIP-2612 permit, in one
+    /// transaction: an offer that reverts leaves the allowance and the permit nonce as they were.
+    /// @param receiptId The receipt.
+    /// @param terms Principal, rate, maturity, loan-to-value limit and margin-call threshold.
+    /// @param permit The lender's permit for this contract (its `value` covers this principal and any other
+    /// offer of the lender still open).
+    /// @return loanId The offer.
+    function offerLoanWithPermit(
+        uint256 receiptId,
+        LoanTerms calldata terms,
+        IDiscountMarket.PermitSignature calldata permit
+    ) external returns (uint256 loanId);
+
     /// @notice Withdraws an offer no owner has accepted. Its lender.
     /// @param loanId The offer.
     function withdrawLoan(uint256 loanId) external;
@@ -358,6 +376,16 @@ interface IWarehouseReceipts is IErrors {
     /// @param loanId The loan.
     /// @param amount At most what is still due.
     function repay(uint256 loanId, uint256 amount) external;
+
+    /// @notice Repays (part of) an active loan with the payer's EIP-2612 permit for exactly `amount`, applied in
+    /// the same transaction.
+    /// @param loanId The loan.
+    /// @param amount At most what is still due.
+    /// @param deadline The permit's deadline.
+    /// @param v Signature v.
+    /// @param r Signature r.
+    /// @param s Signature s.
+    function repayWithPermit(uint256 loanId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
 
     /// @notice Releases the pledge without (full) repayment. Its lender.
     /// @param loanId The loan.

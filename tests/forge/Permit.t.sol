@@ -7,9 +7,12 @@ import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.so
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IErrors} from "../../contracts/interfaces/IErrors.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {WarehouseReceipts} from "../../contracts/WarehouseReceipts.sol";
+import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
 
 /// @dev EIP-2612 permits of the settlement token, and the atomic approve-and-act paths of the market
-/// (`makeOfferWithPermit`) and the ledger (`repayWithPermit`): a refused action applies no permit (allowance and
+/// (`makeOfferWithPermit`), the ledger (`repayWithPermit`) and the warehouse receipts (`offerLoanWithPermit`,
+/// `repayWithPermit`): a refused action applies no permit (allowance and
 /// nonce unchanged), wrong signers and expired permits are refused, a front-run permit does not block the action.
 contract PermitTest is Base {
     bytes32 internal constant DOMAIN_TYPEHASH =
@@ -71,7 +74,9 @@ contract PermitTest is Base {
 
     function test_permit_domainIsTheTokensNameVersion1() public view {
         bytes32 expected = keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("Tokenized Deposit EUR"), keccak256("1"), block.chainid, address(token))
+            abi.encode(
+                DOMAIN_TYPEHASH, keccak256("Tokenized Deposit EUR"), keccak256("1"), block.chainid, address(token)
+            )
         );
         vm.assertEq(token.DOMAIN_SEPARATOR(), expected);
         (, string memory name, string memory version,, address verifying,,) = token.eip712Domain();
@@ -216,7 +221,8 @@ contract PermitTest is Base {
         vm.startPrank(financier);
         uint256 oid = market.makeOffer(id, 1, 500, max);
         vm.assertEq(uint256(market.offer(oid).expiry), max);
-        uint256[4] memory tooLate = [max + 1, uint256(uint64(type(int64).max)), uint256(type(uint64).max), type(uint256).max];
+        uint256[4] memory tooLate =
+            [max + 1, uint256(uint64(type(int64).max)), uint256(type(uint64).max), type(uint256).max];
         for (uint256 i = 0; i < tooLate.length; ++i) {
             vm.expectRevert(abi.encodeWithSelector(IDiscountMarket.InvalidExpiry.selector, tooLate[i]));
             market.makeOffer(id, 1, 500, tooLate[i]);
@@ -232,7 +238,9 @@ contract PermitTest is Base {
             vm.assertLe(expiry, uint256(uint64(type(int64).max)), "fits a signed 64-bit column");
         } catch (bytes memory reason) {
             vm.assertTrue(expiry <= T0 || expiry > type(uint40).max);
-            vm.assertEq(keccak256(reason), keccak256(abi.encodeWithSelector(IDiscountMarket.InvalidExpiry.selector, expiry)));
+            vm.assertEq(
+                keccak256(reason), keccak256(abi.encodeWithSelector(IDiscountMarket.InvalidExpiry.selector, expiry))
+            );
         }
     }
 
@@ -348,5 +356,81 @@ contract PermitTest is Base {
             vm.assertEq(token.nonces(debtor), 0);
             vm.assertEq(ledger.outstanding(id), FACE);
         }
+    }
+    // ------------------------------------------------------------------ warehouse loans with a permit
+
+    function _warehouse() internal returns (WarehouseReceipts w, uint256 rid) {
+        address store = address(0x3A1);
+        vm.startPrank(admin);
+        w = new WarehouseReceipts(registry, token, admin);
+        registry.onboard(address(w), IParticipantRegistry.Role.System, 0);
+        registry.onboard(store, IParticipantRegistry.Role.Logistics, keccak256("W1"));
+        w.appointWarehouse(store, true);
+        vm.stopPrank();
+        vm.prank(verifier);
+        w.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 450_00, T0, 0); // 450.00 a tonne
+        vm.prank(store);
+        rid = w.issue(
+            debtor, IWarehouseReceipts.Lot(bytes16("SOYBEAN"), "No. 2", 500_000, bytes4("KGM"), "S1", "LOT-1", 0)
+        );
+        _approve(bank, address(w), PRIOR);
+    }
+
+    function test_offerLoanWithPermit_offersAndApprovesInOneCallRefusedAppliesNothing() public {
+        (WarehouseReceipts w, uint256 rid) = _warehouse(); // worth 225,000.00
+        IDiscountMarket.PermitSignature memory p =
+            _permit(BANK_KEY, bank, address(w), PRIOR + 150_000_00, token.nonces(bank), T0 + 1 hours);
+        // above the loan-to-value limit: refused, and neither the allowance nor the nonce moved
+        vm.prank(bank);
+        vm.expectRevert(
+            abi.encodeWithSelector(IWarehouseReceipts.LoanToValueTooHigh.selector, 1, 160_000_00, 225_000_00)
+        );
+        w.offerLoanWithPermit(rid, IWarehouseReceipts.LoanTerms(160_000_00, 800, T0 + 90 days, 7000, 8000), p);
+        vm.assertEq(token.allowance(bank, address(w)), PRIOR, "allowance unchanged");
+        vm.assertEq(token.nonces(bank), 0, "nonce unchanged");
+        // the same permit with terms within the limit: offer and allowance in one transaction
+        vm.prank(bank);
+        uint256 loanId =
+            w.offerLoanWithPermit(rid, IWarehouseReceipts.LoanTerms(150_000_00, 800, T0 + 90 days, 7000, 8000), p);
+        vm.assertEq(token.allowance(bank, address(w)), PRIOR + 150_000_00);
+        vm.assertEq(token.nonces(bank), 1);
+        uint256 before = token.balanceOf(debtor);
+        vm.prank(debtor);
+        uint256 due = w.acceptLoan(loanId);
+        vm.assertEq(token.balanceOf(debtor), before + 150_000_00);
+        vm.assertEq(token.allowance(bank, address(w)), PRIOR);
+        // repay part with a permit for exactly that amount; a repayment above what is due applies nothing
+        IDiscountMarket.PermitSignature memory q =
+            _permit(DEBTOR_KEY, debtor, address(w), due + 1, token.nonces(debtor), T0 + 1 hours);
+        vm.prank(debtor);
+        vm.expectRevert(abi.encodeWithSelector(IWarehouseReceipts.AmountTooLarge.selector, due + 1, due));
+        w.repayWithPermit(loanId, due + 1, q.deadline, q.v, q.r, q.s);
+        vm.assertEq(token.nonces(debtor), 0, "nonce unchanged");
+        q = _permit(DEBTOR_KEY, debtor, address(w), 1_000_00, token.nonces(debtor), T0 + 1 hours);
+        uint256 lent = token.balanceOf(bank);
+        vm.prank(debtor);
+        w.repayWithPermit(loanId, 1_000_00, q.deadline, q.v, q.r, q.s);
+        vm.assertEq(token.balanceOf(bank), lent + 1_000_00);
+        vm.assertEq(uint256(w.loan(loanId).repaid), 1_000_00);
+        vm.assertEq(token.allowance(debtor, address(w)), 0);
+    }
+
+    function test_offerLoanWithPermit_onlyAnActiveFinancierAndItsOwnSignature() public {
+        (WarehouseReceipts w, uint256 rid) = _warehouse();
+        IWarehouseReceipts.LoanTerms memory terms = IWarehouseReceipts.LoanTerms(1_00, 800, T0 + 90 days, 7000, 8000);
+        // signed by someone else than the caller
+        IDiscountMarket.PermitSignature memory p =
+            _permit(DEBTOR_KEY, bank, address(w), PRIOR + 1_00, token.nonces(bank), T0 + 1 hours);
+        vm.prank(bank);
+        vm.expectRevert(abi.encodeWithSelector(ERC20Permit.ERC2612InvalidSigner.selector, debtor, bank));
+        w.offerLoanWithPermit(rid, terms, p);
+        // a suspended financier, with its own valid permit
+        p = _permit(BANK_KEY, bank, address(w), PRIOR + 1_00, token.nonces(bank), T0 + 1 hours);
+        vm.prank(admin);
+        registry.suspend(bank);
+        vm.prank(bank);
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, bank));
+        w.offerLoanWithPermit(rid, terms, p);
+        vm.assertEq(token.allowance(bank, address(w)), PRIOR);
     }
 }
