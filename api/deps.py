@@ -61,4 +61,4 @@ PagingDep = Annotated[Paging, Depends()]
 
 
 #: A receivable or offer id in a path: what the read model and the ledger can hold (422 otherwise).
-IdPath = Annotated[int, Path(ge=0, le=DB_INT_MAX, description="A receivable or offer id.")]
+IdPath = Annotated[int, Path(ge=0, le=DB_INT_MAX, description="A receivable, offer, receipt or loan id.")]

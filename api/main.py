@@ -1,8 +1,9 @@
 """The FastAPI gateway: ``create_app(settings)`` builds it; ``scf up`` serves it.
 
 ``app_from_env`` is the app of one worker process among several (``scf up --workers N``, or
-``uvicorn --factory api.main:app_from_env --workers N``): settings from the environment, and the
-background indexer, which only the leader among the processes runs (``api.leader``).
+``uvicorn --factory api.main:app_from_env --workers N``): settings from the environment, the
+background indexer, which only the leader among the processes runs (``api.leader``), and the webhook
+delivery worker (``api.services.webhooks``), which every process runs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from api.routes import (
     bundles,
     ca,
     credit_lines,
+    devices,
     docs,
     documents,
     health,
@@ -37,9 +39,12 @@ from api.routes import (
     reports,
     rules,
     settlement,
+    warehouse,
+    webhooks,
 )
 from api.services.bootstrap import start_background_indexer, stop_background_indexer
 from api.services.recovery import on_start
+from api.services.webhooks import start_webhook_worker, stop_webhook_worker
 from api.settings import Settings, get_settings
 from api.state import AppState
 from chain.files import private_file
@@ -115,6 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers,
         settlement,
         reports,
+        webhooks,
+        warehouse,
+        devices,
         docs,
         portal,
     ):
@@ -144,11 +152,15 @@ def app_from_env() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        stop_webhooks = threading.Event()
         async with inner(app):
             thread = start_background_indexer(state, stop)
+            # webhook deliveries: every worker runs one, database claims share the messages out
+            deliverer = start_webhook_worker(state.engine, settings, stop_webhooks)
             try:
                 yield
             finally:
+                await anyio.to_thread.run_sync(stop_webhook_worker, stop_webhooks, deliverer)
                 await anyio.to_thread.run_sync(stop_background_indexer, stop, thread)
 
     app.router.lifespan_context = lifespan

@@ -261,3 +261,164 @@ class PortalSession(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=utcnow)
     #: the absolute end (``portal_session_max_hours`` after the sign-in), whatever the activity
     expires_at: datetime = Field(index=True)
+
+
+class PledgeRequest(SQLModel, table=True):
+    """An owner's request to a financier for a loan against a warehouse receipt (``api.services.
+    warehouse``): it lets the financier see the receipt, to offer terms on chain."""
+
+    __tablename__ = "pledge_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    owner_id: str = Field(max_length=36, index=True)
+    financier_id: str = Field(max_length=36, index=True)
+    #: minor units asked for, decimal text
+    principal: str = Field(max_length=78)
+    note: str = Field(default="", max_length=500)
+    #: unix seconds (the gateway's clock)
+    created_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class WarehouseDevice(SQLModel, table=True):
+    """A device a warehouse registered (``api.services.devices``): its certificate from the platform CA
+    binds it to the warehouse, one storage location and the receipts it watches. ``last_seq`` is the
+    counter of its last accepted reading (a reading is accepted only by raising it: no replay)."""
+
+    __tablename__ = "warehouse_device"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    warehouse_id: str = Field(foreign_key="participant.id", max_length=36, index=True)
+    kind: str = Field(max_length=16)
+    location: str = Field(max_length=64)
+    #: the receipt ids it is bound to, a JSON list
+    receipt_ids: str = Field(sa_column=Column(Text, nullable=False))
+    certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
+    #: ``x5t#S256`` of the certificate: how a reading names it
+    thumbprint: str = Field(max_length=64, unique=True)
+    serial: str = Field(max_length=64)
+    #: active | suspended | revoked
+    status: str = Field(max_length=16)
+    last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    #: ``iat`` of its last accepted reading (unix seconds); none before the first
+    last_seen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    heartbeat_s: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WarehouseReadingDay(SQLModel, table=True):
+    """Accepted readings of one device on one receipt, aggregated per day (UTC) of their ``iat``: count,
+    first and last, and per measurement its least, greatest and last value (a JSON object)."""
+
+    __tablename__ = "warehouse_reading_day"
+
+    receipt_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    device_id: str = Field(primary_key=True, max_length=64)
+    day: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    count: int = 0
+    first_iat: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_iat: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: ``{"weight_kg": {"min": 1, "max": 2, "last": 2}, "seal": {"last": "closed"}}``
+    measurements: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class WarehouseAlert(SQLModel, table=True):
+    """What the gateway knows of an alert it recorded on chain beyond the chain's code and hash: the rule's
+    message, the device and the signed reading that raised it, and the warehouse's signed explanation."""
+
+    __tablename__ = "warehouse_alert"
+
+    alert_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    receipt_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    code: str = Field(max_length=32)
+    message: str = Field(max_length=500)
+    device_id: str | None = Field(default=None, max_length=64)
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+    evidence_hash: str = Field(max_length=66)
+    created_at: datetime = Field(default_factory=utcnow)
+    explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    cleared_at: datetime | None = None
+
+
+class NotificationCursor(SQLModel, table=True):
+    """How far ``api.services.notifications`` has turned chain events (``rm_event.id``) into webhooks."""
+
+    __tablename__ = "notification_cursor"
+
+    name: str = Field(primary_key=True, max_length=32)
+    event_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A participant's (or the operator's) webhook: where its events are POSTed, signed with its secret
+    (``api.services.webhooks``). The secret is sealed (AES-256-GCM under a key derived from the master
+    secret, the subscription id as associated data): the gateway needs it in clear to sign."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: str = Field(primary_key=True, max_length=36)
+    #: the participant id, or ``operator``
+    owner_id: str = Field(max_length=36, index=True)
+    url: str = Field(max_length=2048)
+    #: the event types, a JSON list
+    events: str = Field(sa_column=Column(Text, nullable=False))
+    sealed_secret: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    #: the secret before the last rotation: payloads are signed with both until ``previous_secret_until``
+    sealed_previous_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    previous_secret_until: datetime | None = Field(default=None)
+    #: active | disabled
+    status: str = Field(max_length=16)
+    #: deleted (by its owner) | gone (the receiver answered 410)
+    disabled_reason: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookMessage(SQLModel, table=True):
+    """The outbox: one event for one subscription, written in the transaction of the change that caused
+    it, delivered by whichever gateway process claims it (``claim_token`` until ``claim_until``)."""
+
+    __tablename__ = "webhook_message"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_key", name="uq_webhook_message_event"),
+        Index("ix_webhook_message_due", "state", "next_attempt_at"),
+    )
+
+    #: ``webhook-id``: the same on every attempt
+    id: str = Field(primary_key=True, max_length=40)
+    subscription_id: str = Field(foreign_key="webhook_subscription.id", max_length=36)
+    #: what makes the event once per subscription (a chain event's transaction and log index, ...)
+    event_key: str = Field(max_length=200)
+    event_type: str = Field(max_length=64)
+    #: the exact JSON body sent, ``{type, timestamp, data}``, fixed when it is enqueued
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    #: pending | sending (claimed) | delivered | failed (dead) | cancelled (its subscription was disabled)
+    state: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None)
+    claim_token: str | None = Field(default=None, max_length=36)
+    claim_until: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """The delivery log: one row per attempt to deliver a message."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_subscription", "subscription_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(foreign_key="webhook_message.id", max_length=40, index=True)
+    subscription_id: str = Field(max_length=36)
+    #: 1 for the first attempt
+    attempt: int
+    started_at: datetime
+    duration_ms: int
+    #: the receiver's HTTP status; none when there was no answer (``error`` says why)
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=300)
+    #: delivered | retrying | failed (the last attempt) | disabled (410 Gone) | superseded (claim lost)
+    outcome: str = Field(max_length=16)
+    next_attempt_at: datetime | None = Field(default=None)

@@ -111,6 +111,50 @@ class Settings(ChainSettings):
         default=1.0, gt=0, le=10, description="Seconds /health's write probe of the database may wait."
     )
 
+    # --- webhooks (docs/webhooks.md) -----------------------------------------------------
+    webhook_allow_insecure_loopback: bool = Field(
+        default=True,
+        description=(
+            "Let webhooks point at this host (loopback addresses, over http or https), for local demos."
+            " Production sets it false: then only https URLs of public addresses are accepted."
+        ),
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds one delivery attempt may wait to connect and to read."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=20, description="Attempts to deliver one message before it is given up (failed)."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Delay after the first failed attempt; each further one is 4 times longer (plus jitter).",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=6 * 3600.0, gt=0, description="The longest delay between two attempts."
+    )
+    webhook_worker_interval_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often the delivery worker looks for due messages."
+    )
+    webhook_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Deliveries a gateway process makes at the same time."
+    )
+    webhook_max_subscriptions: int = Field(
+        default=20, ge=1, le=1000, description="Active webhooks one participant may have."
+    )
+    webhook_secret_overlap_seconds: int = Field(
+        default=24 * 3600,
+        ge=0,
+        description="After a secret rotation, how long payloads are also signed with the previous secret.",
+    )
+
+    # --- warehouse receipts (docs/warehouse.md) -------------------------------------------
+    warehouse_silence_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the background indexer's leader looks for devices silent past a heartbeat.",
+    )
+
     @property
     def effective_verifier_key(self) -> str:
         if self.verifier_key is not None:

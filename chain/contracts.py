@@ -745,8 +745,13 @@ class WarehouseReceiptsClient(ContractClient):
     def collateral(self, loan_id: int) -> list[int]:
         return [int(r) for r in self.call("collateral", loan_id)]
 
-    def collateral_value(self, loan_id: int) -> int:
-        return int(self.call("collateralValue", loan_id))
+    def collateral_value(self, loan_id: int) -> int | None:
+        """What the loan's collateral is worth at the latest prices; ``None`` while a commodity of it has no
+        price recorded (the contract's ``NoPrice``)."""
+        try:
+            return int(self.call("collateralValue", loan_id))
+        except ContractCustomError:
+            return None
 
     def price(self, commodity: bytes, unit: bytes) -> tuple[int, int]:
         """``(perThousand, observedAt)`` of the latest recorded price (zeros when none)."""

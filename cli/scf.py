@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -179,6 +180,7 @@ def up(
     from api.db import migrate
     from api.main import create_app
     from api.services.bootstrap import bootstrap, start_background_indexer, stop_background_indexer
+    from api.services.webhooks import start_webhook_worker, stop_webhook_worker
 
     settings = _settings(rpc_url, port, anvil_port)
     check_workers(settings, workers)
@@ -189,6 +191,8 @@ def up(
     started_chain = False
     stop_indexer = threading.Event()
     indexer: threading.Thread | None = None
+    stop_webhooks = threading.Event()
+    deliverer: threading.Thread | None = None
     if settings.rpc_url is None:
         info = start_background(settings)
         started_chain = not info.get("reused", False)
@@ -210,11 +214,15 @@ def up(
             _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
         _say(f"portal:  http://{settings.api_host}:{settings.api_port}/app (sign in with an API key)")
+        _say("stories: `scf demo` (receivables), `scf demo --story warehouse` (soybeans pledged in a depot)")
         indexer = start_background_indexer(app.state.scf, stop_indexer)
+        deliverer = start_webhook_worker(app.state.scf.engine, settings, stop_webhooks)
         if with_demo:
             _demo_in_background(settings, app.state.scf)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     finally:
+        if deliverer is not None:
+            stop_webhook_worker(stop_webhooks, deliverer)
         if indexer is not None:  # its turn must end before the node it reads goes away
             stop_background_indexer(stop_indexer, indexer)
         if started_chain:
@@ -283,6 +291,7 @@ def _demo_in_background(settings: Settings, state: Any) -> None:
     from api.models import Participant
     from chain.node import rpc
     from cli.demo import DemoFailure, run_demo
+    from cli.warehouse_demo import run_warehouse_demo
 
     if settings.rpc_url is not None:
         _say("demo skipped: it moves the chain's clock, which only a local chain allows")
@@ -308,6 +317,8 @@ def _demo_in_background(settings: Settings, state: Any) -> None:
                 time.sleep(0.1)
         try:
             run_demo(url, settings.effective_operator_api_key, advance_time=advance, say=typer.echo)
+            typer.echo("\nthe warehouse story (soybeans pledged in a grain depot):")
+            run_warehouse_demo(url, settings.effective_operator_api_key, say=typer.echo)
             typer.echo(
                 f"\ndemo finished: every step behaved. The gateway keeps serving at {url} (Ctrl-C stops it)."
             )
@@ -317,14 +328,27 @@ def _demo_in_background(settings: Settings, state: Any) -> None:
     threading.Thread(target=run, name="scf-demo", daemon=True).start()
 
 
+class Story(StrEnum):
+    """The demo's stories."""
+
+    RECEIVABLES = "receivables"
+    WAREHOUSE = "warehouse"
+
+
 @app.command()
 @friendly
 def demo(
     keep: Annotated[
         bool, typer.Option(help="Keep the demo's chain and gateway running until Ctrl-C.")
     ] = False,
+    story: Annotated[
+        Story,
+        typer.Option(
+            help="receivables: invoices tokenized, split, discounted, repaid; warehouse: soybeans pledged."
+        ),
+    ] = Story.RECEIVABLES,
 ) -> None:
-    """Run the whole story on a fresh local chain through the HTTP API, and print a summary.
+    """Run a whole story on a fresh local chain through the HTTP API, and print a summary.
 
     Exits 1 if any step misbehaves. Uses a temporary data folder and free ports, so it never
     touches the ledger of `scf up`.
@@ -334,13 +358,17 @@ def demo(
 
     from cli.demo import DemoFailure, run_demo
     from cli.local import start_local_stack
+    from cli.warehouse_demo import run_warehouse_demo
 
     with tempfile.TemporaryDirectory(prefix="scf-demo-") as tmp:
         _say("starting a fresh local chain, deploying the contracts and serving the gateway ...")
         stack = start_local_stack(Path(tmp), settings=get_settings())
         try:
             typer.echo(f"gateway at {stack.url} (chain {stack.anvil.url})\n")
-            run_demo(stack.url, stack.operator_key, advance_time=stack.advance_time, say=typer.echo)
+            if story == Story.WAREHOUSE:
+                run_warehouse_demo(stack.url, stack.operator_key, say=typer.echo)
+            else:
+                run_demo(stack.url, stack.operator_key, advance_time=stack.advance_time, say=typer.echo)
             typer.echo("\ndemo finished: every step behaved.")
             if keep:
                 typer.echo(
@@ -439,6 +467,61 @@ def network_besu(
         f"{validators} validators, {len(addresses)} participant accounts allowed;"
         " how to start it: docs/deploy-besu.md"
     )
+
+
+iot_app = typer.Typer(help="Simulated warehouse devices (issue 13).", no_args_is_help=True)
+app.add_typer(iot_app, name="iot")
+
+
+@iot_app.command("simulate")
+@friendly
+def iot_simulate(
+    receipt: Annotated[int, typer.Option(help="The warehouse receipt the devices watch.")],
+    api_key: Annotated[
+        str,
+        typer.Option(
+            envvar="SCF_WAREHOUSE_API_KEY", help="The warehouse's API key (it registers the devices)."
+        ),
+    ],
+    gateway: Annotated[str, typer.Option(help="The gateway's URL.")] = "http://127.0.0.1:8000",
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds of normal readings (one per device each).")] = 20,
+    theft: Annotated[
+        bool, typer.Option("--theft/--no-theft", help="End with a theft: weight short, seal open.")
+    ] = True,
+    theft_percent: Annotated[int, typer.Option(min=1, max=99, help="How much weight the theft takes.")] = 5,
+) -> None:
+    """Register a scale, a seal, a thermometer and a GPS tag for a receipt, send normal signed readings,
+    then (by default) a theft; show the progress and the alerts the gateway recorded on chain."""
+    from rich.progress import Progress
+
+    from cli.demo import Client, DemoFailure
+    from cli.iot import Lot, register_devices, simulate
+
+    c = Client(gateway, api_key, _say)
+    try:
+        r = c.call("GET", f"/warehouse/receipts/{receipt}", api_key)
+        if r["unit"] not in ("KGM", "TNE"):
+            raise ValueError(f"receipt {receipt} is in {r['unit']}: the simulator weighs kilograms or tonnes")
+        kg = int(r["quantity"]) * (1000 if r["unit"] == "TNE" else 1)
+        lot = Lot(receipt, kg, r["location"])
+        devices = register_devices(c, api_key, lot)
+        _say("devices: " + ", ".join(f"{d.device_id} ({d.kind})" for d in devices))
+        with Progress() as bar:
+            task = bar.add_task("readings", total=rounds * len(devices) + (2 if theft else 0))
+            result = simulate(
+                c,
+                devices,
+                lot,
+                rounds=rounds,
+                with_theft=theft,
+                theft_bps=theft_percent * 100,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+    except DemoFailure as exc:
+        raise ValueError(str(exc)) from None
+    _say(f"{result.accepted} readings accepted")
+    for a in result.alerts:
+        _say(f"alert {a['alert_id']} {a['code']}: {a['message']}")
 
 
 def main() -> None:

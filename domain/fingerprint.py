@@ -10,6 +10,9 @@
 * :func:`invoice_fingerprints`: every fingerprint of an invoice that duplicate detection looks up
   and a tokenization claims (one per seller identifier, and the on-chain one).
 * :func:`claim_keys`: the keys under which a tokenizing bundle claims its invoice.
+* :func:`lot_ref` and :func:`lot_fingerprint`: a warehouse lot's identity (its lot number normalized
+  like an invoice number) and ``keccak256(abi.encode(address warehouse, bytes32 lotRef))``, as
+  ``WarehouseReceipts.issue`` computes it: the same lot can't be issued twice.
 
 Purity: like the rest of ``domain`` this module does no I/O and imports no web3, database or web
 framework. It is the only module of ``domain`` that uses ``eth_abi`` and ``eth_hash`` (through which
@@ -40,6 +43,8 @@ __all__ = [
     "fingerprint_claim_key",
     "invoice_fingerprint",
     "invoice_fingerprints",
+    "lot_fingerprint",
+    "lot_ref",
 ]
 
 PLATFORM_SCHEME: Final = "SCF"
@@ -120,3 +125,14 @@ def claim_keys(fingerprints: Iterable[bytes], source_hash: bytes) -> list[str]:
     return [fingerprint_claim_key(fp) for fp in dict.fromkeys(fingerprints)] + [
         document_claim_key(source_hash)
     ]
+
+
+def lot_ref(lot_number: str) -> bytes:
+    """keccak256 of a lot number normalized like an invoice number (``normalize_invoice_number``:
+    case, separators and look-alike characters folded), so ``LOT-0042`` and ``lot 0042`` are one lot."""
+    return keccak(normalize_invoice_number(lot_number).encode())
+
+
+def lot_fingerprint(warehouse: str, ref: bytes) -> bytes:
+    """``keccak256(abi.encode(warehouse, lotRef))``: a lot's identity on the ledger."""
+    return keccak(abi_encode(["address", "bytes32"], [warehouse, ref]))

@@ -40,7 +40,13 @@ from readmodel.tables import RmBlock, RmCursor, RmEvent, event_subject
 log = logging.getLogger(__name__)
 
 #: Contract names of the deployment plan whose events are indexed.
-CONTRACTS = ("ParticipantRegistry", "SettlementToken", "ReceivableLedger", "DiscountMarket")
+CONTRACTS = (
+    "ParticipantRegistry",
+    "SettlementToken",
+    "ReceivableLedger",
+    "DiscountMarket",
+    "WarehouseReceipts",
+)
 
 
 # ------------------------------------------------------------------------------------------ decoding

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import tuple_
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from domain.roles import Role
+from readmodel.rows import cache as _cache
+from readmodel.rows import get as _get
+from readmodel.rows import put as _put
 from readmodel.tables import (
     PROJECTIONS,
     RmCalendar,
@@ -37,6 +40,7 @@ from readmodel.tables import (
     RmTokenBalance,
     RmTransfer,
 )
+from readmodel.warehouse import apply_warehouse
 
 _T = TypeVar("_T", bound=SQLModel)
 
@@ -108,29 +112,6 @@ class EventRecord:
 
 def _add(a: str, b: int) -> str:
     return str(int(a) + b)
-
-
-def _cache(session: Session) -> dict[tuple[type[SQLModel], Any], Any]:
-    """Strong references to the projection rows a batch touched (the ORM's identity map is weak, so
-    without this every look-up of a row flushed earlier in the batch would be a SELECT)."""
-    cache: dict[tuple[type[SQLModel], Any], Any] = session.info.setdefault("rm_cache", {})
-    return cache
-
-
-def _get(session: Session, model: type[_T], key: Any) -> _T | None:
-    cache = _cache(session)
-    row = cache.get((model, key))
-    if row is None:
-        row = session.get(model, key)
-        if row is not None:
-            cache[(model, key)] = row
-    return cast(_T | None, row)
-
-
-def _put(session: Session, row: _T, key: Any) -> _T:
-    session.add(row)
-    _cache(session)[(type(row), key)] = row
-    return row
 
 
 def _receivable(session: Session, rid: int) -> RmReceivable | None:
@@ -332,6 +313,8 @@ def _apply(session: Session, ev: EventRecord) -> None:
         _apply_ledger(session, ev)
     elif ev.contract == "DiscountMarket":
         _apply_market(session, ev)
+    elif ev.contract == "WarehouseReceipts":
+        apply_warehouse(session, ev)
 
 
 def _apply_ledger(session: Session, ev: EventRecord) -> None:

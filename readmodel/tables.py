@@ -362,6 +362,93 @@ class RmTally(SQLModel, table=True):
     n: int = _big()
 
 
+class RmWarehouseReceipt(SQLModel, table=True):
+    """A warehouse receipt (``WarehouseReceipts``): what its warehouse declared, its owner, its pledge."""
+
+    __tablename__ = "rm_warehouse_receipt"
+
+    receipt_id: int = _big(primary_key=True)
+    warehouse: str = Field(max_length=42, index=True)
+    owner: str = Field(max_length=42, index=True)
+    commodity: str = Field(max_length=16, index=True)
+    grade: str = Field(max_length=32)
+    quantity: str = _amount()
+    unit: str = Field(max_length=4)
+    location: str = Field(max_length=32)
+    lot_ref: str = Field(max_length=66)
+    evidence_hash: str = Field(max_length=66)
+    fingerprint: str = Field(max_length=66, unique=True)
+    loan_id: int | None = _big(nullable=True, index=True)
+    frozen: bool = False
+    open_alerts: int = 0
+    alerts_recorded: int = 0
+    surrendered: bool = False
+    issued_block: int = _big()
+    issued_tx: str = Field(max_length=66)
+
+
+class RmLoan(SQLModel, table=True):
+    """A loan against warehouse receipts: offered, then active, then ended (``LoanState`` names)."""
+
+    __tablename__ = "rm_loan"
+
+    loan_id: int = _big(primary_key=True)
+    receipt_id: int = _big(index=True)
+    lender: str = Field(max_length=42, index=True)
+    borrower: str | None = Field(default=None, max_length=42, index=True)
+    state: str = Field(max_length=16)
+    principal: str = _amount()
+    rate_bps: int
+    maturity: int = _big()
+    ltv_limit_bps: int
+    margin_call_bps: int
+    due: str = _amount()
+    repaid: str = _amount()
+    margin_deadline: int | None = _big(nullable=True)
+    offered_block: int = _big()
+    offered_tx: str = Field(max_length=66)
+    started_block: int | None = _big(nullable=True)
+
+
+class RmLoanCollateral(SQLModel, table=True):
+    """A receipt pledged for a loan (the first and every one added); kept after the pledge ends."""
+
+    __tablename__ = "rm_loan_collateral"
+
+    loan_id: int = _big(primary_key=True)
+    receipt_id: int = _big(primary_key=True, index=True)
+    block_number: int = _big()
+
+
+class RmAlert(SQLModel, table=True):
+    """An alert the verifier recorded against a receipt, and its clearing by the warehouse."""
+
+    __tablename__ = "rm_alert"
+
+    alert_id: int = _big(primary_key=True)
+    receipt_id: int = _big(index=True)
+    code: str = Field(max_length=32)
+    evidence_hash: str = Field(max_length=66)
+    recorded_block: int = _big()
+    recorded_tx: str = Field(max_length=66)
+    cleared: bool = False
+    explanation_hash: str | None = Field(default=None, max_length=66)
+    cleared_block: int | None = _big(nullable=True)
+
+
+class RmPrice(SQLModel, table=True):
+    """The latest commodity price the verifier recorded, per commodity and unit."""
+
+    __tablename__ = "rm_price"
+
+    commodity: str = Field(primary_key=True, max_length=16)
+    unit: str = Field(primary_key=True, max_length=4)
+    per_thousand: str = _amount()
+    observed_at: int = _big()
+    source_hash: str = Field(max_length=66)
+    block_number: int = _big()
+
+
 #: The projection tables, emptied and rebuilt from ``rm_event`` after a reorganization.
 PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmParticipant,
@@ -378,4 +465,9 @@ PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmInvolvement,
     RmCalendar,
     RmTally,
+    RmWarehouseReceipt,
+    RmLoan,
+    RmLoanCollateral,
+    RmAlert,
+    RmPrice,
 )

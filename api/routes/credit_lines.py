@@ -15,7 +15,7 @@ from api.deps import SessionDep, StateDep
 from api.errors import ApiError, error_responses
 from api.schemas.credit_lines import CreditLineIn, CreditLineOut, PlatformLimitIn
 from api.services import credit_lines
-from domain.roles import Role
+from domain.roles import OVERSEERS, Role
 
 router = APIRouter(prefix="/credit-lines", tags=["credit lines"])
 Financier = Annotated[Principal, require(Role.FINANCIER)]
@@ -45,9 +45,9 @@ def read_credit_line(
     participant_id: str, principal: PrincipalDep, state: StateDep, session: SessionDep
 ) -> CreditLineOut:
     """A core enterprise's limit and usage: for itself, financiers, the operator and the regulator."""
-    if principal.role in (Role.SUPPLIER, Role.LOGISTICS) or (
-        principal.role == Role.CORE_ENTERPRISE and principal.participant_id != participant_id
-    ):
+    # an allow-list: a role added later sees nothing until it is named here
+    itself = principal.role == Role.CORE_ENTERPRISE and principal.participant_id == participant_id
+    if not (itself or principal.role in (*OVERSEERS, Role.FINANCIER)):
         raise ApiError(404, "CORE_ENTERPRISE_NOT_FOUND", f"No core enterprise {participant_id}.")
     financier = principal.member if principal.role == Role.FINANCIER else None
     return credit_lines.credit_line(state, credit_lines.core_enterprise(session, participant_id), financier)

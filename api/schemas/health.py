@@ -27,6 +27,10 @@ class ChainHealth(BaseModel):
     )
     chain_id: int
     latest_block: int
+    latest_block_time: int = Field(
+        description="The latest block's timestamp (unix seconds): the chain's clock, which every maturity"
+        " and price time is judged by."
+    )
     lost_blocks: LostBlocks | None = Field(
         default=None, description="The latest loss of blocks seen (null: never). See RELIABILITY.md."
     )

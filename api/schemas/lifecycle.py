@@ -16,6 +16,9 @@ class TxOut(BaseModel):
     block_number: int
     receivable_id: int | None = None
     offer_id: int | None = None
+    receipt_id: int | None = Field(default=None, description="The warehouse receipt concerned.")
+    loan_id: int | None = Field(default=None, description="The warehouse loan concerned.")
+    alert_id: int | None = Field(default=None, description="The warehouse alert concerned.")
     amount: int | None = Field(
         default=None, description="Minor units moved, where one was (price, redemption)."
     )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+
+from sqlmodel import Session
 
 from api.leader import Leadership
+from api.services import notifications, readings
 from api.settings import Settings
 from api.state import NODE_UNREACHABLE, AppState
 from chain.contracts import ParticipantStatus
@@ -53,6 +57,7 @@ def start_background_indexer(
 
     def loop() -> None:
         was_leader = False
+        next_sweep = 0.0
         try:
             while not stop.is_set():
                 try:
@@ -66,6 +71,7 @@ def start_background_indexer(
                         state.background.clear()
                     if leads:
                         state.catch_up()
+                        next_sweep = after_catch_up(state, next_sweep)
                 except NODE_UNREACHABLE as exc:  # the node is down or restarting: an expected state
                     log.warning(
                         "background indexer: the node is unreachable (%s); retrying in %.1fs", exc, interval
@@ -80,6 +86,20 @@ def start_background_indexer(
     thread = threading.Thread(target=loop, name="scf-indexer", daemon=True)
     thread.start()
     return thread
+
+
+def after_catch_up(state: AppState, next_sweep: float) -> float:
+    """The leader's chores once the read model is at the chain's head: queue the webhooks of new events
+    (``api.services.notifications``), and every ``warehouse_silence_check_seconds`` raise DEVICE_SILENT on
+    receipts whose devices fell silent (``api.services.readings.check_silence``). Returns when to sweep
+    next (``time.monotonic()``)."""
+    notifications.dispatch(state)
+    if time.monotonic() < next_sweep:
+        return next_sweep
+    with Session(state.engine) as session:
+        readings.check_silence(state, session)
+    notifications.dispatch(state)
+    return time.monotonic() + state.settings.warehouse_silence_check_seconds
 
 
 def stop_background_indexer(stop: threading.Event, thread: threading.Thread, timeout: float = 30.0) -> None:

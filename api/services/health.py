@@ -32,7 +32,8 @@ def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
     node's URL only with ``show_rpc_url`` (the operator's view)."""
     w3 = state.w3()
     chain_id = w3.eth.chain_id
-    latest = w3.eth.block_number
+    head = w3.eth.get_block("latest")
+    latest, latest_time = int(head["number"]), int(head["timestamp"])
     recorded = load_deployments(state.settings.deployments_path, chain_id)
     contracts = {
         name: DeployedContract(address=entry["address"], has_code=len(w3.eth.get_code(entry["address"])) > 0)
@@ -47,6 +48,7 @@ def health(state: AppState, *, show_rpc_url: bool = False) -> Health:
             rpc_url=state.settings.effective_rpc_url if show_rpc_url else None,
             chain_id=chain_id,
             latest_block=latest,
+            latest_block_time=latest_time,
             lost_blocks=LostBlocks.model_validate(incident, from_attributes=True) if incident else None,
         ),
         database=db,

@@ -29,6 +29,9 @@ UNPROCESSABLE = {
     "ECDSAInvalidSignature",
     "ECDSAInvalidSignatureLength",
     "ECDSAInvalidSignatureS",
+    "IncompleteLot",
+    "InvalidMaturity",
+    "InvalidLoanToValue",
 }
 
 

@@ -18,8 +18,27 @@ Certificate profile (see ``docs/identity.md`` for the full table):
                               ``basicConstraints`` CA:FALSE (critical)
   ==========================  =========================================================================
 
+* Device (end entity, a warehouse's scale, counter, camera, thermometer, seal or GPS tag; issue 13),
+  P-256 public key only (readings are ES256), issued by the same root:
+
+  ==========================  =========================================================================
+  device id                   subject ``commonName`` only (``dev-`` + lower-case letters, digits and
+                              hyphens, at most 64 characters: :data:`DEVICE_ID_PATTERN`)
+  binding                     private extension ``DEVICE_BINDING_OID`` (non-critical), DER UTF8String
+                              holding canonical JSON (warehouse, location, kind, receipt ids); its
+                              content is :mod:`domain.warehouse.devices`'s to write and judge
+  purpose                     ``keyUsage`` digitalSignature only (critical), ``extendedKeyUsage``
+                              exactly ``DEVICE_READING_EKU_OID``, ``basicConstraints`` CA:FALSE
+                              (critical); no other extension but the key identifiers
+  ==========================  =========================================================================
+
+  A device certificate has neither the document-signing EKU, nor nonRepudiation, nor a role: it never
+  passes :func:`participant_from_certificate`, so it never signs a trade document; a participant
+  certificate lacks the device-reading EKU and the binding, so it never signs a reading.
+
 The private OIDs live under ``2.25.19514733896413030184621657819183942797`` (a UUID-derived OID,
-ITU-T X.667, which needs no registration): ``.1`` role, ``.2`` chain address, ``.3`` EKU.
+ITU-T X.667, which needs no registration): ``.1`` role, ``.2`` chain address, ``.3`` EKU, ``.4``
+device binding, ``.5`` device-reading EKU.
 """
 
 from __future__ import annotations
@@ -44,6 +63,9 @@ from domain.roles import Role
 
 __all__ = [
     "CHAIN_ADDRESS_OID",
+    "DEVICE_BINDING_OID",
+    "DEVICE_ID_PATTERN",
+    "DEVICE_READING_EKU_OID",
     "DOCUMENT_SIGNING_EKU_OID",
     "PARTICIPANT_ROLE_OID",
     "PLATFORM_OID_ARC",
@@ -51,6 +73,7 @@ __all__ = [
     "ParticipantIdentity",
     "RevocationReason",
     "create_ca",
+    "device_certificate_fields",
     "identity_record_hash",
     "load_ca",
     "load_certificate",
@@ -62,13 +85,34 @@ PLATFORM_OID_ARC = "2.25.19514733896413030184621657819183942797"
 PARTICIPANT_ROLE_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".1")
 CHAIN_ADDRESS_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".2")
 DOCUMENT_SIGNING_EKU_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".3")
+#: A device certificate's binding to a warehouse, a location, a kind and receipts (canonical JSON).
+DEVICE_BINDING_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".4")
+#: The purpose of a device certificate: signing readings (and nothing else).
+DEVICE_READING_EKU_OID = x509.ObjectIdentifier(PLATFORM_OID_ARC + ".5")
+#: A device id: ``dev-``, then lower-case letters, digits and inner hyphens; 64 characters at most.
+DEVICE_ID_PATTERN = r"\Adev-[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?\Z"
 
 DEFAULT_CA_VALIDITY = timedelta(days=3650)
 DEFAULT_PARTICIPANT_VALIDITY = timedelta(days=365)
+DEFAULT_DEVICE_VALIDITY = timedelta(days=365)
+#: The largest binding text a device certificate carries (the DER helper's bound is 65,535 bytes).
+MAX_DEVICE_BINDING_BYTES = 16 * 1024
 
 _CHAIN_ADDRESS_RE = re.compile(r"\A0x[0-9a-fA-F]{40}\Z")
 # X.520 PrintableString alphabet (serialNumber must be PrintableString).
 _REGISTRATION_ID_RE = re.compile(r"\A[A-Za-z0-9 '()+,\-./:=?]{1,64}\Z")
+_DEVICE_ID_RE = re.compile(DEVICE_ID_PATTERN)
+#: The extensions a device certificate carries: these and no other.
+_DEVICE_EXTENSIONS = frozenset(
+    {
+        x509.BasicConstraints.oid,
+        x509.KeyUsage.oid,
+        x509.ExtendedKeyUsage.oid,
+        DEVICE_BINDING_OID,
+        x509.SubjectKeyIdentifier.oid,
+        x509.AuthorityKeyIdentifier.oid,
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -255,6 +299,71 @@ def _participant_from_certificate(cert: x509.Certificate) -> ParticipantIdentity
 
 
 # --------------------------------------------------------------------------------------------------
+# Reading a device certificate
+# --------------------------------------------------------------------------------------------------
+
+
+def device_certificate_fields(certificate: x509.Certificate) -> tuple[str, str]:
+    """The device id and the binding text of a device certificate, after checking its profile.
+
+    Raises :class:`CertificateProfileError` (``CERT_PROFILE_INVALID``) unless ``certificate`` is an
+    end entity with a P-256 key, ``keyUsage`` digitalSignature alone, ``extendedKeyUsage`` exactly the
+    device-reading purpose, a subject of one ``commonName`` matching :data:`DEVICE_ID_PATTERN`, one
+    binding extension holding a DER UTF8String, and no extension beyond the profile's. The binding's
+    JSON is not read here (see :func:`domain.warehouse.devices.device_from_certificate`); nor are the
+    issuer, the validity or revocation checked.
+    """
+    try:
+        return _device_certificate_fields(certificate)
+    except CertificateProfileError:
+        raise
+    except (ValueError, TypeError, UnicodeDecodeError, UnsupportedAlgorithm, x509.DuplicateExtension) as exc:
+        raise CertificateProfileError(
+            f"certificate cannot be parsed as a device certificate: {exc}"
+        ) from None
+
+
+def _device_certificate_fields(cert: x509.Certificate) -> tuple[str, str]:
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise CertificateProfileError("device key must be ECDSA P-256")
+    exts = cert.extensions
+    extra = {e.oid for e in exts} - _DEVICE_EXTENSIONS
+    if extra:
+        names = ", ".join(sorted(oid.dotted_string for oid in extra))
+        raise CertificateProfileError(f"a device certificate carries no other extension (found {names})")
+    try:
+        bc = exts.get_extension_for_class(x509.BasicConstraints).value
+        ku = exts.get_extension_for_class(x509.KeyUsage).value
+        eku = exts.get_extension_for_class(x509.ExtendedKeyUsage).value
+        binding_ext = exts.get_extension_for_oid(DEVICE_BINDING_OID).value
+    except x509.ExtensionNotFound as exc:
+        raise CertificateProfileError(f"missing extension: {exc.oid.dotted_string}") from None
+    if bc.ca:
+        raise CertificateProfileError("a CA certificate is not a device certificate")
+    usages = (ku.content_commitment, ku.key_encipherment, ku.data_encipherment, ku.key_agreement)
+    if not ku.digital_signature or any(usages) or ku.key_cert_sign or ku.crl_sign:
+        raise CertificateProfileError("keyUsage of a device must be digitalSignature alone")
+    if list(eku) != [DEVICE_READING_EKU_OID]:
+        raise CertificateProfileError(
+            "extendedKeyUsage of a device must be exactly the device-reading purpose"
+        )
+    if not isinstance(binding_ext, x509.UnrecognizedExtension):
+        raise CertificateProfileError("binding extension has an unexpected type")
+    attributes = list(cert.subject)
+    if len(attributes) != 1 or attributes[0].oid != NameOID.COMMON_NAME:
+        raise CertificateProfileError("a device's subject is one commonName: its device id")
+    device_id = attributes[0].value
+    if not isinstance(device_id, str) or not _DEVICE_ID_RE.match(device_id):
+        raise CertificateProfileError("commonName is not a device id (dev-<lower-case letters, digits, ->)")
+    try:
+        binding = _parse_der_utf8string(binding_ext.value)
+    except (ValueError, UnicodeDecodeError):
+        raise CertificateProfileError("binding extension does not hold a DER UTF8String") from None
+    return device_id, binding
+
+
+# --------------------------------------------------------------------------------------------------
 # Revocation
 # --------------------------------------------------------------------------------------------------
 
@@ -413,6 +522,75 @@ class CertificateAuthority:
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise ValueError("participant key must be ECDSA P-256 (documents are signed with ES256)")
         return self.issue_certificate(key, identity, not_before=not_before, not_after=not_after)
+
+    def issue_device_certificate(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        device_id: str,
+        binding: str,
+        *,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> x509.Certificate:
+        """Issue a device's reading-signing certificate for ``public_key`` (profile: module docstring).
+
+        ``device_id`` becomes the subject's only ``commonName`` (:data:`DEVICE_ID_PATTERN`);
+        ``binding`` is written as given into the binding extension: the canonical JSON made by
+        :func:`domain.warehouse.devices.binding_json` (use
+        :func:`domain.warehouse.devices.issue_device_certificate`, which makes and checks it).
+        Registration (by the device's warehouse) is the caller's to authorize. ``not_before`` defaults
+        to now, ``not_after`` to one year later, inside the CA's validity. Raises ``ValueError``.
+        """
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+            public_key.curve, ec.SECP256R1
+        ):
+            raise ValueError("device key must be ECDSA P-256 (readings are signed with ES256)")
+        if not isinstance(device_id, str) or not _DEVICE_ID_RE.match(device_id):
+            raise ValueError("device_id must be dev- followed by lower-case letters, digits and hyphens")
+        if not isinstance(binding, str) or not binding.isascii() or not binding.isprintable():
+            raise ValueError("binding must be printable ASCII (canonical JSON)")
+        if not 0 < len(binding) <= MAX_DEVICE_BINDING_BYTES:
+            raise ValueError(f"binding must be 1-{MAX_DEVICE_BINDING_BYTES} bytes")
+        start = _utc(not_before, "not_before")
+        end = _utc(not_after, "not_after") if not_after is not None else start + DEFAULT_DEVICE_VALIDITY
+        if end <= start:
+            raise ValueError("not_after must be after not_before")
+        if start < self.certificate.not_valid_before_utc or end > self.certificate.not_valid_after_utc:
+            raise ValueError("device validity must lie within the CA certificate's validity")
+        ca_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id)]))
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([DEVICE_READING_EKU_OID]), critical=False)
+            .add_extension(
+                x509.UnrecognizedExtension(DEVICE_BINDING_OID, _der_utf8string(binding)), critical=False
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+            )
+        )
+        return builder.sign(self.private_key, hashes.SHA256())
 
 
 def _ec_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:

@@ -141,6 +141,11 @@ def new_offer(w: World) -> object:
     }
 
 
+def new_webhook(_: World) -> object:
+    """A webhook of the caller's own (a URL of its own: one URL is one webhook per owner)."""
+    return {"url": f"http://127.0.0.1:9/hook-{uuid.uuid4().hex}", "events": ["warehouse.loan.margin_called"]}
+
+
 @dataclass(frozen=True)
 class Entry:
     """One route: ``allowed`` maps each role it lets through to its exact answer (status, or status and
@@ -169,6 +174,8 @@ OK = 200
 ALL_OK: dict[str, Expect] = dict.fromkeys(ROLES, OK)
 PARTICIPANTS_OK: dict[str, Expect] = {**ALL_OK, "operator": (404, "NOT_A_PARTICIPANT")}
 HOLDERS = ("supplier", "financier", "core_enterprise")
+#: a webhook of the supplier t1: another's is 404, like any object of another participant
+T1_WEBHOOK: dict[str, Expect] = {**dict.fromkeys(ROLES, (404, "WEBHOOK_NOT_FOUND")), "supplier": OK}
 
 MATRIX: list[Entry] = [
     # ---------------------------------------------------------------- participants
@@ -307,6 +314,14 @@ MATRIX: list[Entry] = [
     Entry("GET", "/discountable", {"financier": OK}),
     Entry("GET", "/portfolio", {"financier": OK}),
     Entry("GET", "/health/read-model", {"operator": OK, "regulator": OK}),
+    # ---------------------------------------------------------------- webhooks (each owner its own)
+    Entry("POST", "/webhooks", dict.fromkeys(ROLES, 201), new_webhook, open=True),
+    Entry("GET", "/webhooks", ALL_OK, open=True),
+    Entry("GET", "/webhooks/{hook}", T1_WEBHOOK, open=True),
+    Entry("DELETE", "/webhooks/{hook_del}", T1_WEBHOOK, open=True),
+    Entry("POST", "/webhooks/{hook}/rotate-secret", T1_WEBHOOK, open=True),
+    Entry("GET", "/webhooks/{hook}/deliveries", T1_WEBHOOK, open=True),
+    Entry("POST", "/webhooks/{hook}/ping", {**T1_WEBHOOK, "supplier": 202}, open=True),
 ]
 
 PARAMS = [pytest.param(e, id=e.id) for e in MATRIX]
@@ -373,6 +388,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
         "offer_id"
     ]
     w.ok("operator", "POST", f"/participants/{w.ids['spare_suspended']}/suspend")
+    for hook in ("hook", "hook_del"):  # t1's webhooks: one to read, rotate and ping, one to delete
+        w.ids[hook] = w.ok("t1", "POST", "/webhooks", new_webhook(w), expect=201)["id"]
     # the bodies of the allowed calls that need the world
     w.bodies["verify"] = bundle("RM-V", "core")
     w.bodies["submit"] = bundle("RM-NEW", "core")

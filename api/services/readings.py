@@ -1,0 +1,429 @@
+"""Signed readings of warehouse devices, the alerts their rules raise, and clearing an alert (issue 13).
+
+A reading (``domain.warehouse.readings``) is verified against the platform CA, the revocation list, the
+device's binding, its counter and the clock; accepted, it raises the device's counter (a conditional
+``UPDATE``: of two copies sent at once exactly one is accepted) and its day's aggregate, in one database
+transaction, so a refused reading leaves nothing behind. Its alerts (``domain.warehouse.rules``; a code
+already open on the receipt is not raised again) are then recorded on chain by the verifier, and the gateway
+keeps the rule's words and the reading as evidence (``warehouse_alert``). Webhooks follow from the chain's
+events (``api.services.notifications``).
+
+Readings are about the devices' time: they are checked against the gateway's wall clock, as document
+signatures are (ARCHITECTURE.md, "One clock").
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from api.errors import ApiError
+from api.models import (
+    CertificateRevocation,
+    Participant,
+    WarehouseAlert,
+    WarehouseDevice,
+    WarehouseReadingDay,
+)
+from api.schemas.lifecycle import TxOut
+from api.schemas.warehouse import AlertOut, ClearIn, ReadingDayOut, ReadingOut
+from api.services.lifecycle import Caller, act
+from api.services.reports import as_of
+from api.services.txerrors import on_chain
+from api.services.warehouse import read_receipt
+from api.state import AppState
+from domain.warehouse.devices import DeviceKind
+from domain.warehouse.errors import WarehouseError
+from domain.warehouse.readings import ReceiptFacts, VerifiedReading, verify_reading
+from domain.warehouse.rules import (
+    Alert,
+    evaluate_reading,
+    rule_cleared,
+    silence_alerts,
+    verify_explanation,
+)
+from readmodel.tables import RmAlert, RmWarehouseReceipt
+
+DAY = 86_400
+
+#: One alert recorder per receipt in this process: two readings of one receipt raising the same code at
+#: once record it once (across processes the open-code check can race; see docs/warehouse.md).
+_receipt_locks: dict[int, threading.Lock] = {}
+_receipt_locks_guard = threading.Lock()
+
+
+def _receipt_lock(rid: int) -> threading.Lock:
+    with _receipt_locks_guard:
+        return _receipt_locks.setdefault(rid, threading.Lock())
+
+
+def _revoked(session: Session) -> set[int]:
+    return {int(s) for s in session.exec(select(CertificateRevocation.serial)).all()}
+
+
+def receipt_facts(state: AppState, session: Session, rid: int) -> ReceiptFacts | None:
+    """What the read model says of a receipt in store (``None``: unknown or surrendered). A GPS tag bound
+    to it names its geofence. A receipt issued a moment ago is looked for again after catching up."""
+    row = session.get(RmWarehouseReceipt, rid)
+    if row is None:
+        state.catch_up()
+        session.expire_all()
+        row = session.get(RmWarehouseReceipt, rid)
+    if row is None or row.surrendered:
+        return None
+    tags = session.exec(
+        select(WarehouseDevice.location, WarehouseDevice.receipt_ids)
+        .where(col(WarehouseDevice.kind) == DeviceKind.GPS_TAG.value)
+        .where(col(WarehouseDevice.status) != "revoked")
+    ).all()
+    geofence = next((fence for fence, ids in tags if rid in json.loads(ids)), None)
+    return ReceiptFacts(
+        receipt_id=rid,
+        warehouse=row.warehouse,
+        commodity=row.commodity,
+        quantity=int(row.quantity),
+        unit=row.unit,
+        location=row.location,
+        geofence=geofence,
+    )
+
+
+#: DER of a device certificate by its thumbprint (the SHA-256 of that DER: an entry never goes stale)
+_DER_BY_THUMBPRINT: dict[str, bytes] = {}
+_DER_CACHE_SIZE = 4096
+
+
+def _certificate(session: Session, thumbprint: str) -> bytes | None:
+    der = _DER_BY_THUMBPRINT.get(thumbprint)
+    if der is not None:
+        return der
+    pem = session.exec(
+        select(WarehouseDevice.certificate_pem).where(col(WarehouseDevice.thumbprint) == thumbprint)
+    ).first()
+    if pem is None:
+        return None
+    der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
+    if len(_DER_BY_THUMBPRINT) >= _DER_CACHE_SIZE:
+        _DER_BY_THUMBPRINT.clear()
+    _DER_BY_THUMBPRINT[thumbprint] = der
+    return der
+
+
+def _verify(state: AppState, session: Session, token: str, *, replay_check: bool = True) -> VerifiedReading:
+    facts: dict[int, ReceiptFacts | None] = {}
+
+    def receipt(rid: int) -> ReceiptFacts | None:
+        if rid not in facts:
+            facts[rid] = receipt_facts(state, session, rid)
+        return facts[rid]
+
+    def last_seq(device_id: str) -> int | None:
+        if not replay_check:
+            return None
+        row = session.get(WarehouseDevice, device_id)
+        return None if row is None or row.last_seq == 0 else row.last_seq
+
+    try:
+        return verify_reading(
+            token,
+            ca_root=state.ca().certificate,
+            certificates=lambda t: _certificate(session, t),
+            revoked=_revoked(session),
+            last_seq=last_seq,
+            now=int(time.time()),
+            receipt=receipt,
+        )
+    except WarehouseError as exc:
+        raise ApiError(422, exc.code.value, str(exc)) from exc
+
+
+def _merge(summary: dict[str, dict[str, Any]], measurements: dict[str, Any]) -> None:
+    for name, value in measurements.items():
+        entry = summary.setdefault(name, {})
+        entry["last"] = value
+        if isinstance(value, int):
+            entry["min"] = min(entry.get("min", value), value)
+            entry["max"] = max(entry.get("max", value), value)
+
+
+def _accept(session: Session, reading: VerifiedReading) -> None:
+    """Raise the device's counter to the reading's and add it to its day, in one transaction; 422
+    ``READING_REPLAYED`` when another request accepted this counter (or a later one) first."""
+    device_id = reading.device.device_id
+    row = session.get(WarehouseDevice, device_id)
+    if row is None:
+        raise ApiError(422, "DEVICE_CERT_UNTRUSTED", f"Device {device_id} is not registered.")
+    if row.status != "active":
+        raise ApiError(
+            422, "DEVICE_SUSPENDED", f"Device {device_id} is {row.status}: its readings are refused."
+        )
+    raised = session.execute(
+        update(WarehouseDevice)
+        .where(col(WarehouseDevice.device_id) == device_id, col(WarehouseDevice.last_seq) < reading.seq)
+        .values(last_seq=reading.seq, last_seen=reading.iat)
+    )
+    if raised.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise ApiError(422, "READING_REPLAYED", f"Device {device_id} sent counter {reading.seq} before.")
+    day = reading.iat // DAY
+    agg = session.get(WarehouseReadingDay, (reading.receipt_id, device_id, day))
+    if agg is None:
+        agg = WarehouseReadingDay(
+            receipt_id=reading.receipt_id,
+            device_id=device_id,
+            day=day,
+            first_iat=reading.iat,
+            last_iat=reading.iat,
+            last_seq=reading.seq,
+            measurements="{}",
+        )
+    summary = json.loads(agg.measurements)
+    _merge(summary, dict(reading.measurements))
+    agg.count += 1
+    agg.first_iat, agg.last_iat = min(agg.first_iat, reading.iat), max(agg.last_iat, reading.iat)
+    agg.last_seq = reading.seq
+    agg.measurements = json.dumps(summary, sort_keys=True)
+    session.add(agg)
+    session.commit()
+
+
+def open_codes(session: Session, rid: int) -> set[str]:
+    """Codes of the receipt's open alerts: recorded by this gateway and not cleared, or seen on chain."""
+    mine = session.exec(
+        select(WarehouseAlert.code).where(
+            col(WarehouseAlert.receipt_id) == rid, col(WarehouseAlert.cleared_at).is_(None)
+        )
+    ).all()
+    indexed = session.exec(
+        select(RmAlert.code).where(col(RmAlert.receipt_id) == rid, col(RmAlert.cleared).is_(False))
+    ).all()
+    return set(mine) | set(indexed)
+
+
+def record_alerts(
+    state: AppState, session: Session, alerts: Sequence[Alert], evidence: str
+) -> list[AlertOut]:
+    """Record each alert on chain from the verifier's account and keep its words and evidence."""
+    chain = state.chain()
+    wh = chain.platform.warehouse
+    out = []
+    for alert in alerts:
+        alert_id, receipt = on_chain(
+            partial(
+                wh.record_alert, chain.verifier, alert.receipt_id, alert.code_bytes32, alert.evidence_hash
+            )
+        )
+        row = WarehouseAlert(
+            alert_id=alert_id,
+            receipt_id=alert.receipt_id,
+            code=alert.code.value,
+            message=alert.message[:500],
+            device_id=alert.devices[0] if alert.devices else None,
+            evidence=evidence,
+            evidence_hash="0x" + alert.evidence_hash.hex(),
+        )
+        session.add(row)
+        session.commit()
+        out.append(_alert_out(row, int(receipt["blockNumber"])))
+    return out
+
+
+def ingest(state: AppState, session: Session, token: str) -> ReadingOut:
+    """Verify and accept one reading; record the alerts it raises."""
+    reading = _verify(state, session, token)
+    _accept(session, reading)
+    facts = receipt_facts(state, session, reading.receipt_id)
+    alerts: list[AlertOut] = []
+    if facts is not None:
+        with _receipt_lock(reading.receipt_id):
+            raised = evaluate_reading(facts, reading, open_codes=open_codes(session, reading.receipt_id))
+            alerts = record_alerts(state, session, raised, token)
+    return ReadingOut(
+        device_id=reading.device.device_id,
+        receipt_id=reading.receipt_id,
+        seq=reading.seq,
+        iat=reading.iat,
+        digest="0x" + reading.digest.hex(),
+        alerts=alerts,
+    )
+
+
+def check_silence(state: AppState, session: Session, now: int | None = None) -> list[AlertOut]:
+    """Raise ``DEVICE_SILENT`` on every receipt whose active devices include one silent past its heartbeat
+    (a device that never spoke counts from its registration)."""
+    now = now if now is not None else int(time.time())
+    by_receipt: dict[int, dict[str, tuple[int, int]]] = {}
+    for d in session.exec(select(WarehouseDevice).where(col(WarehouseDevice.status) == "active")).all():
+        seen = d.last_seen if d.last_seen is not None else int(d.created_at.timestamp())
+        for rid in json.loads(d.receipt_ids):
+            by_receipt.setdefault(rid, {})[d.device_id] = (seen, d.heartbeat_s)
+    out: list[AlertOut] = []
+    for rid, devices in sorted(by_receipt.items()):
+        facts = receipt_facts(state, session, rid)
+        if facts is None:
+            continue
+        heartbeat = min(h for _, h in devices.values())
+        with _receipt_lock(rid):
+            alerts = silence_alerts(
+                facts,
+                {d: s for d, (s, _) in devices.items()},
+                heartbeat,
+                now,
+                open_codes=open_codes(session, rid),
+            )
+            out += record_alerts(state, session, alerts, str(alerts[0].facts["statement"]) if alerts else "")
+    return out
+
+
+def clear_alert(
+    state: AppState, session: Session, warehouse: Participant, alert_id: int, body: ClearIn
+) -> TxOut:
+    """The receipt's warehouse clears an open alert: its signed explanation, citing new readings (each a
+    reading of this receipt the gateway accepted before, sent again here as evidence) that no longer trip
+    the rule; then ``clearAlert`` with ``explanation_digest`` from the warehouse's account."""
+    rid = alert_id >> 16
+    facts = receipt_facts(state, session, rid)
+    if facts is None or facts.warehouse != warehouse.chain_address.lower():
+        raise ApiError(404, "ALERT_NOT_FOUND", f"No alert {alert_id} on a receipt of yours.")
+    code = _open_alert_code(session, alert_id)
+    try:
+        explanation = verify_explanation(
+            body.explanation,
+            ca_root=state.ca().certificate,
+            revoked=_revoked(session),
+            receipt=facts,
+            alert_id=alert_id,
+            code=code,
+            now=int(time.time()),
+        )
+    except WarehouseError as exc:
+        raise ApiError(422, exc.code.value, str(exc)) from exc
+    readings = [_verify(state, session, t, replay_check=False) for t in body.readings]
+    if [r.digest for r in readings] != list(explanation.readings):
+        raise ApiError(
+            422, "EXPLANATION_MISMATCH", "The readings sent are not the ones the explanation cites."
+        )
+    if any(_not_accepted(session, r) for r in readings):
+        raise ApiError(
+            422, "READING_NOT_ACCEPTED", "Send the new readings to POST /warehouse/readings first."
+        )
+    silent = _alert_devices(session, alert_id)
+    if not rule_cleared(code, facts, readings, silent=silent):
+        raise ApiError(409, "ALERT_NOT_CLEARED", f"The new readings still trip {code} on receipt {rid}.")
+    wh = state.chain().platform.warehouse
+    out = act(
+        state,
+        session,
+        warehouse,
+        lambda s: wh.clear_alert(s, alert_id, explanation.explanation_hash),
+        receipt_id=rid,
+    )
+    row = session.get(WarehouseAlert, alert_id)
+    if row is not None:
+        row.explanation = body.explanation
+        row.cleared_at = datetime.now(UTC)
+        session.add(row)
+        session.commit()
+    out.alert_id = alert_id
+    return out
+
+
+def _open_alert_code(session: Session, alert_id: int) -> str:
+    row = session.get(WarehouseAlert, alert_id)
+    if row is not None and row.cleared_at is None:
+        return row.code
+    indexed = session.get(RmAlert, alert_id)
+    if indexed is not None and not indexed.cleared and row is None:
+        return indexed.code
+    raise ApiError(404, "ALERT_NOT_FOUND", f"No open alert {alert_id}.")
+
+
+def _alert_devices(session: Session, alert_id: int) -> list[str]:
+    row = session.get(WarehouseAlert, alert_id)
+    if row is None or row.code != "DEVICE_SILENT":
+        return []
+    return sorted(json.loads(row.evidence).get("devices", {}))
+
+
+def _not_accepted(session: Session, reading: VerifiedReading) -> bool:
+    row = session.get(WarehouseDevice, reading.device.device_id)
+    return row is None or row.last_seq < reading.seq
+
+
+def _alert_out(row: WarehouseAlert, block: int | None, indexed: RmAlert | None = None) -> AlertOut:
+    return AlertOut(
+        alert_id=row.alert_id,
+        receipt_id=row.receipt_id,
+        code=row.code,
+        message=row.message,
+        device_id=row.device_id,
+        evidence_hash=row.evidence_hash,
+        recorded_block=block if block is not None else (indexed.recorded_block if indexed else None),
+        cleared=row.cleared_at is not None or bool(indexed and indexed.cleared),
+        explanation=row.explanation,
+    )
+
+
+def list_alerts(state: AppState, session: Session, caller: Caller, rid: int) -> list[AlertOut]:
+    """A receipt's alerts, as the chain has them with the gateway's words (404 for a receipt the caller
+    may not see)."""
+    read_receipt(state, session, caller, rid)
+    mine = {
+        a.alert_id: a
+        for a in session.exec(select(WarehouseAlert).where(col(WarehouseAlert.receipt_id) == rid))
+    }
+    out = []
+    for indexed in session.exec(
+        select(RmAlert).where(col(RmAlert.receipt_id) == rid).order_by(col(RmAlert.alert_id))
+    ):
+        row = mine.get(indexed.alert_id)
+        if row is None:
+            out.append(
+                AlertOut(
+                    alert_id=indexed.alert_id,
+                    receipt_id=rid,
+                    code=indexed.code,
+                    message=None,
+                    device_id=None,
+                    evidence_hash=indexed.evidence_hash,
+                    recorded_block=indexed.recorded_block,
+                    cleared=indexed.cleared,
+                    explanation=None,
+                )
+            )
+        else:
+            out.append(_alert_out(row, None, indexed))
+    return out
+
+
+def reading_days(state: AppState, session: Session, caller: Caller, rid: int) -> list[ReadingDayOut]:
+    """A receipt's readings, aggregated per device and day (404 for a receipt the caller may not see)."""
+    as_of(state, caller)
+    read_receipt(state, session, caller, rid)
+    rows = session.exec(
+        select(WarehouseReadingDay)
+        .where(col(WarehouseReadingDay.receipt_id) == rid)
+        .order_by(col(WarehouseReadingDay.day), col(WarehouseReadingDay.device_id))
+    ).all()
+    return [
+        ReadingDayOut(
+            device_id=r.device_id,
+            day=r.day,
+            count=r.count,
+            first_iat=r.first_iat,
+            last_iat=r.last_iat,
+            last_seq=r.last_seq,
+            measurements=json.loads(r.measurements),
+        )
+        for r in rows
+    ]
