@@ -15,6 +15,7 @@ order.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account import Account
@@ -29,6 +31,8 @@ from eth_account.messages import encode_typed_data
 
 from api.main import create_app
 from chain.compiler import Artifact
+from domain.warehouse.prices import encode_price_observation
+from domain.warehouse.readings import encode_reading
 from tests.api.harness import (
     BUYER_GLN,
     SELLER_GLN,
@@ -41,7 +45,7 @@ from tests.api.harness import (
     start_gateway,
 )
 
-ROLES = ("operator", "supplier", "core_enterprise", "financier", "regulator", "logistics")
+ROLES = ("operator", "supplier", "core_enterprise", "financier", "regulator", "logistics", "price_source")
 #: The actor each role calls as (the operator calls with the operator key).
 ROLE_ACTOR = {
     "operator": "operator",
@@ -49,7 +53,8 @@ ROLE_ACTOR = {
     "core_enterprise": "core",
     "financier": "bank",
     "regulator": "regulator",
-    "logistics": "logistics",
+    "logistics": "logistics",  # an appointed warehouse
+    "price_source": "prices",
 }
 CORE2_GLN = "7350000000200"
 EXT_GLN = "7350000000309"
@@ -75,6 +80,9 @@ PORTAL = {
     ("GET", "/app/{slug}"),
     ("GET", "/vendor/{name}"),
 }
+#: Routes a device calls without a key, its signed reading authenticating it (tests/api/
+#: test_warehouse_readings.py checks every refusal of a reading).
+DEVICE = {("POST", "/warehouse/readings")}
 
 
 @dataclass
@@ -141,6 +149,62 @@ def new_offer(w: World) -> object:
     }
 
 
+def new_lot(w: World) -> object:
+    """A new lot of the world's warehouse (the logistics actor), owned by the supplier t1."""
+    return {
+        "owner_id": w.ids["t1"],
+        "lot_number": f"LOT-{uuid.uuid4().hex[:12]}",
+        "commodity": "SOYBEAN",
+        "grade": "No. 2",
+        "quantity": 500_000,
+        "unit": "KGM",
+        "location": "SILO-1",
+        "evidence_hash": "0x" + "ab" * 32,
+    }
+
+
+def new_loan(w: World) -> object:
+    return {
+        "receipt_id": w.ids["wr"],
+        "principal": 1_000,
+        "rate_bps": 800,
+        "maturity": w.chain_time() + 90 * 86_400,
+        "ltv_limit_bps": 7000,
+        "margin_call_bps": 8000,
+    }
+
+
+def new_price(w: World) -> object:
+    """The price source's signed observation of the price the world recorded, observed now."""
+    a = w.actors["prices"]
+    token = encode_price_observation(
+        a.key,
+        a.certificate,
+        commodity="SOYBEAN",
+        unit="KGM",
+        per_thousand=450_000,
+        currency="EUR",
+        observed_at=w.chain_time(),
+        source=a.address.lower(),
+    )
+    return {"observation": token}
+
+
+def new_device(w: World, device_id: str | None = None) -> dict[str, Any]:
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return {
+        "device_id": device_id or f"dev-{uuid.uuid4().hex[:12]}",
+        "kind": "scale",
+        "location": "SILO-1",
+        "receipt_ids": [w.ids["wr"]],
+        "public_key_pem": pem.decode(),
+    }
+
+
 def new_webhook(_: World) -> object:
     """A webhook of the caller's own (a URL of its own: one URL is one webhook per owner)."""
     return {"url": f"http://127.0.0.1:9/hook-{uuid.uuid4().hex}", "events": ["warehouse.loan.margin_called"]}
@@ -176,6 +240,27 @@ PARTICIPANTS_OK: dict[str, Expect] = {**ALL_OK, "operator": (404, "NOT_A_PARTICI
 HOLDERS = ("supplier", "financier", "core_enterprise")
 #: a webhook of the supplier t1: another's is 404, like any object of another participant
 T1_WEBHOOK: dict[str, Expect] = {**dict.fromkeys(ROLES, (404, "WEBHOOK_NOT_FOUND")), "supplier": OK}
+#: who may own a warehouse receipt (and so transfer, pledge, repay or surrender it)
+OWNERS = ("supplier", "core_enterprise", "financier", "logistics")
+#: the supplier t1's receipt: t1 owns it, the warehouse issued it, the bank was asked to finance it
+T1_RECEIPT: dict[str, Expect] = {
+    **ALL_OK,
+    "core_enterprise": (404, "RECEIPT_NOT_FOUND"),
+    "price_source": (404, "RECEIPT_NOT_FOUND"),
+}
+#: a loan of the bank to t1
+T1_LOAN: dict[str, Expect] = {
+    **ALL_OK,
+    "core_enterprise": (404, "LOAN_NOT_FOUND"),
+    "logistics": (404, "LOAN_NOT_FOUND"),
+    "price_source": (404, "LOAN_NOT_FOUND"),
+}
+
+
+def only_t1(ok: Expect, code: str) -> dict[str, Expect]:
+    """An owner's action on t1's object: t1 gets ``ok``, every other owner role ``404 code``."""
+    return {**dict.fromkeys(OWNERS, (404, code)), "supplier": ok}
+
 
 MATRIX: list[Entry] = [
     # ---------------------------------------------------------------- participants
@@ -193,6 +278,7 @@ MATRIX: list[Entry] = [
             "core_enterprise": (404, "PARTICIPANT_NOT_FOUND"),
             "financier": (404, "PARTICIPANT_NOT_FOUND"),
             "logistics": (404, "PARTICIPANT_NOT_FOUND"),
+            "price_source": (404, "PARTICIPANT_NOT_FOUND"),
         },
         open=True,
     ),
@@ -213,6 +299,7 @@ MATRIX: list[Entry] = [
             "core_enterprise": OK,  # its own
             "supplier": (404, "CORE_ENTERPRISE_NOT_FOUND"),
             "logistics": (404, "CORE_ENTERPRISE_NOT_FOUND"),
+            "price_source": (404, "CORE_ENTERPRISE_NOT_FOUND"),
         },
         open=True,
     ),
@@ -231,6 +318,7 @@ MATRIX: list[Entry] = [
             "core_enterprise": (404, "BUNDLE_NOT_FOUND"),  # a holder, not the debtor
             "financier": (404, "BUNDLE_NOT_FOUND"),  # a holder
             "logistics": (404, "BUNDLE_NOT_FOUND"),
+            "price_source": (404, "BUNDLE_NOT_FOUND"),
         },
         open=True,
     ),
@@ -244,6 +332,7 @@ MATRIX: list[Entry] = [
             "core_enterprise": OK,
             "financier": OK,
             "logistics": (404, "DOCUMENT_NOT_FOUND"),
+            "price_source": (404, "DOCUMENT_NOT_FOUND"),
         },
         open=True,
     ),
@@ -278,7 +367,11 @@ MATRIX: list[Entry] = [
     Entry(
         "GET",
         "/receivables/{rid2}",
-        {**ALL_OK, "logistics": (404, "RECEIVABLE_NOT_FOUND")},  # creditor, holders, overseers
+        {
+            **ALL_OK,
+            "logistics": (404, "RECEIVABLE_NOT_FOUND"),
+            "price_source": (404, "RECEIVABLE_NOT_FOUND"),
+        },  # creditor, holders, overseers
         open=True,
     ),
     Entry(
@@ -288,6 +381,7 @@ MATRIX: list[Entry] = [
             **ALL_OK,
             "financier": (404, "RECEIVABLE_NOT_FOUND"),
             "logistics": (404, "RECEIVABLE_NOT_FOUND"),
+            "price_source": (404, "RECEIVABLE_NOT_FOUND"),
         },
         open=True,
     ),
@@ -322,6 +416,68 @@ MATRIX: list[Entry] = [
     Entry("POST", "/webhooks/{hook}/rotate-secret", T1_WEBHOOK, open=True),
     Entry("GET", "/webhooks/{hook}/deliveries", T1_WEBHOOK, open=True),
     Entry("POST", "/webhooks/{hook}/ping", {**T1_WEBHOOK, "supplier": 202}, open=True),
+    # ---------------------------------------------------------------- warehouse receipts
+    Entry("PUT", "/warehouse/warehouses/{logistics2}", {"operator": OK}, const({"appointed": True})),
+    Entry("POST", "/warehouse/receipts", {"logistics": 201}, new_lot),
+    Entry("GET", "/warehouse/receipts", ALL_OK, open=True),
+    Entry("GET", "/warehouse/receipts/{wr}", T1_RECEIPT, open=True),
+    Entry("GET", "/warehouse/receipts/{wr}/readings", T1_RECEIPT, open=True),
+    Entry("GET", "/warehouse/receipts/{wr}/alerts", T1_RECEIPT, open=True),
+    Entry(
+        "POST",
+        "/warehouse/receipts/{wr_move}/transfer",
+        only_t1(OK, "RECEIPT_NOT_FOUND"),
+        lambda w: {"to_participant_id": w.ids["t2"]},
+    ),
+    Entry("POST", "/warehouse/receipts/{wr_surr}/surrender", only_t1(OK, "RECEIPT_NOT_FOUND")),
+    Entry("POST", "/warehouse/receipts/{wr_frz}/freeze", {"financier": OK}, const({"frozen": True})),
+    Entry(
+        "POST",
+        "/warehouse/receipts/{wr}/pledge-requests",
+        only_t1(201, "RECEIPT_NOT_FOUND"),
+        lambda w: {"financier_id": w.ids["bank"], "principal": 1_000, "note": ""},
+    ),
+    Entry("GET", "/warehouse/pledge-requests", ALL_OK, open=True),
+    Entry("POST", "/warehouse/loans", {"financier": 201}, new_loan),
+    Entry("GET", "/warehouse/loans", ALL_OK, open=True),
+    Entry("GET", "/warehouse/loans/{loan}", T1_LOAN, open=True),
+    Entry("POST", "/warehouse/loans/{offer_acc}/accept", only_t1(OK, "LOAN_NOT_FOUND")),
+    Entry("POST", "/warehouse/loans/{offer_wd}/withdraw", {"financier": OK}),
+    Entry("POST", "/warehouse/loans/{loan}/repay", only_t1(OK, "LOAN_NOT_FOUND"), const({"amount": 1})),
+    Entry(
+        "POST",
+        "/warehouse/loans/{loan_top}/collateral",
+        only_t1(OK, "RECEIPT_NOT_FOUND"),
+        lambda w: {"receipt_id": w.ids["wr_spare"]},
+    ),
+    Entry("POST", "/warehouse/loans/{loan_rel}/release", {"financier": OK}),
+    Entry("POST", "/warehouse/loans/{loan}/claim", {"financier": (409, "CHAIN_NOT_IN_DEFAULT")}),
+    Entry(
+        "POST",
+        "/warehouse/loans/{loan}/margin-call",
+        {
+            **only_t1((409, "CHAIN_MARGIN_NOT_CALLABLE"), "LOAN_NOT_FOUND"),
+            "financier": (409, "CHAIN_MARGIN_NOT_CALLABLE"),
+        },
+    ),
+    Entry("POST", "/warehouse/prices", {"price_source": 201}, new_price),
+    Entry("GET", "/warehouse/prices", ALL_OK, open=True),
+    # ---------------------------------------------------------------- warehouse devices and alerts
+    Entry("POST", "/warehouse/devices", {"logistics": 201}, new_device),
+    Entry("GET", "/warehouse/devices", ALL_OK, open=True),
+    Entry(
+        "PUT", "/warehouse/devices/{dev}/binding", {"logistics": OK}, lambda w: {"receipt_ids": [w.ids["wr"]]}
+    ),
+    Entry("POST", "/warehouse/devices/{dev_s}/suspend", {"logistics": OK}),
+    Entry("POST", "/warehouse/devices/{dev_r}/reinstate", {"logistics": OK}),
+    Entry("POST", "/warehouse/devices/{dev_v}/revoke", {"logistics": OK}),
+    Entry(
+        "POST",
+        "/warehouse/alerts/{alert}/clear",
+        {"logistics": (422, "EXPLANATION_MALFORMED")},
+        const({"explanation": "not.a.jws", "readings": ["not.a.jws"]}),
+    ),
+    Entry("POST", "/warehouse/silence-check", {"operator": OK}),
 ]
 
 PARAMS = [pytest.param(e, id=e.id) for e in MATRIX]
@@ -341,6 +497,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
         "bank2": o("financier", "Other Bank", "DE999999999", []),
         "regulator": o("regulator", "Financial Supervisory Authority", "SE2021000000", []),
         "logistics": o("logistics", "Nordic Freight AB", "SE4444444444", []),
+        "logistics2": o("logistics", "Second Depot AB", "SE4444444445", []),
+        "prices": o("price_source", "Grain Price Service AB", "SE7777777777", []),
         "spare_active": o("supplier", "Spare Active AB", "SE5555555555", []),
         "spare_suspended": o("supplier", "Spare Suspended AB", "SE6666666666", []),
     }
@@ -390,6 +548,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     w.ok("operator", "POST", f"/participants/{w.ids['spare_suspended']}/suspend")
     for hook in ("hook", "hook_del"):  # t1's webhooks: one to read, rotate and ping, one to delete
         w.ids[hook] = w.ok("t1", "POST", "/webhooks", new_webhook(w), expect=201)["id"]
+    _warehouse_world(w)
     # the bodies of the allowed calls that need the world
     w.bodies["verify"] = bundle("RM-V", "core")
     w.bodies["submit"] = bundle("RM-NEW", "core")
@@ -403,6 +562,66 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     }
     yield w
     gw.stop()
+
+
+def _warehouse_world(w: World) -> None:
+    """The warehouse's objects: the logistics actor appointed, a price, t1's receipts and loans from the
+    bank in every state an entry acts on, the warehouse's devices and an open alert."""
+    w.ok("operator", "PUT", f"/warehouse/warehouses/{w.ids['logistics']}", {"appointed": True})
+    w.ok("prices", "POST", "/warehouse/prices", new_price(w), expect=201)
+    w.ok("bank", "POST", "/settlement/mint", {"to_participant_id": w.ids["bank"], "amount": 10**8})
+    for name in (
+        "wr",
+        "wr_move",
+        "wr_surr",
+        "wr_spare",
+        "wr_frz",
+        "wr_loan",
+        "wr_rel",
+        "wr_top",
+        "wr_acc",
+        "wr_wd",
+    ):
+        w.ids[name] = w.ok("logistics", "POST", "/warehouse/receipts", new_lot(w), expect=201)["receipt_id"]
+    ask = {"financier_id": w.ids["bank"], "principal": 1_000, "note": ""}
+    w.ok("t1", "POST", f"/warehouse/receipts/{w.ids['wr']}/pledge-requests", ask, expect=201)
+
+    def offer(receipt: str) -> int:
+        body = {**new_loan(w), "receipt_id": w.ids[receipt]}  # type: ignore[dict-item]
+        return int(w.ok("bank", "POST", "/warehouse/loans", body, expect=201)["loan_id"])
+
+    for loan, receipt in (
+        ("loan", "wr_loan"),
+        ("loan_rel", "wr_rel"),
+        ("loan_top", "wr_top"),
+        ("loan_frz", "wr_frz"),
+    ):
+        w.ids[loan] = offer(receipt)
+        w.ok("t1", "POST", f"/warehouse/loans/{w.ids[loan]}/accept")
+    w.ids["offer_acc"], w.ids["offer_wd"] = offer("wr_acc"), offer("wr_wd")
+    for dev in ("dev", "dev_s", "dev_r", "dev_v"):
+        w.ids[dev] = w.ok("logistics", "POST", "/warehouse/devices", new_device(w), expect=201)["device_id"]
+    w.ok("logistics", "POST", f"/warehouse/devices/{w.ids['dev_r']}/suspend")
+    key = ec.generate_private_key(ec.SECP256R1())
+    seal = {**new_device(w), "kind": "seal"}
+    seal["public_key_pem"] = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    cert = x509.load_pem_x509_certificate(
+        w.ok("logistics", "POST", "/warehouse/devices", seal, expect=201)["certificate_pem"].encode()
+    )
+    claims = {
+        "dev": seal["device_id"],
+        "seq": 1,
+        "iat": int(time.time()),
+        "loc": "SILO-1",
+        "rid": w.ids["wr"],
+    }
+    reading = encode_reading(key, cert, {**claims, "m": {"seal": "open"}})
+    (alert,) = w.gw.request("POST", "/warehouse/readings", None, json={"reading": reading}).json()["alerts"]
+    w.ids["alert"] = alert["alert_id"]
 
 
 def _shape(path: str) -> str:
@@ -436,7 +655,7 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
     finally:
         app.state.scf.engine.dispose()
     assert documented <= routes, f"the walk missed routes: {sorted(documented - routes)}"
-    public = {(m, _shape(p)) for m, p in PUBLIC | PORTAL}
+    public = {(m, _shape(p)) for m, p in PUBLIC | PORTAL | DEVICE}
     matrix = [(e.method, _shape(e.path)) for e in MATRIX]
     assert len(set(matrix)) == len(matrix), "a route is in the matrix twice"
     assert public <= routes, f"public routes that are gone: {sorted(public - routes)}"
