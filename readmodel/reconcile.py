@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
@@ -12,10 +13,14 @@ from readmodel.tables import (
     RmCreditGrant,
     RmCreditLine,
     RmHolding,
+    RmLoan,
+    RmLoanCollateral,
     RmOffer,
     RmParticipant,
+    RmPrice,
     RmReceivable,
     RmTokenBalance,
+    RmWarehouseReceipt,
 )
 
 
@@ -123,4 +128,57 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
             check(f"token balance {b.holder}", int(b.balance), platform.token.balance_of(b.holder))
             supply[b.token] = supply.get(b.token, 0) + int(b.balance)
         check("token totalSupply", supply.get(platform.token.address, 0), platform.token.total_supply())
+        _compare_warehouse(platform, s, check)
     return diffs
+
+
+def _compare_warehouse(platform: Platform, s: Session, check: Callable[[str, Any, Any], None]) -> None:
+    """Every warehouse receipt, loan (with its collateral) and price of the read model against the
+    ``WarehouseReceipts`` views."""
+    wh = platform.warehouse
+    for r in s.exec(select(RmWarehouseReceipt).order_by(col(RmWarehouseReceipt.receipt_id))).all():
+        w = f"warehouse receipt {r.receipt_id}"
+        check(f"{w} fingerprint", r.receipt_id, wh.receipt_by_fingerprint(bytes.fromhex(r.fingerprint[2:])))
+        c = wh.receipt(r.receipt_id)
+        if c is None:
+            check(f"{w} surrendered", r.surrendered, True)
+            continue
+        check(f"{w} surrendered", r.surrendered, False)
+        check(f"{w} owner", r.owner, c.owner)
+        check(f"{w} warehouse", r.warehouse, c.warehouse)
+        check(f"{w} quantity", int(r.quantity), c.quantity)
+        check(f"{w} loan_id", r.loan_id or 0, c.loan_id)
+        check(f"{w} frozen", r.frozen, c.frozen)
+        check(f"{w} open_alerts", r.open_alerts, c.open_alerts)
+        check(f"{w} alerts_recorded", r.alerts_recorded, c.alerts_recorded)
+    collateral: dict[int, list[int]] = {}
+    for row in s.exec(select(RmLoanCollateral).order_by(col(RmLoanCollateral.block_number))).all():
+        collateral.setdefault(row.loan_id, []).append(row.receipt_id)
+    for loan in s.exec(select(RmLoan).order_by(col(RmLoan.loan_id))).all():
+        cl = wh.loan(loan.loan_id)
+        w = f"warehouse loan {loan.loan_id}"
+        check(f"{w} lender", loan.lender, cl.lender)
+        check(f"{w} receipt_id", loan.receipt_id, cl.receipt_id)
+        check(f"{w} state", loan.state, cl.state.name)
+        check(
+            f"{w} terms",
+            (int(loan.principal), loan.rate_bps, loan.maturity),
+            (cl.principal, cl.rate_bps, cl.maturity),
+        )
+        check(
+            f"{w} limits", (loan.ltv_limit_bps, loan.margin_call_bps), (cl.ltv_limit_bps, cl.margin_call_bps)
+        )
+        check(f"{w} due, repaid", (int(loan.due), int(loan.repaid)), (cl.due, cl.repaid))
+        check(f"{w} margin_deadline", loan.margin_deadline or 0, cl.margin_deadline)
+        if loan.state == "ACTIVE":
+            check(
+                f"{w} collateral",
+                sorted(collateral.get(loan.loan_id, [])),
+                sorted(wh.collateral(loan.loan_id)),
+            )
+    for price in s.exec(select(RmPrice)).all():
+        check(
+            f"price of {price.commodity} in {price.unit}",
+            (int(price.per_thousand), price.observed_at),
+            wh.price(price.commodity.encode().ljust(16, b"\0"), price.unit.encode().ljust(4, b"\0")),
+        )

@@ -30,6 +30,7 @@ from api.services import readings as readings_service
 from cli.scf import app
 from domain.warehouse.readings import b64url_decode, b64url_encode, encode_reading
 from domain.warehouse.rules import sign_explanation
+from readmodel.reconcile import compare_with_chain
 from tests.api.harness import Gateway
 from tests.api.warehouse_world import PRICE, QUANTITY, World, get, ok, post, refused
 
@@ -430,3 +431,9 @@ def test_scf_iot_simulate_drives_a_lot_normal_then_theft(world: World) -> None:
         app, [*args[:3], "999999", *args[4:]], env={"SCF_WAREHOUSE_API_KEY": world.warehouse.api_key}
     )
     assert result.exit_code == 2 and "RECEIPT_NOT_FOUND" in result.output
+
+
+def test_the_read_model_agrees_with_the_chain_after_alerts_and_freezes(world: World) -> None:
+    """Open and cleared alerts, a frozen receipt and an active loan, projected, equal the contract's views."""
+    world.gw.state.catch_up()
+    assert compare_with_chain(world.gw.state.chain().platform, world.gw.state.engine) == []
