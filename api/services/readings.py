@@ -71,9 +71,11 @@ def _revoked(session: Session) -> set[int]:
     return {int(s) for s in session.exec(select(CertificateRevocation.serial)).all()}
 
 
-def receipt_facts(state: AppState, session: Session, rid: int) -> ReceiptFacts | None:
-    """What the read model says of a receipt in store (``None``: unknown or surrendered). A GPS tag bound
-    to it names its geofence. A receipt issued a moment ago is looked for again after catching up."""
+def receipt_facts(
+    state: AppState, session: Session, rid: int, geofence: str | None = None
+) -> ReceiptFacts | None:
+    """What the read model says of a receipt in store (``None``: unknown or surrendered), with the geofence
+    of the GPS tag asking, if one is. A receipt issued a moment ago is looked for again after catching up."""
     row = session.get(RmWarehouseReceipt, rid)
     if row is None:
         state.catch_up()
@@ -81,12 +83,6 @@ def receipt_facts(state: AppState, session: Session, rid: int) -> ReceiptFacts |
         row = session.get(RmWarehouseReceipt, rid)
     if row is None or row.surrendered:
         return None
-    tags = session.exec(
-        select(WarehouseDevice.location, WarehouseDevice.receipt_ids)
-        .where(col(WarehouseDevice.kind) == DeviceKind.GPS_TAG.value)
-        .where(col(WarehouseDevice.status) != "revoked")
-    ).all()
-    geofence = next((fence for fence, ids in tags if rid in json.loads(ids)), None)
     return ReceiptFacts(
         receipt_id=rid,
         warehouse=row.warehouse,
@@ -103,42 +99,62 @@ _DER_BY_THUMBPRINT: dict[str, bytes] = {}
 _DER_CACHE_SIZE = 4096
 
 
-def _certificate(session: Session, thumbprint: str) -> bytes | None:
-    der = _DER_BY_THUMBPRINT.get(thumbprint)
-    if der is not None:
-        return der
-    pem = session.exec(
-        select(WarehouseDevice.certificate_pem).where(col(WarehouseDevice.thumbprint) == thumbprint)
-    ).first()
-    if pem is None:
-        return None
-    der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
-    if len(_DER_BY_THUMBPRINT) >= _DER_CACHE_SIZE:
-        _DER_BY_THUMBPRINT.clear()
-    _DER_BY_THUMBPRINT[thumbprint] = der
+def _der(row: WarehouseDevice) -> bytes:
+    der = _DER_BY_THUMBPRINT.get(row.thumbprint)
+    if der is None:
+        der = x509.load_pem_x509_certificate(row.certificate_pem.encode()).public_bytes(
+            serialization.Encoding.DER
+        )
+        if len(_DER_BY_THUMBPRINT) >= _DER_CACHE_SIZE:
+            _DER_BY_THUMBPRINT.clear()
+        _DER_BY_THUMBPRINT[row.thumbprint] = der
     return der
 
 
-def _verify(state: AppState, session: Session, token: str, *, replay_check: bool = True) -> VerifiedReading:
-    facts: dict[int, ReceiptFacts | None] = {}
+def _verify(
+    state: AppState,
+    session: Session,
+    token: str,
+    *,
+    replay_check: bool = True,
+    facts: dict[int, ReceiptFacts | None] | None = None,
+) -> VerifiedReading:
+    """``verify_reading`` against the gateway's registry: the device's row, found by the certificate's
+    thumbprint, gives the certificate, its revocation (a revoked device's certificate is in the revocation
+    list and its row says so), its counter and, for a GPS tag, the geofence. The receipts looked up are
+    left in ``facts``."""
+    facts = {} if facts is None else facts
+    device: list[WarehouseDevice] = []
+
+    def certificate(thumbprint: str) -> bytes | None:
+        row = session.exec(
+            select(WarehouseDevice).where(col(WarehouseDevice.thumbprint) == thumbprint)
+        ).first()
+        if row is None:
+            return None
+        device.append(row)
+        return _der(row)
+
+    def revoked(_serial: int) -> bool:
+        return bool(device) and device[0].status == "revoked"
 
     def receipt(rid: int) -> ReceiptFacts | None:
         if rid not in facts:
-            facts[rid] = receipt_facts(state, session, rid)
+            tag = device[0] if device and device[0].kind == DeviceKind.GPS_TAG.value else None
+            facts[rid] = receipt_facts(state, session, rid, tag.location if tag else None)
         return facts[rid]
 
-    def last_seq(device_id: str) -> int | None:
-        if not replay_check:
+    def last_seq(_device_id: str) -> int | None:
+        if not replay_check or not device or device[0].last_seq == 0:
             return None
-        row = session.get(WarehouseDevice, device_id)
-        return None if row is None or row.last_seq == 0 else row.last_seq
+        return device[0].last_seq
 
     try:
         return verify_reading(
             token,
             ca_root=state.ca().certificate,
-            certificates=lambda t: _certificate(session, t),
-            revoked=_revoked(session),
+            certificates=certificate,
+            revoked=revoked,
             last_seq=last_seq,
             now=int(time.time()),
             receipt=receipt,
@@ -240,11 +256,13 @@ def record_alerts(
 
 def ingest(state: AppState, session: Session, token: str) -> ReadingOut:
     """Verify and accept one reading; record the alerts it raises."""
-    reading = _verify(state, session, token)
+    looked_up: dict[int, ReceiptFacts | None] = {}
+    reading = _verify(state, session, token, facts=looked_up)
     _accept(session, reading)
-    facts = receipt_facts(state, session, reading.receipt_id)
+    facts = looked_up.get(reading.receipt_id)
     alerts: list[AlertOut] = []
-    if facts is not None:
+    # the open codes are asked only when a rule fires (a normal reading costs no query for them)
+    if facts is not None and evaluate_reading(facts, reading):
         with _receipt_lock(reading.receipt_id):
             raised = evaluate_reading(facts, reading, open_codes=open_codes(session, reading.receipt_id))
             alerts = record_alerts(state, session, raised, token)
