@@ -290,7 +290,7 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
 
     /// @inheritdoc IWarehouseReceipts
     function repay(uint256 loanId, uint256 amount) external nonReentrant {
-        _repay(loanId, amount);
+        _pay(_msgSender(), _repay(loanId, amount), amount);
     }
 
     /// @inheritdoc IWarehouseReceipts
@@ -298,27 +298,33 @@ contract WarehouseReceipts is IWarehouseReceipts, ERC721, AccessControl, Reentra
         external
         nonReentrant
     {
+        address lender = _repay(loanId, amount); // checks and effects first
         // the payer (msg.sender) permits exactly the amount this repayment pulls
         Permits.permit(address(_token), _msgSender(), address(this), amount, deadline, v, r, s);
-        _repay(loanId, amount);
+        _pay(_msgSender(), lender, amount);
     }
 
-    function _repay(uint256 loanId, uint256 amount) private {
+    /// @dev The checks and effects of a repayment by the caller; returns the lender to pay.
+    function _repay(uint256 loanId, uint256 amount) private returns (address lender) {
         Loan storage l = _loanOf(loanId);
         if (l.state != LoanState.Active) revert WrongLoanState(loanId, l.state);
         if (amount == 0) revert ZeroAmount();
         uint256 left = uint256(l.due) - l.repaid;
         if (amount > left) revert AmountTooLarge(amount, left);
-        address payer = _msgSender(); // suspension never stops the settlement of an existing debt
         uint256 repaid = uint256(l.repaid) + amount;
         l.repaid = uint128(repaid);
-        emit LoanRepaid(loanId, payer, amount, repaid);
+        // suspension never stops the settlement of an existing debt
+        emit LoanRepaid(loanId, _msgSender(), amount, repaid);
         if (repaid == l.due) _endPledge(loanId, l, LoanState.Repaid);
         else _cureIfWithin(loanId, l);
-        // through this contract: the token lets a suspended account pay a platform contract only, so a
-        // suspended borrower still repays; nothing stays here
+        lender = l.lender;
+    }
+
+    /// @dev Moves a repayment payer -> this contract -> lender: the token lets a suspended account pay a
+    /// platform contract only, so a suspended borrower still repays; nothing stays here.
+    function _pay(address payer, address lender, uint256 amount) private {
         _token.safeTransferFrom(payer, address(this), amount);
-        _token.safeTransfer(l.lender, amount);
+        _token.safeTransfer(lender, amount);
     }
 
     /// @inheritdoc IWarehouseReceipts

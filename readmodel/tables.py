@@ -436,6 +436,23 @@ class RmAlert(SQLModel, table=True):
     cleared_block: int | None = _big(nullable=True)
 
 
+class RmReceiptEvent(SQLModel, table=True):
+    """A warehouse receipt's history: every event that touched it (issued, moved, offered against,
+    pledged, repaid, margin called, alerted, frozen, released, surrendered), in chain order; a loan's
+    events appear on each receipt it holds. ``detail`` is the event's arguments (JSON)."""
+
+    __tablename__ = "rm_receipt_event"
+    __table_args__ = (Index("ix_rm_receipt_event_receipt", "receipt_id", "block_number", "log_index"),)
+
+    id: int | None = _id()
+    receipt_id: int = _big()
+    block_number: int = _big()
+    log_index: int
+    tx_hash: str = Field(max_length=66)
+    event: str = Field(max_length=64)
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class RmPrice(SQLModel, table=True):
     """The latest commodity price the verifier recorded, per commodity and unit."""
 
@@ -470,4 +487,5 @@ PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmLoanCollateral,
     RmAlert,
     RmPrice,
+    RmReceiptEvent,
 )

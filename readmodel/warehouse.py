@@ -7,12 +7,13 @@ left-aligned ``bytes16``/``bytes4`` read as ASCII text; the grade and location a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from readmodel.rows import cache, get, put
-from readmodel.tables import RmAlert, RmLoan, RmLoanCollateral, RmPrice, RmWarehouseReceipt
+from readmodel.tables import RmAlert, RmLoan, RmLoanCollateral, RmPrice, RmReceiptEvent, RmWarehouseReceipt
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -57,8 +58,41 @@ def _pledge(session: Session, loan_id: int, rid: int, block: int) -> None:
         r.loan_id = loan_id
 
 
+def _receipts_of(session: Session, ev: Any) -> list[int]:
+    """The receipts an event touches: its receipt, or every receipt of its loan."""
+    a = ev.args
+    if "receiptId" in a and ev.event != "PledgeEnded":  # a pledge ends for every receipt of its loan
+        return [int(a["receiptId"])]
+    if "tokenId" in a:
+        return [int(a["tokenId"])]
+    if "loanId" in a:
+        held = _collateral(session, int(a["loanId"]))
+        if held:
+            return held
+        loan = _loan(session, int(a["loanId"]))
+        return [loan.receipt_id] if loan is not None else []
+    return []
+
+
 def apply_warehouse(session: Session, ev: Any) -> None:
-    """Apply one ``WarehouseReceipts`` event (an ``EventRecord``) to the warehouse tables."""
+    """Apply one ``WarehouseReceipts`` event (an ``EventRecord``) to the warehouse tables, and to the
+    history of every receipt it touches."""
+    _apply_event(session, ev)
+    detail = json.dumps(ev.args, sort_keys=True, separators=(",", ":"))
+    for rid in _receipts_of(session, ev):
+        session.add(
+            RmReceiptEvent(
+                receipt_id=rid,
+                block_number=ev.block_number,
+                log_index=ev.log_index,
+                tx_hash=ev.tx_hash,
+                event=ev.event,
+                detail=detail,
+            )
+        )
+
+
+def _apply_event(session: Session, ev: Any) -> None:
     a, e = ev.args, ev.event
     if e == "ReceiptIssued":
         commodity, grade, quantity, unit, location, lot_ref, evidence = a["lot"]

@@ -23,6 +23,7 @@ from api.schemas.warehouse import (
     PledgeRequestOut,
     PriceObservationIn,
     PriceOut,
+    ReceiptEventOut,
     ReceiptOut,
     RepayIn,
     TransferIn,
@@ -72,6 +73,15 @@ def read_receipt(
 ) -> ReceiptOut:
     """One receipt, valued at the latest recorded price of its commodity."""
     return warehouse.read_receipt(state, session, principal, receipt_id)
+
+
+@router.get("/receipts/{receipt_id}/history", response_model=list[ReceiptEventOut], responses=READS)
+def receipt_history(
+    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep
+) -> list[ReceiptEventOut]:
+    """A receipt's provenance: every event that touched it (issued, moved, pledged, repaid, margin calls,
+    alerts, freezes, released, surrendered), in chain order."""
+    return warehouse.history(state, session, principal, receipt_id)
 
 
 @router.post("/receipts/{receipt_id}/transfer", response_model=TxOut, responses=ERRORS)

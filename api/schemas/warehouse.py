@@ -7,7 +7,7 @@ seconds of the chain's clock.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -200,6 +200,17 @@ class ReceiptOut(BaseModel):
     issued_block: int
     issued_tx: str
     valuation: Valuation
+
+
+class ReceiptEventOut(BaseModel):
+    """One event of a receipt's history (a loan's events are on each receipt it holds)."""
+
+    block_number: int
+    tx_hash: str
+    event: str = Field(
+        description="The contract's event: ReceiptIssued, Transfer, LoanStarted, AlertRecorded, ..."
+    )
+    detail: dict[str, Any] = Field(description="The event's arguments (integers as decimal strings).")
 
 
 LoanState = Literal["OFFERED", "ACTIVE", "REPAID", "RELEASED", "DEFAULTED", "WITHDRAWN"]

@@ -13,6 +13,7 @@ it lends or borrows.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from api.schemas.warehouse import (
     PledgeRequestIn,
     PledgeRequestOut,
     PriceOut,
+    ReceiptEventOut,
     ReceiptOut,
     Valuation,
 )
@@ -53,7 +55,7 @@ from chain.contracts import LoanState, LoanTerms, Lot, WarehouseReceipt
 from domain.fingerprint import lot_ref
 from domain.maths import PRICE_QUANTITY, margin_callable
 from domain.roles import OVERSEERS, Role
-from readmodel.tables import RmLoan, RmLoanCollateral, RmPrice, RmWarehouseReceipt
+from readmodel.tables import RmLoan, RmLoanCollateral, RmPrice, RmReceiptEvent, RmWarehouseReceipt
 
 Found = tuple[list[Any], int]
 
@@ -390,6 +392,22 @@ def read_receipt(state: AppState, session: Session, caller: Caller, rid: int) ->
     if r is None:
         raise ApiError(404, "RECEIPT_NOT_FOUND", f"No warehouse receipt {rid}.")
     return receipt_out(session, r, Names(session))
+
+
+def history(state: AppState, session: Session, caller: Caller, rid: int) -> list[ReceiptEventOut]:
+    """Every event of a receipt the caller may see, in chain order (its provenance)."""
+    read_receipt(state, session, caller, rid)
+    rows = session.exec(
+        select(RmReceiptEvent)
+        .where(col(RmReceiptEvent.receipt_id) == rid)
+        .order_by(col(RmReceiptEvent.block_number), col(RmReceiptEvent.log_index))
+    ).all()
+    return [
+        ReceiptEventOut(
+            block_number=r.block_number, tx_hash=r.tx_hash, event=r.event, detail=json.loads(r.detail)
+        )
+        for r in rows
+    ]
 
 
 def _visible_loans(caller: Caller) -> Any:

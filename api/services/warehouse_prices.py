@@ -25,7 +25,6 @@ from domain.warehouse.errors import WarehouseError
 from domain.warehouse.prices import VerifiedPrice, commodity_bytes16, unit_bytes4, verify_price_observation
 from readmodel.tables import RmLoan, RmLoanCollateral, RmWarehouseReceipt
 
-
 #: How far after the latest block's time an observation may be: the block that records it is later still (a
 #: block's time is after its parent's and, on a running network, the proposer's clock), and the contract
 #: refuses one from after its own block (``StalePrice``, 409).

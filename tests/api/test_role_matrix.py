@@ -423,6 +423,7 @@ MATRIX: list[Entry] = [
     Entry("GET", "/warehouse/receipts/{wr}", T1_RECEIPT, open=True),
     Entry("GET", "/warehouse/receipts/{wr}/readings", T1_RECEIPT, open=True),
     Entry("GET", "/warehouse/receipts/{wr}/alerts", T1_RECEIPT, open=True),
+    Entry("GET", "/warehouse/receipts/{wr}/history", T1_RECEIPT, open=True),
     Entry(
         "POST",
         "/warehouse/receipts/{wr_move}/transfer",

@@ -142,6 +142,26 @@ def test_loan_life_pledge_price_drop_margin_call_repay_release_goods_out(world: 
     # goods-out
     ok(post(gw, f"/warehouse/receipts/{rid}/surrender", world.owner))
     assert ok(get(gw, f"/warehouse/receipts/{rid}", world.owner))["surrendered"] is True
+    # its provenance, in chain order, for its owner and the regulator alike
+    events = [e["event"] for e in ok(get(gw, f"/warehouse/receipts/{rid}/history", world.regulator))]
+    assert events == [
+        "ReceiptIssued",
+        "Transfer",  # minted to the owner
+        "LoanOffered",
+        "LoanStarted",
+        "LoanOffered",  # the second offer, never accepted
+        "MarginCalled",
+        "LoanRepaid",
+        "MarginCallCured",
+        "LoanRepaid",
+        "PledgeEnded",
+        "ReceiptSurrendered",
+        "Transfer",  # burned
+    ]
+    assert ok(get(gw, f"/warehouse/receipts/{rid}/history", world.owner)) == ok(
+        get(gw, f"/warehouse/receipts/{rid}/history", world.regulator)
+    )
+    refused(get(gw, f"/warehouse/receipts/{rid}/history", world.other), 404, "RECEIPT_NOT_FOUND")
 
 
 def test_freeze_release_and_who_may_act_on_a_loan(world: World) -> None:

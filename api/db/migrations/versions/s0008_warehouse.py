@@ -21,6 +21,22 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "rm_receipt_event",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("receipt_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("block_number", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("log_index", sa.Integer(), nullable=False),
+        sa.Column("tx_hash", sa.String(length=66), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_rm_receipt_event_receipt", "rm_receipt_event", ["receipt_id", "block_number", "log_index"]
+    )
+    op.create_table(
         "notification_cursor",
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("event_id", sa.BigInteger(), nullable=False),
@@ -226,3 +242,5 @@ def downgrade() -> None:
 
     op.drop_table("pledge_request")
     op.drop_table("notification_cursor")
+    op.drop_index("ix_rm_receipt_event_receipt", table_name="rm_receipt_event")
+    op.drop_table("rm_receipt_event")
