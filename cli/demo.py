@@ -188,29 +188,34 @@ class Story:
         return [self.core, self.tier1, self.tier2, self.bank_a, self.bank_b]
 
 
+def register(c: Client, operator_key: str, m: Member) -> None:
+    """Onboard ``m`` as the operator (a custodial account); keep its API key, id, address and certificate."""
+    pem = m.signing_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    out = c.call(
+        "POST",
+        "/participants",
+        operator_key,
+        expect=201,
+        json={
+            "legal_name": m.name,
+            "registration_id": m.registration_id,
+            "role": m.role,
+            "party_identifiers": [{"scheme": sch, "id": i} for sch, i in m.party_ids],
+            "signing_key_pem": pem.decode(),
+        },
+    )
+    m.api_key, m.id = out["api_key"], out["participant"]["id"]
+    m.address = out["participant"]["chain_address"]
+    m.certificate = x509.load_pem_x509_certificate(out["certificate_pem"].encode())
+
+
 def onboard(s: Story) -> None:
     """The five participants, a credit line for the core enterprise, two issuers of settlement tokens."""
     c, say = s.c, s.say
     for m in s.members:
-        pem = m.signing_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        out = c.call(
-            "POST",
-            "/participants",
-            s.operator_key,
-            expect=201,
-            json={
-                "legal_name": m.name,
-                "registration_id": m.registration_id,
-                "role": m.role,
-                "party_identifiers": [{"scheme": sch, "id": i} for sch, i in m.party_ids],
-                "signing_key_pem": pem.decode(),
-            },
-        )
-        m.api_key, m.id = out["api_key"], out["participant"]["id"]
-        m.address = out["participant"]["chain_address"]
-        m.certificate = x509.load_pem_x509_certificate(out["certificate_pem"].encode())
+        register(c, s.operator_key, m)
         say(f"   {m.role:<16} {m.name:<24} {m.address}")
     core, bank_a, bank_b = s.core, s.bank_a, s.bank_b
     c.call("PUT", f"/credit-lines/{core.id}", bank_a.api_key, json={"limit_minor": 100_000_000})

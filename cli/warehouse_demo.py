@@ -27,10 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
-from cli.demo import Client, DemoFailure, Member
+from cli.demo import Client, DemoFailure, Member, register
 from cli.iot import Lot, SimDevice, register_devices, simulate
 from domain.maths import PRICE_QUANTITY
 from domain.warehouse.prices import encode_price_observation
@@ -112,25 +109,7 @@ def _price(s: WarehouseStory, per_thousand: int) -> None:
 def onboard(s: WarehouseStory) -> None:
     c, say = s.c, s.say
     for m in s.members:
-        pem = m.signing_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        out = c.call(
-            "POST",
-            "/participants",
-            s.operator_key,
-            expect=201,
-            json={
-                "legal_name": m.name,
-                "registration_id": m.registration_id,
-                "role": m.role,
-                "party_identifiers": [],
-                "signing_key_pem": pem.decode(),
-            },
-        )
-        m.api_key, m.id = out["api_key"], out["participant"]["id"]
-        m.address = out["participant"]["chain_address"]
-        m.certificate = x509.load_pem_x509_certificate(out["certificate_pem"].encode())
+        register(c, s.operator_key, m)
         say(f"   {m.role:<13} {m.name:<38} {m.address}")
     c.call("PUT", f"/warehouse/warehouses/{s.depot.id}", s.operator_key, json={"appointed": True})
     c.call("PUT", f"/settlement/issuers/{s.bank.id}", s.operator_key, json={"cap_minor": 10**12})

@@ -458,49 +458,15 @@ class CertificateAuthority:
                 x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.registration_id),
             ]
         )
-        ca_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self.certificate.subject)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING_EKU_OID]), critical=False)
-            .add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.OtherName(CHAIN_ADDRESS_OID, _der_utf8string(identity.chain_address))]
-                ),
-                critical=False,
-            )
-            .add_extension(
-                x509.UnrecognizedExtension(
-                    PARTICIPANT_ROLE_OID, _der_utf8string(identity.role.certificate_name)
-                ),
-                critical=False,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-            )
+        extras: list[x509.ExtensionType] = [
+            x509.SubjectAlternativeName(
+                [x509.OtherName(CHAIN_ADDRESS_OID, _der_utf8string(identity.chain_address))]
+            ),
+            x509.UnrecognizedExtension(PARTICIPANT_ROLE_OID, _der_utf8string(identity.role.certificate_name)),
+        ]
+        return self._end_entity(
+            subject, public_key, start, end, DOCUMENT_SIGNING_EKU_OID, extras, non_repudiation=True
         )
-        return builder.sign(self.private_key, hashes.SHA256())
 
     def issue_certificate_from_csr(
         self,
@@ -557,10 +523,28 @@ class CertificateAuthority:
             raise ValueError("not_after must be after not_before")
         if start < self.certificate.not_valid_before_utc or end > self.certificate.not_valid_after_utc:
             raise ValueError("device validity must lie within the CA certificate's validity")
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id)])
+        binding_ext = x509.UnrecognizedExtension(DEVICE_BINDING_OID, _der_utf8string(binding))
+        return self._end_entity(subject, public_key, start, end, DEVICE_READING_EKU_OID, [binding_ext])
+
+    def _end_entity(
+        self,
+        subject: x509.Name,
+        public_key: ec.EllipticCurvePublicKey,
+        start: datetime,
+        end: datetime,
+        eku: x509.ObjectIdentifier,
+        extras: list[x509.ExtensionType],
+        *,
+        non_repudiation: bool = False,
+    ) -> x509.Certificate:
+        """An end-entity certificate signed by this CA: ``basicConstraints`` CA:FALSE and ``keyUsage``
+        digitalSignature (and nonRepudiation) both critical, the one ``eku``, then ``extras`` (all
+        non-critical), subject and authority key identifiers."""
         ca_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         builder = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id)]))
+            .subject_name(subject)
             .issuer_name(self.certificate.subject)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
@@ -570,7 +554,7 @@ class CertificateAuthority:
             .add_extension(
                 x509.KeyUsage(
                     digital_signature=True,
-                    content_commitment=False,
+                    content_commitment=non_repudiation,
                     key_encipherment=False,
                     data_encipherment=False,
                     key_agreement=False,
@@ -581,14 +565,13 @@ class CertificateAuthority:
                 ),
                 critical=True,
             )
-            .add_extension(x509.ExtendedKeyUsage([DEVICE_READING_EKU_OID]), critical=False)
-            .add_extension(
-                x509.UnrecognizedExtension(DEVICE_BINDING_OID, _der_utf8string(binding)), critical=False
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-            )
+            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+        )
+        for extension in extras:
+            builder = builder.add_extension(extension, critical=False)
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
         )
         return builder.sign(self.private_key, hashes.SHA256())
 

@@ -45,17 +45,16 @@ from domain.documents.money import is_currency_code
 from domain.identity.ca import ParticipantIdentity
 from domain.identity.signing import RevocationCheck
 from domain.roles import Role
-from domain.warehouse.devices import is_revoked
 from domain.warehouse.errors import PriceError, WarehouseErrorCode
 from domain.warehouse.readings import (
     CompactJws,
+    SignerCodes,
     anchors_of,
-    es256_verify,
     jws_header,
     jws_sign,
     jws_split,
-    participant_trust,
     strict_json,
+    trusted_signer,
     x5c_entry,
 )
 
@@ -232,24 +231,17 @@ def verify_price_observation(
     anchors = anchors_of(ca_root)
     jws, claims, x5c = _parse(token)
 
-    trust = participant_trust(x5c, anchors)
-    if trust.certificate is None:
-        _fail(WarehouseErrorCode.PRICE_MALFORMED, trust.problem or "x5c does not hold a DER certificate")
-    if trust.identity is None or trust.public_key is None:
-        _fail(WarehouseErrorCode.PRICE_SOURCE_UNTRUSTED, trust.problem or "not a participant certificate")
-    source = trust.identity
-    if source.role is not Role.PRICE_SOURCE:
-        _fail(
-            WarehouseErrorCode.PRICE_SOURCE_UNTRUSTED,
-            f"a {source.role.certificate_name} is not a price source",
-        )
-
-    if not es256_verify(trust.public_key, jws.signing_input, jws.signature):
-        _fail(WarehouseErrorCode.PRICE_SIG_INVALID, "signature does not verify with the source's key")
-
+    codes = SignerCodes(
+        WarehouseErrorCode.PRICE_MALFORMED,
+        WarehouseErrorCode.PRICE_SOURCE_UNTRUSTED,
+        WarehouseErrorCode.PRICE_SIG_INVALID,
+        WarehouseErrorCode.PRICE_SOURCE_REVOKED,
+    )
+    source, trust = trusted_signer(
+        jws, x5c, anchors, revoked, Role.PRICE_SOURCE, "a price source", codes, _fail
+    )
+    assert trust.certificate is not None
     serial = trust.certificate.serial_number
-    if is_revoked(revoked, serial):
-        _fail(WarehouseErrorCode.PRICE_SOURCE_REVOKED, f"the certificate of {source.legal_name} is revoked")
     if claims["source"] != source.chain_address:
         _fail(WarehouseErrorCode.PRICE_SOURCE_UNTRUSTED, "source names another participant than the signer")
 

@@ -95,6 +95,7 @@ from domain.identity.ca import DEVICE_ID_PATTERN, ParticipantIdentity, participa
 from domain.identity.ca import verify_issued_by as _verify_issued_by
 from domain.identity.errors import CertificateProfileError
 from domain.identity.signing import RevocationCheck
+from domain.roles import Role
 from domain.warehouse.devices import (
     LOCATION_PATTERN,
     DeviceIdentity,
@@ -381,6 +382,46 @@ def participant_trust(x5c_entry: str, anchors: tuple[x509.Certificate, ...]) -> 
     key = cert.public_key()
     assert isinstance(key, ec.EllipticCurvePublicKey)  # the profile checked it
     return ParticipantTrust(cert, True, identity, key, None, *window)
+
+
+@dataclass(frozen=True, slots=True)
+class SignerCodes:
+    """The codes a participant-signed token fails with: its certificate unreadable (``malformed``), not a
+    trusted participant of the expected role (``untrusted``), a bad signature, a revoked certificate."""
+
+    malformed: WarehouseErrorCode
+    untrusted: WarehouseErrorCode
+    sig_invalid: WarehouseErrorCode
+    revoked: WarehouseErrorCode
+
+
+def trusted_signer(
+    jws: CompactJws,
+    x5c: str,
+    anchors: tuple[x509.Certificate, ...],
+    revoked: RevocationCheck,
+    role: Role,
+    what: str,
+    codes: SignerCodes,
+    fail: Callable[[WarehouseErrorCode, str], NoReturn],
+) -> tuple[ParticipantIdentity, ParticipantTrust]:
+    """The participant who signed ``jws`` with the certificate in ``x5c``, checked in this order: the
+    certificate readable, issued by the platform root with the participant profile, of ``role`` (``what``
+    names it in the message: "a price source"); the signature; not revoked. ``fail`` raises with the
+    code of the first failure. Validity at the token's own time is the caller's to check."""
+    trust = participant_trust(x5c, anchors)
+    if trust.certificate is None:
+        fail(codes.malformed, trust.problem or "x5c does not hold a DER certificate")
+    if trust.identity is None or trust.public_key is None:
+        fail(codes.untrusted, trust.problem or "not a participant certificate")
+    signer = trust.identity
+    if signer.role is not role:
+        fail(codes.untrusted, f"a {signer.role.certificate_name} is not {what}")
+    if not es256_verify(trust.public_key, jws.signing_input, jws.signature):
+        fail(codes.sig_invalid, "signature does not verify with the signer's key")
+    if is_revoked(revoked, trust.certificate.serial_number):
+        fail(codes.revoked, f"the certificate of {signer.legal_name} is revoked")
+    return signer, trust
 
 
 # --------------------------------------------------------------------------------------------------

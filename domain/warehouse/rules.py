@@ -54,7 +54,6 @@ from domain.identity.ca import ParticipantIdentity
 from domain.identity.signing import RevocationCheck
 from domain.roles import Role
 from domain.text import check_text
-from domain.warehouse.devices import is_revoked
 from domain.warehouse.errors import ExplanationError, WarehouseErrorCode
 from domain.warehouse.readings import (
     DEFAULT_MAX_AGE_S,
@@ -62,14 +61,14 @@ from domain.warehouse.readings import (
     MAX_INT,
     Measurement,
     ReceiptFacts,
+    SignerCodes,
     VerifiedReading,
     anchors_of,
-    es256_verify,
     jws_header,
     jws_sign,
     jws_split,
-    participant_trust,
     strict_json,
+    trusted_signer,
     x5c_entry,
 )
 
@@ -597,25 +596,17 @@ def verify_explanation(
         _efail(malformed, "x5c must hold exactly the warehouse's certificate")
     claims = _explanation_claims(jws.payload)
 
-    trust = participant_trust(x5c[0], anchors)
-    if trust.certificate is None:
-        _efail(malformed, trust.problem or "x5c does not hold a DER certificate")
-    if trust.identity is None or trust.public_key is None:
-        _efail(WarehouseErrorCode.EXPLANATION_SIGNER_UNTRUSTED, trust.problem or "not a participant")
-    signer = trust.identity
-    if signer.role is not Role.LOGISTICS:
-        _efail(
-            WarehouseErrorCode.EXPLANATION_SIGNER_UNTRUSTED,
-            f"a {signer.role.certificate_name} is not a warehouse",
-        )
-    if not es256_verify(trust.public_key, jws.signing_input, jws.signature):
-        _efail(WarehouseErrorCode.EXPLANATION_SIG_INVALID, "signature does not verify with the signer's key")
+    codes = SignerCodes(
+        malformed,
+        WarehouseErrorCode.EXPLANATION_SIGNER_UNTRUSTED,
+        WarehouseErrorCode.EXPLANATION_SIG_INVALID,
+        WarehouseErrorCode.EXPLANATION_SIGNER_REVOKED,
+    )
+    signer, trust = trusted_signer(
+        jws, x5c[0], anchors, revoked, Role.LOGISTICS, "a warehouse", codes, _efail
+    )
+    assert trust.certificate is not None
     serial = trust.certificate.serial_number
-    if is_revoked(revoked, serial):
-        _efail(
-            WarehouseErrorCode.EXPLANATION_SIGNER_REVOKED,
-            f"the certificate of {signer.legal_name} is revoked",
-        )
     if signer.chain_address != receipt.warehouse:
         _efail(
             WarehouseErrorCode.EXPLANATION_MISMATCH,
