@@ -341,6 +341,20 @@ class WarehouseAlert(SQLModel, table=True):
     cleared_at: datetime | None = None
 
 
+class WarehouseAlertClaim(SQLModel, table=True):
+    """An open alert code on a receipt, claimed by the gateway process that records it: the primary key
+    lets exactly one of several processes record the same code at once. Released when the alert is
+    cleared, or when the recording failed; a claim without its alert older than a few minutes (a process
+    died while recording) may be taken over."""
+
+    __tablename__ = "warehouse_alert_claim"
+
+    receipt_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    code: str = Field(primary_key=True, max_length=32)
+    alert_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    claimed_at: datetime = Field(default_factory=utcnow)
+
+
 class NotificationCursor(SQLModel, table=True):
     """How far ``api.services.notifications`` has turned chain events (``rm_event.id``) into webhooks."""
 

@@ -18,13 +18,14 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import update
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.errors import ApiError
@@ -32,6 +33,7 @@ from api.models import (
     CertificateRevocation,
     Participant,
     WarehouseAlert,
+    WarehouseAlertClaim,
     WarehouseDevice,
     WarehouseReadingDay,
 )
@@ -226,19 +228,69 @@ def open_codes(session: Session, rid: int) -> set[str]:
     return set(mine) | set(indexed)
 
 
+#: A claim whose recording has not finished after this long is taken to be abandoned (its process died).
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def _claim(session: Session, alert: Alert) -> bool:
+    """Claim ``alert``'s code on its receipt for this process (committed): False when another holds it."""
+    stale = datetime.now(UTC) - CLAIM_TIMEOUT
+    session.execute(
+        delete(WarehouseAlertClaim).where(
+            col(WarehouseAlertClaim.receipt_id) == alert.receipt_id,
+            col(WarehouseAlertClaim.code) == alert.code.value,
+            col(WarehouseAlertClaim.alert_id).is_(None),
+            col(WarehouseAlertClaim.claimed_at) < stale,
+        )
+    )
+    # an alert cleared on chain without the gateway (the warehouse's own wallet) frees its code too
+    cleared = select(RmAlert.alert_id).where(col(RmAlert.cleared).is_(True))
+    session.execute(
+        delete(WarehouseAlertClaim).where(
+            col(WarehouseAlertClaim.receipt_id) == alert.receipt_id,
+            col(WarehouseAlertClaim.code) == alert.code.value,
+            col(WarehouseAlertClaim.alert_id).in_(cleared),
+        )
+    )
+    session.add(WarehouseAlertClaim(receipt_id=alert.receipt_id, code=alert.code.value))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def _release(session: Session, receipt_id: int, code: str) -> None:
+    session.execute(
+        delete(WarehouseAlertClaim).where(
+            col(WarehouseAlertClaim.receipt_id) == receipt_id, col(WarehouseAlertClaim.code) == code
+        )
+    )
+    session.commit()
+
+
 def record_alerts(
     state: AppState, session: Session, alerts: Sequence[Alert], evidence: str
 ) -> list[AlertOut]:
-    """Record each alert on chain from the verifier's account and keep its words and evidence."""
+    """Record each alert on chain from the verifier's account and keep its words and evidence. An alert
+    whose code another process (or request) is recording, or recorded and is open, is left out: the
+    claim (``warehouse_alert_claim``) is taken before the transaction is sent and released if it fails."""
     chain = state.chain()
     wh = chain.platform.warehouse
     out = []
     for alert in alerts:
-        alert_id, receipt = on_chain(
-            partial(
-                wh.record_alert, chain.verifier, alert.receipt_id, alert.code_bytes32, alert.evidence_hash
+        if not _claim(session, alert):
+            continue
+        try:
+            alert_id, receipt = on_chain(
+                partial(
+                    wh.record_alert, chain.verifier, alert.receipt_id, alert.code_bytes32, alert.evidence_hash
+                )
             )
-        )
+        except BaseException:
+            _release(session, alert.receipt_id, alert.code.value)
+            raise
         row = WarehouseAlert(
             alert_id=alert_id,
             receipt_id=alert.receipt_id,
@@ -249,6 +301,10 @@ def record_alerts(
             evidence_hash="0x" + alert.evidence_hash.hex(),
         )
         session.add(row)
+        claim = session.get(WarehouseAlertClaim, (alert.receipt_id, alert.code.value))
+        if claim is not None:
+            claim.alert_id = alert_id
+            session.add(claim)
         session.commit()
         out.append(_alert_out(row, int(receipt["blockNumber"])))
     return out
@@ -352,6 +408,7 @@ def clear_alert(
         row.cleared_at = datetime.now(UTC)
         session.add(row)
         session.commit()
+    _release(session, rid, code)
     out.alert_id = alert_id
     return out
 

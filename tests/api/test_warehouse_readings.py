@@ -29,7 +29,7 @@ from api.services import notifications, webhooks
 from api.services import readings as readings_service
 from cli.scf import app
 from domain.warehouse.readings import b64url_decode, b64url_encode, encode_reading
-from domain.warehouse.rules import sign_explanation
+from domain.warehouse.rules import sign_explanation, silence_alerts
 from readmodel.reconcile import compare_with_chain
 from tests.api.harness import Gateway
 from tests.api.warehouse_world import PRICE, QUANTITY, World, get, ok, post, refused
@@ -440,3 +440,30 @@ def test_the_read_model_agrees_with_the_chain_after_alerts_and_freezes(world: Wo
     """Open and cleared alerts, a frozen receipt and an active loan, projected, equal the contract's views."""
     world.gw.state.catch_up()
     assert compare_with_chain(world.gw.state.chain().platform, world.gw.state.engine) == []
+
+
+def test_two_processes_raising_one_code_at_once_record_it_once(world: World) -> None:
+    """The per-receipt lock is a process's; across processes the claim in the database decides: of
+    several requests recording the same open code on one receipt at the same moment, exactly one sends
+    ``recordAlert``. (Each thread here calls ``record_alerts`` itself, past the process's lock, as two
+    gateway processes would.)"""
+    gw = world.gw
+    rid = int(ok(world.issue(), 201)["receipt_id"])
+    facts = readings_service.receipt_facts(gw.state, Session(gw.state.engine), rid)
+    assert facts is not None
+    alert = silence_alerts(facts, {"dev-race": 0}, 60, int(time.time()))[0]
+    barrier = threading.Barrier(4)
+    recorded: list[int] = []
+
+    def record() -> None:
+        with Session(gw.state.engine) as s:
+            barrier.wait()
+            recorded.extend(a.alert_id for a in readings_service.record_alerts(gw.state, s, [alert], "{}"))
+
+    threads = [threading.Thread(target=record) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(recorded) == 1
+    assert [a["code"] for a in alerts(world, rid)] == ["DEVICE_SILENT"]

@@ -21,6 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "warehouse_alert_claim",
+        sa.Column("receipt_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("alert_id", sa.BigInteger(), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("receipt_id", "code"),
+    )
+    op.create_table(
         "rm_receipt_event",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -244,3 +252,4 @@ def downgrade() -> None:
     op.drop_table("notification_cursor")
     op.drop_index("ix_rm_receipt_event_receipt", table_name="rm_receipt_event")
     op.drop_table("rm_receipt_event")
+    op.drop_table("warehouse_alert_claim")
