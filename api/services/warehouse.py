@@ -7,8 +7,9 @@ read model (``rm_warehouse_receipt``, ``rm_loan``), after the caller's own trans
 contract's views at the chain's clock.
 
 Who sees what: the operator and the regulator see everything. A participant sees a receipt it owns, issued
-(its warehouse), lends or offered against, or was asked to finance (a pledge request names it); and a loan
-it lends or borrows.
+(its warehouse), lends against, or was asked to finance (a pledge request names it); and a loan it lends or
+borrows. A financier offers a loan only against a receipt its present owner asked it to finance: it never
+learns of a receipt by trying ids.
 """
 
 from __future__ import annotations
@@ -223,7 +224,12 @@ def offer_loan(state: AppState, session: Session, lender: Participant, body: Loa
     """Offer a loan against a receipt, raising the lender's allowance for the contract by the principal in
     the same transaction (a refused offer changes nothing). The contract checks the loan-to-value limit at
     the latest recorded price (``LoanToValueTooHigh``, ``NoPrice``)."""
-    chain_receipt(state, body.receipt_id)
+    receipt = chain_receipt(state, body.receipt_id)
+    if not _asked_by_owner(session, lender, body.receipt_id, receipt.owner):
+        # a financier learns of a receipt by its owner's request, never by trying ids
+        raise ApiError(
+            404, "RECEIPT_NOT_FOUND", f"No warehouse receipt {body.receipt_id} you were asked to finance."
+        )
     platform = state.chain().platform
     terms = LoanTerms(body.principal, body.rate_bps, body.maturity, body.ltv_limit_bps, body.margin_call_bps)
     loan_id = 0
@@ -239,6 +245,24 @@ def offer_loan(state: AppState, session: Session, lender: Participant, body: Loa
         out = act(state, session, lender, action, kind="offer_loan", receipt_id=body.receipt_id)
     out.loan_id = loan_id
     return out
+
+
+def _asked_by_owner(session: Session, financier: Participant, rid: int, owner_address: str) -> bool:
+    """Whether the receipt's present owner asked ``financier`` for a loan against it."""
+    owner = session.exec(
+        select(Participant.id).where(func.lower(col(Participant.chain_address)) == owner_address.lower())
+    ).first()
+    return (
+        owner is not None
+        and session.exec(
+            select(PledgeRequest.id).where(
+                col(PledgeRequest.receipt_id) == rid,
+                col(PledgeRequest.financier_id) == financier.id,
+                col(PledgeRequest.owner_id) == owner,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _loan_action(
@@ -328,14 +352,12 @@ def _visible_receipts(caller: Caller) -> Any:
         .join(RmLoan, col(RmLoan.loan_id) == col(RmLoanCollateral.loan_id))
         .where(col(RmLoan.lender) == me)
     )
-    offered = select(RmLoan.receipt_id).where(col(RmLoan.lender) == me)
     asked = select(PledgeRequest.receipt_id).where(col(PledgeRequest.financier_id) == pid)
     return query.where(
         or_(
             col(RmWarehouseReceipt.owner) == me,
             col(RmWarehouseReceipt.warehouse) == me,
             col(RmWarehouseReceipt.receipt_id).in_(lent),
-            col(RmWarehouseReceipt.receipt_id).in_(offered),
             col(RmWarehouseReceipt.receipt_id).in_(asked),
         )
     )

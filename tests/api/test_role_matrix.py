@@ -588,6 +588,7 @@ def _warehouse_world(w: World) -> None:
     w.ok("t1", "POST", f"/warehouse/receipts/{w.ids['wr']}/pledge-requests", ask, expect=201)
 
     def offer(receipt: str) -> int:
+        w.ok("t1", "POST", f"/warehouse/receipts/{w.ids[receipt]}/pledge-requests", ask, expect=201)
         body = {**new_loan(w), "receipt_id": w.ids[receipt]}  # type: ignore[dict-item]
         return int(w.ok("bank", "POST", "/warehouse/loans", body, expect=201)["loan_id"])
 

@@ -82,6 +82,8 @@ def test_a_receipt_is_issued_once_and_seen_by_its_parties_only(world: World) -> 
 def test_loan_life_pledge_price_drop_margin_call_repay_release_goods_out(world: World) -> None:
     gw = world.gw
     rid = ok(world.issue(), 201)["receipt_id"]
+    # a financier the owner did not ask can't offer (nor learn of the receipt by trying ids)
+    refused(world.offer(rid, ask=False), 404, "RECEIPT_NOT_FOUND")
     # above the 70 % limit at 4,500.00 a tonne: refused, nothing offered
     refused(world.offer(rid, VALUE * 7000 // 10_000 + 1), 409, "CHAIN_LOAN_TO_VALUE_TOO_HIGH")
     loan_id = ok(world.offer(rid), 201)["loan_id"]

@@ -121,7 +121,13 @@ class World:
         }
         return post(self.gw, "/warehouse/receipts", by or self.warehouse, body)
 
-    def offer(self, rid: int, principal: int = PRINCIPAL, **terms: int) -> httpx.Response:
+    def offer(
+        self, rid: int, principal: int = PRINCIPAL, *, ask: bool = True, **terms: int
+    ) -> httpx.Response:
+        """The bank's offer against ``rid``, after (``ask``) the owner asked the bank for a loan."""
+        if ask:
+            request = {"financier_id": self.bank.participant_id, "principal": principal, "note": ""}
+            ok(post(self.gw, f"/warehouse/receipts/{rid}/pledge-requests", self.owner, request), 201)
         body = {
             "receipt_id": rid,
             "principal": principal,
