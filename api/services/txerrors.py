@@ -49,7 +49,9 @@ INVALID_INVOICE_REASONS = {
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+    """``DuplicateLot`` -> ``DUPLICATE_LOT``; an acronym stays one word: ``ERC20InsufficientBalance`` ->
+    ``ERC20_INSUFFICIENT_BALANCE``, ``ECDSAInvalidSignature`` -> ``ECDSA_INVALID_SIGNATURE``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).upper()
 
 
 def _reported(exc: TransactionReverted) -> tuple[str, dict[str, Any], str]:
