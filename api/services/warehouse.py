@@ -437,7 +437,12 @@ def _visible_loans(caller: Caller) -> Any:
     if caller.role in OVERSEERS:
         return query
     me = address_of(caller)
-    return query.where(or_(col(RmLoan.lender) == me, col(RmLoan.borrower) == me))
+    mine = select(RmWarehouseReceipt.receipt_id).where(col(RmWarehouseReceipt.owner) == me)
+    # an offer has no borrower yet: the receipt's owner sees it, to accept it
+    offers = col(RmLoan.state) == "OFFERED"
+    return query.where(
+        or_(col(RmLoan.lender) == me, col(RmLoan.borrower) == me, offers & col(RmLoan.receipt_id).in_(mine))
+    )
 
 
 def loan_out(state: AppState, session: Session, loan: RmLoan, names: Names) -> LoanOut:

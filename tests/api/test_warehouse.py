@@ -87,6 +87,11 @@ def test_loan_life_pledge_price_drop_margin_call_repay_release_goods_out(world: 
     # above the 70 % limit at 4,500.00 a tonne: refused, nothing offered
     refused(world.offer(rid, VALUE * 7000 // 10_000 + 1), 409, "CHAIN_LOAN_TO_VALUE_TOO_HIGH")
     loan_id = ok(world.offer(rid), 201)["loan_id"]
+    # the owner sees the offer on its receipt (it has no borrower yet), another participant does not
+    offered = ok(get(gw, f"/warehouse/loans/{loan_id}", world.owner))
+    assert (offered["state"], offered["borrower"], offered["principal"]) == ("OFFERED", None, PRINCIPAL)
+    assert loan_id in [lo["id"] for lo in ok(get(gw, "/warehouse/loans?limit=500", world.owner))["items"]]
+    refused(get(gw, f"/warehouse/loans/{loan_id}", world.other), 404, "LOAN_NOT_FOUND")
     # only the receipt's owner accepts
     refused(post(gw, f"/warehouse/loans/{loan_id}/accept", world.other), 404, "LOAN_NOT_FOUND")
     before = world.balance(world.owner)
