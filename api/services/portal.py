@@ -25,6 +25,7 @@ class Page:
 _EVERYONE = frozenset(Role)
 SUPPLIER, CORE, FINANCIER = Role.SUPPLIER, Role.CORE_ENTERPRISE, Role.FINANCIER
 OPERATOR, REGULATOR, LOGISTICS = Role.OPERATOR, Role.REGULATOR, Role.LOGISTICS
+PRICE_SOURCE = Role.PRICE_SOURCE
 
 #: every page, in navigation order
 PAGES: tuple[Page, ...] = (
@@ -38,6 +39,12 @@ PAGES: tuple[Page, ...] = (
     Page("offers", "Offers", frozenset({FINANCIER, SUPPLIER})),
     Page("portfolio", "Portfolio", frozenset({FINANCIER})),
     Page("settlement", "Settlement tokens", frozenset({FINANCIER, OPERATOR})),
+    Page(
+        "warehouse",
+        "Warehouse receipts",
+        frozenset({SUPPLIER, CORE, FINANCIER, LOGISTICS, OPERATOR, REGULATOR}),
+    ),
+    Page("prices", "Commodity prices", frozenset({PRICE_SOURCE})),
     Page("receivables", "Receivables", frozenset({OPERATOR, REGULATOR})),
     Page("participants", "Participants", frozenset({OPERATOR, REGULATOR})),
     Page("platform", "Platform health", frozenset({OPERATOR, REGULATOR})),

@@ -17,9 +17,11 @@ from playwright.sync_api import Browser, expect
 
 from api.services.portal import PAGES, navigation
 from domain.roles import Role
+from domain.warehouse.prices import encode_price_observation
 from tests.api.harness import (
     Actor,
     Gateway,
+    appoint_issuer,
     bundle_body,
     distinct_trade,
     onboard,
@@ -102,8 +104,83 @@ def world(gw: Gateway) -> dict[str, Any]:
         "financier": onboard(gw, "financier", "Role Bank AB", "SE000ROLEBANK", [], custodial=True),
         "regulator": onboard(gw, "regulator", "Role Regulator", "SE000ROLEREG", [], custodial=True),
         "logistics": onboard(gw, "logistics", "Role Logistics AB", "SE000ROLELOG", [], custodial=True),
+        "price_source": onboard(gw, "price_source", "Role Prices AB", "SE000ROLEPRICE", [], custodial=True),
     }
+    _warehouse(gw, actors)
     return {"actors": actors, "rid": rid, "rid_b": rid_b, "core_b": core_b, "supplier_b": supplier_b}
+
+
+def _warehouse(gw: Gateway, actors: dict[str, Actor]) -> None:
+    """The logistics firm appointed a warehouse, a signed soybean price, a receipt of the supplier's with
+    an offer of the financier's against it (asked for) and one active loan with an open alert: every
+    warehouse page has rows."""
+
+    def post(actor: Actor | None, path: str, body: dict[str, Any], expect: int = 200) -> Any:
+        key = actor.api_key if actor else gw.operator_key
+        resp = gw.request("POST", path, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert resp.status_code == expect, resp.text
+        return resp.json()
+
+    depot, owner, bank, prices = (actors[r] for r in ("logistics", "supplier", "financier", "price_source"))
+    assert (
+        gw.request(
+            "PUT", f"/warehouse/warehouses/{depot.participant_id}", gw.operator_key, json={"appointed": True}
+        ).status_code
+        == 200
+    )
+    now = int(gw.state.chain().w3.eth.get_block("latest")["timestamp"])
+    token = encode_price_observation(
+        prices.key,
+        prices.certificate,
+        commodity="SOYBEAN",
+        unit="KGM",
+        per_thousand=450_000,
+        currency="EUR",
+        observed_at=now,
+        source=prices.address.lower(),
+    )
+    post(prices, "/warehouse/prices", {"observation": token}, 201)
+    appoint_issuer(gw, bank.participant_id)
+    post(bank, "/settlement/mint", {"to_participant_id": bank.participant_id, "amount": 10**9})
+    loans = []
+    for lot in ("ROLE-LOT-1", "ROLE-LOT-2"):
+        rid = post(
+            depot,
+            "/warehouse/receipts",
+            {
+                "owner_id": owner.participant_id,
+                "lot_number": lot,
+                "commodity": "SOYBEAN",
+                "grade": "No. 2",
+                "quantity": 500_000,
+                "unit": "KGM",
+                "location": "SILO-1",
+                "evidence_hash": "0x" + "ab" * 32,
+            },
+            201,
+        )["receipt_id"]
+        post(
+            owner,
+            f"/warehouse/receipts/{rid}/pledge-requests",
+            {"financier_id": bank.participant_id, "principal": 100_000, "note": ""},
+            201,
+        )
+        loans.append(
+            post(
+                bank,
+                "/warehouse/loans",
+                {
+                    "receipt_id": rid,
+                    "principal": 100_000,
+                    "rate_bps": 800,
+                    "maturity": now + 90 * 86_400,
+                    "ltv_limit_bps": 7000,
+                    "margin_call_bps": 8000,
+                },
+                201,
+            )["loan_id"]
+        )
+    post(owner, f"/warehouse/loans/{loans[0]}/accept", {})
 
 
 def _signed_in(browser: Browser, gw: Gateway, world: dict[str, Any], role: str, width: int = 1280) -> Portal:
@@ -112,7 +189,7 @@ def _signed_in(browser: Browser, gw: Gateway, world: dict[str, Any], role: str, 
     return seen
 
 
-ROLES = ["operator", "supplier", "core_enterprise", "financier", "regulator", "logistics"]
+ROLES = ["operator", "supplier", "core_enterprise", "financier", "regulator", "logistics", "price_source"]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -313,3 +390,41 @@ def test_sign_in_and_navigation_work_from_the_keyboard(
         page.wait_for_url("**/app/sign-in")
     finally:
         seen.close()
+
+
+def test_the_warehouse_page_accepts_a_loan_and_freezes_a_receipt(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    """The supplier accepts the financier's offer against its receipt by one click (paid out 1,000.00);
+    the financier then freezes the pledged receipt; the regulator sees both, with no action."""
+    owner = _signed_in(browser, gw, world, "supplier")
+    try:
+        page = owner.open("warehouse")
+        accept = page.locator("form[aria-label^='Accept loan'] button")
+        expect(accept).to_have_count(1)
+        assert "1,000.00" in accept.inner_text()
+        accept.dblclick()  # one transaction, whatever the clicks
+        expect(page.locator("#flash")).to_contain_text("accepted")
+        owner.wait()
+        expect(page.locator("form[aria-label^='Accept loan']")).to_have_count(0)
+        expect(page.locator("form[aria-label^='Repay loan']")).to_have_count(2)
+    finally:
+        owner.close()
+    bank = _signed_in(browser, gw, world, "financier")
+    try:
+        page = bank.open("warehouse")
+        freeze = page.locator("form[aria-label^='Freeze receipt'] button")
+        expect(freeze).to_have_count(2)
+        freeze.first.click()
+        expect(page.locator("#flash")).to_contain_text("frozen")
+        bank.wait()
+        expect(page.locator("form[aria-label^='Freeze receipt']")).to_have_count(1)
+    finally:
+        bank.close()
+    regulator = _signed_in(browser, gw, world, "regulator")
+    try:
+        page = regulator.open("warehouse")
+        assert page.locator("#page form").count() == 0
+        expect(page.locator("main")).to_contain_text("frozen")
+    finally:
+        regulator.close()

@@ -6,6 +6,7 @@ const TASKS = {
     ["upload", "Submit an order, delivery note and invoice to turn the invoice into a receivable."],
     ["holdings", "See what you hold, pay part of it to your own supplier, and redeem what was repaid."],
     ["offers", "See financiers' offers on your receivables and sell one for cash now."],
+    ["warehouse", "Your warehouse receipts: accept a loan against one, repay it."],
   ],
   core_enterprise: [
     ["payables", "Endorse or reject invoices your suppliers tokenized, and repay at maturity."],
@@ -14,6 +15,7 @@ const TASKS = {
   financier: [
     ["market", "Receivables you can discount, and your offers on them."],
     ["portfolio", "What you bought: price, face value, yield and overdue exposure."],
+    ["warehouse", "Receipts you were asked to finance, your loans against them, their valuation."],
   ],
   operator: [
     ["participants", "Onboard participants; suspend, reinstate, revoke; resolve disputes."],
@@ -23,7 +25,11 @@ const TASKS = {
     ["receivables", "Every receivable, its provenance and disputes."],
     ["participants", "Every participant."],
   ],
-  logistics: [["holdings", "Receivables you hold."]],
+  logistics: [
+    ["warehouse", "Receipts you issued for goods in your warehouse, and the loans against them."],
+    ["holdings", "Receivables you hold."],
+  ],
+  price_source: [["prices", "The latest commodity prices the ledger recorded from your observations."]],
 };
 
 export async function render({ root, role }) {
