@@ -84,20 +84,20 @@ def submit_reading(body: ReadingIn, state: StateDep, session: SessionDep) -> Rea
     return readings.ingest(state, session, body.reading)
 
 
-@router.get("/receipts/{receipt_id}/readings", response_model=list[ReadingDayOut], responses=READS)
+@router.get("/receipts/{receipt_id}/readings", response_model=Page[ReadingDayOut], responses=READS)
 def receipt_readings(
-    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep
-) -> list[ReadingDayOut]:
+    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep
+) -> Page[ReadingDayOut]:
     """A receipt's readings, per device and day: count, first and last, least, greatest and last values."""
-    return readings.reading_days(state, session, principal, receipt_id)
+    return paging.page(readings.reading_days(state, session, principal, receipt_id))
 
 
-@router.get("/receipts/{receipt_id}/alerts", response_model=list[AlertOut], responses=READS)
+@router.get("/receipts/{receipt_id}/alerts", response_model=Page[AlertOut], responses=READS)
 def receipt_alerts(
-    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep
-) -> list[AlertOut]:
+    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep
+) -> Page[AlertOut]:
     """A receipt's alerts (open and cleared), with the rule's words and the evidence's hash."""
-    return readings.list_alerts(state, session, principal, receipt_id)
+    return paging.page(readings.list_alerts(state, session, principal, receipt_id))
 
 
 @router.post("/alerts/{alert_id}/clear", response_model=TxOut, responses=ERRORS)

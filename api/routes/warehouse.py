@@ -75,13 +75,13 @@ def read_receipt(
     return warehouse.read_receipt(state, session, principal, receipt_id)
 
 
-@router.get("/receipts/{receipt_id}/history", response_model=list[ReceiptEventOut], responses=READS)
+@router.get("/receipts/{receipt_id}/history", response_model=Page[ReceiptEventOut], responses=READS)
 def receipt_history(
-    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep
-) -> list[ReceiptEventOut]:
+    receipt_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep
+) -> Page[ReceiptEventOut]:
     """A receipt's provenance: every event that touched it (issued, moved, pledged, repaid, margin calls,
     alerts, freezes, released, surrendered), in chain order."""
-    return warehouse.history(state, session, principal, receipt_id)
+    return paging.page(warehouse.history(state, session, principal, receipt_id))
 
 
 @router.post("/receipts/{receipt_id}/transfer", response_model=TxOut, responses=ERRORS)
@@ -142,10 +142,12 @@ def request_pledge(
     )
 
 
-@router.get("/pledge-requests", response_model=list[PledgeRequestOut], responses=READS)
-def list_pledge_requests(principal: PrincipalDep, session: SessionDep) -> list[PledgeRequestOut]:
-    """Pledge requests I made or received (newest first, at most 500); all for operator and regulator."""
-    return warehouse.pledge_requests(session, principal)
+@router.get("/pledge-requests", response_model=Page[PledgeRequestOut], responses=READS)
+def list_pledge_requests(
+    principal: PrincipalDep, session: SessionDep, paging: PagingDep
+) -> Page[PledgeRequestOut]:
+    """Pledge requests I made or received, newest first; all for operator and regulator."""
+    return paging.page_of(*warehouse.pledge_requests(session, principal, paging.limit, paging.offset))
 
 
 @router.post("/loans", status_code=201, response_model=TxOut, responses=ERRORS)
@@ -250,7 +252,9 @@ def record_price(
     return idem.run(body, lambda: warehouse_prices.record(state, session, principal.member, body.observation))
 
 
-@router.get("/prices", response_model=list[PriceOut], responses=READS)
-def list_prices(principal: PrincipalDep, state: StateDep, session: SessionDep) -> list[PriceOut]:
+@router.get("/prices", response_model=Page[PriceOut], responses=READS)
+def list_prices(
+    principal: PrincipalDep, state: StateDep, session: SessionDep, paging: PagingDep
+) -> Page[PriceOut]:
     """The latest recorded price of every commodity and unit."""
-    return warehouse.list_prices(state, session, principal)
+    return paging.page(warehouse.list_prices(state, session, principal))

@@ -207,14 +207,17 @@ def _request_out(row: PledgeRequest, names: Names, session: Session) -> PledgeRe
     )
 
 
-def pledge_requests(session: Session, caller: Caller) -> list[PledgeRequestOut]:
-    """Pledge requests the caller made or received (every one for an overseer), newest first."""
-    query = select(PledgeRequest).order_by(col(PledgeRequest.id).desc())
+def pledge_requests(session: Session, caller: Caller, limit: int, offset: int) -> Found:
+    """Pledge requests the caller made or received (every one for an overseer), newest first: one page
+    and the total."""
+    query = select(PledgeRequest)
     if caller.role not in OVERSEERS:
         me = caller.participant.id if caller.participant else ""
         query = query.where(or_(col(PledgeRequest.owner_id) == me, col(PledgeRequest.financier_id) == me))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(PledgeRequest.id).desc()).offset(offset).limit(limit)).all()
     names = Names(session)
-    return [_request_out(r, names, session) for r in session.exec(query.limit(500)).all()]
+    return [_request_out(r, names, session) for r in rows], int(total)
 
 
 # ------------------------------------------------------------------------------------------ loans

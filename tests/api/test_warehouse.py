@@ -71,7 +71,7 @@ def test_a_receipt_is_issued_once_and_seen_by_its_parties_only(world: World) -> 
     body = {"financier_id": world.bank.participant_id, "principal": PRINCIPAL, "note": "180 days"}
     ok(post(gw, f"/warehouse/receipts/{rid}/pledge-requests", world.owner, body), 201)
     assert ok(get(gw, f"/warehouse/receipts/{rid}", world.bank))["id"] == rid
-    requests = ok(get(gw, "/warehouse/pledge-requests", world.bank))
+    requests = ok(get(gw, "/warehouse/pledge-requests", world.bank))["items"]
     assert [r["receipt_id"] for r in requests] == [rid]
     # someone else's receipt can't be the subject of a pledge request
     refused(
@@ -150,7 +150,7 @@ def test_loan_life_pledge_price_drop_margin_call_repay_release_goods_out(world: 
     ok(post(gw, f"/warehouse/receipts/{rid}/surrender", world.owner))
     assert ok(get(gw, f"/warehouse/receipts/{rid}", world.owner))["surrendered"] is True
     # its provenance, in chain order, for its owner and the regulator alike
-    events = [e["event"] for e in ok(get(gw, f"/warehouse/receipts/{rid}/history", world.regulator))]
+    events = [e["event"] for e in ok(get(gw, f"/warehouse/receipts/{rid}/history", world.regulator))["items"]]
     assert events == [
         "ReceiptIssued",
         "Transfer",  # minted to the owner

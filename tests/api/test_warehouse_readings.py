@@ -115,7 +115,7 @@ def device_state(gw: Gateway, device_id: str) -> tuple[int, int]:
 
 def alerts(world: World, rid: int) -> list[dict[str, Any]]:
     world.gw.state.catch_up()
-    out: list[dict[str, Any]] = ok(get(world.gw, f"/warehouse/receipts/{rid}/alerts", world.owner))  # type: ignore[assignment]
+    out: list[dict[str, Any]] = ok(get(world.gw, f"/warehouse/receipts/{rid}/alerts", world.owner))["items"]
     return out
 
 
@@ -243,7 +243,7 @@ def test_normal_noise_raises_nothing_and_each_rule_fires_once(world: World) -> N
         ok(send(gw, thermo.reading({"temp_dc": rng.randint(100, 240), "rh_pm": rng.randint(400, 690)})), 201)
         ok(send(gw, tag.reading({"geo": "inside"})), 201)
     assert alerts(world, rid) == []
-    days = ok(get(gw, f"/warehouse/receipts/{rid}/readings", world.owner))
+    days = ok(get(gw, f"/warehouse/receipts/{rid}/readings", world.owner))["items"]
     assert sum(d["count"] for d in days) == 100
     # each rule, once: a theft (weight 3 % short, seal open), heat, the goods leaving the fence
     fired = []

@@ -1,9 +1,9 @@
 // Commodity prices: the latest price the ledger recorded for each commodity and unit. A price source
 // submits its signed observations through the API (POST /warehouse/prices; docs/warehouse.md).
-import { api, el, money, moment, table } from "../portal.js";
+import { all, el, money, moment, table } from "../portal.js";
 
 export async function render({ root }) {
-  const prices = await api("GET", "/warehouse/prices");
+  const prices = await all("/warehouse/prices");
   const columns = [
     { label: "Commodity", cell: (p) => p.commodity },
     { label: "Unit", cell: (p) => p.unit },

@@ -35,7 +35,7 @@ export async function render({ root, role, participantId }) {
   const [receipts, loans, prices] = await Promise.all([
     all("/warehouse/receipts"),
     all("/warehouse/loans"),
-    api("GET", "/warehouse/prices"),
+    all("/warehouse/prices"),
   ]);
   const mine = (ref) => ref?.participant_id === participantId;
   const owned = new Set(receipts.filter((r) => mine(r.owner)).map((r) => r.id));
