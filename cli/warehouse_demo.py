@@ -88,6 +88,15 @@ def chain_time(s: WarehouseStory) -> int:
     return int(s.c.call("GET", "/health", s.operator_key)["chain"]["latest_block_time"])
 
 
+def _observation_time(s: WarehouseStory) -> int:
+    """When the price service observes: now by the chain's clock, which the ledger judges a price's time by
+    (the block that records it is no earlier). The ledger keeps only a newer price than the last."""
+    now = chain_time(s)
+    if now <= s.observed:
+        raise DemoFailure("the chain's clock did not move past the last price's time")
+    return now
+
+
 def _price(s: WarehouseStory, per_thousand: int) -> None:
     m = s.prices
     assert m.certificate is not None
@@ -98,7 +107,7 @@ def _price(s: WarehouseStory, per_thousand: int) -> None:
         unit="KGM",
         per_thousand=per_thousand,
         currency=CURRENCY,
-        observed_at=max(chain_time(s), s.observed + 1),
+        observed_at=_observation_time(s),
         source=m.address.lower(),
     )
     out = s.c.call("POST", "/warehouse/prices", m.api_key, expect=201, json={"observation": token})
@@ -216,6 +225,15 @@ def readings(s: WarehouseStory) -> None:
 
 def price_drop(s: WarehouseStory) -> None:
     c, say = s.c, s.say
+    # the trader's buyer pays for soy meal: the bank credits the trader's account (a block later than the
+    # morning's price, so the new price is newer by the chain's clock too)
+    if chain_time(s) <= s.observed:
+        time.sleep(1.1)
+    sales = s.due - PRINCIPAL
+    c.call(
+        "POST", "/settlement/mint", s.bank.api_key, json={"to_participant_id": s.trader.id, "amount": sales}
+    )
+    say(f"   the trader's buyer paid {money(sales)} for soy meal into the trader's account")
     _price(s, DROPPED)
     loan = c.call("GET", f"/warehouse/loans/{s.loan_id}", s.trader.api_key)
     _check(loan["margin_deadline"] is not None, "the price drop did not call the margin")
@@ -252,10 +270,6 @@ def theft(s: WarehouseStory) -> None:
 
 def repay(s: WarehouseStory) -> None:
     c, say = s.c, s.say
-    top_up = s.due - PRINCIPAL
-    c.call(
-        "POST", "/settlement/mint", s.bank.api_key, json={"to_participant_id": s.trader.id, "amount": top_up}
-    )
     c.call("POST", f"/warehouse/loans/{s.loan_id}/repay", s.trader.api_key, json={"amount": s.due})
     loan = c.call("GET", f"/warehouse/loans/{s.loan_id}", s.regulator.api_key)
     _check(loan["state"] == "REPAID" and loan["repaid"] == s.due, "the loan is not repaid in full")

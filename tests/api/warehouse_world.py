@@ -88,11 +88,18 @@ class World:
         )
         ok(resp)
         self.lots = 0
+        self.observed = 0
 
     def price(
         self, per_thousand: int, *, at: int | None = None, source: Actor | None = None
     ) -> httpx.Response:
         who = source or self.prices
+        if at is None:  # now, by the chain's clock, after the last price recorded (only a newer one counts)
+            at = chain_now(self.gw)
+            if at <= self.observed:
+                rpc(self.gw.anvil.url, "evm_mine", [self.observed + 1])
+                at = self.observed + 1
+            self.observed = at
         token = encode_price_observation(
             who.key,
             who.certificate,
@@ -100,7 +107,7 @@ class World:
             unit="KGM",
             per_thousand=per_thousand,
             currency="EUR",
-            observed_at=at if at is not None else chain_now(self.gw),
+            observed_at=at,
             source=who.address.lower(),
         )
         return post(self.gw, "/warehouse/prices", who, {"observation": token})
