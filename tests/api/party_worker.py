@@ -2,8 +2,8 @@
 
 Used to show that verification does not depend on the process's hash seed: the test starts this
 worker once per ``PYTHONHASHSEED`` and compares the answers. Reads JSON from stdin:
-``{"settings": {...}, "supplier_id": "...", "body": {...}}``; prints the violation codes and the
-debtor's participant id as JSON.
+``{"settings": {...}, "supplier_id": "...", "bodies": {"<name>": {...}, ...}}``; prints, per name, the
+violation codes and messages and the debtor's participant id as JSON.
 """
 
 from __future__ import annotations
@@ -26,15 +26,17 @@ def main() -> None:
     settings = Settings(**job["settings"])
     engine = make_engine(settings)
     state = AppState(settings, engine)
-    with Session(engine) as session:
-        supplier = session.get(Participant, job["supplier_id"])
-        assert supplier is not None
-        p = prepare(state, session, supplier, BundleIn.model_validate(job["body"]))
-        out = {
-            "codes": sorted(v.code for v in p.violations),
-            "messages": sorted(v.message for v in p.violations),
-            "debtor": p.debtor.id if p.debtor else None,
-        }
+    out = {}
+    for name, body in job["bodies"].items():
+        with Session(engine) as session:
+            supplier = session.get(Participant, job["supplier_id"])
+            assert supplier is not None
+            p = prepare(state, session, supplier, BundleIn.model_validate(body))
+            out[name] = {
+                "codes": sorted(v.code for v in p.violations),
+                "messages": sorted(v.message for v in p.violations),
+                "debtor": p.debtor.id if p.debtor else None,
+            }
     engine.dispose()
     print(json.dumps(out, sort_keys=True))
 
