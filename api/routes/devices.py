@@ -19,6 +19,8 @@ from api.schemas.warehouse import (
     DeviceId,
     DeviceIn,
     DeviceOut,
+    ReadingBatchIn,
+    ReadingBatchOut,
     ReadingDayOut,
     ReadingIn,
     ReadingOut,
@@ -82,6 +84,14 @@ def submit_reading(body: ReadingIn, state: StateDep, session: SessionDep) -> Rea
     and checked by the alert rules; an alert it raises is recorded on chain. A copy of an accepted
     reading is READING_REPLAYED."""
     return readings.ingest(state, session, body.reading)
+
+
+@router.post("/readings/batch", response_model=ReadingBatchOut, responses=error_responses(400, 422, 503))
+def submit_readings(body: ReadingBatchIn, state: StateDep, session: SessionDep) -> ReadingBatchOut:
+    """Up to 100 signed readings at once (an IoT gateway's uplink; no API key): each judged on its own, in
+    order, as by POST /warehouse/readings; the answer says, per reading, what it proved or why it was
+    refused."""
+    return readings.ingest_batch(state, session, body.readings)
 
 
 @router.get("/receipts/{receipt_id}/readings", response_model=Page[ReadingDayOut], responses=READS)

@@ -319,6 +319,21 @@ class ReadingIn(BaseModel):
     )
 
 
+class ReadingBatchIn(BaseModel):
+    """Readings forwarded together (an IoT gateway's uplink): each judged on its own, in order."""
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"readings": ["eyJhbGciOiJFUzI1NiJ9.eyJzZXEiOjF9.c2ln"]}]}
+    }
+
+    readings: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(min_length=1, max_length=100)
+
+
+class ItemError(BaseModel):
+    code: str
+    message: str
+
+
 class AlertOut(BaseModel):
     alert_id: int = Field(description="receipt id << 16 | its number on the receipt.")
     receipt_id: int
@@ -342,6 +357,18 @@ class ReadingOut(BaseModel):
     iat: int
     digest: str = Field(description="SHA-256 of the token: an alert it raises records this as evidence.")
     alerts: list[AlertOut] = Field(description="The alerts it raised (recorded on chain).")
+
+
+class ReadingResult(BaseModel):
+    index: int = Field(description="The reading's position in the batch.")
+    reading: ReadingOut | None = Field(description="Accepted: what it proved and the alerts it raised.")
+    error: ItemError | None = Field(description="Refused: why (the same codes as POST /warehouse/readings).")
+
+
+class ReadingBatchOut(BaseModel):
+    accepted: int
+    refused: int
+    results: list[ReadingResult]
 
 
 class ClearIn(BaseModel):

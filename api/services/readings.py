@@ -38,7 +38,15 @@ from api.models import (
     WarehouseReadingDay,
 )
 from api.schemas.lifecycle import TxOut
-from api.schemas.warehouse import AlertOut, ClearIn, ReadingDayOut, ReadingOut
+from api.schemas.warehouse import (
+    AlertOut,
+    ClearIn,
+    ItemError,
+    ReadingBatchOut,
+    ReadingDayOut,
+    ReadingOut,
+    ReadingResult,
+)
 from api.services.lifecycle import Caller, act
 from api.services.reports import as_of
 from api.services.txerrors import on_chain
@@ -330,6 +338,21 @@ def ingest(state: AppState, session: Session, token: str) -> ReadingOut:
         digest="0x" + reading.digest.hex(),
         alerts=alerts,
     )
+
+
+def ingest_batch(state: AppState, session: Session, tokens: Sequence[str]) -> ReadingBatchOut:
+    """Each reading of a batch judged on its own, in order, as ``ingest`` judges one: a refused reading
+    leaves nothing behind and does not stop the others."""
+    results = []
+    for index, token in enumerate(tokens):
+        try:
+            results.append(ReadingResult(index=index, reading=ingest(state, session, token), error=None))
+        except ApiError as exc:
+            session.rollback()
+            error = ItemError(code=exc.code, message=exc.message)
+            results.append(ReadingResult(index=index, reading=None, error=error))
+    accepted = sum(r.reading is not None for r in results)
+    return ReadingBatchOut(accepted=accepted, refused=len(results) - accepted, results=results)
 
 
 def check_silence(state: AppState, session: Session, now: int | None = None) -> list[AlertOut]:

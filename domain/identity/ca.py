@@ -391,6 +391,10 @@ def _require_aware(value: datetime, label: str) -> datetime:
     return value
 
 
+#: How far before its issuance an end-entity certificate's validity starts when no ``not_before`` is given.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def _utc(value: datetime | None, label: str) -> datetime:
     if value is None:
         return datetime.now(UTC).replace(microsecond=0)
@@ -446,7 +450,7 @@ class CertificateAuthority:
             public_key.curve, ec.SECP256R1
         ):
             raise ValueError("participant key must be ECDSA P-256 (documents are signed with ES256)")
-        start = _utc(not_before, "not_before")
+        start = self._start(not_before)
         end = _utc(not_after, "not_after") if not_after is not None else start + DEFAULT_PARTICIPANT_VALIDITY
         if end <= start:
             raise ValueError("not_after must be after not_before")
@@ -517,7 +521,7 @@ class CertificateAuthority:
             raise ValueError("binding must be printable ASCII (canonical JSON)")
         if not 0 < len(binding) <= MAX_DEVICE_BINDING_BYTES:
             raise ValueError(f"binding must be 1-{MAX_DEVICE_BINDING_BYTES} bytes")
-        start = _utc(not_before, "not_before")
+        start = self._start(not_before)
         end = _utc(not_after, "not_after") if not_after is not None else start + DEFAULT_DEVICE_VALIDITY
         if end <= start:
             raise ValueError("not_after must be after not_before")
@@ -526,6 +530,14 @@ class CertificateAuthority:
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id)])
         binding_ext = x509.UnrecognizedExtension(DEVICE_BINDING_OID, _der_utf8string(binding))
         return self._end_entity(subject, public_key, start, end, DEVICE_READING_EKU_OID, [binding_ext])
+
+    def _start(self, not_before: datetime | None) -> datetime:
+        """An end-entity certificate's ``not_before``: as given, or now less ``CLOCK_SKEW`` (but not before
+        the CA's own), so that a signature or an observation made at once is not judged before it by a
+        clock a little behind the gateway's (a device's, the chain's latest block)."""
+        if not_before is not None:
+            return _utc(not_before, "not_before")
+        return max(_utc(None, "not_before") - CLOCK_SKEW, self.certificate.not_valid_before_utc)
 
     def _end_entity(
         self,

@@ -82,7 +82,7 @@ PORTAL = {
 }
 #: Routes a device calls without a key, its signed reading authenticating it (tests/api/
 #: test_warehouse_readings.py checks every refusal of a reading).
-DEVICE = {("POST", "/warehouse/readings")}
+DEVICE = {("POST", "/warehouse/readings"), ("POST", "/warehouse/readings/batch")}
 
 
 @dataclass

@@ -467,3 +467,43 @@ def test_two_processes_raising_one_code_at_once_record_it_once(world: World) -> 
         t.join()
     assert len(recorded) == 1
     assert [a["code"] for a in alerts(world, rid)] == ["DEVICE_SILENT"]
+
+
+def test_a_batch_judges_each_reading_on_its_own(world: World) -> None:
+    """An IoT gateway's uplink: accepted and refused readings side by side, each with its answer; the
+    refused ones leave nothing behind, and do not stop the ones after them."""
+    gw = world.gw
+    rid = int(ok(world.issue(), 201)["receipt_id"])
+    scale = register(world, "dev-batch-scale", "scale", rid)
+    first = scale.reading({"weight_kg": QUANTITY})
+    second = scale.reading({"weight_kg": QUANTITY - 100})
+    h, p, _ = second.split(".")
+    forged = f"{h}.{p}.{b64url_encode(bytes(64))}"
+    third = scale.reading({"weight_kg": QUANTITY * 90 // 100})  # 10 % short: an alert
+    out = ok(
+        gw.request(
+            "POST",
+            "/warehouse/readings/batch",
+            None,
+            json={"readings": [first, first, forged, second, third]},
+        )
+    )
+    assert (out["accepted"], out["refused"]) == (3, 2)
+    assert [r["error"]["code"] if r["error"] else None for r in out["results"]] == [
+        None,
+        "READING_REPLAYED",
+        "READING_SIG_INVALID",
+        None,
+        None,
+    ]
+    assert [a["code"] for a in out["results"][4]["reading"]["alerts"]] == ["WEIGHT_BELOW_RECEIPT"]
+    assert device_state(gw, scale.device_id) == (3, 3)
+    # too many, or none: refused whole, before any is read
+    refused(
+        gw.request("POST", "/warehouse/readings/batch", None, json={"readings": []}), 422, "REQUEST_INVALID"
+    )
+    refused(
+        gw.request("POST", "/warehouse/readings/batch", None, json={"readings": [first] * 101}),
+        422,
+        "REQUEST_INVALID",
+    )

@@ -24,7 +24,7 @@ from domain.identity import (
     load_certificate,
     participant_from_certificate,
 )
-from domain.identity.ca import CHAIN_ADDRESS_OID, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
+from domain.identity.ca import CHAIN_ADDRESS_OID, CLOCK_SKEW, DOCUMENT_SIGNING_EKU_OID, PARTICIPANT_ROLE_OID
 from domain.roles import Role
 from tests.domain.crl import Revocation, RevocationList, sign_crl
 
@@ -121,6 +121,21 @@ def test_validity_must_lie_inside_the_ca(ca: CertificateAuthority, key: ec.Ellip
         ca.issue_certificate(key.public_key(), IDENTITY, not_before=NOW, not_after=NOW + timedelta(days=4000))
     with pytest.raises(ValueError, match="after"):
         ca.issue_certificate(key.public_key(), IDENTITY, not_before=NOW, not_after=NOW)
+
+
+def test_a_new_certificate_is_valid_a_little_before_its_issuance(key: ec.EllipticCurvePrivateKey) -> None:
+    """An observation or signature made at once, judged by a clock a little behind (the chain's latest
+    block, a device's), is inside the validity: ``not_before`` is now less ``CLOCK_SKEW``; never before the
+    CA's own start."""
+    old_ca = create_ca("Old Root", organization="SCF", not_before=datetime.now(UTC) - timedelta(days=1))
+    before = datetime.now(UTC).replace(microsecond=0)
+    cert = old_ca.issue_certificate(key.public_key(), IDENTITY)
+    assert before - CLOCK_SKEW <= cert.not_valid_before_utc <= datetime.now(UTC) - CLOCK_SKEW
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=365)
+    new_ca = create_ca("New Root", organization="SCF")  # valid from now: a certificate is not older
+    assert new_ca.issue_certificate(key.public_key(), IDENTITY).not_valid_before_utc == (
+        new_ca.certificate.not_valid_before_utc
+    )
 
 
 @pytest.mark.parametrize(
