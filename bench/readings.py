@@ -21,7 +21,8 @@ API; every reading signed before the clock starts. Rows, on the same readings:
 - ``gateway, 1 client``: ``POST /warehouse/readings`` one after another over one kept-alive connection:
   HTTP, verification, the device's counter raised and the day's aggregate updated in SQLite, the alert
   rules (normal readings: no alert, nothing sent to the chain);
-- ``gateway, 4 clients``: the same from 4 threads, each sending its own devices' readings in order.
+- ``gateway, 4 clients``: the same from 4 threads, each sending its own devices' readings in order;
+- ``gateway, batches of 50``: one client, ``POST /warehouse/readings/batch`` (an IoT gateway's uplink).
 
 Prints readings/s and the cost of each row in parse-times (its time per reading over the yardstick's).
 ``--json PATH`` also writes the figures there (e.g. ``reports/bench/readings.json``).
@@ -221,14 +222,25 @@ def gateway_rows(readings: int, devices_n: int) -> dict[str, float]:
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(lambda ts: _send_all(stack.url, ts), groups))
             multi = sum(len(g) for g in groups) / (time.perf_counter() - t0)
+            # one client, batches of 50 (an IoT gateway's uplink)
+            batch = _signed(devices, per_device)
+            order = [batch[d][i] for i in range(per_device) for d in range(len(devices))]
+            t0 = time.perf_counter()
+            with httpx.Client(base_url=stack.url, timeout=60) as http:
+                for k in range(0, len(order), 50):
+                    resp = http.post("/warehouse/readings/batch", json={"readings": order[k : k + 50]})
+                    if resp.status_code != 200 or resp.json()["refused"]:
+                        raise RuntimeError(f"a batch was not accepted whole: {resp.text[:300]}")
+            batched = len(order) / (time.perf_counter() - t0)
         finally:
             stack.stop()
-    rates = {"parse": parse, "verify": verified, "gateway_1": single, "gateway_4": multi}
+    rates = {"parse": parse, "verify": verified, "gateway_1": single, "gateway_4": multi, "batch_50": batched}
     labels = {
         "parse": "parse only (the yardstick)",
         "verify": "verify_reading alone, cache warm",
         "gateway_1": "gateway end to end, 1 client",
         "gateway_4": "gateway end to end, 4 clients",
+        "batch_50": "gateway end to end, batches of 50",
     }
     print(f"{len(devices)} devices, {per_device * len(devices)} readings per gateway row; 2 cores shared")
     print(f"{'row':<36}{'readings/s':>12}{'x parse':>10}")

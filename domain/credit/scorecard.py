@@ -40,8 +40,8 @@ Supplier:
 **Monotone tables.** Every factor has a direction (:class:`Direction`); a table is refused unless its
 points never rise as the factor gets riskier. With the rounding above this makes, for any accepted
 table: one more of the same repayments being late never raises a debtor's score; neither does higher
-utilisation of the same (non-zero) limit, more overdue or disputed payables; one more dispute, more dilution, one more
-rejected endorsement never raise a supplier's. The "no data" bin stands outside that order.
+utilisation of the same (non-zero) limit, more overdue or disputed payables; one more dispute, more
+dilution, one more rejected endorsement never raise a supplier's. The "no data" bin stands outside that order.
 
 **Reasons.** Each factor's :attr:`FactorResult.shortfall` is how many points it scored below its best
 bin; :func:`top_reasons` ranks the factors by it: the points-lost-against-the-maximum method that the
@@ -128,7 +128,9 @@ FACTORS: Mapping[ScoreRole, tuple[FactorSpec, ...]] = MappingProxyType(
             FactorSpec(
                 Factor.AVERAGE_DAYS_PAST_DUE, Unit.DAYS, _RISKIER, True, "days past due / repayments, ceil"
             ),
-            FactorSpec(Factor.WORST_DAYS_PAST_DUE, Unit.DAYS, _RISKIER, True, "the longest delay of a repayment"),
+            FactorSpec(
+                Factor.WORST_DAYS_PAST_DUE, Unit.DAYS, _RISKIER, True, "the longest delay of a repayment"
+            ),
             FactorSpec(Factor.OVERDUE_SHARE, Unit.BPS, _RISKIER, True, "overdue / payables, ceil"),
             FactorSpec(Factor.DISPUTED_SHARE, Unit.BPS, _RISKIER, True, "disputed / payables, ceil"),
             FactorSpec(Factor.UTILISATION, Unit.BPS, _RISKIER, True, "credit used / limit, ceil, capped"),
@@ -136,7 +138,9 @@ FACTORS: Mapping[ScoreRole, tuple[FactorSpec, ...]] = MappingProxyType(
         ),
         ScoreRole.SUPPLIER: (
             FactorSpec(Factor.FINANCED_VOLUME, Unit.MINOR_UNITS, _SAFER, False, "face value financed"),
-            FactorSpec(Factor.DISPUTE_SHARE, Unit.BPS, _RISKIER, True, "disputed / receivables (count), ceil"),
+            FactorSpec(
+                Factor.DISPUTE_SHARE, Unit.BPS, _RISKIER, True, "disputed / receivables (count), ceil"
+            ),
             FactorSpec(Factor.DILUTION_SHARE, Unit.BPS, _RISKIER, True, "credit notes / receivables, ceil"),
             FactorSpec(Factor.REJECTED_ENDORSEMENTS, Unit.COUNT, _RISKIER, False, "endorsements refused"),
             FactorSpec(Factor.BUYER_CONCENTRATION, Unit.BPS, _RISKIER, True, "largest buyer / all, ceil"),
@@ -375,7 +379,9 @@ def _check_factor(role: ScoreRole, spec: FactorSpec, table: FactorTable) -> None
         if before.upper != after.lower:
             raise ValueError(f"{path}.bins[{i}]: starts at {after.lower}, not where bin {i - 1} ends")
         rises = after.points > before.points
-        if (rises and spec.direction is _RISKIER) or (after.points < before.points and spec.direction is _SAFER):
+        if (rises and spec.direction is _RISKIER) or (
+            after.points < before.points and spec.direction is _SAFER
+        ):
             raise ValueError(
                 f"{path}.bins[{i}]: points go from {before.points} to {after.points}, but {spec.factor} is "
                 f"{spec.direction.value.replace('_', ' ')}: points must never rise with the risk"
@@ -414,7 +420,7 @@ class PointsTable:
                 raise ValueError(f"{role}: the factors must be exactly {', '.join(expected)}, in that order")
             for spec, table in zip(specs, tables, strict=True):
                 _check_factor(role, spec, table)
-                outcomes = [*table.bins, *([table.no_data] if table.no_data else [])]
+                outcomes: list[Bin | NoData] = [*table.bins, *([table.no_data] if table.no_data else [])]
                 for outcome in outcomes:
                     if outcome.code in codes:
                         raise ValueError(f"{role}.{spec.factor}: reason code {outcome.code} used twice")
@@ -426,7 +432,9 @@ class PointsTable:
         names = [g.grade for g in self.grades]
         for name in names:
             if not isinstance(name, str) or not _GRADE.fullmatch(name):
-                raise ValueError(f"grades: {name!r} is not a grade name (a capital letter, then 0-7 of A-Z a-z 0-9 + -)")
+                raise ValueError(
+                    f"grades: {name!r} is not a grade name (a capital letter, then 0-7 of A-Z a-z 0-9 + -)"
+                )
         if len(set(names)) != len(names):
             raise ValueError("grades: names must be unique")
         if self.grades[-1].min_score is not None:
