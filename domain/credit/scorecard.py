@@ -289,17 +289,17 @@ _GRADE = re.compile(r"[A-Z][A-Za-z0-9+-]{0,7}")
 _MAX_TEXT = 300
 
 
-def _check_outcome(path: str, points: int, code: str, reason: str) -> None:
+def _check_outcome(points: int, code: str, reason: str) -> None:
     if type(points) is not int:
-        raise ValueError(f"{path}: points must be an integer, not {type(points).__name__}")
+        raise ValueError(f"points must be an integer, not {type(points).__name__}")
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise ValueError(f"{path}: reason code {code!r} is not 1-64 of A-Z, 0-9, _ starting with a letter")
+        raise ValueError(f"reason code {code!r} is not 1-64 of A-Z, 0-9, _ starting with a letter")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > _MAX_TEXT:
-        raise ValueError(f"{path}: the reason must be a sentence of 1-{_MAX_TEXT} characters")
+        raise ValueError(f"the reason must be a sentence of 1-{_MAX_TEXT} characters")
     try:
         check_text(reason)
     except ValueError as e:
-        raise ValueError(f"{path}: the reason {e}") from None
+        raise ValueError(f"the reason {e}") from None
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ class NoData:
     reason: str
 
     def __post_init__(self) -> None:
-        _check_outcome("no_data", self.points, self.code, self.reason)
+        _check_outcome(self.points, self.code, self.reason)
 
 
 @dataclass(frozen=True)
@@ -325,11 +325,11 @@ class Bin:
     reason: str
 
     def __post_init__(self) -> None:
-        _check_outcome(f"bin from {self.lower!r}", self.points, self.code, self.reason)
+        _check_outcome(self.points, self.code, self.reason)
         if type(self.lower) is not int or (self.upper is not None and type(self.upper) is not int):
-            raise ValueError(f"bin from {self.lower!r}: bounds must be integers")
+            raise ValueError(f"bounds must be integers, not {self.lower!r} and {self.upper!r}")
         if self.upper is not None and self.upper <= self.lower:
-            raise ValueError(f"bin from {self.lower}: upper bound {self.upper} is not above the lower")
+            raise ValueError(f"upper bound {self.upper} is not above the lower bound {self.lower}")
 
     def contains(self, value: int) -> bool:
         """Whether ``value`` falls in this bin."""
@@ -439,16 +439,15 @@ class PointsTable:
             raise ValueError("grades: names must be unique")
         if self.grades[-1].min_score is not None:
             raise ValueError(f"grades: the last grade ({names[-1]}) must have no minimum (min_score null)")
-        minima = [g.min_score for g in self.grades[:-1]]
-        for name, low in zip(names, minima, strict=False):
-            if type(low) is not int:
-                raise ValueError(f"grades: {name} needs an integer minimum score")
-        for (hi_name, hi), (lo_name, lo) in zip(
-            zip(names, minima, strict=False), zip(names[1:], minima[1:], strict=False), strict=False
-        ):
-            assert hi is not None and lo is not None
-            if not hi > lo:
-                raise ValueError(f"grades: {lo_name}'s minimum {lo} must be below {hi_name}'s {hi}")
+        previous: Grade | None = None
+        for g in self.grades[:-1]:
+            if type(g.min_score) is not int:
+                raise ValueError(f"grades: {g.grade} needs an integer minimum score")
+            if previous is not None and not g.min_score < (above := previous.min_score or 0):
+                raise ValueError(
+                    f"grades: {g.grade}'s minimum {g.min_score} must be below {previous.grade}'s {above}"
+                )
+            previous = g
 
     def factors(self, role: ScoreRole) -> tuple[FactorTable, ...]:
         """The factor tables of ``role``."""

@@ -1,6 +1,6 @@
 """The default points table, where its numbers come from, and its JSON form (a deployment's setting).
 
-**Scaling** (the usual convention; N. Siddiqi, *Credit Risk Scorecards*, Wiley 2006, ch. 10 "Scaling"):
+**Scaling** (the usual convention, e.g. N. Siddiqi, *Credit Risk Scorecards*, Wiley 2006, on scaling):
 a score of :data:`BASE_SCORE` (600) stands for good:bad odds of :data:`BASE_ODDS` (50:1) and every
 :data:`PDO` (20) points double the odds, so ``score = 600 + 20/ln 2 * (ln odds - ln 50)``. Under the
 scorecard's additive model (each factor's weight of evidence adding to the log-odds, i.e. a logistic
@@ -11,8 +11,8 @@ half to even) and the base is 600: a participant whose every factor has WoE 0 is
 weight of evidence could be estimated; each prior below is a judgement, set monotone in its factor (more
 lateness, disputes, dilution, concentration or utilisation never earns more points; longer tenure and more
 financed volume never fewer), with the bins' edges at conventional thresholds (30/60/90 days past due:
-90 is the default definition of Basel II para. 452 and EU CRR art. 178). A no-data bin has WoE 0 (no
-evidence either way); a participant's thin file is weighed by ``tenure`` instead.
+90 days is the threshold of the default definition of Basel II para. 452 and EU CRR art. 178(1)(b)).
+A no-data bin has WoE 0 (no evidence either way); a participant's thin file is weighed by ``tenure``.
 
 **Refitting**, once outcomes exist (a "bad": e.g. 90+ days past due within 12 months of scoring):
 
@@ -97,23 +97,25 @@ _DEFAULT: dict[ScoreRole, dict[Factor, tuple[_NoDataRow | None, list[_Row]]]] = 
                 (9500, None, "0.4", "DEBTOR_LATE_REPAYMENTS_RARE", "At most 5 % of repayments were late."),
             ],
         ),
+        # shown, not scored (all 0): an average of delays falls when a mildly late repayment follows a very
+        # late one, and one more late repayment must never raise a debtor's score (docs/credit.md)
         Factor.AVERAGE_DAYS_PAST_DUE: (
             ("0", "DEBTOR_AVERAGE_DPD_NO_DATA", _NO_REPAYMENT),
             [
-                (0, 1, "0.3", "DEBTOR_AVERAGE_DPD_NONE", "No repayment was late."),
+                (0, 1, "0", "DEBTOR_AVERAGE_DPD_NONE", "No repayment was late."),
                 (1, 5, "0", "DEBTOR_AVERAGE_DPD_LOW", "Repayments were on average up to 4 days late."),
                 (
                     5,
                     15,
-                    "-0.4",
+                    "0",
                     "DEBTOR_AVERAGE_DPD_MODERATE",
                     "Repayments were on average 5 to 14 days late.",
                 ),
-                (15, 30, "-0.8", "DEBTOR_AVERAGE_DPD_HIGH", "Repayments were on average 15 to 29 days late."),
+                (15, 30, "0", "DEBTOR_AVERAGE_DPD_HIGH", "Repayments were on average 15 to 29 days late."),
                 (
                     30,
                     None,
-                    "-1.2",
+                    "0",
                     "DEBTOR_AVERAGE_DPD_SEVERE",
                     "Repayments were on average 30 days late or more.",
                 ),
@@ -131,7 +133,7 @@ _DEFAULT: dict[ScoreRole, dict[Factor, tuple[_NoDataRow | None, list[_Row]]]] = 
                     None,
                     "-1.4",
                     "DEBTOR_WORST_DPD_90",
-                    "A repayment was 90 days late or more (a default).",
+                    "A repayment was 90 days late or more.",
                 ),
             ],
         ),
@@ -428,7 +430,7 @@ def _no_data(value: Any, path: str) -> NoData | None:
     try:
         return NoData(points, _string(o["code"], f"{path}.code"), _string(o["reason"], f"{path}.reason"))
     except ValueError as e:
-        raise ValueError(f"{path}: {str(e).removeprefix('no_data: ')}") from None
+        raise ValueError(f"{path}: {e}") from None
 
 
 def _role(value: Any, role: ScoreRole) -> tuple[FactorTable, ...]:
