@@ -60,6 +60,8 @@ __all__ = [
     "ExpectedSigner",
     "RevocationCheck",
     "VerifiedSignature",
+    "b64url_decode",
+    "b64url_encode",
     "sha256_hex",
     "sign_detached",
     "verify_attachment",
@@ -160,16 +162,17 @@ def verify_attachment(data: bytes, expected_sha256: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _b64url_encode(data: bytes) -> str:
+def b64url_encode(data: bytes) -> str:
+    """base64url without padding (RFC 7515 §2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64url_decode(text: str) -> bytes:
+def b64url_decode(text: str) -> bytes:
     """Strict base64url without padding; non-canonical encodings are refused."""
     if not _B64URL_RE.match(text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
     raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if _b64url_encode(raw) != text:
+    if b64url_encode(raw) != text:
         raise ValueError("non-canonical base64url")
     return raw
 
@@ -245,11 +248,11 @@ def sign_detached(
             if not isinstance(name, str) or not name or not _SHA256_HEX_RE.match(digest):
                 raise ValueError("attachments must map non-empty names to lower-case hex SHA-256")
         header["att"] = dict(attachments)
-    protected = _b64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
+    protected = b64url_encode(json.dumps(header, separators=(",", ":")).encode("utf-8"))
     der = key.sign(protected.encode("ascii") + b"." + payload, ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
     raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    return f"{protected}..{_b64url_encode(raw)}"
+    return f"{protected}..{b64url_encode(raw)}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def _parse(jws: str) -> _Parsed:
         _fail(ErrorCode.SIG_MALFORMED, "payload part must be empty (detached payload)")
     try:
         header = json.loads(
-            _b64url_decode(protected_b64).decode("utf-8"),
+            b64url_decode(protected_b64).decode("utf-8"),
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
         )
@@ -352,7 +355,7 @@ def _parse(jws: str) -> _Parsed:
         _fail(ErrorCode.SIG_MALFORMED, "att must map names to lower-case hex SHA-256")
 
     try:
-        signature = _b64url_decode(signature_b64)
+        signature = b64url_decode(signature_b64)
     except ValueError:
         _fail(ErrorCode.SIG_MALFORMED, "signature is not base64url")
     if len(signature) != _SIG_BYTES:

@@ -94,7 +94,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from domain.identity.ca import DEVICE_ID_PATTERN, ParticipantIdentity, participant_from_certificate
 from domain.identity.ca import verify_issued_by as _verify_issued_by
 from domain.identity.errors import CertificateProfileError
-from domain.identity.signing import RevocationCheck
+from domain.identity.signing import RevocationCheck, b64url_decode, b64url_encode
 from domain.roles import Role
 from domain.warehouse.devices import (
     LOCATION_PATTERN,
@@ -174,7 +174,6 @@ RH_RANGE_PM: Final = (0, 1000)
 IMPLAUSIBLE_FACTOR: Final = 10
 
 _SIG_BYTES = 64
-_B64URL_RE = re.compile(r"\A[A-Za-z0-9_-]*\Z")
 _THUMBPRINT_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
 _DEVICE_ID_RE = re.compile(DEVICE_ID_PATTERN)
 _LOCATION_RE = re.compile(LOCATION_PATTERN)
@@ -216,21 +215,6 @@ KIND_MEASUREMENTS: Mapping[DeviceKind, frozenset[Measurement]] = MappingProxyTyp
 # --------------------------------------------------------------------------------------------------
 # Compact JWS, ES256, strict JSON: shared by readings, price observations and explanations
 # --------------------------------------------------------------------------------------------------
-
-
-def b64url_encode(data: bytes) -> str:
-    """base64url without padding (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict base64url without padding; a non-canonical encoding (stray low bits) is refused."""
-    if not _B64URL_RE.match(text) or len(text) % 4 == 1:
-        raise ValueError("not base64url")
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if b64url_encode(raw) != text:
-        raise ValueError("non-canonical base64url")
-    return raw
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
