@@ -62,6 +62,8 @@ __all__ = [
     "VerifiedSignature",
     "b64url_decode",
     "b64url_encode",
+    "reject_constant",
+    "reject_duplicates",
     "sha256_hex",
     "sign_detached",
     "verify_attachment",
@@ -188,7 +190,8 @@ def _format_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime(_SIGT_FORMAT)
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' ``object_pairs_hook`` refusing a member named twice (``ValueError``)."""
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
@@ -197,7 +200,8 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _reject_constant(name: str) -> NoReturn:
+def reject_constant(name: str) -> NoReturn:
+    """``json.loads``' ``parse_constant`` refusing ``NaN`` and ``Infinity`` (``ValueError``)."""
     raise ValueError(f"non-standard JSON constant {name}")
 
 
@@ -287,8 +291,8 @@ def _parse(jws: str) -> _Parsed:
     try:
         header = json.loads(
             b64url_decode(protected_b64).decode("utf-8"),
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
+            object_pairs_hook=reject_duplicates,
+            parse_constant=reject_constant,
         )
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         _fail(ErrorCode.SIG_MALFORMED, "protected header is not base64url JSON")

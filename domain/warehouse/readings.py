@@ -94,7 +94,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from domain.identity.ca import DEVICE_ID_PATTERN, ParticipantIdentity, participant_from_certificate
 from domain.identity.ca import verify_issued_by as _verify_issued_by
 from domain.identity.errors import CertificateProfileError
-from domain.identity.signing import RevocationCheck, b64url_decode, b64url_encode
+from domain.identity.signing import (
+    RevocationCheck,
+    b64url_decode,
+    b64url_encode,
+    reject_constant,
+    reject_duplicates,
+)
 from domain.roles import Role
 from domain.warehouse.devices import (
     LOCATION_PATTERN,
@@ -217,21 +223,8 @@ KIND_MEASUREMENTS: Mapping[DeviceKind, frozenset[Measurement]] = MappingProxyTyp
 # --------------------------------------------------------------------------------------------------
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate member {k!r}")
-        out[k] = v
-    return out
-
-
 def _reject_float(text: str) -> NoReturn:
     raise ValueError(f"{text} has a fraction or an exponent: every number here is an integer")
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"non-standard JSON constant {name}")
 
 
 def strict_json(data: bytes) -> Any:
@@ -240,9 +233,9 @@ def strict_json(data: bytes) -> Any:
     try:
         return json.loads(
             data.decode("utf-8"),
-            object_pairs_hook=_reject_duplicates,
+            object_pairs_hook=reject_duplicates,
             parse_float=_reject_float,
-            parse_constant=_reject_constant,
+            parse_constant=reject_constant,
         )
     except UnicodeDecodeError:
         raise ValueError("not UTF-8") from None
