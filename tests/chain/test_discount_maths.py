@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-import httpx
 from web3 import Web3
 
 from chain.compiler import Artifact
 from chain.deploy import DeployResult
 from chain.node import AnvilNode
 from domain.maths import NotDiscountable, annual_yield_bps, days_to_maturity, discount_price
+from tests.chain.batch import batch_call
 
 DAY = 86_400
 T0 = 1_800_000_000
@@ -50,23 +50,7 @@ def test_quote_matches_python_reference(
     )
     cases = _inputs(5_000, seed=20261128)
     assert len(cases) >= 5_000
-    results: list[dict[str, object]] = []
-    for start in range(0, len(cases), 250):
-        chunk = cases[start : start + 250]
-        batch = [
-            {
-                "jsonrpc": "2.0",
-                "id": i,
-                "method": "eth_call",
-                "params": [
-                    {"to": market.address, "data": market.encode_abi("quote", args=list(c))},
-                    "latest",
-                ],
-            }
-            for i, c in enumerate(chunk)
-        ]
-        answers = sorted(httpx.post(anvil.url, json=batch, timeout=60).json(), key=lambda a: a["id"])
-        results += answers
+    results = batch_call(anvil.url, market, "quote", cases)
     checked = refused = 0
     for (amount, rate, due, now), answer in zip(cases, results, strict=True):
         try:

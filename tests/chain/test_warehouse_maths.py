@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import random
 
-import httpx
 from web3 import Web3
 
 from chain.compiler import Artifact
 from chain.deploy import DeployResult
 from chain.node import AnvilNode
 from domain.maths import loan_due
+from tests.chain.batch import batch_call
 
 DAY = 86_400
 T0 = 1_800_000_000
 U128 = 2**128 - 1
-
-
-def _deploy(w3: Web3, deployed: DeployResult, artifact: Artifact) -> str:
-    """The receipts contract on the test's Anvil (not in the deployment plan yet)."""
-    admin = w3.eth.accounts[0]
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    args = (deployed.addresses["ParticipantRegistry"], deployed.addresses["SettlementToken"], admin)
-    tx = factory.constructor(*args).transact({"from": admin})
-    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
 
 
 def _cases(n_random: int, seed: int) -> list[tuple[int, int, int, int]]:
@@ -51,25 +42,10 @@ def test_due_amount_matches_python_reference(
     anvil: AnvilNode, w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]
 ) -> None:
     receipts = w3.eth.contract(
-        address=_deploy(w3, deployed, artifacts["WarehouseReceipts"]), abi=artifacts["WarehouseReceipts"].abi
+        address=deployed.addresses["WarehouseReceipts"], abi=artifacts["WarehouseReceipts"].abi
     )
     cases = _cases(3_000, seed=20261130)
-    answers: list[dict[str, object]] = []
-    for start in range(0, len(cases), 250):
-        chunk = cases[start : start + 250]
-        batch = [
-            {
-                "jsonrpc": "2.0",
-                "id": i,
-                "method": "eth_call",
-                "params": [
-                    {"to": receipts.address, "data": receipts.encode_abi("dueAmount", args=list(c))},
-                    "latest",
-                ],
-            }
-            for i, c in enumerate(chunk)
-        ]
-        answers += sorted(httpx.post(anvil.url, json=batch, timeout=60).json(), key=lambda a: a["id"])
+    answers = batch_call(anvil.url, receipts, "dueAmount", cases)
     interest = 0
     for (principal, rate, maturity, start), answer in zip(cases, answers, strict=True):
         assert "error" not in answer, (principal, rate, maturity, start, answer)
