@@ -361,12 +361,7 @@ contract PermitTest is Base {
 
     function _warehouse() internal returns (WarehouseReceipts w, uint256 rid) {
         address store = address(0x3A1);
-        vm.startPrank(admin);
-        w = new WarehouseReceipts(registry, token, admin);
-        registry.onboard(address(w), IParticipantRegistry.Role.System, 0);
-        registry.onboard(store, IParticipantRegistry.Role.Logistics, keccak256("W1"));
-        w.appointWarehouse(store, true);
-        vm.stopPrank();
+        w = _warehouseReceipts(store);
         vm.prank(verifier);
         w.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 450_00, T0, 0); // 450.00 a tonne
         vm.prank(store);

@@ -313,12 +313,7 @@ contract WarehouseInvariantTest is Base {
 
     function setUp() public override {
         super.setUp();
-        vm.startPrank(admin);
-        receipts = new WarehouseReceipts(registry, token, admin);
-        registry.onboard(address(receipts), IParticipantRegistry.Role.System, 0);
-        registry.onboard(warehouse, IParticipantRegistry.Role.Logistics, keccak256("W1"));
-        receipts.appointWarehouse(warehouse, true);
-        vm.stopPrank();
+        receipts = _warehouseReceipts(warehouse);
         vm.prank(verifier);
         receipts.recordPrice(bytes16("SOYBEAN"), bytes4("KGM"), 450_00, T0, 0);
         address[] memory actors = new address[](6);

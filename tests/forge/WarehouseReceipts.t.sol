@@ -20,14 +20,11 @@ contract WarehouseReceiptsTest is Base {
 
     function setUp() public override {
         super.setUp();
-        vm.startPrank(admin);
-        receipts = new WarehouseReceipts(registry, token, admin);
         // a system participant, as the ledger and the market: it moves settlement tokens for loans
-        registry.onboard(address(receipts), IParticipantRegistry.Role.System, 0);
-        registry.onboard(warehouse, IParticipantRegistry.Role.Logistics, keccak256("W1"));
+        receipts = _warehouseReceipts(warehouse);
+        vm.startPrank(admin);
         registry.onboard(warehouse2, IParticipantRegistry.Role.Logistics, keccak256("W2"));
         registry.onboard(carrier, IParticipantRegistry.Role.Logistics, keccak256("C1"));
-        receipts.appointWarehouse(warehouse, true);
         receipts.appointWarehouse(warehouse2, true);
         vm.stopPrank();
         _cash(financier, 100 * PRINCIPAL);

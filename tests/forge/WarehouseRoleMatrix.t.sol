@@ -25,13 +25,9 @@ contract WarehouseRoleMatrixTest is RoleMatrixBase {
 
     function setUp() public override {
         super.setUp();
-        vm.startPrank(admin);
-        receipts = new WarehouseReceipts(registry, token, admin);
-        registry.onboard(address(receipts), IParticipantRegistry.Role.System, 0);
-        registry.onboard(warehouse, IParticipantRegistry.Role.Logistics, keccak256("W1"));
+        receipts = _warehouseReceipts(warehouse);
+        vm.prank(admin);
         registry.onboard(carrier, IParticipantRegistry.Role.Logistics, keccak256("C1"));
-        receipts.appointWarehouse(warehouse, true);
-        vm.stopPrank();
         _actor(outsider, "unknown");
         _actor(supplier, "supplier (owner, borrower)");
         _actor(supplier2, "supplier (other)");

@@ -5,6 +5,7 @@ import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {ReceivableLedger} from "../../../contracts/ReceivableLedger.sol";
 import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
+import {WarehouseReceipts} from "../../../contracts/WarehouseReceipts.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger.sol";
 
@@ -173,6 +174,17 @@ abstract contract Base is TestBase {
     function _cash(address to, uint256 amount) internal {
         vm.prank(financier);
         token.mint(to, amount);
+    }
+
+    /// @dev Warehouse receipts on this registry and token, as the deployment plan wires them (a system
+    /// participant), with `store` onboarded as Logistics (identity keccak256("W1")) and appointed.
+    function _warehouseReceipts(address store) internal returns (WarehouseReceipts w) {
+        vm.startPrank(admin);
+        w = new WarehouseReceipts(registry, token, admin);
+        registry.onboard(address(w), IParticipantRegistry.Role.System, 0);
+        registry.onboard(store, IParticipantRegistry.Role.Logistics, keccak256("W1"));
+        w.appointWarehouse(store, true);
+        vm.stopPrank();
     }
 
     function _approve(address owner, address spender, uint256 amount) internal {
