@@ -6,7 +6,6 @@ import {SettlementToken} from "../../contracts/SettlementToken.sol";
 import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
 import {WarehouseReceipts} from "../../contracts/WarehouseReceipts.sol";
 import {IWarehouseReceipts} from "../../contracts/interfaces/IWarehouseReceipts.sol";
-import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 
 /// @dev Bounded random actions over warehouse receipts and loans with GHOST accounting: the handler keeps
 /// its own record of every receipt's owner, of which loan each receipt is pledged for, of every loan's
