@@ -48,7 +48,6 @@ from api.schemas.warehouse import (
     ReadingResult,
 )
 from api.services.lifecycle import Caller, act
-from api.services.reports import as_of
 from api.services.txerrors import on_chain
 from api.services.warehouse import read_receipt
 from api.state import AppState
@@ -326,10 +325,11 @@ def ingest(state: AppState, session: Session, token: str) -> ReadingOut:
     facts = looked_up.get(reading.receipt_id)
     alerts: list[AlertOut] = []
     # the open codes are asked only when a rule fires (a normal reading costs no query for them)
-    if facts is not None and evaluate_reading(facts, reading):
+    fired = evaluate_reading(facts, reading) if facts is not None else []
+    if fired:
         with _receipt_lock(reading.receipt_id):
-            raised = evaluate_reading(facts, reading, open_codes=open_codes(session, reading.receipt_id))
-            alerts = record_alerts(state, session, raised, token)
+            already = open_codes(session, reading.receipt_id)
+            alerts = record_alerts(state, session, [a for a in fired if a.code not in already], token)
     return ReadingOut(
         device_id=reading.device.device_id,
         receipt_id=reading.receipt_id,
@@ -506,8 +506,7 @@ def list_alerts(state: AppState, session: Session, caller: Caller, rid: int) -> 
 
 def reading_days(state: AppState, session: Session, caller: Caller, rid: int) -> list[ReadingDayOut]:
     """A receipt's readings, aggregated per device and day (404 for a receipt the caller may not see)."""
-    as_of(state, caller)
-    read_receipt(state, session, caller, rid)
+    read_receipt(state, session, caller, rid)  # after the caller's own transactions
     rows = session.exec(
         select(WarehouseReadingDay)
         .where(col(WarehouseReadingDay.receipt_id) == rid)

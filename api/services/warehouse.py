@@ -448,9 +448,9 @@ def _visible_loans(caller: Caller) -> Any:
     )
 
 
-def loan_out(state: AppState, session: Session, loan: RmLoan, names: Names) -> LoanOut:
-    """The loan with its valuation now: collateral value at the latest prices (the contract's view),
-    outstanding, loan-to-value and whether its margin may be called."""
+def loan_out(state: AppState, session: Session, loan: RmLoan, names: Names, now: int) -> LoanOut:
+    """The loan with its valuation at ``now`` (the chain's clock): collateral value at the latest prices (the
+    contract's view), outstanding, loan-to-value and whether its margin may be called."""
     collateral = list(
         session.exec(
             select(RmLoanCollateral.receipt_id)
@@ -488,7 +488,7 @@ def loan_out(state: AppState, session: Session, loan: RmLoan, names: Names) -> L
         ltv_bps=ltv if active else None,
         margin_callable=callable_,
         margin_deadline=loan.margin_deadline,
-        as_of=state.chain_now(),
+        as_of=now,
     )
 
 
@@ -498,7 +498,8 @@ def list_loans(state: AppState, session: Session, caller: Caller, limit: int, of
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(RmLoan.loan_id)).offset(offset).limit(limit)).all()
     names = Names(session)
-    return [loan_out(state, session, loan, names) for loan in rows], int(total)
+    now = state.chain_now()  # one clock for the page
+    return [loan_out(state, session, loan, names, now) for loan in rows], int(total)
 
 
 def read_loan(state: AppState, session: Session, caller: Caller, loan_id: int) -> LoanOut:
@@ -506,7 +507,7 @@ def read_loan(state: AppState, session: Session, caller: Caller, loan_id: int) -
     loan = session.exec(_visible_loans(caller).where(col(RmLoan.loan_id) == loan_id)).first()
     if loan is None:
         raise ApiError(404, "LOAN_NOT_FOUND", f"No warehouse loan {loan_id}.")
-    return loan_out(state, session, loan, Names(session))
+    return loan_out(state, session, loan, Names(session), state.chain_now())
 
 
 def list_prices(state: AppState, session: Session, caller: Caller) -> list[PriceOut]:
