@@ -35,6 +35,7 @@ from api.services.webhooks import EventType, enqueue
 from api.state import AppState
 from domain.roles import Role
 from readmodel.tables import RmEvent, RmLoan, RmWarehouseReceipt
+from readmodel.warehouse import code_text
 
 CURSOR = "webhooks"
 BATCH = 500
@@ -91,7 +92,7 @@ def _message(session: Session, ev: RmEvent, args: dict[str, Any]) -> tuple[set[s
         payload: dict[str, Any] = {"alert_id": aid, "receipt_id": rid, **where}
         if ev.event == "AlertRecorded":
             note = session.get(WarehouseAlert, aid)
-            code = bytes.fromhex(args["code"][2:]).rstrip(b"\0").decode("ascii", "replace")
+            code = code_text(args["code"])
             payload |= {
                 "code": code,
                 "evidence_hash": args["evidenceHash"],
