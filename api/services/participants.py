@@ -4,6 +4,7 @@ when the chain refuses), listing, suspension, certificate revocation, API-key ro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,6 +39,12 @@ from domain.identity import (
     identity_record_hash,
 )
 from domain.roles import Role
+
+
+def revocation_check(session: Session) -> Callable[[int], bool]:
+    """Whether a certificate serial is revoked, asked of ``certificate_revocation`` by key (participants'
+    and devices' certificates alike): what the signature verifiers take as their ``revoked``."""
+    return lambda serial: session.get(CertificateRevocation, str(serial)) is not None
 
 
 def participant_out(session: Session, p: Participant) -> ParticipantOut:

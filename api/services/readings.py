@@ -30,7 +30,6 @@ from sqlmodel import Session, col, select
 
 from api.errors import ApiError
 from api.models import (
-    CertificateRevocation,
     Participant,
     WarehouseAlert,
     WarehouseAlertClaim,
@@ -48,6 +47,7 @@ from api.schemas.warehouse import (
     ReadingResult,
 )
 from api.services.lifecycle import Caller, act
+from api.services.participants import revocation_check
 from api.services.txerrors import on_chain
 from api.services.warehouse import read_receipt
 from api.state import AppState
@@ -74,10 +74,6 @@ _receipt_locks_guard = threading.Lock()
 def _receipt_lock(rid: int) -> threading.Lock:
     with _receipt_locks_guard:
         return _receipt_locks.setdefault(rid, threading.Lock())
-
-
-def _revoked(session: Session) -> set[int]:
-    return {int(s) for s in session.exec(select(CertificateRevocation.serial)).all()}
 
 
 def receipt_facts(
@@ -397,7 +393,7 @@ def clear_alert(
         explanation = verify_explanation(
             body.explanation,
             ca_root=state.ca().certificate,
-            revoked=_revoked(session),
+            revoked=revocation_check(session),
             receipt=facts,
             alert_id=alert_id,
             code=code,

@@ -14,9 +14,10 @@ from functools import partial
 from sqlmodel import Session, col, select
 
 from api.errors import ApiError
-from api.models import CertificateRevocation, Participant
+from api.models import Participant
 from api.schemas.warehouse import PriceOut
 from api.services.bundles import SETTLEMENT_CURRENCY
+from api.services.participants import revocation_check
 from api.services.txerrors import on_chain
 from api.state import AppState
 from chain.contracts import LoanState
@@ -33,12 +34,11 @@ PRICE_SKEW_S = 30
 
 def verify(state: AppState, session: Session, source: Participant, token: str) -> VerifiedPrice:
     """The verified observation (422 with its ``PRICE_*`` code otherwise), signed by ``source``."""
-    revoked = {int(s) for s in session.exec(select(CertificateRevocation.serial)).all()}
     try:
         price = verify_price_observation(
             token,
             ca_root=state.ca().certificate,
-            revoked=revoked,
+            revoked=revocation_check(session),
             now=state.chain_now(),
             max_skew_s=PRICE_SKEW_S,
             currency=SETTLEMENT_CURRENCY,
