@@ -31,7 +31,6 @@ from eth_account.messages import encode_typed_data
 
 from api.main import create_app
 from chain.compiler import Artifact
-from domain.warehouse.prices import encode_price_observation
 from domain.warehouse.readings import encode_reading
 from tests.api.harness import (
     BUYER_GLN,
@@ -44,6 +43,7 @@ from tests.api.harness import (
     onboard,
     start_gateway,
 )
+from tests.api.warehouse_world import signed_price
 
 ROLES = ("operator", "supplier", "core_enterprise", "financier", "regulator", "logistics", "price_source")
 #: The actor each role calls as (the operator calls with the operator key).
@@ -177,17 +177,7 @@ def new_loan(w: World) -> object:
 def new_price(w: World) -> object:
     """The price source's signed observation of the price the world recorded, observed now."""
     a = w.actors["prices"]
-    token = encode_price_observation(
-        a.key,
-        a.certificate,
-        commodity="SOYBEAN",
-        unit="KGM",
-        per_thousand=450_000,
-        currency="EUR",
-        observed_at=w.chain_time(),
-        source=a.address.lower(),
-    )
-    return {"observation": token}
+    return {"observation": signed_price(a, 450_000, w.chain_time())}
 
 
 def new_device(w: World, device_id: str | None = None) -> dict[str, Any]:

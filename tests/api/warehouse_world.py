@@ -20,6 +20,21 @@ VALUE = QUANTITY * PRICE // PRICE_QUANTITY  # 2,250,000.00
 PRINCIPAL = 1_500_000_00  # 1,500,000.00: 66.67 % of the value
 
 
+def signed_price(source: Actor, per_thousand: int, observed_at: int) -> str:
+    """``source``'s signed observation of soybeans (KGM) at ``per_thousand`` EUR minor units a tonne."""
+    assert source.certificate is not None
+    return encode_price_observation(
+        source.key,
+        source.certificate,
+        commodity="SOYBEAN",
+        unit="KGM",
+        per_thousand=per_thousand,
+        currency="EUR",
+        observed_at=observed_at,
+        source=source.address.lower(),
+    )
+
+
 def post(gw: Gateway, path: str, actor: Actor | None, body: dict[str, Any] | None = None) -> httpx.Response:
     key = actor.api_key if actor is not None else gw.operator_key
     return gw.request("POST", path, key, json=body or {}, headers={"Idempotency-Key": str(uuid.uuid4())})
@@ -100,17 +115,7 @@ class World:
                 rpc(self.gw.anvil.url, "evm_mine", [self.observed + 1])
                 at = self.observed + 1
             self.observed = at
-        token = encode_price_observation(
-            who.key,
-            who.certificate,
-            commodity="SOYBEAN",
-            unit="KGM",
-            per_thousand=per_thousand,
-            currency="EUR",
-            observed_at=at,
-            source=who.address.lower(),
-        )
-        return post(self.gw, "/warehouse/prices", who, {"observation": token})
+        return post(self.gw, "/warehouse/prices", who, {"observation": signed_price(who, per_thousand, at)})
 
     def issue(
         self, quantity: int = QUANTITY, *, lot: str | None = None, by: Actor | None = None

@@ -17,7 +17,6 @@ from playwright.sync_api import Browser, expect
 
 from api.services.portal import PAGES, navigation
 from domain.roles import Role
-from domain.warehouse.prices import encode_price_observation
 from tests.api.harness import (
     Actor,
     Gateway,
@@ -28,6 +27,7 @@ from tests.api.harness import (
     start_gateway,
     trade_parties,
 )
+from tests.api.warehouse_world import signed_price
 from tests.portal.browser import Portal, browser, portal
 
 __all__ = ["browser"]
@@ -129,17 +129,7 @@ def _warehouse(gw: Gateway, actors: dict[str, Actor]) -> None:
         == 200
     )
     now = int(gw.state.chain().w3.eth.get_block("latest")["timestamp"])
-    token = encode_price_observation(
-        prices.key,
-        prices.certificate,
-        commodity="SOYBEAN",
-        unit="KGM",
-        per_thousand=450_000,
-        currency="EUR",
-        observed_at=now,
-        source=prices.address.lower(),
-    )
-    post(prices, "/warehouse/prices", {"observation": token}, 201)
+    post(prices, "/warehouse/prices", {"observation": signed_price(prices, 450_000, now)}, 201)
     appoint_issuer(gw, bank.participant_id)
     post(bank, "/settlement/mint", {"to_participant_id": bank.participant_id, "amount": 10**9})
     loans = []
