@@ -27,6 +27,7 @@ from api.openapi import install_openapi
 from api.routes import (
     bundles,
     ca,
+    credit,
     credit_lines,
     devices,
     docs,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ca,
         participants,
         credit_lines,
+        credit,
         bundles,
         documents,
         rules,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 import readmodel.tables  # noqa: F401  (the read-model tables, so one Alembic history migrates every table)
@@ -436,3 +436,27 @@ class WebhookAttempt(SQLModel, table=True):
     #: delivered | retrying | failed (the last attempt) | disabled (410 Gone) | superseded (claim lost)
     outcome: str = Field(max_length=16)
     next_attempt_at: datetime | None = Field(default=None)
+
+
+class CreditConsent(SQLModel, table=True):
+    """A participant's consent that one financier may read its credit profile (``api.services.credit``),
+    from ``granted_at`` until ``revoked_at``. A revoked consent stays on record; a new grant is a new
+    row, and at most one row per pair is unrevoked."""
+
+    __tablename__ = "credit_consent"
+    __table_args__ = (
+        Index(
+            "uq_credit_consent_open",
+            "subject_id",
+            "financier_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: str = Field(foreign_key="participant.id", max_length=36)
+    financier_id: str = Field(foreign_key="participant.id", max_length=36, index=True)
+    granted_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None

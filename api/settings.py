@@ -12,11 +12,12 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from chain.files import FILE_MODE, private_dir, tighten
 from chain.settings import ANVIL_VERIFIER_KEY, PROJECT_ROOT, ChainSettings
+from domain.credit import DEFAULT_TABLE, PointsTable, load_table
 
 
 class Settings(ChainSettings):
@@ -155,6 +156,32 @@ class Settings(ChainSettings):
         description="How often the background indexer's leader looks for devices silent past a heartbeat.",
     )
 
+    # --- credit profiles (docs/credit.md) ----------------------------------------------------
+    credit_table_file: Path | None = Field(
+        default=None,
+        description=(
+            "The scorecard's points table, a JSON file (domain.credit.table_json's form), checked at start. "
+            "Unset: the platform's default table (expert priors, docs/credit.md)."
+        ),
+    )
+
+    @field_validator("credit_table_file")
+    @classmethod
+    def _credit_table_loads(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            try:
+                load_table(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise ValueError(f"SCF_CREDIT_TABLE_FILE: cannot read {path}: {exc.strerror}") from None
+            except ValueError as exc:
+                raise ValueError(f"SCF_CREDIT_TABLE_FILE {path}: {exc}") from None
+        return path
+
+    @property
+    def credit_table(self) -> PointsTable:
+        """The scorecard's points table: the file's, else the default (read once per path)."""
+        return DEFAULT_TABLE if self.credit_table_file is None else _table_at(self.credit_table_file)
+
     @property
     def effective_verifier_key(self) -> str:
         if self.verifier_key is not None:
@@ -198,3 +225,8 @@ class Settings(ChainSettings):
 def get_settings() -> Settings:
     """The process-wide settings (read once from the environment)."""
     return Settings()
+
+
+@lru_cache(maxsize=8)
+def _table_at(path: Path) -> PointsTable:
+    return load_table(path.read_text(encoding="utf-8"))

@@ -72,6 +72,12 @@ def portfolio_yield_bps(fills: Iterable[tuple[int, int, int]]) -> Decimal:
     face = price = weighted = 0
     for f, p, d in fills:
         face, price, weighted = face + f, price + p, weighted + d * p
+    return yield_of_sums_bps(face, price, weighted)
+
+
+def yield_of_sums_bps(face: int, price: int, weighted: int) -> Decimal:
+    """:func:`portfolio_yield_bps` from its three sums (face bought, price paid, sum of days x price), as
+    a record kept event by event holds them (``readmodel.credit``)."""
     if price <= 0 or weighted <= 0:
         return Decimal(0).quantize(YIELD_QUANTUM)
     hundredths = round(Fraction((face - price) * DAYS_PER_YEAR * BPS * 100, weighted))  # exact, half-even

@@ -39,6 +39,9 @@ from readmodel.tables import RmBlock, RmCursor, RmEvent, event_subject
 
 log = logging.getLogger(__name__)
 
+#: Block headers asked in one JSON-RPC batch request (Besu's default limit is 1,024).
+HEADER_BATCH = 100
+
 #: Contract names of the deployment plan whose events are indexed.
 CONTRACTS = (
     "ParticipantRegistry",
@@ -261,10 +264,43 @@ class Indexer:
             if known[0] != bh:
                 raise _Retry(f"logs of block {bn} from two different blocks")
         logs.sort(key=lambda e: (int(e["blockNumber"]), int(e["logIndex"])))
+        times = self._block_times(logs, blocks)
         try:
-            return self._store(number, stored_hash, to, header, logs, blocks)
+            return self._store(number, stored_hash, to, header, logs, blocks, times)
         except IntegrityError as exc:  # another writer stored the same events or blocks first
             raise _Retry(f"another writer stored blocks {number + 1}..{to} meanwhile") from exc
+
+    def _block_times(
+        self, logs: list[LogReceipt], blocks: dict[int, tuple[str, str | None]]
+    ) -> dict[int, int]:
+        """The timestamp of every block with logs: the logs' ``blockTimestamp`` where the node gives it
+        (Anvil, recent execution clients), else the headers, asked in JSON-RPC batches of
+        :data:`HEADER_BATCH` (standard JSON-RPC, as a node without the field needs); each header's hash
+        must be the logs' block hash."""
+        times: dict[int, int] = {}
+        for entry in logs:
+            raw: object = dict(entry).get("blockTimestamp")  # not in web3's LogReceipt yet
+            if not isinstance(raw, (str, int)):
+                continue
+            bn, value = int(entry["blockNumber"]), int(raw, 16) if isinstance(raw, str) else raw
+            if times.setdefault(bn, value) != value:
+                raise _Retry(f"logs of block {bn} with two different timestamps")
+        missing = sorted(bn for bn in {int(e["blockNumber"]) for e in logs} if bn not in times)
+        for i in range(0, len(missing), HEADER_BATCH):
+            numbers = missing[i : i + HEADER_BATCH]
+            try:
+                with self.w3.batch_requests() as batch:
+                    for bn in numbers:
+                        batch.add(self.w3.eth.get_block(bn))
+                    headers = batch.execute()
+            except (BlockNotFound, Web3RPCError) as exc:
+                raise _Retry(f"a block of {numbers[0]}..{numbers[-1]} is gone: {exc}") from exc
+            block: Any
+            for bn, block in zip(numbers, headers, strict=True):
+                if HexBytes(block["hash"]).to_0x_hex() != blocks[bn][0]:
+                    raise _Retry(f"block {bn} changed while reading its header")
+                times[bn] = int(block["timestamp"])
+        return times
 
     def _store(
         self,
@@ -274,6 +310,7 @@ class Indexer:
         after: tuple[str, str, int],
         logs: list[LogReceipt],
         blocks: dict[int, tuple[str, str | None]],
+        times: dict[int, int],
     ) -> tuple[int, int]:
         """The batch's one database transaction: events, projections, blocks, cursor."""
         dup = 0
@@ -303,6 +340,7 @@ class Indexer:
                     block_number=int(entry["blockNumber"]),
                     tx_hash=tx_hash,
                     log_index=log_index,
+                    block_timestamp=times[int(entry["blockNumber"])],
                 )
                 receivable_id, offer_id = event_subject(args)
                 if event == "OfferCancelledBy" and offer_id is not None:  # about its offer's receivable
@@ -314,6 +352,7 @@ class Indexer:
                         "tx_hash": tx_hash,
                         "tx_index": int(entry["transactionIndex"]),
                         "log_index": log_index,
+                        "block_timestamp": record.block_timestamp,
                         "address": record.address,
                         "contract": contract,
                         "event": event,

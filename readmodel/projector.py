@@ -19,6 +19,7 @@ from sqlalchemy import tuple_
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from domain.roles import Role
+from readmodel import credit
 from readmodel.rows import cache as _cache
 from readmodel.rows import get as _get
 from readmodel.rows import put as _put
@@ -96,6 +97,7 @@ class EventRecord:
     block_number: int
     tx_hash: str
     log_index: int
+    block_timestamp: int  # the block's, by the chain's clock
 
     @classmethod
     def from_row(cls, row: RmEvent) -> EventRecord:
@@ -107,6 +109,7 @@ class EventRecord:
             row.block_number,
             row.tx_hash,
             row.log_index,
+            row.block_timestamp,
         )
 
 
@@ -293,6 +296,7 @@ def _apply(session: Session, ev: EventRecord) -> None:
                 identity_hash=a["identityHash"],
                 onboarded_block=ev.block_number,
                 onboarded_tx=ev.tx_hash,
+                onboarded_time=ev.block_timestamp,
             ),
             a["account"],
         )
@@ -321,10 +325,15 @@ def _apply_ledger(session: Session, ev: EventRecord) -> None:
     raw = ev.args.get("id")
     rid = int(raw) if isinstance(raw, str) and raw.isdigit() else None
     known = rid is not None and ev.event != "InvoiceRegistered"  # a new receivable counted nothing yet
-    before = _footprint(_receivable(session, rid) if known and rid is not None else None)
+    r = _receivable(session, rid) if known and rid is not None else None
+    before = _footprint(r)
+    was = r.status if r is not None else None
     _apply_ledger_event(session, ev)
     if rid is not None:
-        _reweigh(session, before, _receivable(session, rid))
+        r = _receivable(session, rid)
+        _reweigh(session, before, r)
+        if r is not None:
+            credit.apply_ledger(session, ev.event, ev.args, ev.block_timestamp, r, was)
 
 
 def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
@@ -413,6 +422,7 @@ def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
         session.add(_payment(ev, "redemption", r.id, a["holder"], a["amount"], a["totalRedeemed"]))
     elif e == "Disputed":
         r.disputed = True
+        r.disputes += 1
         session.add(
             RmDispute(
                 receivable_id=r.id,
@@ -487,6 +497,9 @@ def _apply_market(session: Session, ev: EventRecord) -> None:
         o = _get(session, RmOffer, int(a["offerId"]))
         if o is not None:
             o.filled = a["filled"]
+        r = _receivable(session, int(a["receivableId"]))
+        if r is not None:
+            credit.apply_fill(session, a, r)
         session.add(
             RmFill(
                 offer_id=int(a["offerId"]),

@@ -130,6 +130,9 @@ class RmEvent(SQLModel, table=True):
     contract: str = Field(max_length=64, index=True)
     event: str = Field(max_length=64, index=True)
     args: str = Field(sa_column=Column(Text, nullable=False))
+    #: the block's timestamp (the log's ``blockTimestamp``, else the block's header): when it happened,
+    #: by the chain's clock (a repayment's delay, a participant's tenure)
+    block_timestamp: int = _big()
     receivable_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True, default=_default_receivable)
     )
@@ -148,6 +151,7 @@ class RmParticipant(SQLModel, table=True):
     identity_hash: str = Field(max_length=66)
     onboarded_block: int = _big()
     onboarded_tx: str = Field(max_length=66)
+    onboarded_time: int = _big()  # the onboarding block's timestamp (tenure)
 
 
 class RmReceivable(SQLModel, table=True):
@@ -171,6 +175,7 @@ class RmReceivable(SQLModel, table=True):
     due_date: int = _big()
     status: str = Field(max_length=16, index=True)  # ReceivableStatus name
     disputed: bool = False
+    disputes: int = 0  # disputes ever opened (a credit history counts a receivable's first)
     repaid: str = _amount()
     diluted: str = _amount()
     redeemed: str = _amount()
@@ -466,6 +471,47 @@ class RmPrice(SQLModel, table=True):
     block_number: int = _big()
 
 
+class RmCreditHistory(SQLModel, table=True):
+    """A participant's track record, kept by the projector event by event (``readmodel.credit``): the
+    counters a credit profile is computed from (``docs/credit.md``). Money in minor units (decimal text),
+    delays in whole days by the chain's clock. One row per participant that ever traded, whatever its
+    role: as a debtor (``debtor_*``), as a supplier (``supplier_*``), as a financier (``financier_*``)."""
+
+    __tablename__ = "rm_credit_history"
+
+    party: str = Field(primary_key=True, max_length=42)
+    # as a debtor: receivables endorsed (payables), their settlement by repayment, disputes
+    debtor_payables: str = _amount()  # face value endorsed
+    debtor_on_time: int = 0  # receivables repaid in full on or before their due date
+    debtor_late: int = 0  # ... after it
+    debtor_days_late: int = 0  # the days past due of the late ones, summed
+    debtor_worst_days: int = 0
+    debtor_disputed: str = _amount()  # face value of endorsed payables ever disputed
+    # as a supplier (creditor of a registered receivable)
+    supplier_receivables: int = 0
+    supplier_face: str = _amount()
+    supplier_financed: str = _amount()  # nominal it sold in the discount market
+    supplier_disputed: int = 0  # its receivables ever disputed
+    supplier_diluted: str = _amount()  # credit notes against its receivables
+    supplier_rejected: int = 0  # endorsements its debtors refused
+    supplier_largest_buyer: str = _amount()  # the face owed by its largest debtor (rm_credit_pair's max)
+    # as a financier (maker of filled offers)
+    financier_fills: int = 0
+    financier_bought: str = _amount()  # nominal bought
+    financier_paid: str = _amount()  # price paid
+    financier_weighted: str = _amount()  # sum of price x days to maturity (the portfolio yield's divisor)
+
+
+class RmCreditPair(SQLModel, table=True):
+    """Face value a supplier's receivables put on one debtor (its buyer concentration)."""
+
+    __tablename__ = "rm_credit_pair"
+
+    creditor: str = Field(primary_key=True, max_length=42)
+    debtor: str = Field(primary_key=True, max_length=42)
+    face: str = _amount()
+
+
 #: The projection tables, emptied and rebuilt from ``rm_event`` after a reorganization.
 PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmParticipant,
@@ -488,4 +534,6 @@ PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmAlert,
     RmPrice,
     RmReceiptEvent,
+    RmCreditHistory,
+    RmCreditPair,
 )

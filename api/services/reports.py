@@ -32,6 +32,7 @@ from api.services.lifecycle import Caller, address_of
 from api.state import AppState, ReadView
 from domain.maths import days_to_maturity, portfolio_yield_bps
 from domain.roles import OVERSEERS, Role
+from readmodel.credit import is_overdue
 from readmodel.projector import ALL, claim, outstanding, tally
 from readmodel.tables import (
     RmCalendar,
@@ -46,8 +47,6 @@ from readmodel.tables import (
 _Row = TypeVar("_Row")
 #: one page of a list and the number of rows across all pages
 Found = tuple[list[_Row], int]
-
-GRACE_PERIOD = 3 * 86_400  # ReceivableLedger.GRACE_PERIOD
 
 
 class Names:
@@ -77,11 +76,6 @@ def of(state: AppState, participant: Participant) -> ReadView:
 
 def day(ts: int) -> date:
     return datetime.fromtimestamp(ts, UTC).date()
-
-
-def is_overdue(r: RmReceivable, now: int) -> bool:
-    """``ReceivableLedger.isOverdue``: confirmed (not settled) and past the due date plus the grace period."""
-    return r.status == "CONFIRMED" and now > r.due_date + GRACE_PERIOD
 
 
 def receivable_out(r: RmReceivable, names: Names, now: int) -> ReceivableOut:

@@ -139,9 +139,11 @@ def check_upgrades_like_a_new_database(url: str, new_schema: dict[str, Any], sta
     with engine.connect() as conn:
         participants = conn.execute(text("SELECT id, legal_name FROM participant")).all()
         receivables = conn.execute(text("SELECT id, remainder_pool, delivery_hash FROM rm_receivable")).all()
+        cursors = conn.execute(text("SELECT name FROM rm_cursor")).all()
     engine.dispose()
     assert [tuple(r) for r in participants] == expected["participant"]
-    assert [tuple(r) for r in receivables] == expected["rm_receivable"]
+    # s0009 empties the read model (its events had no block times): the indexer reads the chain again
+    assert receivables == [] and cursors == []
     upgrade(url)  # a second time: nothing to do
     assert current_heads(url) == [head_revisions()]
 

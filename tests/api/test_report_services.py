@@ -134,6 +134,7 @@ def _event(s: Session, n: int, event: str, **args: object) -> None:
         RmEvent(
             block_number=n,
             block_hash="0x" + "00" * 32,
+            block_timestamp=1_700_000_000 + n,
             tx_hash=f"0x{n:064x}",
             tx_index=0,
             log_index=0,

@@ -293,6 +293,27 @@ MATRIX: list[Entry] = [
         },
         open=True,
     ),
+    # ---------------------------------------------------------------- credit profiles
+    Entry(
+        "GET",
+        "/credit/profiles/{t1}",  # a supplier of receivables the bank holds (others: test_credit.py)
+        {
+            **dict.fromkeys(ROLES, (404, "CREDIT_PROFILE_NOT_FOUND")),
+            "supplier": OK,  # its own
+            "financier": OK,  # it holds one of t1's receivables
+            "regulator": OK,
+        },
+        open=True,
+    ),
+    Entry("GET", "/credit/debtors", {"operator": OK, "regulator": OK}),
+    Entry("GET", "/credit/distribution", {"regulator": OK}),
+    Entry("PUT", "/credit/consents/{bank}", {"supplier": OK, "core_enterprise": OK}),
+    Entry(  # bank2 was given no consent
+        "DELETE",
+        "/credit/consents/{bank2}",
+        {"supplier": (404, "CONSENT_NOT_FOUND"), "core_enterprise": (404, "CONSENT_NOT_FOUND")},
+    ),
+    Entry("GET", "/credit/consents", ALL_OK, open=True),
     # ---------------------------------------------------------------- bundles and documents
     Entry("POST", "/bundles/verify", {"supplier": OK}, named("verify")),
     Entry("POST", "/bundles", {"supplier": 201}, named("submit")),

@@ -1,0 +1,437 @@
+"""Credit profiles from platform history (issue 14; docs/credit.md): who may read which, the scorecard,
+consents, the operator's suggestions and the regulator's distribution.
+
+A profile is the read model's record of a participant (``readmodel.credit``: counters kept event by event,
+and a few index look-ups of the present) scored with the deployment's points table, as of the read
+model's block. **Who reads what** (anything else is 404 ``CREDIT_PROFILE_NOT_FOUND``, so a refusal does
+not tell whether the profile exists):
+
+- every participant its own profile; the regulator every profile;
+- the operator core enterprises' profiles (it caps their credit: ``GET /credit/debtors``);
+- a financier the profile of a supplier or core enterprise that is the creditor or the debtor of a
+  receivable the financier holds or ever held, has made an offer on, or is offered now (a receivable in
+  the discount market: confirmed, undisputed, not matured; ``GET /discountable`` shows it to every
+  financier); or that consented to it (``PUT /credit/consents/{financier}``, until revoked). A
+  financier's own profile (its portfolio) is its own and the regulator's only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import false, func, or_
+from sqlmodel import Session, col, select
+
+from api.errors import ApiError
+from api.models import CreditConsent, Participant, utcnow
+from api.schemas.credit import (
+    ConsentOut,
+    CreditProfileOut,
+    DebtorRecordOut,
+    DebtorSuggestionOut,
+    DistributionOut,
+    FactorOut,
+    FinancierRecordOut,
+    GradeCountOut,
+    ScoreBandOut,
+    ScorecardOut,
+    SupplierRecordOut,
+)
+from api.services.lifecycle import Caller, participant_in_role_or_404
+from api.services.reports import Names, as_of
+from api.state import AppState, ReadView
+from domain.credit import (
+    FACTORS,
+    DebtorHistory,
+    FactorResult,
+    PointsTable,
+    Scorecard,
+    ScoreRole,
+    SupplierHistory,
+    score_debtor,
+    score_supplier,
+    top_reasons,
+)
+from domain.credit.policy import suggest
+from domain.maths import yield_of_sums_bps
+from domain.roles import Role
+from readmodel import credit as records
+from readmodel.projector import claim
+from readmodel.tables import RmHolding, RmInvolvement, RmOffer, RmReceivable
+
+#: the roles with a scored profile, and as what
+SCORED: dict[Role, ScoreRole] = {Role.CORE_ENTERPRISE: ScoreRole.DEBTOR, Role.SUPPLIER: ScoreRole.SUPPLIER}
+
+#: the regulator's histogram of scores, in bands of this many points
+SCORE_BAND = 20
+
+
+def _not_found(participant_id: str) -> ApiError:
+    return ApiError(404, "CREDIT_PROFILE_NOT_FOUND", f"No credit profile of {participant_id} for you.")
+
+
+# ----------------------------------------------------------------------------------- histories
+
+
+def tenure_days(record: records.Record, now: int) -> int:
+    return max(0, now - record.joined) // records.DAY
+
+
+def debtor_history(record: records.Record, now: int) -> DebtorHistory:
+    h = record.history
+    return DebtorHistory(
+        repayments_on_time=h.debtor_on_time,
+        repayments_late=h.debtor_late,
+        days_past_due_total=h.debtor_days_late,
+        days_past_due_worst=h.debtor_worst_days,
+        overdue_minor=record.overdue,
+        disputed_minor=int(h.debtor_disputed),
+        payables_minor=int(h.debtor_payables),
+        credit_limit_minor=record.credit_limit,
+        credit_used_minor=record.credit_used,
+        tenure_days=tenure_days(record, now),
+    )
+
+
+def supplier_history(record: records.Record, now: int) -> SupplierHistory:
+    h = record.history
+    face = int(h.supplier_face)
+    return SupplierHistory(
+        receivables=h.supplier_receivables,
+        receivables_minor=face,
+        # units bought back and sold again count once more: never more than it ever issued
+        financed_minor=min(int(h.supplier_financed), face),
+        disputed=h.supplier_disputed,
+        diluted_minor=int(h.supplier_diluted),
+        rejected_endorsements=h.supplier_rejected,
+        largest_buyer_minor=int(h.supplier_largest_buyer),
+        tenure_days=tenure_days(record, now),
+    )
+
+
+def scorecard_of(role: ScoreRole, record: records.Record, now: int, table: PointsTable) -> Scorecard:
+    if role == ScoreRole.DEBTOR:
+        return score_debtor(debtor_history(record, now), table)
+    return score_supplier(supplier_history(record, now), table)
+
+
+def _factor_out(role: ScoreRole, r: FactorResult) -> FactorOut:
+    unit = next(spec.unit for spec in FACTORS[role] if spec.factor == r.factor)
+    return FactorOut(
+        factor=r.factor.value,
+        value=r.value,
+        unit=unit.value or "count",
+        bin=r.bin_label,
+        points=r.points,
+        reason_code=r.reason_code,
+        reason=r.reason,
+        shortfall=r.shortfall,
+    )
+
+
+def scorecard_out(card: Scorecard) -> ScorecardOut:
+    return ScorecardOut(
+        score=card.score,
+        grade=card.grade,
+        base=card.base,
+        table_version=card.table_version,
+        factors=[_factor_out(card.role, f) for f in card.factors],
+        top_reasons=[_factor_out(card.role, f) for f in top_reasons(card)],
+    )
+
+
+def _financier_out(session: Session, record: records.Record, address: str, now: int) -> FinancierRecordOut:
+    h = record.history
+    exposure = 0
+    overdue = session.exec(  # its positions in overdue receivables: its holdings only, by index
+        select(RmHolding, RmReceivable)
+        .join(RmReceivable, col(RmReceivable.id) == RmHolding.receivable_id)
+        .where(RmHolding.holder == address, RmHolding.balance != "0")
+    ).all()
+    for holding, r in overdue:
+        if records.is_overdue(r, now):
+            exposure += claim(r, int(holding.balance))
+    return FinancierRecordOut(
+        purchases=h.financier_fills,
+        bought_minor=int(h.financier_bought),
+        paid_minor=int(h.financier_paid),
+        yield_bps=yield_of_sums_bps(
+            int(h.financier_bought), int(h.financier_paid), int(h.financier_weighted)
+        ),
+        overdue_exposure_minor=exposure,
+    )
+
+
+# ----------------------------------------------------------------------------------- who reads what
+
+
+def _consented(session: Session, subject: Participant, financier: Participant) -> bool:
+    return (
+        session.exec(
+            select(CreditConsent.id).where(
+                CreditConsent.subject_id == subject.id,
+                CreditConsent.financier_id == financier.id,
+                col(CreditConsent.revoked_at).is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _related(session: Session, financier: str, subject: str, now: int) -> bool:
+    """``subject`` is creditor or debtor of a receivable ``financier`` holds or held, made an offer on,
+    or is offered in the market now (each an indexed look-up, stopping at the first row)."""
+    party = or_(col(RmReceivable.creditor) == subject, col(RmReceivable.debtor) == subject)
+    held = (
+        select(RmReceivable.id)
+        .join(RmInvolvement, col(RmInvolvement.receivable_id) == RmReceivable.id)
+        .where(RmInvolvement.party == financier, party)
+    )
+    offered = (
+        select(RmReceivable.id)
+        .join(RmOffer, col(RmOffer.receivable_id) == RmReceivable.id)
+        .where(RmOffer.maker == financier, party)
+    )
+    market = select(RmReceivable.id).where(
+        party,
+        RmReceivable.status == "CONFIRMED",
+        col(RmReceivable.disputed) == false(),
+        col(RmReceivable.due_date) > now,
+    )
+    return any(session.exec(q.limit(1)).first() is not None for q in (held, offered, market))
+
+
+def may_read(session: Session, caller: Caller, subject: Participant, now: int) -> bool:
+    """The rules of the module's docstring; an allow-list (a role added later reads nothing)."""
+    role, me = caller.role, caller.participant
+    if role == Role.REGULATOR or (me is not None and me.id == subject.id):
+        return True
+    if role == Role.OPERATOR:
+        return subject.role == Role.CORE_ENTERPRISE
+    if role == Role.FINANCIER and me is not None and Role(subject.role) in SCORED:
+        return _consented(session, subject, me) or _related(
+            session, me.chain_address, subject.chain_address, now
+        )
+    return False
+
+
+# ----------------------------------------------------------------------------------- reads
+
+
+def _view(state: AppState, caller: Caller) -> ReadView:
+    return as_of(state, caller)
+
+
+def _time(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def profile(state: AppState, session: Session, caller: Caller, participant_id: str) -> CreditProfileOut:
+    """``participant_id``'s credit profile as of the read model's block, if ``caller`` may read it."""
+    subject = session.get(Participant, participant_id)
+    if subject is None or subject.status == "pending":
+        raise _not_found(participant_id)
+    view = _view(state, caller)
+    if not may_read(session, caller, subject, view.now):
+        raise _not_found(participant_id)
+    record = records.record(session, subject.chain_address, view.now)
+    role = Role(subject.role)
+    if record is None or (role not in SCORED and role != Role.FINANCIER):
+        raise _not_found(participant_id)
+    out = CreditProfileOut(
+        participant=Names(session).ref(subject.chain_address),
+        role=role.value,
+        as_of_block=view.block,
+        as_of=_time(view.now),
+        tenure_days=tenure_days(record, view.now),
+    )
+    if role == Role.FINANCIER:
+        out.financier = _financier_out(session, record, subject.chain_address, view.now)
+        return out
+    card = scorecard_of(SCORED[role], record, view.now, state.settings.credit_table)
+    out.scorecard = scorecard_out(card)
+    if role == Role.CORE_ENTERPRISE:
+        out.debtor = DebtorRecordOut(**_debtor_fields(debtor_history(record, view.now)))
+    else:
+        out.supplier = SupplierRecordOut(**_supplier_fields(supplier_history(record, view.now)))
+    return out
+
+
+def _debtor_fields(h: DebtorHistory) -> dict[str, int]:
+    return {
+        "payables_minor": h.payables_minor,
+        "repayments_on_time": h.repayments_on_time,
+        "repayments_late": h.repayments_late,
+        "days_past_due_total": h.days_past_due_total,
+        "days_past_due_worst": h.days_past_due_worst,
+        "overdue_minor": h.overdue_minor,
+        "disputed_minor": h.disputed_minor,
+        "credit_limit_minor": h.credit_limit_minor,
+        "credit_used_minor": h.credit_used_minor,
+    }
+
+
+def _supplier_fields(h: SupplierHistory) -> dict[str, int]:
+    return {
+        "receivables": h.receivables,
+        "receivables_minor": h.receivables_minor,
+        "financed_minor": h.financed_minor,
+        "disputed": h.disputed,
+        "diluted_minor": h.diluted_minor,
+        "rejected_endorsements": h.rejected_endorsements,
+        "largest_buyer_minor": h.largest_buyer_minor,
+    }
+
+
+class Grades:
+    """Score and grade by chain address, memoized for one read (a page names a party many times)."""
+
+    def __init__(self, session: Session, view: ReadView, table: PointsTable) -> None:
+        self._session, self._view, self._table = session, view, table
+        self._roles = {p.chain_address: p.role for p in session.exec(select(Participant)).all()}
+        self._cards: dict[str, Scorecard | None] = {}
+
+    def of(self, address: str) -> Scorecard | None:
+        if address not in self._cards:
+            role = self._roles.get(address)
+            record = records.record(self._session, address, self._view.now)
+            scored = SCORED.get(Role(role)) if role is not None else None
+            self._cards[address] = (
+                None
+                if record is None or scored is None
+                else scorecard_of(scored, record, self._view.now, self._table)
+            )
+        return self._cards[address]
+
+
+def debtors(
+    state: AppState, session: Session, caller: Caller, limit: int | None, offset: int
+) -> tuple[list[DebtorSuggestionOut], int]:
+    """Every core enterprise with its score, grade, suggested line and rate band (operator, regulator)."""
+    view = _view(state, caller)
+    table = state.settings.credit_table
+    query = select(Participant).where(
+        Participant.role == Role.CORE_ENTERPRISE.value, Participant.status != "pending"
+    )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = []
+    names = Names(session)
+    for p in session.exec(query.order_by(col(Participant.id)).offset(offset).limit(limit)).all():
+        record = records.record(session, p.chain_address, view.now)
+        if record is None:  # onboarded, not yet in the read model
+            continue
+        card = score_debtor(debtor_history(record, view.now), table)
+        s = suggest(card.grade, int(record.history.debtor_payables), tenure_days(record, view.now))
+        rows.append(
+            DebtorSuggestionOut(
+                participant=names.ref(p.chain_address),
+                score=card.score,
+                grade=card.grade,
+                run_rate_minor=s.run_rate_minor,
+                credit_line_minor=s.credit_line_minor,
+                rate_min_bps=s.rate_min_bps,
+                rate_max_bps=s.rate_max_bps,
+                credit_limit_minor=record.credit_limit,
+                as_of_block=view.block,
+            )
+        )
+    return rows, total
+
+
+def distribution(state: AppState, session: Session, caller: Caller) -> list[DistributionOut]:
+    """Per scored role: participants per grade and per band of :data:`SCORE_BAND` points (regulator)."""
+    view = _view(state, caller)
+    table = state.settings.credit_table
+    out = []
+    for role, scored in SCORED.items():
+        cards = []
+        for p in session.exec(select(Participant).where(Participant.role == role.value)).all():
+            record = records.record(session, p.chain_address, view.now)
+            if record is not None:
+                cards.append(scorecard_of(scored, record, view.now, table))
+        grades = Counter(c.grade for c in cards)
+        bands = Counter(c.score - c.score % SCORE_BAND for c in cards)
+        out.append(
+            DistributionOut(
+                role=role.value,
+                participants=len(cards),
+                grades=[GradeCountOut(grade=g.grade, participants=grades[g.grade]) for g in table.grades],
+                scores=[
+                    ScoreBandOut(lower=lo, upper=lo + SCORE_BAND, participants=n)
+                    for lo, n in sorted(bands.items())
+                ],
+                as_of_block=view.block,
+                as_of=_time(view.now),
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------------- consents
+
+
+def _consent_out(names: Names, session: Session, c: CreditConsent) -> ConsentOut:
+    subject, financier = session.get(Participant, c.subject_id), session.get(Participant, c.financier_id)
+    assert subject is not None and financier is not None  # foreign keys
+    return ConsentOut(
+        subject=names.ref(subject.chain_address),
+        financier=names.ref(financier.chain_address),
+        granted_at=c.granted_at,
+        revoked_at=c.revoked_at,
+    )
+
+
+def grant(session: Session, subject: Participant, financier_id: str) -> ConsentOut:
+    """``subject`` lets financier ``financier_id`` read its profile (idempotent: an open consent is
+    answered as it is)."""
+    financier = participant_in_role_or_404(session, financier_id, Role.FINANCIER)
+    open_ = session.exec(
+        select(CreditConsent).where(
+            CreditConsent.subject_id == subject.id,
+            CreditConsent.financier_id == financier.id,
+            col(CreditConsent.revoked_at).is_(None),
+        )
+    ).first()
+    if open_ is None:
+        open_ = CreditConsent(subject_id=subject.id, financier_id=financier.id)
+        session.add(open_)
+        session.commit()
+        session.refresh(open_)
+    return _consent_out(Names(session), session, open_)
+
+
+def revoke(session: Session, subject: Participant, financier_id: str) -> ConsentOut:
+    """End ``subject``'s open consent to ``financier_id`` (404 ``CONSENT_NOT_FOUND`` if none is open)."""
+    open_ = session.exec(
+        select(CreditConsent).where(
+            CreditConsent.subject_id == subject.id,
+            CreditConsent.financier_id == financier_id,
+            col(CreditConsent.revoked_at).is_(None),
+        )
+    ).first()
+    if open_ is None:
+        raise ApiError(404, "CONSENT_NOT_FOUND", f"You have no open consent for {financier_id}.")
+    open_.revoked_at = utcnow()
+    session.add(open_)
+    session.commit()
+    session.refresh(open_)
+    return _consent_out(Names(session), session, open_)
+
+
+def consents(
+    session: Session, caller: Caller, limit: int | None, offset: int
+) -> tuple[list[ConsentOut], int]:
+    """Consents given (a supplier, a core enterprise), received (a financier), or all (the regulator);
+    newest first, revoked ones included."""
+    query = select(CreditConsent)
+    me = caller.participant
+    if caller.role != Role.REGULATOR:
+        if me is None:
+            return [], 0
+        column = CreditConsent.financier_id if caller.role == Role.FINANCIER else CreditConsent.subject_id
+        query = query.where(column == me.id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    names = Names(session)
+    page = session.exec(query.order_by(col(CreditConsent.id).desc()).offset(offset).limit(limit)).all()
+    return [_consent_out(names, session, c) for c in page], total

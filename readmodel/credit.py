@@ -1,0 +1,141 @@
+"""Participants' track records, projected event by event, and the histories a credit profile scores.
+
+The projector (``readmodel.projector``) calls :func:`apply_ledger` after each ledger event about a
+receivable and :func:`apply_fill` after each discount; they move the counters of ``rm_credit_history``
+and ``rm_credit_pair``. A profile reads one row and a few index look-ups, never the history (see
+``docs/credit.md`` for each counter). They are rebuilt with the other projections after a
+reorganization, so a profile's as-of block (the indexer's cursor) is always the state it shows.
+
+**Delays** are counted by the chain's clock: dates on chain are UTC midnights, and a receivable repaid in
+full in a block of day ``d`` is ``d - due day`` days past due (0 on or before its due date). A
+receivable counts as one repayment when a repayment settles it; one closed by a credit note counts none.
+**Overdue** is the ledger's ``isOverdue``: confirmed, unpaid, past the due date plus the grace period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from readmodel.rows import get as _get
+from readmodel.rows import put as _put
+from readmodel.tables import RmCreditHistory, RmCreditLine, RmCreditPair, RmParticipant, RmReceivable
+
+DAY = 86_400
+
+#: ``ReceivableLedger.GRACE_PERIOD``: a confirmed receivable unpaid this long after its due date is overdue.
+GRACE_PERIOD = 3 * DAY
+
+
+def is_overdue(r: RmReceivable, now: int) -> bool:
+    """``ReceivableLedger.isOverdue``: confirmed (not settled) and past the due date plus the grace period."""
+    return r.status == "CONFIRMED" and now > r.due_date + GRACE_PERIOD
+
+
+def days_past_due(due_date: int, paid_at: int) -> int:
+    """Whole UTC days from the due date to the day of ``paid_at`` (0 on or before the due date)."""
+    return max(0, paid_at // DAY - due_date // DAY)
+
+
+# ------------------------------------------------------------------------------------ projection
+
+
+def _history(session: Session, party: str) -> RmCreditHistory:
+    return _get(session, RmCreditHistory, party) or _put(session, RmCreditHistory(party=party), party)
+
+
+def _plus(a: str, b: int) -> str:
+    return str(int(a) + b)
+
+
+def apply_ledger(
+    session: Session, event: str, args: dict[str, Any], at: int, r: RmReceivable, was: str | None
+) -> None:
+    """Count one ledger event about ``r`` (already projected; ``was``: its status before, None if new)."""
+    face = int(r.face_value)
+    if event == "InvoiceRegistered":
+        supplier = _history(session, r.creditor)
+        supplier.supplier_receivables += 1
+        supplier.supplier_face = _plus(supplier.supplier_face, face)
+        key = (r.creditor, r.debtor)
+        pair = _get(session, RmCreditPair, key) or _put(
+            session, RmCreditPair(creditor=r.creditor, debtor=r.debtor), key
+        )
+        pair.face = _plus(pair.face, face)
+        if int(pair.face) > int(supplier.supplier_largest_buyer):
+            supplier.supplier_largest_buyer = pair.face
+    elif event == "Endorsed":
+        debtor = _history(session, r.debtor)
+        debtor.debtor_payables = _plus(debtor.debtor_payables, face)
+    elif event == "Rejected":
+        _history(session, r.creditor).supplier_rejected += 1
+    elif event == "Repaid" and r.status == "SETTLED" and was != "SETTLED":
+        debtor = _history(session, r.debtor)
+        late = days_past_due(r.due_date, at)
+        if late == 0:
+            debtor.debtor_on_time += 1
+        else:
+            debtor.debtor_late += 1
+            debtor.debtor_days_late += late
+            debtor.debtor_worst_days = max(debtor.debtor_worst_days, late)
+    elif event == "Disputed" and r.disputes == 1:  # a receivable's first dispute (only a confirmed one)
+        _history(session, r.creditor).supplier_disputed += 1
+        debtor = _history(session, r.debtor)
+        debtor.debtor_disputed = _plus(debtor.debtor_disputed, face)
+    elif event == "DisputeResolved" and int(args["creditNote"]) > 0:
+        supplier = _history(session, r.creditor)
+        supplier.supplier_diluted = _plus(supplier.supplier_diluted, int(args["creditNote"]))
+
+
+def apply_fill(session: Session, args: dict[str, Any], r: RmReceivable) -> None:
+    """Count one discount (``OfferFilled``): the financier's purchase, the supplier's financing."""
+    amount, price, days = int(args["amount"]), int(args["price"]), int(args["daysToMaturity"])
+    financier = _history(session, args["maker"])
+    financier.financier_fills += 1
+    financier.financier_bought = _plus(financier.financier_bought, amount)
+    financier.financier_paid = _plus(financier.financier_paid, price)
+    financier.financier_weighted = _plus(financier.financier_weighted, price * days)
+    if args["holder"] == r.creditor:  # the supplier sold its own receivable: financing
+        supplier = _history(session, r.creditor)
+        supplier.supplier_financed = _plus(supplier.supplier_financed, amount)
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the read model holds about one participant at one time: its counters, its joining time,
+    and the present state a profile adds to them (credit line, overdue payables)."""
+
+    history: RmCreditHistory
+    joined: int  # the onboarding block's timestamp
+    credit_limit: int
+    credit_used: int
+    overdue: int  # outstanding of its overdue payables (minor units)
+
+
+def record(session: Session, party: str, now: int) -> Record | None:
+    """``party``'s record as of ``now`` (the cursor block's time); None for an unknown participant.
+    A few primary-key and index look-ups, whatever the length of its history."""
+    p = session.get(RmParticipant, party)
+    if p is None:
+        return None
+    history = session.get(RmCreditHistory, party) or RmCreditHistory(party=party)
+    line = session.get(RmCreditLine, party)
+    overdue = session.exec(  # the index (debtor, status, due date): its open overdue payables only
+        select(RmReceivable).where(
+            RmReceivable.debtor == party,
+            RmReceivable.status == "CONFIRMED",
+            col(RmReceivable.due_date) < now - GRACE_PERIOD,
+        )
+    ).all()
+    return Record(
+        history=history,
+        joined=p.onboarded_time,
+        credit_limit=int(line.credit_limit) if line else 0,
+        credit_used=int(line.used) if line else 0,
+        overdue=sum(int(r.face_value) - int(r.repaid) - int(r.diluted) for r in overdue),
+    )
