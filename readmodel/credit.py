@@ -19,11 +19,24 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.credit import (
+    DebtorHistory,
+    PointsTable,
+    Scorecard,
+    ScoreRole,
+    SupplierHistory,
+    score_debtor,
+    score_supplier,
+)
+from domain.roles import Role
 from readmodel.rows import get as _get
 from readmodel.rows import put as _put
 from readmodel.tables import RmCreditHistory, RmCreditLine, RmCreditPair, RmParticipant, RmReceivable
 
 DAY = 86_400
+
+#: the roles with a scored profile, and as what
+SCORED: dict[Role, ScoreRole] = {Role.CORE_ENTERPRISE: ScoreRole.DEBTOR, Role.SUPPLIER: ScoreRole.SUPPLIER}
 
 #: ``ReceivableLedger.GRACE_PERIOD``: a confirmed receivable unpaid this long after its due date is overdue.
 GRACE_PERIOD = 3 * DAY
@@ -139,3 +152,63 @@ def record(session: Session, party: str, now: int) -> Record | None:
         credit_used=int(line.used) if line else 0,
         overdue=sum(int(r.face_value) - int(r.repaid) - int(r.diluted) for r in overdue),
     )
+
+
+def tenure_days(record: Record, now: int) -> int:
+    return max(0, now - record.joined) // DAY
+
+
+def debtor_history(record: Record, now: int) -> DebtorHistory:
+    h = record.history
+    return DebtorHistory(
+        repayments_on_time=h.debtor_on_time,
+        repayments_late=h.debtor_late,
+        days_past_due_total=h.debtor_days_late,
+        days_past_due_worst=h.debtor_worst_days,
+        overdue_minor=record.overdue,
+        disputed_minor=int(h.debtor_disputed),
+        payables_minor=int(h.debtor_payables),
+        credit_limit_minor=record.credit_limit,
+        credit_used_minor=record.credit_used,
+        tenure_days=tenure_days(record, now),
+    )
+
+
+def supplier_history(record: Record, now: int) -> SupplierHistory:
+    h = record.history
+    face = int(h.supplier_face)
+    return SupplierHistory(
+        receivables=h.supplier_receivables,
+        receivables_minor=face,
+        # units bought back and sold again count once more: never more than it ever issued
+        financed_minor=min(int(h.supplier_financed), face),
+        disputed=h.supplier_disputed,
+        diluted_minor=int(h.supplier_diluted),
+        rejected_endorsements=h.supplier_rejected,
+        largest_buyer_minor=int(h.supplier_largest_buyer),
+        tenure_days=tenure_days(record, now),
+    )
+
+
+def scorecard_of(role: ScoreRole, record: Record, now: int, table: PointsTable) -> Scorecard:
+    if role == ScoreRole.DEBTOR:
+        return score_debtor(debtor_history(record, now), table)
+    return score_supplier(supplier_history(record, now), table)
+
+
+class Scores:
+    """Scorecards by chain address for one read, each computed once (a page names a party many times);
+    ``None`` for an address that is no scored participant."""
+
+    def __init__(self, session: Session, now: int, table: PointsTable, roles: dict[str, ScoreRole]) -> None:
+        self._session, self._now, self._table, self._roles = session, now, table, roles
+        self._cards: dict[str, Scorecard | None] = {}
+
+    def of(self, address: str) -> Scorecard | None:
+        if address not in self._cards:
+            role = self._roles.get(address)
+            found = record(self._session, address, self._now) if role is not None else None
+            self._cards[address] = (
+                None if found is None or role is None else scorecard_of(role, found, self._now, self._table)
+            )
+        return self._cards[address]

@@ -65,6 +65,13 @@ class DiscountableOut(BaseModel):
     outstanding_minor: int
     due_date: date
     tenor_days: int = Field(description="ACT/365 days to maturity, a started day counting.")
+    creditor: PartyRefOut | None = Field(default=None, description="Who sold it to the market: its creditor.")
+    debtor_score: int | None = Field(
+        default=None, description="The debtor's credit score (GET /credit/profiles/{id} explains it)."
+    )
+    debtor_grade: str | None = None
+    creditor_score: int | None = Field(default=None, description="The creditor's (supplier's) credit score.")
+    creditor_grade: str | None = None
 
 
 class OfferOut(BaseModel):

@@ -45,12 +45,10 @@ from domain.credit import (
     FACTORS,
     DebtorHistory,
     FactorResult,
-    PointsTable,
     Scorecard,
     ScoreRole,
     SupplierHistory,
     score_debtor,
-    score_supplier,
     top_reasons,
 )
 from domain.credit.policy import suggest
@@ -59,9 +57,6 @@ from domain.roles import Role
 from readmodel import credit as records
 from readmodel.projector import claim
 from readmodel.tables import RmHolding, RmInvolvement, RmOffer, RmReceivable
-
-#: the roles with a scored profile, and as what
-SCORED: dict[Role, ScoreRole] = {Role.CORE_ENTERPRISE: ScoreRole.DEBTOR, Role.SUPPLIER: ScoreRole.SUPPLIER}
 
 #: the regulator's histogram of scores, in bands of this many points
 SCORE_BAND = 20
@@ -72,48 +67,6 @@ def _not_found(participant_id: str) -> ApiError:
 
 
 # ----------------------------------------------------------------------------------- histories
-
-
-def tenure_days(record: records.Record, now: int) -> int:
-    return max(0, now - record.joined) // records.DAY
-
-
-def debtor_history(record: records.Record, now: int) -> DebtorHistory:
-    h = record.history
-    return DebtorHistory(
-        repayments_on_time=h.debtor_on_time,
-        repayments_late=h.debtor_late,
-        days_past_due_total=h.debtor_days_late,
-        days_past_due_worst=h.debtor_worst_days,
-        overdue_minor=record.overdue,
-        disputed_minor=int(h.debtor_disputed),
-        payables_minor=int(h.debtor_payables),
-        credit_limit_minor=record.credit_limit,
-        credit_used_minor=record.credit_used,
-        tenure_days=tenure_days(record, now),
-    )
-
-
-def supplier_history(record: records.Record, now: int) -> SupplierHistory:
-    h = record.history
-    face = int(h.supplier_face)
-    return SupplierHistory(
-        receivables=h.supplier_receivables,
-        receivables_minor=face,
-        # units bought back and sold again count once more: never more than it ever issued
-        financed_minor=min(int(h.supplier_financed), face),
-        disputed=h.supplier_disputed,
-        diluted_minor=int(h.supplier_diluted),
-        rejected_endorsements=h.supplier_rejected,
-        largest_buyer_minor=int(h.supplier_largest_buyer),
-        tenure_days=tenure_days(record, now),
-    )
-
-
-def scorecard_of(role: ScoreRole, record: records.Record, now: int, table: PointsTable) -> Scorecard:
-    if role == ScoreRole.DEBTOR:
-        return score_debtor(debtor_history(record, now), table)
-    return score_supplier(supplier_history(record, now), table)
 
 
 def _factor_out(role: ScoreRole, r: FactorResult) -> FactorOut:
@@ -209,7 +162,7 @@ def may_read(session: Session, caller: Caller, subject: Participant, now: int) -
         return True
     if role == Role.OPERATOR:
         return subject.role == Role.CORE_ENTERPRISE
-    if role == Role.FINANCIER and me is not None and Role(subject.role) in SCORED:
+    if role == Role.FINANCIER and me is not None and Role(subject.role) in records.SCORED:
         return _consented(session, subject, me) or _related(
             session, me.chain_address, subject.chain_address, now
         )
@@ -237,24 +190,24 @@ def profile(state: AppState, session: Session, caller: Caller, participant_id: s
         raise _not_found(participant_id)
     record = records.record(session, subject.chain_address, view.now)
     role = Role(subject.role)
-    if record is None or (role not in SCORED and role != Role.FINANCIER):
+    if record is None or (role not in records.SCORED and role != Role.FINANCIER):
         raise _not_found(participant_id)
     out = CreditProfileOut(
         participant=Names(session).ref(subject.chain_address),
         role=role.value,
         as_of_block=view.block,
         as_of=_time(view.now),
-        tenure_days=tenure_days(record, view.now),
+        tenure_days=records.tenure_days(record, view.now),
     )
     if role == Role.FINANCIER:
         out.financier = _financier_out(session, record, subject.chain_address, view.now)
         return out
-    card = scorecard_of(SCORED[role], record, view.now, state.settings.credit_table)
+    card = records.scorecard_of(records.SCORED[role], record, view.now, state.settings.credit_table)
     out.scorecard = scorecard_out(card)
     if role == Role.CORE_ENTERPRISE:
-        out.debtor = DebtorRecordOut(**_debtor_fields(debtor_history(record, view.now)))
+        out.debtor = DebtorRecordOut(**_debtor_fields(records.debtor_history(record, view.now)))
     else:
-        out.supplier = SupplierRecordOut(**_supplier_fields(supplier_history(record, view.now)))
+        out.supplier = SupplierRecordOut(**_supplier_fields(records.supplier_history(record, view.now)))
     return out
 
 
@@ -284,27 +237,6 @@ def _supplier_fields(h: SupplierHistory) -> dict[str, int]:
     }
 
 
-class Grades:
-    """Score and grade by chain address, memoized for one read (a page names a party many times)."""
-
-    def __init__(self, session: Session, view: ReadView, table: PointsTable) -> None:
-        self._session, self._view, self._table = session, view, table
-        self._roles = {p.chain_address: p.role for p in session.exec(select(Participant)).all()}
-        self._cards: dict[str, Scorecard | None] = {}
-
-    def of(self, address: str) -> Scorecard | None:
-        if address not in self._cards:
-            role = self._roles.get(address)
-            record = records.record(self._session, address, self._view.now)
-            scored = SCORED.get(Role(role)) if role is not None else None
-            self._cards[address] = (
-                None
-                if record is None or scored is None
-                else scorecard_of(scored, record, self._view.now, self._table)
-            )
-        return self._cards[address]
-
-
 def debtors(
     state: AppState, session: Session, caller: Caller, limit: int | None, offset: int
 ) -> tuple[list[DebtorSuggestionOut], int]:
@@ -321,8 +253,8 @@ def debtors(
         record = records.record(session, p.chain_address, view.now)
         if record is None:  # onboarded, not yet in the read model
             continue
-        card = score_debtor(debtor_history(record, view.now), table)
-        s = suggest(card.grade, int(record.history.debtor_payables), tenure_days(record, view.now))
+        card = score_debtor(records.debtor_history(record, view.now), table)
+        s = suggest(card.grade, int(record.history.debtor_payables), records.tenure_days(record, view.now))
         rows.append(
             DebtorSuggestionOut(
                 participant=names.ref(p.chain_address),
@@ -344,12 +276,12 @@ def distribution(state: AppState, session: Session, caller: Caller) -> list[Dist
     view = _view(state, caller)
     table = state.settings.credit_table
     out = []
-    for role, scored in SCORED.items():
+    for role, scored in records.SCORED.items():
         cards = []
         for p in session.exec(select(Participant).where(Participant.role == role.value)).all():
             record = records.record(session, p.chain_address, view.now)
             if record is not None:
-                cards.append(scorecard_of(scored, record, view.now, table))
+                cards.append(records.scorecard_of(scored, record, view.now, table))
         grades = Counter(c.grade for c in cards)
         bands = Counter(c.score - c.score % SCORE_BAND for c in cards)
         out.append(

@@ -30,8 +30,10 @@ from api.schemas.reports import (
 )
 from api.services.lifecycle import Caller, address_of
 from api.state import AppState, ReadView
+from domain.credit import ScoreRole
 from domain.maths import days_to_maturity, portfolio_yield_bps
 from domain.roles import OVERSEERS, Role
+from readmodel import credit
 from readmodel.credit import is_overdue
 from readmodel.projector import ALL, claim, outstanding, tally
 from readmodel.tables import (
@@ -54,6 +56,15 @@ class Names:
 
     def __init__(self, session: Session) -> None:
         self._by_address = {p.chain_address.lower(): p for p in session.exec(select(Participant)).all()}
+
+    def scored_roles(self) -> dict[str, ScoreRole]:
+        """As what each participant with a scored profile is scored, by chain address."""
+        out = {}
+        for p in self._by_address.values():
+            scored = credit.SCORED.get(Role(p.role))
+            if scored is not None:
+                out[p.chain_address] = scored
+        return out
 
     def ref(self, address: str) -> PartyRefOut:
         p = self._by_address.get(address.lower())
@@ -245,16 +256,24 @@ def discountable(
         select(func.count()).select_from(RmReceivable).where(market, RmReceivable.due_date <= now)
     ).one()
     names = Names(session)
-    rows = [
-        DiscountableOut(
-            receivable_id=r.id,
-            debtor=names.ref(r.debtor),
-            outstanding_minor=outstanding(r),
-            due_date=day(r.due_date),
-            tenor_days=days_to_maturity(r.due_date, now),
+    scores = credit.Scores(session, now, state.settings.credit_table, names.scored_roles())
+    rows = []
+    for r in session.exec(query).all():  # each party's profile: the financier may read it (its market)
+        debtor, creditor = scores.of(r.debtor), scores.of(r.creditor)
+        rows.append(
+            DiscountableOut(
+                receivable_id=r.id,
+                debtor=names.ref(r.debtor),
+                outstanding_minor=outstanding(r),
+                due_date=day(r.due_date),
+                tenor_days=days_to_maturity(r.due_date, now),
+                creditor=names.ref(r.creditor),
+                debtor_score=debtor.score if debtor else None,
+                debtor_grade=debtor.grade if debtor else None,
+                creditor_score=creditor.score if creditor else None,
+                creditor_grade=creditor.grade if creditor else None,
+            )
         )
-        for r in session.exec(query).all()
-    ]
     return rows, tally(session, "discountable", ALL) - matured
 
 

@@ -4,13 +4,15 @@ the scorecard's arithmetic, the operator's suggestions and the regulator's distr
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from cli.sample import Actor, Gateway
-from domain.credit import DEFAULT_TABLE
+from domain.credit import DEFAULT_TABLE, table_json
 from domain.credit.policy import suggest
 from tests.api.harness import (
     BUYER_GLN,
@@ -20,6 +22,7 @@ from tests.api.harness import (
     onboard,
     trade_parties,
 )
+from tests.conftest import make_settings
 
 
 def _call(gw: Gateway, who: Actor | None, method: str, path: str, body: object = None) -> httpx.Response:
@@ -96,6 +99,14 @@ def test_every_refusal_and_every_reader(
     for financier in (bank, bank2):
         _ok(gw, financier, "GET", f"/credit/profiles/{supplier.participant_id}")
         _ok(gw, financier, "GET", f"/credit/profiles/{core.participant_id}")
+    # the offer screen shows both parties' scores and grades, as their profiles give them
+    market = {r["receivable_id"]: r for r in _ok(gw, bank2, "GET", "/discountable?limit=500")["items"]}
+    row = market[world["rids"][1]]
+    sp = _ok(gw, bank2, "GET", f"/credit/profiles/{supplier.participant_id}")["scorecard"]
+    dp = _ok(gw, bank2, "GET", f"/credit/profiles/{core.participant_id}")["scorecard"]
+    assert row["creditor"]["participant_id"] == supplier.participant_id
+    assert (row["creditor_score"], row["creditor_grade"]) == (sp["score"], sp["grade"])
+    assert (row["debtor_score"], row["debtor_grade"]) == (dp["score"], dp["grade"])
     # ... not a supplier with none, until it consents (and not after it revokes)
     _refused(gw, bank2, other_supplier)
     given = _ok(gw, other_supplier, "PUT", f"/credit/consents/{bank2.participant_id}")
@@ -195,3 +206,16 @@ def test_a_discount_and_a_repayment_show_in_the_profiles(
         assert all(b["upper"] - b["lower"] == 20 for b in d["scores"])
     assert dist["supplier"]["participants"] >= 2 and dist["core_enterprise"]["participants"] >= 1
     assert _call(gw, None, "GET", "/credit/distribution").status_code == 403
+
+
+def test_the_table_is_a_setting_checked_at_start(tmp_path: Path) -> None:
+    own = tmp_path / "table.json"
+    own.write_text(table_json(DEFAULT_TABLE).replace('"scf-default-1"', '"bank-2027-1"'), encoding="utf-8")
+    assert make_settings(tmp_path, credit_table_file=own).credit_table.version == "bank-2027-1"
+    assert make_settings(tmp_path).credit_table is DEFAULT_TABLE
+    bad = tmp_path / "bad.json"
+    bad.write_text(table_json(DEFAULT_TABLE).replace('"base": 600', '"base": 600.5'), encoding="utf-8")
+    for path, says in ((bad, "base"), (tmp_path / "missing.json", "cannot read")):
+        with pytest.raises(ValidationError) as caught:
+            make_settings(tmp_path, credit_table_file=path)
+        assert "SCF_CREDIT_TABLE_FILE" in str(caught.value) and says in str(caught.value)

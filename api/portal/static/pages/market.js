@@ -116,6 +116,8 @@ function offerForm(row, reload, close) {
   const form = el("form", { class: "card", "aria-labelledby": headingId },
     el("h3", { id: headingId }, `Make an offer on #${rid}`),
     el("p", {}, `Owed by ${party(row.debtor)}, ${money(row.outstanding_minor)} outstanding, due ${day(row.due_date)}.`),
+    el("p", {}, `Credit: the debtor ${grade(row.debtor_grade, row.debtor_score)}, the supplier `
+      + `${grade(row.creditor_grade, row.creditor_score)} (their profiles and reasons: GET /credit/profiles/{id}).`),
     field("Most face value to buy", max, `At most the outstanding ${money(row.outstanding_minor)}; holders may sell you less.`),
     field("Annual discount rate (%)", rate, "Like 6.00: at most 2 decimals, from 0 to 100 (ACT/365)."),
     field("Valid until", expiry, `Date and time in ${timeZone()}; 7 days from now unless you change it.`),
@@ -140,6 +142,11 @@ function offerForm(row, reload, close) {
   }, reload);
 }
 
+/** A credit grade with its score ("B, 615"), or a dash when the party has no scored profile. */
+function grade(letter, score) {
+  return letter ? `${letter}, ${score}` : "–";
+}
+
 export async function render(ctx) {
   const { root } = ctx;
   const reload = () => render(ctx);
@@ -148,6 +155,9 @@ export async function render(ctx) {
   const columns = [
     { label: "Receivable", cell: (r) => receivableLink(r.receivable_id) },
     { label: "Debtor", cell: (r) => party(r.debtor) },
+    { label: "Debtor grade", cell: (r) => grade(r.debtor_grade, r.debtor_score) },
+    { label: "Supplier", cell: (r) => (r.creditor ? party(r.creditor) : "–") },
+    { label: "Supplier grade", cell: (r) => grade(r.creditor_grade, r.creditor_score) },
     { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor) },
     { label: "Due", cell: (r) => day(r.due_date) },
     { label: "Days to maturity", num: true, cell: (r) => String(r.tenor_days) },
