@@ -159,15 +159,18 @@ def tenure_days(record: Record, now: int) -> int:
 
 
 def debtor_history(record: Record, now: int) -> DebtorHistory:
+    """The scorecard's history of a debtor. Overdue and disputed parts are never more than the payables
+    this read model saw (one started after the deployment, ``start_block``, misses earlier events)."""
     h = record.history
+    payables = int(h.debtor_payables)
     return DebtorHistory(
         repayments_on_time=h.debtor_on_time,
         repayments_late=h.debtor_late,
         days_past_due_total=h.debtor_days_late,
         days_past_due_worst=h.debtor_worst_days,
-        overdue_minor=record.overdue,
-        disputed_minor=int(h.debtor_disputed),
-        payables_minor=int(h.debtor_payables),
+        overdue_minor=min(record.overdue, payables),
+        disputed_minor=min(int(h.debtor_disputed), payables),
+        payables_minor=payables,
         credit_limit_minor=record.credit_limit,
         credit_used_minor=record.credit_used,
         tenure_days=tenure_days(record, now),
@@ -175,6 +178,7 @@ def debtor_history(record: Record, now: int) -> DebtorHistory:
 
 
 def supplier_history(record: Record, now: int) -> SupplierHistory:
+    """The scorecard's history of a supplier (parts capped at what this read model saw, as above)."""
     h = record.history
     face = int(h.supplier_face)
     return SupplierHistory(
@@ -182,7 +186,7 @@ def supplier_history(record: Record, now: int) -> SupplierHistory:
         receivables_minor=face,
         # units bought back and sold again count once more: never more than it ever issued
         financed_minor=min(int(h.supplier_financed), face),
-        disputed=h.supplier_disputed,
+        disputed=min(h.supplier_disputed, h.supplier_receivables),
         diluted_minor=int(h.supplier_diluted),
         rejected_endorsements=h.supplier_rejected,
         largest_buyer_minor=int(h.supplier_largest_buyer),
