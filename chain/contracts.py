@@ -510,6 +510,13 @@ class DiscountMarketClient(ContractClient):
         q = self.call("quote", amount, rate_bps, due_date, timestamp)
         return int(q.price), int(q.daysToMaturity)
 
+    def quote_with_preference(
+        self, amount: int, rate_bps: int, discount_bps: int, due_date: int, timestamp: int
+    ) -> tuple[int, int, int]:
+        """(price, days, applied rate) at ``rate_bps`` less a green programme's ``discount_bps``."""
+        q = self.call("quoteWithPreference", amount, rate_bps, discount_bps, due_date, timestamp)
+        return int(q.price), int(q.daysToMaturity), int(q.appliedRateBps)
+
     def offer_count(self) -> int:
         return int(self.call("offerCount"))
 
@@ -850,15 +857,84 @@ def permit_typed_data(
     }
 
 
+@dataclass(frozen=True)
+class GreenLabel:
+    """``IGreenLabels.Label``: a receivable's green label as its certifier recorded it."""
+
+    certifier: str
+    valid_until: int
+    labelled_at: int
+    withdrawn: bool
+    benefit_kg: int
+    catalogue: bytes
+    category: bytes
+    evidence_hash: bytes
+    attestation_hash: bytes
+
+
+class GreenLabelsClient(ContractClient):
+    """Green labels recorded by certifiers, and financiers' green programmes (``IGreenLabels``)."""
+
+    def label(
+        self,
+        sender: Sender,
+        rid: int,
+        catalogue: bytes,
+        category: bytes,
+        evidence_hash: bytes,
+        valid_until: int,
+        benefit_kg: int,
+        attestation_hash: bytes,
+    ) -> TxReceipt:
+        return self.transact(
+            sender,
+            "label",
+            rid,
+            catalogue,
+            category,
+            evidence_hash,
+            valid_until,
+            benefit_kg,
+            attestation_hash,
+        )
+
+    def withdraw(self, sender: Sender, rid: int, reason_hash: bytes) -> TxReceipt:
+        return self.transact(sender, "withdraw", rid, reason_hash)
+
+    def set_programme(self, sender: Sender, debtor: str, discount_bps: int) -> TxReceipt:
+        return self.transact(sender, "setProgramme", debtor, discount_bps)
+
+    def label_of(self, rid: int) -> GreenLabel:
+        x = self.call("labelOf", rid)
+        return GreenLabel(
+            certifier=x.certifier,
+            valid_until=int(x.validUntil),
+            labelled_at=int(x.labelledAt),
+            withdrawn=bool(x.withdrawn),
+            benefit_kg=int(x.benefitKg),
+            catalogue=bytes(x.catalogue),
+            category=bytes(x.category),
+            evidence_hash=bytes(x.evidenceHash),
+            attestation_hash=bytes(x.attestationHash),
+        )
+
+    def is_green(self, rid: int) -> bool:
+        return bool(self.call("isGreen", rid))
+
+    def programme(self, financier: str, debtor: str) -> int:
+        return int(self.call("programme", financier, debtor))
+
+
 @dataclass
 class Platform:
-    """The five contracts of one deployment."""
+    """The six contracts of one deployment."""
 
     registry: ParticipantRegistryClient
     token: SettlementTokenClient
     ledger: ReceivableLedgerClient
     market: DiscountMarketClient
     warehouse: WarehouseReceiptsClient
+    green: GreenLabelsClient
 
     @classmethod
     def from_addresses(cls, w3: Web3, artifacts: dict[str, Artifact], addresses: dict[str, str]) -> Platform:
@@ -874,6 +950,7 @@ class Platform:
             warehouse=WarehouseReceiptsClient(
                 w3, addresses["WarehouseReceipts"], artifacts["WarehouseReceipts"].abi
             ),
+            green=GreenLabelsClient(w3, addresses["GreenLabels"], artifacts["GreenLabels"].abi),
         )
 
     def token_at(self, address: str) -> SettlementTokenClient:

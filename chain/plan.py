@@ -67,7 +67,8 @@ DEPLOYS: tuple[Deploy, ...] = (
     Deploy("ParticipantRegistry", (Deployer(),)),
     Deploy("SettlementToken", ("Tokenized Deposit EUR", "tEUR", 2, Ref("ParticipantRegistry"))),
     Deploy("ReceivableLedger", (Ref("ParticipantRegistry"),)),
-    Deploy("DiscountMarket", (Ref("ReceivableLedger"), Ref("ParticipantRegistry"))),
+    Deploy("GreenLabels", (Ref("ParticipantRegistry"), Ref("ReceivableLedger"))),
+    Deploy("DiscountMarket", (Ref("ReceivableLedger"), Ref("ParticipantRegistry"), Ref("GreenLabels"))),
     Deploy("WarehouseReceipts", (Ref("ParticipantRegistry"), Ref("SettlementToken"), Deployer())),
 )
 

@@ -9,6 +9,7 @@ import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {IDiscountMarket} from "./interfaces/IDiscountMarket.sol";
 import {IReceivableLedger} from "./interfaces/IReceivableLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+import {IGreenLabels} from "./interfaces/IGreenLabels.sol";
 import {Permits} from "./Permits.sol";
 
 /// @title DiscountMarket
@@ -19,6 +20,9 @@ import {Permits} from "./Permits.sol";
 /// permit in the same transaction as the offer: `makeOfferWithPermit`); units move via
 /// `IReceivableLedger.marketTransfer`, which applies the ledger's compliance check (confirmed, not disputed,
 /// not matured, both parties active, holder's effective balance).
+/// Green preference: when an offer is made, the maker's green programme for the receivable's debtor (if the
+/// receivable is green now, `IGreenLabels.preference`) is taken off the rate it gives, and the offer stores the
+/// applied rate. It is fixed then: a label withdrawn or expired later does not change an existing offer.
 contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -29,15 +33,20 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
 
     IReceivableLedger private immutable _ledger;
     IParticipantRegistry private immutable _registry;
+    IGreenLabels private immutable _green;
     uint256 private _count;
     mapping(uint256 offerId => Offer) private _offers;
 
     /// @param ledger_ The receivable ledger.
     /// @param registry_ The participant registry.
-    constructor(IReceivableLedger ledger_, IParticipantRegistry registry_) {
-        if (address(ledger_) == address(0) || address(registry_) == address(0)) revert ZeroAddress();
+    /// @param green_ The green labels and programmes asked for the preference of each new offer.
+    constructor(IReceivableLedger ledger_, IParticipantRegistry registry_, IGreenLabels green_) {
+        if (address(ledger_) == address(0) || address(registry_) == address(0) || address(green_) == address(0)) {
+            revert ZeroAddress();
+        }
         _ledger = ledger_;
         _registry = registry_;
+        _green = green_;
     }
 
     /// @inheritdoc IDiscountMarket
@@ -48,6 +57,11 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
     /// @inheritdoc IDiscountMarket
     function registry() external view returns (IParticipantRegistry) {
         return _registry;
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function greenLabels() external view returns (IGreenLabels) {
+        return _green;
     }
 
     /// @inheritdoc IDiscountMarket
@@ -90,17 +104,21 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         if (status != IReceivableLedger.Status.Confirmed || disputed || block.timestamp >= dueDate) {
             revert NotDiscountable(receivableId);
         }
+        // the maker's green programme for the debtor, if the receivable is green now; fixed in the offer
+        uint256 pref = _green.preference(maker, receivableId);
+        uint256 applied = rateBps > pref ? rateBps - pref : 0;
         offerId = ++_count;
         _offers[offerId] = Offer({
             maker: maker,
-            rateBps: uint16(rateBps),
+            rateBps: uint16(applied),
             expiry: uint40(expiry),
             cancelled: false,
             receivableId: receivableId,
             maxAmount: uint128(maxAmount),
             filled: 0
         });
-        emit OfferMade(offerId, receivableId, maker, maxAmount, rateBps, expiry);
+        emit OfferMade(offerId, receivableId, maker, maxAmount, applied, expiry);
+        if (pref != 0) emit GreenPreferenceApplied(offerId, receivableId, rateBps, pref, applied);
     }
 
     /// @inheritdoc IDiscountMarket
@@ -195,6 +213,18 @@ contract DiscountMarket is IDiscountMarket, Context, ReentrancyGuardTransient {
         returns (uint256 price, uint256 daysToMaturity)
     {
         return _quote(amount, rateBps, dueDate, timestamp);
+    }
+
+    /// @inheritdoc IDiscountMarket
+    function quoteWithPreference(
+        uint256 amount,
+        uint256 rateBps,
+        uint256 discountBps,
+        uint256 dueDate,
+        uint256 timestamp
+    ) external pure returns (uint256 price, uint256 daysToMaturity, uint256 appliedRateBps) {
+        appliedRateBps = rateBps > discountBps ? rateBps - discountBps : 0;
+        (price, daysToMaturity) = _quote(amount, appliedRateBps, dueDate, timestamp);
     }
 
     /// @inheritdoc IDiscountMarket

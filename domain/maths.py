@@ -49,6 +49,22 @@ def discount_price(amount: int, rate_bps: int, due: int, now: int) -> tuple[int,
     return math.floor(amount * factor), days
 
 
+def green_rate_bps(rate_bps: int, discount_bps: int) -> int:
+    """The rate a green programme applies: ``discount_bps`` below the offered ``rate_bps``, never below 0
+    (``DiscountMarket``: fixed when the offer is made, for a green receivable of a programme's debtor)."""
+    if rate_bps < 0 or discount_bps < 0:
+        raise ValueError("rates are not negative")
+    return max(0, rate_bps - discount_bps)
+
+
+def green_quote(amount: int, rate_bps: int, discount_bps: int, due: int, now: int) -> tuple[int, int, int]:
+    """``DiscountMarket.quoteWithPreference``: (price, days, applied rate) of ``amount`` at the rate a
+    programme of ``discount_bps`` applies to an offer of ``rate_bps``."""
+    applied = green_rate_bps(rate_bps, discount_bps)
+    price, days = discount_price(amount, applied, due, now)
+    return price, days, applied
+
+
 def annual_yield_bps(price: int, face: int, days: int) -> Fraction:
     """Simple annual yield (ACT/365) of buying ``face`` for ``price`` ``days`` before maturity, in bp."""
     if price <= 0 or days <= 0:

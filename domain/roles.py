@@ -28,6 +28,7 @@ class Role(StrEnum):
     SYSTEM = "system"
     LOGISTICS = "logistics"
     PRICE_SOURCE = "price_source"
+    CERTIFIER = "certifier"  # a third-party green assessor: attests that a trade is green (docs/green.md)
 
     @property
     def chain_code(self) -> int:
@@ -85,6 +86,7 @@ _CHAIN_CODE: Mapping[Role, int] = MappingProxyType(
         Role.SYSTEM: 6,
         Role.LOGISTICS: 7,
         Role.PRICE_SOURCE: 8,
+        Role.CERTIFIER: 9,
     }
 )
 
@@ -98,6 +100,7 @@ _ONBOARDABLE = frozenset(
         Role.REGULATOR,
         Role.LOGISTICS,
         Role.PRICE_SOURCE,
+        Role.CERTIFIER,
     }
 )
 
@@ -115,5 +118,7 @@ ALLOWED_SIGNER_ROLES: Mapping[DocumentKind, frozenset[Role]] = MappingProxyType(
         DocumentKind.RECEIPT_ADVICE: frozenset({Role.CORE_ENTERPRISE, Role.LOGISTICS}),
         # The seller issues credit notes (never financed: the rules refuse them, INVOICE_NOT_FINANCEABLE).
         DocumentKind.CREDIT_NOTE: frozenset({Role.SUPPLIER}),
+        # A certifier attests that a receivable's trade is green (not UBL: domain.green).
+        DocumentKind.GREEN_ATTESTATION: frozenset({Role.CERTIFIER}),
     }
 )

@@ -49,6 +49,7 @@ CONTRACTS = (
     "ReceivableLedger",
     "DiscountMarket",
     "WarehouseReceipts",
+    "GreenLabels",
 )
 
 

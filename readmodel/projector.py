@@ -19,7 +19,7 @@ from sqlalchemy import tuple_
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from domain.roles import Role
-from readmodel import credit
+from readmodel import credit, green
 from readmodel.rows import cache as _cache
 from readmodel.rows import get as _get
 from readmodel.rows import put as _put
@@ -319,6 +319,8 @@ def _apply(session: Session, ev: EventRecord) -> None:
         _apply_market(session, ev)
     elif ev.contract == "WarehouseReceipts":
         apply_warehouse(session, ev)
+    elif ev.contract == "GreenLabels":
+        green.apply_green(session, ev.event, ev.args, ev.block_number, ev.tx_hash)
 
 
 def _apply_ledger(session: Session, ev: EventRecord) -> None:
@@ -489,6 +491,10 @@ def _apply_market(session: Session, ev: EventRecord) -> None:
             ),
             int(a["offerId"]),
         )
+    elif e == "GreenPreferenceApplied":
+        o = _get(session, RmOffer, int(a["offerId"]))
+        if o is not None:
+            o.standard_rate_bps, o.green_discount_bps = int(a["standardRateBps"]), int(a["discountBps"])
     elif e == "OfferCancelledBy":
         o = _get(session, RmOffer, int(a["offerId"]))
         if o is not None:

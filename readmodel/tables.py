@@ -243,10 +243,13 @@ class RmOffer(SQLModel, table=True):
     receivable_id: int = _big(index=True)
     maker: str = Field(max_length=42, index=True)
     max_amount: str = _amount()
-    rate_bps: int
+    rate_bps: int  # the rate it prices at: a green programme's preference already applied
     expiry: int = _big()
     filled: str = _amount()
     cancelled: bool = False
+    #: a green programme's preference (``GreenPreferenceApplied``): the maker's rate before it, the discount
+    standard_rate_bps: int | None = None
+    green_discount_bps: int = 0
     made_block: int = _big()
     made_tx: str = Field(max_length=66)
 
@@ -512,6 +515,39 @@ class RmCreditPair(SQLModel, table=True):
     face: str = _amount()
 
 
+class RmGreenLabel(SQLModel, table=True):
+    """A receivable's green label (``GreenLabels``), the latest recorded: live while not withdrawn and
+    until ``valid_until`` (inclusive). Catalogue and category are the ``bytes32`` codes as text."""
+
+    __tablename__ = "rm_green_label"
+
+    receivable_id: int = _big(primary_key=True)
+    certifier: str = Field(max_length=42, index=True)
+    catalogue: str = Field(max_length=64)
+    category: str = Field(max_length=64)
+    evidence_hash: str = Field(max_length=66)
+    attestation_hash: str = Field(max_length=66)
+    valid_until: int = _big()
+    benefit_kg: str = _amount()
+    labelled_block: int = _big()
+    labelled_tx: str = Field(max_length=66)
+    withdrawn: bool = False
+    withdrawn_by: str | None = Field(default=None, max_length=42)
+    withdrawn_reason: str | None = Field(default=None, max_length=66)
+    withdrawn_block: int | None = _big(nullable=True)
+
+
+class RmGreenProgramme(SQLModel, table=True):
+    """A financier's green programme for one debtor: ``discount_bps`` below its offered rate (0: ended)."""
+
+    __tablename__ = "rm_green_programme"
+
+    financier: str = Field(primary_key=True, max_length=42)
+    debtor: str = Field(primary_key=True, max_length=42)
+    discount_bps: int
+    set_block: int = _big()
+
+
 #: The projection tables, emptied and rebuilt from ``rm_event`` after a reorganization.
 PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmParticipant,
@@ -536,4 +572,6 @@ PROJECTIONS: tuple[type[SQLModel], ...] = (
     RmReceiptEvent,
     RmCreditHistory,
     RmCreditPair,
+    RmGreenLabel,
+    RmGreenProgramme,
 )

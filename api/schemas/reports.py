@@ -30,6 +30,11 @@ class ReceivableOut(BaseModel):
     disputed: bool
     overdue: bool = Field(description="Past the due date plus the ledger's grace period and not settled.")
     bundle_hash: str
+    fingerprint: str = Field(
+        default="",
+        description="The invoice's fingerprint on chain (what a certifier's green attestation names, "
+        "with the id: docs/green.md).",
+    )
     delivery_hash: str = Field(
         description="SHA-256 of the delivery document (despatch or receipt advice) the receivable rests on, "
         "as anchored on chain at tokenization."
@@ -80,10 +85,17 @@ class OfferOut(BaseModel):
     maker: PartyRefOut
     max_amount_minor: int
     filled_minor: int
-    rate_bps: int
+    rate_bps: int = Field(
+        description="The annual rate it prices at (a green programme's preference applied)."
+    )
     expiry: int
     cancelled: bool
     open: bool
+    standard_rate_bps: int | None = Field(
+        default=None,
+        description="The rate its maker offered, when a green programme lowered it (docs/green.md).",
+    )
+    green_discount_bps: int = Field(default=0, description="The green programme's preference, in bps.")
 
 
 class PortfolioLine(BaseModel):

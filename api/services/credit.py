@@ -249,8 +249,10 @@ def debtors(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = []
     names = Names(session)
-    for p in session.exec(query.order_by(col(Participant.id)).offset(offset).limit(limit)).all():
-        record = records.record(session, p.chain_address, view.now)
+    page = session.exec(query.order_by(col(Participant.id)).offset(offset).limit(limit)).all()
+    found = records.records(session, [p.chain_address for p in page], view.now)
+    for p in page:
+        record = found.get(p.chain_address)
         if record is None:  # onboarded, not yet in the read model
             continue
         card = score_debtor(records.debtor_history(record, view.now), table)
@@ -277,11 +279,9 @@ def distribution(state: AppState, session: Session, caller: Caller) -> list[Dist
     table = state.settings.credit_table
     out = []
     for role, scored in records.SCORED.items():
-        cards = []
-        for p in session.exec(select(Participant).where(Participant.role == role.value)).all():
-            record = records.record(session, p.chain_address, view.now)
-            if record is not None:
-                cards.append(records.scorecard_of(scored, record, view.now, table))
+        members = session.exec(select(Participant.chain_address).where(Participant.role == role.value)).all()
+        found = records.records(session, members, view.now)
+        cards = [records.scorecard_of(scored, r, view.now, table) for r in found.values()]
         grades = Counter(c.grade for c in cards)
         bands = Counter(c.score - c.score % SCORE_BAND for c in cards)
         out.append(

@@ -34,6 +34,9 @@ EVENT_KIND = {
     "Redeemed": "redemption",
     "Disputed": "dispute",
     "DisputeResolved": "dispute_resolved",
+    "GreenLabelled": "green_labelled",
+    "GreenLabelWithdrawn": "green_label_withdrawn",
+    "GreenPreferenceApplied": "green_preference",
 }
 
 

@@ -104,6 +104,7 @@ def receivable_out(r: RmReceivable, names: Names, now: int) -> ReceivableOut:
         disputed=r.disputed,
         overdue=is_overdue(r, now),
         bundle_hash=r.bundle_hash,
+        fingerprint=r.fingerprint,
         delivery_hash=r.delivery_hash,
     )
 
@@ -230,6 +231,8 @@ def offers(state: AppState, session: Session, caller: Caller, receivable_id: int
             expiry=o.expiry,
             cancelled=o.cancelled,
             open=not o.cancelled and o.expiry >= now and int(o.filled) < int(o.max_amount),
+            standard_rate_bps=o.standard_rate_bps,
+            green_discount_bps=o.green_discount_bps,
         )
         for o in session.exec(query.order_by(col(RmOffer.offer_id))).all()
     ]
@@ -258,7 +261,9 @@ def discountable(
     names = Names(session)
     scores = credit.Scores(session, now, state.settings.credit_table, names.scored_roles())
     rows = []
-    for r in session.exec(query).all():  # each party's profile: the financier may read it (its market)
+    page = session.exec(query).all()
+    scores.prefetch([a for r in page for a in (r.debtor, r.creditor)])
+    for r in page:  # each party's profile: the financier may read it (its market)
         debtor, creditor = scores.of(r.debtor), scores.of(r.creditor)
         rows.append(
             DiscountableOut(

@@ -32,6 +32,10 @@ UNPROCESSABLE = {
     "IncompleteLot",
     "InvalidMaturity",
     "InvalidLoanToValue",
+    "InvalidValidity",
+    "InvalidDiscount",
+    "ZeroHash",
+    "BenefitTooLarge",
 }
 
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IReceivableLedger} from "./IReceivableLedger.sol";
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+import {IGreenLabels} from "./IGreenLabels.sol";
 import {IErrors} from "./IErrors.sol";
 
 /// @title IDiscountMarket
@@ -14,13 +15,18 @@ import {IErrors} from "./IErrors.sol";
 /// where nominal = floor(units * outstanding / face) is what the units still claim (= units before any
 /// repayment or credit note). The market moves a holder's units only in `acceptOffer`, called by that holder.
 /// Rounding is down, in favour of the paying financier, at most one minor unit.
+/// Green preference: when an offer is made on a receivable that is green at that moment
+/// (`IGreenLabels.isGreen`), the maker's green programme for its debtor (`IGreenLabels.preference`) is taken
+/// off the rate it gives: the offer stores and prices at the applied rate max(rateBps - discountBps, 0). The
+/// preference is fixed when the offer is made: a label withdrawn (or expired) later does not change an existing
+/// offer; offers made after it get none.
 /// Shared errors (`IErrors`) it throws: `ZeroAddress` (constructor), `ZeroAmount`, `NotActiveFinancier` (the
 /// caller of `makeOffer`/`cancelOffer`, or the maker at fill time), `CallerNotActive` (the caller of
 /// `acceptOffer`).
 interface IDiscountMarket is IErrors {
     /// @notice An offer. Three storage slots.
     /// @param maker The financier.
-    /// @param rateBps Annual discount rate in basis points.
+    /// @param rateBps Annual discount rate in basis points (the applied rate: after any green preference).
     /// @param expiry Last timestamp at which the offer can be accepted.
     /// @param cancelled Whether the maker cancelled it.
     /// @param receivableId The receivable.
@@ -110,7 +116,8 @@ interface IDiscountMarket is IErrors {
     /// @param receivableId The receivable.
     /// @param maker The financier.
     /// @param maxAmount Most units it will buy.
-    /// @param rateBps Annual discount rate in basis points.
+    /// @param rateBps Annual discount rate in basis points: the applied rate the offer stores (the rate given
+    /// less the maker's green preference, if any; see `GreenPreferenceApplied`).
     /// @param expiry Last acceptance timestamp.
     event OfferMade(
         uint256 indexed offerId,
@@ -119,6 +126,20 @@ interface IDiscountMarket is IErrors {
         uint256 maxAmount,
         uint256 rateBps,
         uint256 expiry
+    );
+    /// @notice Emitted right after `OfferMade` when the maker's green programme applied to the offer (the
+    /// receivable was green and the maker has a programme for its debtor).
+    /// @param offerId The offer.
+    /// @param receivableId The receivable.
+    /// @param standardRateBps The rate the maker gave.
+    /// @param discountBps The maker's programme discount for the receivable's debtor.
+    /// @param appliedRateBps The rate the offer stores: max(standardRateBps - discountBps, 0).
+    event GreenPreferenceApplied(
+        uint256 indexed offerId,
+        uint256 indexed receivableId,
+        uint256 standardRateBps,
+        uint256 discountBps,
+        uint256 appliedRateBps
     );
     /// @notice Emitted when the maker cancels an offer.
     /// @param offerId The offer.
@@ -153,11 +174,18 @@ interface IDiscountMarket is IErrors {
     /// @return The registry.
     function registry() external view returns (IParticipantRegistry);
 
+    /// @notice The green labels and programmes asked, when an offer is made, for the maker's green preference.
+    /// @return The green labels contract.
+    function greenLabels() external view returns (IGreenLabels);
+
     /// @notice Makes an offer (no escrow: the maker approves this market for the settlement token).
-    /// Active financier only.
+    /// Active financier only. If the receivable is green now and the maker has a green programme for its
+    /// debtor, the offer stores the applied rate max(rateBps - discount, 0) and `GreenPreferenceApplied` is
+    /// emitted after `OfferMade`; the preference is fixed now (a label withdrawn later does not change this
+    /// offer).
     /// @param receivableId A confirmed, undisputed, not yet due receivable.
     /// @param maxAmount Most units to buy (> 0).
-    /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS).
+    /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS), before any green preference.
     /// @param expiry Last acceptance timestamp (> now, <= 2^40 - 1).
     /// @return offerId The new offer id (sequential, from 1).
     function makeOffer(uint256 receivableId, uint256 maxAmount, uint256 rateBps, uint256 expiry)
@@ -169,10 +197,11 @@ interface IDiscountMarket is IErrors {
     /// `maxAmount`). If the offer is refused, the permit is not applied either (allowance and permit nonce
     /// unchanged). A permit that someone else already submitted (front-running) is accepted when the allowance
     /// is already `permit.value`; otherwise the token's error is re-thrown (`ERC2612InvalidSigner`,
-    /// `ERC2612ExpiredSignature`, `CallerNotActive`). Emits `OfferMade` (and the token's `Approval`).
+    /// `ERC2612ExpiredSignature`, `CallerNotActive`). Emits `OfferMade` (then `GreenPreferenceApplied` when
+    /// the maker's green preference applies, as in `makeOffer`) and the token's `Approval`.
     /// @param receivableId A confirmed, undisputed, not yet due receivable.
     /// @param maxAmount Most units to buy (> 0).
-    /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS).
+    /// @param rateBps Annual discount rate in basis points (<= MAX_RATE_BPS), before any green preference.
     /// @param expiry Last acceptance timestamp (> now, <= 2^40 - 1).
     /// @param permit The maker's permit of the receivable's settlement token, spender this market.
     /// @return offerId The new offer id.
@@ -214,6 +243,24 @@ interface IDiscountMarket is IErrors {
         external
         pure
         returns (uint256 price, uint256 daysToMaturity);
+
+    /// @notice `quote` at the rate an offer with a green preference stores: the applied rate
+    /// max(rateBps - discountBps, 0).
+    /// @param amount Units (minor units of nominal).
+    /// @param rateBps Annual rate in basis points, before the preference.
+    /// @param discountBps The green preference (a financier's programme discount) in basis points.
+    /// @param dueDate Due date (unix seconds).
+    /// @param timestamp Pricing time (unix seconds), before `dueDate`.
+    /// @return price `quote(amount, appliedRateBps, dueDate, timestamp)`'s price.
+    /// @return daysToMaturity ceil((dueDate - timestamp) / 86400).
+    /// @return appliedRateBps rateBps > discountBps ? rateBps - discountBps : 0.
+    function quoteWithPreference(
+        uint256 amount,
+        uint256 rateBps,
+        uint256 discountBps,
+        uint256 dueDate,
+        uint256 timestamp
+    ) external pure returns (uint256 price, uint256 daysToMaturity, uint256 appliedRateBps);
 
     /// @notice An offer.
     /// @param offerId The offer.

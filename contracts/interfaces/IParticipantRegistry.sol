@@ -12,6 +12,8 @@ interface IParticipantRegistry is IErrors {
     /// (ledger, market) so that they may hold settlement tokens in escrow. `Logistics` is a carrier or
     /// warehouse that signs delivery evidence; an appointed one issues warehouse receipts. `PriceSource` signs
     /// commodity price observations off chain (the gateway's verifier records them); it moves no value.
+    /// `Certifier` is an accredited green-finance certifier (verifier of a green taxonomy) that labels
+    /// receivables as green in `GreenLabels`; it moves no value and cannot hold receivables.
     enum Role {
         None,
         Supplier,
@@ -21,7 +23,8 @@ interface IParticipantRegistry is IErrors {
         Regulator,
         System,
         Logistics,
-        PriceSource
+        PriceSource,
+        Certifier
     }
 
     /// @notice Lifecycle of a participant record.

@@ -45,13 +45,21 @@ __all__ = [
 
 
 class DocumentKind(enum.StrEnum):
-    """The UBL document types the gateway understands; the value is the UBL root element name."""
+    """The documents a participant signs: the UBL types the gateway understands (the value is the UBL
+    root element name), and the one that is not UBL, a certifier's green attestation (JSON,
+    ``domain.green``)."""
 
     ORDER = "Order"
     INVOICE = "Invoice"
     CREDIT_NOTE = "CreditNote"
     DESPATCH_ADVICE = "DespatchAdvice"
     RECEIPT_ADVICE = "ReceiptAdvice"
+    GREEN_ATTESTATION = "GreenAttestation"
+
+    @property
+    def ubl(self) -> bool:
+        """Whether this kind is a UBL 2.1 document (every kind but the green attestation)."""
+        return self is not DocumentKind.GREEN_ATTESTATION
 
 
 SCHEME_ALIASES: dict[str, str] = {

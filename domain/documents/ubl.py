@@ -75,7 +75,7 @@ CBC: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents
 NAMESPACES: Final = {"cac": CAC, "cbc": CBC}
 
 ROOT_NAMESPACES: Final = {
-    kind: f"urn:oasis:names:specification:ubl:schema:xsd:{kind.value}-2" for kind in DocumentKind
+    kind: f"urn:oasis:names:specification:ubl:schema:xsd:{kind.value}-2" for kind in DocumentKind if kind.ubl
 }
 
 _PARSER_OPTIONS: Final[dict[str, bool]] = {

@@ -14,11 +14,14 @@ order.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +34,8 @@ from eth_account.messages import encode_typed_data
 
 from api.main import create_app
 from chain.compiler import Artifact
+from domain.documents.model import DocumentKind
+from domain.identity import sign_detached
 from domain.warehouse.readings import encode_reading
 from tests.api.harness import (
     BUYER_GLN,
@@ -45,7 +50,16 @@ from tests.api.harness import (
 )
 from tests.api.warehouse_world import signed_price
 
-ROLES = ("operator", "supplier", "core_enterprise", "financier", "regulator", "logistics", "price_source")
+ROLES = (
+    "operator",
+    "supplier",
+    "core_enterprise",
+    "financier",
+    "regulator",
+    "logistics",
+    "price_source",
+    "certifier",
+)
 #: The actor each role calls as (the operator calls with the operator key).
 ROLE_ACTOR = {
     "operator": "operator",
@@ -55,6 +69,7 @@ ROLE_ACTOR = {
     "regulator": "regulator",
     "logistics": "logistics",  # an appointed warehouse
     "price_source": "prices",
+    "certifier": "cert",
 }
 CORE2_GLN = "7350000000200"
 EXT_GLN = "7350000000309"
@@ -237,6 +252,7 @@ T1_RECEIPT: dict[str, Expect] = {
     **ALL_OK,
     "core_enterprise": (404, "RECEIPT_NOT_FOUND"),
     "price_source": (404, "RECEIPT_NOT_FOUND"),
+    "certifier": (404, "RECEIPT_NOT_FOUND"),
 }
 #: a loan of the bank to t1
 T1_LOAN: dict[str, Expect] = {
@@ -244,6 +260,7 @@ T1_LOAN: dict[str, Expect] = {
     "core_enterprise": (404, "LOAN_NOT_FOUND"),
     "logistics": (404, "LOAN_NOT_FOUND"),
     "price_source": (404, "LOAN_NOT_FOUND"),
+    "certifier": (404, "LOAN_NOT_FOUND"),
 }
 
 
@@ -269,6 +286,7 @@ MATRIX: list[Entry] = [
             "financier": (404, "PARTICIPANT_NOT_FOUND"),
             "logistics": (404, "PARTICIPANT_NOT_FOUND"),
             "price_source": (404, "PARTICIPANT_NOT_FOUND"),
+            "certifier": (404, "PARTICIPANT_NOT_FOUND"),
         },
         open=True,
     ),
@@ -290,6 +308,7 @@ MATRIX: list[Entry] = [
             "supplier": (404, "CORE_ENTERPRISE_NOT_FOUND"),
             "logistics": (404, "CORE_ENTERPRISE_NOT_FOUND"),
             "price_source": (404, "CORE_ENTERPRISE_NOT_FOUND"),
+            "certifier": (404, "CORE_ENTERPRISE_NOT_FOUND"),
         },
         open=True,
     ),
@@ -314,6 +333,29 @@ MATRIX: list[Entry] = [
         {"supplier": (404, "CONSENT_NOT_FOUND"), "core_enterprise": (404, "CONSENT_NOT_FOUND")},
     ),
     Entry("GET", "/credit/consents", ALL_OK, open=True),
+    # ---------------------------------------------------------------- green receivables
+    Entry("POST", "/green/labels/{rid_g3}", {"certifier": OK}, named("label")),
+    Entry(
+        "POST",
+        "/green/labels/{rid_g1}/withdrawal",
+        {"certifier": OK, "regulator": OK},
+        const({"reason": "greenwashing"}),
+        paths={"regulator": "/green/labels/{rid_g2}/withdrawal"},
+    ),
+    Entry(
+        "GET",
+        "/green/labels/{rid_g1}",  # a label on core's payable to t1, in the market
+        {
+            **dict.fromkeys(ROLES, OK),
+            "logistics": (404, "LABEL_NOT_FOUND"),
+            "price_source": (404, "LABEL_NOT_FOUND"),
+        },
+        open=True,
+    ),
+    Entry("GET", "/green/labels", ALL_OK, open=True),
+    Entry("PUT", "/green/programmes/{core}", {"financier": OK}, const({"discount_bps": 100})),
+    Entry("GET", "/green/programmes", ALL_OK, open=True),
+    Entry("GET", "/green/report", {"operator": OK, "regulator": OK, "financier": OK}),
     # ---------------------------------------------------------------- bundles and documents
     Entry("POST", "/bundles/verify", {"supplier": OK}, named("verify")),
     Entry("POST", "/bundles", {"supplier": 201}, named("submit")),
@@ -330,6 +372,7 @@ MATRIX: list[Entry] = [
             "financier": (404, "BUNDLE_NOT_FOUND"),  # a holder
             "logistics": (404, "BUNDLE_NOT_FOUND"),
             "price_source": (404, "BUNDLE_NOT_FOUND"),
+            "certifier": (404, "BUNDLE_NOT_FOUND"),
         },
         open=True,
     ),
@@ -344,6 +387,7 @@ MATRIX: list[Entry] = [
             "financier": OK,
             "logistics": (404, "DOCUMENT_NOT_FOUND"),
             "price_source": (404, "DOCUMENT_NOT_FOUND"),
+            "certifier": (404, "DOCUMENT_NOT_FOUND"),
         },
         open=True,
     ),
@@ -382,6 +426,7 @@ MATRIX: list[Entry] = [
             **ALL_OK,
             "logistics": (404, "RECEIVABLE_NOT_FOUND"),
             "price_source": (404, "RECEIVABLE_NOT_FOUND"),
+            "certifier": (404, "RECEIVABLE_NOT_FOUND"),
         },  # creditor, holders, overseers
         open=True,
     ),
@@ -393,6 +438,7 @@ MATRIX: list[Entry] = [
             "financier": (404, "RECEIVABLE_NOT_FOUND"),
             "logistics": (404, "RECEIVABLE_NOT_FOUND"),
             "price_source": (404, "RECEIVABLE_NOT_FOUND"),
+            "certifier": (404, "RECEIVABLE_NOT_FOUND"),
         },
         open=True,
     ),
@@ -511,6 +557,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
         "logistics": o("logistics", "Nordic Freight AB", "SE4444444444", []),
         "logistics2": o("logistics", "Second Depot AB", "SE4444444445", []),
         "prices": o("price_source", "Grain Price Service AB", "SE7777777777", []),
+        "cert": o("certifier", "Green Assessors Ltd.", "91110000MA01CERT01", []),
         "spare_active": o("supplier", "Spare Active AB", "SE5555555555", []),
         "spare_suspended": o("supplier", "Spare Suspended AB", "SE6666666666", []),
     }
@@ -561,6 +608,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     for hook in ("hook", "hook_del"):  # t1's webhooks: one to read, rotate and ping, one to delete
         w.ids[hook] = w.ok("t1", "POST", "/webhooks", new_webhook(w), expect=201)["id"]
     _warehouse_world(w)
+    _green_world(w, tokenize)
     # the bodies of the allowed calls that need the world
     w.bodies["verify"] = bundle("RM-V", "core")
     w.bodies["submit"] = bundle("RM-NEW", "core")
@@ -574,6 +622,37 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     }
     yield w
     gw.stop()
+
+
+def _green_world(w: World, tokenize: Callable[[str, str], dict[str, Any]]) -> None:
+    """Three receivables of t1 owed by core: two labelled by the certifier (to withdraw), one to label."""
+    for name in ("rid_g1", "rid_g2", "rid_g3"):
+        w.ids[name] = tokenize(f"RM-{name.upper()}", "core")["receivable_id"]
+    for name in ("rid_g1", "rid_g2"):
+        w.ok("cert", "POST", f"/green/labels/{w.ids[name]}", green_attestation(w, w.ids[name]))
+    w.bodies["label"] = green_attestation(w, w.ids["rid_g3"])
+
+
+def green_attestation(w: World, rid: int) -> dict[str, str]:
+    """The certifier's signed attestation for receivable ``rid`` (docs/green.md)."""
+    fingerprint = w.ok("t1", "GET", f"/receivables/{rid}")["fingerprint"]
+    today = datetime.fromtimestamp(w.chain_time(), UTC).date()
+    a = w.actors["cert"]
+    doc = {
+        "type": "scf.green-attestation/1",
+        "receivable_id": rid,
+        "fingerprint": fingerprint,
+        "catalogue": "EU-TAXONOMY",
+        "category": "7.7",
+        "evidence_sha256": "ef" * 32,
+        "valid_from": today.isoformat(),
+        "valid_until": (today + timedelta(days=90)).isoformat(),
+        "benefit": None,
+        "certifier": {"registration_id": a.registration_id},
+    }
+    payload = json.dumps(doc).encode()
+    jws = sign_detached(payload, a.key, a.certificate, DocumentKind.GREEN_ATTESTATION)
+    return {"attestation_base64": base64.b64encode(payload).decode(), "signature": jws}
 
 
 def _warehouse_world(w: World) -> None:

@@ -14,7 +14,7 @@ from web3 import Web3
 from chain.compiler import Artifact
 from chain.deploy import DeployResult
 from chain.node import AnvilNode
-from domain.maths import NotDiscountable, annual_yield_bps, days_to_maturity, discount_price
+from domain.maths import NotDiscountable, annual_yield_bps, days_to_maturity, discount_price, green_quote
 from tests.chain.batch import batch_call
 
 DAY = 86_400
@@ -80,3 +80,35 @@ def test_reference_statement() -> None:
         annual_yield_bps(99_000, 100_000, 73)
         == Fraction(100_000 - 99_000, 99_000) * Fraction(365, 73) * 10_000
     )
+
+
+def test_a_programmes_rate_is_applied_exactly(
+    anvil: AnvilNode, w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]
+) -> None:
+    """``quoteWithPreference`` (a green programme's discount below the offered rate, never below 0)
+    equals the exact-fraction reference (``domain.maths.green_quote``) on 5,000+ inputs."""
+    market = w3.eth.contract(
+        address=deployed.addresses["DiscountMarket"], abi=artifacts["DiscountMarket"].abi
+    )
+    rng = random.Random(20261130)
+    base = _inputs(5_000, seed=20261130)
+    discounts = [0, 1, 25, 50, 10_000]
+    cases = [
+        (amount, rate, discounts[i] if i < len(discounts) else rng.randint(0, 600), due, now)
+        for i, (amount, rate, due, now) in enumerate(base)
+    ]
+    cases += [(10**6, r, d, T0 + 90 * DAY, T0) for r, d in ((500, 500), (500, 501), (500, 499), (0, 7))]
+    results = batch_call(anvil.url, market, "quoteWithPreference", cases)
+    checked = 0
+    for (amount, rate, discount, due, now), answer in zip(cases, results, strict=True):
+        try:
+            expected = green_quote(amount, rate, discount, due, now)
+        except NotDiscountable:
+            assert "error" in answer, (amount, rate, discount, due, now)
+            continue
+        assert "error" not in answer, (amount, rate, discount, due, now, answer)
+        got = w3.codec.decode(["uint256", "uint256", "uint256"], bytes.fromhex(answer["result"][2:]))
+        assert got == expected, (amount, rate, discount, due, now)
+        assert expected[2] == max(0, rate - discount)
+        checked += 1
+    assert checked >= 5_000

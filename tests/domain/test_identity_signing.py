@@ -417,6 +417,7 @@ def test_role_table_matches_the_issue() -> None:
         DocumentKind.DESPATCH_ADVICE: {Role.SUPPLIER, Role.LOGISTICS},
         DocumentKind.RECEIPT_ADVICE: {Role.CORE_ENTERPRISE, Role.LOGISTICS},
         DocumentKind.CREDIT_NOTE: {Role.SUPPLIER},
+        DocumentKind.GREEN_ATTESTATION: {Role.CERTIFIER},
     }
 
 

@@ -8,6 +8,7 @@ import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.so
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
 import {IErrors} from "../../contracts/interfaces/IErrors.sol";
+import {IGreenLabels} from "../../contracts/interfaces/IGreenLabels.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract DiscountMarketTest is Base {
@@ -283,9 +284,7 @@ contract DiscountMarketTest is Base {
         vm.prank(financier2);
         token.approve(address(market), type(uint256).max);
         vm.prank(supplier);
-        vm.expectRevert(
-            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, financier2, 0, price)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, financier2, 0, price));
         market.acceptOffer(oid, FACE);
         vm.assertEq(ledger.balanceOf(supplier, id), FACE);
     }
@@ -385,8 +384,13 @@ contract DiscountMarketTest is Base {
 
     function test_constructor_zero() public {
         vm.expectRevert(IErrors.ZeroAddress.selector);
-        new DiscountMarket(IReceivableLedger(address(0)), registry);
+        new DiscountMarket(IReceivableLedger(address(0)), registry, green);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
+        new DiscountMarket(ledger, IParticipantRegistry(address(0)), green);
+        vm.expectRevert(IErrors.ZeroAddress.selector);
+        new DiscountMarket(ledger, registry, IGreenLabels(address(0)));
         vm.assertEq(address(market.ledger()), address(ledger));
         vm.assertEq(address(market.registry()), address(registry));
+        vm.assertEq(address(market.greenLabels()), address(green));
     }
 }

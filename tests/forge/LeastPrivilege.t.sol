@@ -6,6 +6,7 @@ import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.so
 import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
 import {IErrors} from "../../contracts/interfaces/IErrors.sol";
+import {IGreenLabels} from "../../contracts/interfaces/IGreenLabels.sol";
 import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 /// @dev Issue 8, "no key that can take what isn't its own": what the most powerful keys cannot do, each
@@ -169,5 +170,46 @@ contract LeastPrivilegeTest is Base {
         vm.assertEq(token.balanceOf(supplier2), FACE / 2);
         vm.assertEq(ledger.storedBalanceOf(supplier2, id), 0);
         vm.assertEq(token.balanceOf(address(ledger)), 0);
+    }
+
+    /// Green labels: the operator can neither label, withdraw a label nor set a programme; a certifier labels
+    /// but moves no value (it can't hold units nor make offers) and sets no programme; a financier's programme
+    /// is its own and changes nobody else's.
+    function test_greenLabels_noKeyBeyondItsOwn() public {
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IGreenLabels.NotActiveCertifier.selector, admin));
+        green.label(id, bytes32("EU-TAXONOMY"), bytes32("7.1"), keccak256("e"), T0 + 1 days, 0, keccak256("a"));
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
+        green.setProgramme(debtor, 100);
+        vm.stopPrank();
+        vm.prank(certifier);
+        green.label(id, bytes32("EU-TAXONOMY"), bytes32("7.1"), keccak256("e"), T0 + 1 days, 0, keccak256("a"));
+        vm.prank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IGreenLabels.NotLabelCertifier.selector, id, admin));
+        green.withdraw(id, 0);
+        vm.prank(certifier);
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, certifier));
+        green.setProgramme(debtor, 100);
+        vm.prank(certifier);
+        vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, certifier));
+        market.makeOffer(id, 1, 0, T0 + 1 days);
+        vm.prank(supplier);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.TransferNotAllowed.selector,
+                supplier,
+                certifier,
+                id,
+                1,
+                bytes32("RECEIVER_ROLE_NOT_ALLOWED")
+            )
+        );
+        ledger.safeTransferFrom(supplier, certifier, id, 1, "");
+        vm.prank(financier2);
+        green.setProgramme(debtor, 300);
+        vm.assertEq(green.programme(financier, debtor), 0);
+        vm.assertEq(green.programme(financier2, debtor), 300);
+        vm.assertEq(green.preference(financier, id), 0);
+        vm.assertEq(green.preference(financier2, id), 300);
     }
 }

@@ -5,6 +5,7 @@ import {RoleMatrixBase} from "./utils/RoleMatrixBase.sol";
 import {IParticipantRegistry} from "../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../contracts/interfaces/IReceivableLedger.sol";
 import {IDiscountMarket} from "../../contracts/interfaces/IDiscountMarket.sol";
+import {IGreenLabels} from "../../contracts/interfaces/IGreenLabels.sol";
 import {ISettlementToken} from "../../contracts/interfaces/ISettlementToken.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
@@ -31,6 +32,7 @@ contract RoleMatrixTest is RoleMatrixBase {
         _actor(financier2, "financier (not an issuer)");
         _actor(verifier, "verifier");
         _actor(regulator, "regulator");
+        _actor(certifier, "certifier");
         _actor(address(market), "system (market)");
         _actor(address(ledger), "system (ledger)");
         _actor(admin, "operator");
@@ -51,6 +53,8 @@ contract RoleMatrixTest is RoleMatrixBase {
         }
         vm.prank(financier);
         oid = market.makeOffer(idC, FACE, 500, T0 + 10 days);
+        vm.prank(certifier);
+        green.label(idC, bytes32("EU-TAXONOMY"), bytes32("7.1"), keccak256("e"), T0 + 30 days, 0, keccak256("a"));
         vm.prank(admin);
         token.setIssuerCap(financier2, 0); // an active financier the operator did not appoint as issuer
         vm.prank(admin);
@@ -210,6 +214,34 @@ contract RoleMatrixTest is RoleMatrixBase {
             abi.encodeCall(IDiscountMarket.acceptOfferAtLeast, (oid, 10_000, 1)),
             _only(supplier),
             "acceptOfferAtLeast"
+        );
+    }
+
+    // ------------------------------------------------------------------ green labels
+
+    function test_matrix_green() public {
+        // labelling is a certifier's act only; withdrawing, its own certifier's or a regulator's
+        _check(
+            address(green),
+            abi.encodeCall(
+                IGreenLabels.label,
+                (idP, bytes32("EU-TAXONOMY"), bytes32("7.1"), keccak256("e"), T0 + 30 days, 0, keccak256("a"))
+            ),
+            _only(certifier),
+            "label"
+        );
+        _check(
+            address(green),
+            abi.encodeCall(IGreenLabels.withdraw, (idC, keccak256("r"))),
+            _two(certifier, regulator),
+            "withdraw"
+        );
+        // each financier sets its own programme only
+        _check(
+            address(green),
+            abi.encodeCall(IGreenLabels.setProgramme, (debtor, 100)),
+            _two(financier, financier2),
+            "setProgramme"
         );
     }
 }

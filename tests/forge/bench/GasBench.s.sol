@@ -7,6 +7,7 @@ import {ReceivableLedger} from "../../../contracts/ReceivableLedger.sol";
 import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
 import {PlainERC1155} from "../../../contracts/bench/PlainERC1155.sol";
 import {WarehouseReceipts} from "../../../contracts/WarehouseReceipts.sol";
+import {GreenLabels} from "../../../contracts/GreenLabels.sol";
 import {IWarehouseReceipts} from "../../../contracts/interfaces/IWarehouseReceipts.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger.sol";
@@ -83,7 +84,7 @@ contract GasBench {
         registry = new ParticipantRegistry(admin);
         token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
         ledger = new ReceivableLedger(registry);
-        market = new DiscountMarket(ledger, registry);
+        market = new DiscountMarket(ledger, registry, new GreenLabels(registry, ledger));
         plain = new PlainERC1155();
         registry.onboard(address(ledger), IParticipantRegistry.Role.System, 0);
         registry.onboard(address(market), IParticipantRegistry.Role.System, 0);

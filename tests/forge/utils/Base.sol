@@ -6,6 +6,7 @@ import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {ReceivableLedger} from "../../../contracts/ReceivableLedger.sol";
 import {DiscountMarket} from "../../../contracts/DiscountMarket.sol";
 import {WarehouseReceipts} from "../../../contracts/WarehouseReceipts.sol";
+import {GreenLabels} from "../../../contracts/GreenLabels.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
 import {IReceivableLedger} from "../../../contracts/interfaces/IReceivableLedger.sol";
 
@@ -82,6 +83,7 @@ abstract contract Base is TestBase {
     SettlementToken internal token;
     ReceivableLedger internal ledger;
     DiscountMarket internal market;
+    GreenLabels internal green;
 
     address internal admin = address(0xA11CE);
     uint256 internal constant DEBTOR_KEY = 0xDEB7;
@@ -95,6 +97,7 @@ abstract contract Base is TestBase {
     address internal financier2 = address(0xF002);
     address internal verifier = address(0x7E41);
     address internal regulator = address(0x4E6);
+    address internal certifier = address(0xCE27);
     address internal outsider = address(0xBAD);
 
     uint256 internal constant T0 = 1_750_000_000; // 2025-06-15
@@ -110,7 +113,8 @@ abstract contract Base is TestBase {
         registry = new ParticipantRegistry(admin);
         token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
         ledger = new ReceivableLedger(registry);
-        market = new DiscountMarket(ledger, registry);
+        green = new GreenLabels(registry, ledger);
+        market = new DiscountMarket(ledger, registry, green);
         registry.onboard(address(ledger), IParticipantRegistry.Role.System, 0);
         registry.onboard(address(market), IParticipantRegistry.Role.System, 0);
         ledger.setMarket(address(market));
@@ -123,6 +127,7 @@ abstract contract Base is TestBase {
         registry.onboard(financier2, IParticipantRegistry.Role.Financier, keccak256("F2"));
         registry.onboard(verifier, IParticipantRegistry.Role.Verifier, keccak256("V"));
         registry.onboard(regulator, IParticipantRegistry.Role.Regulator, keccak256("R"));
+        registry.onboard(certifier, IParticipantRegistry.Role.Certifier, keccak256("G"));
         token.setIssuerCap(financier, type(uint128).max);
         token.setIssuerCap(financier2, type(uint128).max);
         vm.stopPrank();

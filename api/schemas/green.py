@@ -1,0 +1,77 @@
+"""Green receivables: labels from certifiers' attestations, programmes, reports (docs/green.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import PlainText
+from api.schemas.reports import PartyRefOut
+
+
+class LabelIn(BaseModel):
+    attestation_base64: str = Field(
+        description="The attestation's exact bytes (JSON, docs/green.md), base64.", max_length=30_000
+    )
+    signature: PlainText = Field(
+        description="The certifier's detached JWS (ES256, x5c) over those bytes, kind GreenAttestation.",
+        max_length=20_000,
+    )
+
+
+class WithdrawIn(BaseModel):
+    reason: PlainText = Field(
+        min_length=1, max_length=500, description="Why (its keccak-256 is recorded on chain)."
+    )
+
+
+class ProgrammeIn(BaseModel):
+    discount_bps: int = Field(
+        ge=0,
+        le=10_000,
+        description="How far below my offered rate green receivables of this debtor are priced.",
+    )
+
+
+class LabelOut(BaseModel):
+    receivable_id: int
+    certifier: PartyRefOut
+    catalogue: str
+    category: str
+    evidence_hash: str
+    attestation_hash: str = Field(description="SHA-256 of the signed attestation's bytes.")
+    valid_until: datetime = Field(description="The last second the label holds (inclusive).")
+    benefit_kg_co2e: int
+    live: bool = Field(description="Not withdrawn and not expired: new offers get programmes' preference.")
+    withdrawn: bool
+    withdrawn_by: PartyRefOut | None = None
+    labelled_block: int
+
+
+class ProgrammeOut(BaseModel):
+    financier: PartyRefOut
+    debtor: PartyRefOut
+    discount_bps: int
+    set_block: int
+
+
+class GreenLineOut(BaseModel):
+    key: str = Field(description="The catalogue and category, the debtor's or the financier's id.")
+    name: str | None = None
+    receivables: int = Field(description="Receivables with a live label.")
+    green_minor: int = Field(description="Their face value (by financier: the nominal it bought of them).")
+    total_minor: int = Field(description="All face value of the group (by financier: all it bought).")
+    green_share_bps: int = Field(description="green / total, in bps, rounded down.")
+    benefit_kg_co2e: int = Field(
+        description="CO2e avoided that the group finances: each label's benefit times the share of the face "
+        "it stands for (by financier: bought / face), rounded down."
+    )
+
+
+class GreenReportOut(BaseModel):
+    by: Literal["category", "debtor", "financier"]
+    as_of_block: int
+    as_of: datetime
+    lines: list[GreenLineOut]

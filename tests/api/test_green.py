@@ -1,0 +1,256 @@
+"""Green receivables through the gateway (issue 14, part 2): every refusal of an attestation leaves no
+label on chain; a programme's rate is applied exactly to new offers; a withdrawn label stops it; the
+reports add up."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from cli.sample import Actor, Gateway
+from domain.documents.model import DocumentKind
+from domain.identity import sign_detached
+from domain.maths import discount_price
+from tests.api.harness import (
+    BUYER_GLN,
+    appoint_issuer,
+    bundle_body,
+    distinct_trade,
+    onboard,
+    trade_parties,
+)
+
+
+def _call(gw: Gateway, who: Actor | None, method: str, path: str, body: object = None) -> httpx.Response:
+    key = who.api_key if who else gw.operator_key
+    return gw.request(method, path, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+def _ok(
+    gw: Gateway, who: Actor | None, method: str, path: str, body: object = None, status: int = 200
+) -> Any:
+    resp = _call(gw, who, method, path, body)
+    assert resp.status_code == status, (method, path, resp.text)
+    return resp.json()
+
+
+def _code(resp: httpx.Response) -> str:
+    return str(resp.json()["error"]["code"])
+
+
+@pytest.fixture(scope="module")
+def w(gw: Gateway) -> dict[str, Any]:
+    core, supplier = trade_parties(gw, custodial=True)
+    o = lambda *a: onboard(gw, *a, custodial=True)  # noqa: E731
+    actors = {
+        "core": core,
+        "supplier": supplier,
+        "bank": o("financier", "Green Bank AG", "DE333333333", []),
+        "bank2": o("financier", "Grey Bank AG", "DE444444444", []),
+        "certifier": o("certifier", "China Green Assessors Ltd.", "91110000MA01GREEN1", []),
+        "certifier2": o("certifier", "Other Assessors Ltd.", "91110000MA01GREEN2", []),
+        "regulator": o("regulator", "Supervisor", "SE9999999998", []),
+    }
+    for bank in ("bank", "bank2"):
+        appoint_issuer(gw, actors[bank].participant_id)
+        _ok(
+            gw,
+            actors[bank],
+            "POST",
+            "/settlement/mint",
+            {"to_participant_id": actors[bank].participant_id, "amount": 10**9},
+        )
+    signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
+    rids = {}
+    for tag in ("G-1", "G-2", "G-3"):
+        out = _ok(gw, supplier, "POST", "/bundles", bundle_body(distinct_trade(tag, BUYER_GLN), signers), 201)
+        _ok(gw, core, "POST", f"/receivables/{out['receivable_id']}/endorse", {"accept": True})
+        rids[tag] = out["receivable_id"]
+    return {**actors, "rids": rids}
+
+
+def _fingerprint(gw: Gateway, w: dict[str, Any], rid: int) -> str:
+    """What the supplier hands its certifier with the evidence: the receivable's id and fingerprint."""
+    return str(_ok(gw, w["supplier"], "GET", f"/receivables/{rid}")["fingerprint"])
+
+
+def _attestation(
+    gw: Gateway, w: dict[str, Any], signer: Actor, rid: int, *, kg: int = 50_000, **over: Any
+) -> dict[str, str]:
+    today = datetime.fromtimestamp(gw.state.chain_now(), UTC).date()
+    doc = {
+        "type": "scf.green-attestation/1",
+        "receivable_id": rid,
+        "fingerprint": _fingerprint(gw, w, rid),
+        "catalogue": "CN-GFSPC-2025",
+        "category": "3.2.1",
+        "evidence_sha256": "cd" * 32,
+        "valid_from": (today - timedelta(days=1)).isoformat(),
+        "valid_until": (today + timedelta(days=180)).isoformat(),
+        "benefit": {"kg_co2e": kg, "method": "GHG Protocol, grid-average avoided emissions"},
+        "certifier": {"registration_id": signer.registration_id},
+    }
+    doc.update(over)
+    payload = json.dumps(doc).encode()
+    jws = sign_detached(payload, signer.key, signer.certificate, DocumentKind.GREEN_ATTESTATION)
+    return {"attestation_base64": base64.b64encode(payload).decode(), "signature": jws}
+
+
+def test_every_refused_attestation_leaves_no_label(gw: Gateway, w: dict[str, Any]) -> None:
+    rid, rid2 = w["rids"]["G-1"], w["rids"]["G-2"]
+    certifier, green = w["certifier"], gw.state.chain().platform.green
+    good = _attestation(gw, w, certifier, rid)
+    forged = {
+        **good,
+        "attestation_base64": _attestation(gw, w, certifier, rid, kg=9_999_999)["attestation_base64"],
+    }
+    today = datetime.fromtimestamp(gw.state.chain_now(), UTC).date()
+    refusals = [
+        (certifier, forged, 422, "SIG_INVALID"),
+        (
+            certifier,
+            _attestation(
+                gw,
+                w,
+                certifier,
+                rid,
+                valid_from=(today - timedelta(days=30)).isoformat(),
+                valid_until=(today - timedelta(days=1)).isoformat(),
+            ),
+            422,
+            "ATTESTATION_EXPIRED",
+        ),
+        (
+            certifier,
+            _attestation(gw, w, w["supplier"], rid),
+            422,
+            "SIG_ROLE_MISMATCH",
+        ),  # a non-certifier signed
+        (w["supplier"], good, 403, "FORBIDDEN_ROLE"),  # a non-certifier records
+        (w["bank"], good, 403, "FORBIDDEN_ROLE"),
+        (certifier, _attestation(gw, w, certifier, rid2), 422, "ATTESTATION_RECEIVABLE_MISMATCH"),
+        (
+            certifier,
+            _attestation(gw, w, certifier, rid, fingerprint=_fingerprint(gw, w, rid2)),
+            422,
+            "ATTESTATION_RECEIVABLE_MISMATCH",
+        ),
+        (certifier, _attestation(gw, w, w["certifier2"], rid), 422, "ATTESTATION_NOT_YOURS"),
+        (certifier, {**good, "attestation_base64": "not base64!"}, 422, "ATTESTATION_MALFORMED"),
+        (
+            certifier,
+            _attestation(gw, w, certifier, rid, catalogue="MADE-UP"),
+            422,
+            "ATTESTATION_CATALOGUE_UNKNOWN",
+        ),
+    ]
+    for who, body, status, code in refusals:
+        resp = _call(gw, who, "POST", f"/green/labels/{rid}", body)
+        assert (resp.status_code, _code(resp)) == (status, code), resp.text
+        assert not green.is_green(rid)
+    missing = _call(gw, certifier, "POST", "/green/labels/999999", _attestation(gw, w, certifier, rid))
+    assert missing.status_code == 404
+    _ok(gw, certifier, "POST", f"/green/labels/{rid}", good)
+    assert green.is_green(rid)
+    again = _call(gw, certifier, "POST", f"/green/labels/{rid}", _attestation(gw, w, certifier, rid))
+    assert again.status_code == 409 and _code(again) == "CHAIN_ALREADY_LABELLED", again.text
+
+
+def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, w: dict[str, Any]) -> None:
+    rid, rid2, rid3 = (w["rids"][t] for t in ("G-1", "G-2", "G-3"))
+    bank, bank2, core = w["bank"], w["bank2"], w["core"]
+    _ok(
+        gw,
+        w["certifier"],
+        "POST",
+        f"/green/labels/{rid3}",
+        _attestation(gw, w, w["certifier"], rid3, kg=20_000),
+    )
+    label = _ok(gw, bank2, "GET", f"/green/labels/{rid}")  # a financier reads it while in the market
+    assert (label["catalogue"], label["category"], label["live"], label["benefit_kg_co2e"]) == (
+        "CN-GFSPC-2025",
+        "3.2.1",
+        True,
+        50_000,
+    )
+    hidden = _call(gw, w["certifier2"], "GET", f"/green/labels/{rid}")
+    assert hidden.status_code == 404 and _code(hidden) == "LABEL_NOT_FOUND"
+
+    _ok(gw, bank, "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 150})
+    assert [p["discount_bps"] for p in _ok(gw, core, "GET", "/green/programmes")] == [150]
+    assert _ok(gw, bank2, "GET", "/green/programmes") == []
+    refused = _call(gw, w["supplier"], "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 1})
+    assert refused.status_code == 403
+
+    expiry = gw.state.chain_now() + 86_400
+
+    def offer(who: Actor, receivable: int, rate: int = 600) -> dict[str, Any]:
+        made = _ok(
+            gw,
+            who,
+            "POST",
+            "/offers",
+            {"receivable_id": receivable, "max_amount": 100_000, "rate_bps": rate, "expiry": expiry},
+            201,
+        )
+        offers = _ok(gw, who, "GET", f"/offers?receivable_id={receivable}")["items"]
+        return next(o for o in offers if o["offer_id"] == made["offer_id"])
+
+    green_offer = offer(bank, rid)
+    assert (green_offer["rate_bps"], green_offer["standard_rate_bps"], green_offer["green_discount_bps"]) == (
+        450,
+        600,
+        150,
+    )
+    assert offer(bank, rid2)["rate_bps"] == 600  # not green
+    assert offer(bank2, rid)["rate_bps"] == 600  # no programme
+    assert offer(bank, rid, rate=100)["rate_bps"] == 0  # never below 0
+
+    # the holder's quote and the fill are priced at the applied rate, exactly
+    receivable = _ok(gw, w["supplier"], "GET", f"/receivables/{rid}")
+    quote = _ok(gw, w["supplier"], "GET", f"/offers/{green_offer['offer_id']}/quote?amount=100000")
+    due = int(datetime.fromisoformat(receivable["due_date"]).replace(tzinfo=UTC).timestamp())
+    now = gw.state.chain_now()
+    assert quote["price_minor"] in {discount_price(100_000, 450, due, t)[0] for t in (now, now + 1, now + 2)}
+    _ok(gw, w["supplier"], "POST", f"/offers/{green_offer['offer_id']}/accept", {"amount": 100_000})
+
+    # reports: overseers see the platform, a financier its purchases
+    by_category = _ok(gw, w["regulator"], "GET", "/green/report?by=category")
+    faces = {
+        r: _ok(gw, w["supplier"], "GET", f"/receivables/{r}")["face_value_minor"] for r in (rid, rid2, rid3)
+    }
+    (line,) = by_category["lines"]
+    assert (line["key"], line["receivables"]) == ("CN-GFSPC-2025 3.2.1", 2)
+    assert line["green_minor"] == faces[rid] + faces[rid3] and line["benefit_kg_co2e"] == 70_000
+    assert line["green_share_bps"] == line["green_minor"] * 10_000 // line["total_minor"]
+    assert line["total_minor"] >= sum(faces.values())
+    mine = _ok(gw, bank, "GET", "/green/report?by=financier")["lines"]
+    assert [(x["key"], x["green_minor"], x["total_minor"]) for x in mine] == [
+        (bank.participant_id, 100_000, 100_000)
+    ]
+    assert mine[0]["benefit_kg_co2e"] == 50_000 * 100_000 // faces[rid]
+    assert _ok(gw, bank2, "GET", "/green/report?by=financier")["lines"] == []
+    csv = _call(gw, w["regulator"], "GET", "/green/report?by=debtor&format=csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert core.participant_id in csv.text
+    assert _call(gw, w["supplier"], "GET", "/green/report").status_code == 403
+
+    # greenwashing found: another certifier cannot withdraw, a regulator can; new offers lose the preference
+    wrong = _call(gw, w["certifier2"], "POST", f"/green/labels/{rid}/withdrawal", {"reason": "not mine"})
+    assert wrong.status_code in (403, 409, 422) and _code(wrong) == "CHAIN_NOT_LABEL_CERTIFIER", wrong.text
+    _ok(gw, w["regulator"], "POST", f"/green/labels/{rid}/withdrawal", {"reason": "greenwashing"})
+    assert not gw.state.chain().platform.green.is_green(rid)
+    after = offer(bank, rid)
+    assert (after["rate_bps"], after["green_discount_bps"]) == (600, 0)
+    before = _ok(gw, bank, "GET", f"/offers?receivable_id={rid}")["items"]
+    assert next(o for o in before if o["offer_id"] == green_offer["offer_id"])["rate_bps"] == 450
+    withdrawn = _ok(gw, w["regulator"], "GET", f"/green/labels/{rid}")
+    assert (withdrawn["live"], withdrawn["withdrawn"]) == (False, True)
+    (line,) = _ok(gw, w["regulator"], "GET", "/green/report")["lines"]
+    assert (line["receivables"], line["benefit_kg_co2e"]) == (1, 20_000)  # only the live label counts
