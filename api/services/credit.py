@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import false, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.errors import ApiError
@@ -120,16 +121,7 @@ def _financier_out(session: Session, record: records.Record, address: str, now: 
 
 
 def _consented(session: Session, subject: Participant, financier: Participant) -> bool:
-    return (
-        session.exec(
-            select(CreditConsent.id).where(
-                CreditConsent.subject_id == subject.id,
-                CreditConsent.financier_id == financier.id,
-                col(CreditConsent.revoked_at).is_(None),
-            )
-        ).first()
-        is not None
-    )
+    return _open_consent(session, subject.id, financier.id) is not None
 
 
 def _related(session: Session, financier: str, subject: str, now: int) -> bool:
@@ -318,30 +310,31 @@ def grant(session: Session, subject: Participant, financier_id: str) -> ConsentO
     """``subject`` lets financier ``financier_id`` read its profile (idempotent: an open consent is
     answered as it is)."""
     financier = participant_in_role_or_404(session, financier_id, Role.FINANCIER)
-    open_ = session.exec(
-        select(CreditConsent).where(
-            CreditConsent.subject_id == subject.id,
-            CreditConsent.financier_id == financier.id,
-            col(CreditConsent.revoked_at).is_(None),
-        )
-    ).first()
+    open_ = _open_consent(session, subject.id, financier.id)
     if open_ is None:
-        open_ = CreditConsent(subject_id=subject.id, financier_id=financier.id)
-        session.add(open_)
-        session.commit()
-        session.refresh(open_)
+        session.add(CreditConsent(subject_id=subject.id, financier_id=financier.id))
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent grant of the same pair won (one open consent per pair)
+            session.rollback()
+        open_ = _open_consent(session, subject.id, financier.id)
+        assert open_ is not None, "an open consent was just written"
     return _consent_out(Names(session), session, open_)
 
 
-def revoke(session: Session, subject: Participant, financier_id: str) -> ConsentOut:
-    """End ``subject``'s open consent to ``financier_id`` (404 ``CONSENT_NOT_FOUND`` if none is open)."""
-    open_ = session.exec(
+def _open_consent(session: Session, subject_id: str, financier_id: str) -> CreditConsent | None:
+    return session.exec(
         select(CreditConsent).where(
-            CreditConsent.subject_id == subject.id,
+            CreditConsent.subject_id == subject_id,
             CreditConsent.financier_id == financier_id,
             col(CreditConsent.revoked_at).is_(None),
         )
     ).first()
+
+
+def revoke(session: Session, subject: Participant, financier_id: str) -> ConsentOut:
+    """End ``subject``'s open consent to ``financier_id`` (404 ``CONSENT_NOT_FOUND`` if none is open)."""
+    open_ = _open_consent(session, subject.id, financier_id)
     if open_ is None:
         raise ApiError(404, "CONSENT_NOT_FOUND", f"You have no open consent for {financier_id}.")
     open_.revoked_at = utcnow()

@@ -4,6 +4,7 @@ the scorecard's arithmetic, the operator's suggestions and the regulator's distr
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,20 @@ def test_the_table_is_a_setting_checked_at_start(tmp_path: Path) -> None:
         with pytest.raises(ValidationError) as caught:
             make_settings(tmp_path, credit_table_file=path)
         assert "SCF_CREDIT_TABLE_FILE" in str(caught.value) and says in str(caught.value)
+
+
+def test_concurrent_grants_make_one_consent(gw: Gateway, world: dict[str, Any], supplier: Actor) -> None:
+    """Six simultaneous grants of one pair: each answered 200 with the same consent, one row open."""
+    bank2 = world["bank2"]
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(
+            pool.map(
+                lambda _: _call(gw, supplier, "PUT", f"/credit/consents/{bank2.participant_id}"), range(6)
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
+    assert len({a.json()["granted_at"] for a in answers}) == 1
+    mine = _ok(gw, supplier, "GET", "/credit/consents")["items"]
+    assert [c["revoked_at"] for c in mine if c["financier"]["participant_id"] == bank2.participant_id] == [
+        None
+    ]
