@@ -12,6 +12,17 @@ from api.schemas.reports import PartyRefOut
 
 
 class LabelIn(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "attestation_base64": "eyJ0eXBlIjogInNjZi5ncmVlbi1hdHRlc3RhdGlvbi8xIiwgLi4ufQ==",
+                    "signature": "eyJhbGciOiJFUzI1NiIsImI2NCI6ZmFsc2Us..MEUCIQ...",
+                }
+            ]
+        }
+    }
+
     attestation_base64: str = Field(
         description="The attestation's exact bytes (JSON, docs/green.md), base64.", max_length=30_000
     )
@@ -22,12 +33,16 @@ class LabelIn(BaseModel):
 
 
 class WithdrawIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"reason": "The supplier's plant runs on coal."}]}}
+
     reason: PlainText = Field(
         min_length=1, max_length=500, description="Why (its keccak-256 is recorded on chain)."
     )
 
 
 class ProgrammeIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"discount_bps": 50}]}}
+
     discount_bps: int = Field(
         ge=0,
         le=10_000,

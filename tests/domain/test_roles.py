@@ -47,6 +47,7 @@ def test_only_participant_roles_are_onboardable() -> None:
         Role.REGULATOR,
         Role.LOGISTICS,
         Role.PRICE_SOURCE,
+        Role.CERTIFIER,
     }
 
 
