@@ -12,6 +12,8 @@ from chain.contracts import Platform
 from readmodel.tables import (
     RmCreditGrant,
     RmCreditLine,
+    RmGreenLabel,
+    RmGreenProgramme,
     RmHolding,
     RmLoan,
     RmLoanCollateral,
@@ -22,6 +24,7 @@ from readmodel.tables import (
     RmTokenBalance,
     RmWarehouseReceipt,
 )
+from readmodel.warehouse import code_text
 
 
 def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
@@ -129,7 +132,42 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
             supply[b.token] = supply.get(b.token, 0) + int(b.balance)
         check("token totalSupply", supply.get(platform.token.address, 0), platform.token.total_supply())
         _compare_warehouse(platform, s, check)
+        _compare_green(platform, s, check)
     return diffs
+
+
+def _compare_green(platform: Platform, s: Session, check: Callable[[str, Any, Any], None]) -> None:
+    """Every green label and programme of the read model against the ``GreenLabels`` views, and each
+    offer's green preference against its stored rate (the rate it prices at is the applied one)."""
+    green = platform.green
+    for g in s.exec(select(RmGreenLabel).order_by(col(RmGreenLabel.receivable_id))).all():
+        c = green.label_of(g.receivable_id)
+        w = f"green label {g.receivable_id}"
+        check(f"{w} certifier", g.certifier, c.certifier)
+        check(
+            f"{w} codes",
+            (g.catalogue, g.category),
+            (code_text("0x" + c.catalogue.hex()), code_text("0x" + c.category.hex())),
+        )
+        check(
+            f"{w} hashes",
+            (g.evidence_hash, g.attestation_hash),
+            ("0x" + c.evidence_hash.hex(), "0x" + c.attestation_hash.hex()),
+        )
+        check(
+            f"{w} terms",
+            (g.valid_until, int(g.benefit_kg), g.withdrawn),
+            (c.valid_until, c.benefit_kg, c.withdrawn),
+        )
+    for p in s.exec(select(RmGreenProgramme)).all():
+        check(
+            f"green programme {p.financier} -> {p.debtor}",
+            p.discount_bps,
+            green.programme(p.financier, p.debtor),
+        )
+    for o in s.exec(select(RmOffer).where(RmOffer.green_discount_bps > 0)).all():
+        standard = o.standard_rate_bps or 0
+        check(f"offer {o.offer_id} green rate", o.rate_bps, max(0, standard - o.green_discount_bps))
 
 
 def _compare_warehouse(platform: Platform, s: Session, check: Callable[[str, Any, Any], None]) -> None:

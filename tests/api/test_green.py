@@ -12,11 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session
 
 from cli.sample import Actor, Gateway
 from domain.documents.model import DocumentKind
 from domain.identity import sign_detached
 from domain.maths import discount_price
+from readmodel.reconcile import compare_with_chain
+from readmodel.tables import RmGreenLabel
 from tests.api.harness import (
     BUYER_GLN,
     appoint_issuer,
@@ -254,3 +257,13 @@ def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, 
     assert (withdrawn["live"], withdrawn["withdrawn"]) == (False, True)
     (line,) = _ok(gw, w["regulator"], "GET", "/green/report")["lines"]
     assert (line["receivables"], line["benefit_kg_co2e"]) == (1, 20_000)  # only the live label counts
+    # the read model's labels, programmes and offers' preferences equal the contracts' views
+    gw.state.chain().indexer.run_once()
+    assert compare_with_chain(gw.state.chain().platform, gw.state.engine) == []
+    with Session(gw.state.engine) as s:  # and a row that drifted is caught
+        row = s.get(RmGreenLabel, rid3)
+        assert row is not None
+        row.benefit_kg = "1"
+        s.add(row)
+        s.commit()
+    assert [d for d in compare_with_chain(gw.state.chain().platform, gw.state.engine) if "green label" in d]
