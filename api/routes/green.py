@@ -3,7 +3,7 @@ and the green reports (issue 14; docs/green.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -13,7 +13,15 @@ from api.deps import IdPath, PagingDep, SessionDep, StateDep
 from api.errors import error_responses
 from api.idempotency import IdempotencyDep
 from api.schemas.common import Page
-from api.schemas.green import GreenReportOut, LabelIn, LabelOut, ProgrammeIn, ProgrammeOut, WithdrawIn
+from api.schemas.green import (
+    GreenBy,
+    GreenReportOut,
+    LabelIn,
+    LabelOut,
+    ProgrammeIn,
+    ProgrammeOut,
+    WithdrawIn,
+)
 from api.schemas.lifecycle import TxOut
 from api.services import green
 from domain.roles import Role
@@ -100,7 +108,7 @@ def read_report(
     principal: Reader,
     state: StateDep,
     session: SessionDep,
-    by: Annotated[Literal["category", "debtor", "financier"], Query()] = "category",
+    by: Annotated[GreenBy, Query()] = "category",
     format: Format = "json",
 ) -> GreenReportOut | Response:
     """Green volume and share by catalogue category, debtor or financier, with the CO2e avoided that it

@@ -85,8 +85,12 @@ class GreenLineOut(BaseModel):
     )
 
 
+#: what a green report groups by
+GreenBy = Literal["category", "debtor", "financier"]
+
+
 class GreenReportOut(BaseModel):
-    by: Literal["category", "debtor", "financier"]
+    by: GreenBy
     as_of_block: int
     as_of: datetime
     lines: list[GreenLineOut]

@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from eth_utils import keccak
-from sqlalchemy import false, or_
+from sqlalchemy import false, func, or_
 from sqlmodel import Session, col, select
 
 from api.errors import ApiError
 from api.models import Participant
-from api.schemas.green import GreenLineOut, GreenReportOut, LabelIn, LabelOut, ProgrammeOut
+from api.schemas.green import GreenBy, GreenLineOut, GreenReportOut, LabelIn, LabelOut, ProgrammeOut
 from api.schemas.lifecycle import TxOut
 from api.services.lifecycle import Caller, act, address_of, participant_in_role_or_404
 from api.services.participants import revocation_check
@@ -172,10 +172,10 @@ def list_labels(
     query = select(RmGreenLabel)
     if caller.role not in OVERSEERS:
         query = query.where(RmGreenLabel.certifier == address_of(caller))
-    rows = session.exec(query.order_by(col(RmGreenLabel.receivable_id))).all()
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = session.exec(query.order_by(col(RmGreenLabel.receivable_id)).offset(offset).limit(limit)).all()
     names = Names(session)
-    page = rows[offset:] if limit is None else rows[offset : offset + limit]
-    return [_label_out(names, r, view.now) for r in page], len(rows)
+    return [_label_out(names, r, view.now) for r in page], total
 
 
 def programmes(state: AppState, session: Session, caller: Caller) -> list[ProgrammeOut]:
@@ -210,7 +210,7 @@ class _Line:
         self.benefit = Fraction(0)
 
 
-def report(state: AppState, session: Session, caller: Caller, by: str) -> GreenReportOut:
+def report(state: AppState, session: Session, caller: Caller, by: GreenBy) -> GreenReportOut:
     """Green volume and share by catalogue category, debtor or financier, with the benefit financed.
 
     Overseers: every receivable (face value; by financier, every purchase). A financier: its own
@@ -274,4 +274,4 @@ def report(state: AppState, session: Session, caller: Caller, by: str) -> GreenR
                 benefit_kg_co2e=int(line.benefit),
             )
         )
-    return GreenReportOut(by=by, as_of_block=view.block, as_of=_day(view.now), lines=out)  # type: ignore[arg-type]
+    return GreenReportOut(by=by, as_of_block=view.block, as_of=_day(view.now), lines=out)
