@@ -460,3 +460,18 @@ class CreditConsent(SQLModel, table=True):
     financier_id: str = Field(foreign_key="participant.id", max_length=36, index=True)
     granted_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class GreenAttestation(SQLModel, table=True):
+    """A certifier's signed green attestation as the gateway received it (``api.services.green``), kept
+    before its label is sent so that anyone who may read the label can read what was attested and check
+    that its SHA-256 is the label's ``attestationHash`` on chain."""
+
+    __tablename__ = "green_attestation"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    receivable_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    certifier_id: str = Field(foreign_key="participant.id", max_length=36)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signature: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -14,6 +14,7 @@ from api.errors import error_responses
 from api.idempotency import IdempotencyDep
 from api.schemas.common import Page
 from api.schemas.green import (
+    AttestationOut,
     GreenBy,
     GreenReportOut,
     LabelIn,
@@ -71,6 +72,15 @@ def read_label(
     """A receivable's green label with its attestation's hash: for who may see the receivable, its
     certifier, and financiers while the receivable is in the market."""
     return green.read_label(state, session, principal, receivable_id)
+
+
+@router.get("/labels/{receivable_id}/attestation", response_model=AttestationOut, responses=READS)
+def read_attestation(
+    receivable_id: IdPath, principal: PrincipalDep, state: StateDep, session: SessionDep
+) -> AttestationOut:
+    """The certifier's signed attestation behind the label, as it was submitted: verify its signature and
+    that its SHA-256 is the label's `attestation_hash` on chain. Readable by whoever may read the label."""
+    return green.read_attestation(state, session, principal, receivable_id)
 
 
 @router.get("/labels", response_model=Page[LabelOut], responses=READS)

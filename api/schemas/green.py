@@ -65,6 +65,15 @@ class LabelOut(BaseModel):
     labelled_block: int
 
 
+class AttestationOut(BaseModel):
+    receivable_id: int
+    sha256: str = Field(
+        description="SHA-256 of the attestation's bytes: the label's attestationHash on chain."
+    )
+    attestation_base64: str = Field(description="The attestation's exact bytes (JSON), base64.")
+    signature: str = Field(description="The certifier's detached JWS over them (kind GreenAttestation).")
+
+
 class ProgrammeOut(BaseModel):
     financier: PartyRefOut
     debtor: PartyRefOut

@@ -23,11 +23,20 @@ from fractions import Fraction
 
 from eth_utils import keccak
 from sqlalchemy import false, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.errors import ApiError
-from api.models import Participant
-from api.schemas.green import GreenBy, GreenLineOut, GreenReportOut, LabelIn, LabelOut, ProgrammeOut
+from api.models import GreenAttestation, Participant
+from api.schemas.green import (
+    AttestationOut,
+    GreenBy,
+    GreenLineOut,
+    GreenReportOut,
+    LabelIn,
+    LabelOut,
+    ProgrammeOut,
+)
 from api.schemas.lifecycle import TxOut
 from api.services.lifecycle import Caller, act, address_of, participant_in_role_or_404
 from api.services.participants import revocation_check
@@ -83,6 +92,7 @@ def label(state: AppState, session: Session, certifier: Participant, rid: int, b
             "Another certifier signed this attestation: it records its own labels.",
         )
     a = verified.attestation
+    _keep(session, rid, certifier, payload, body.signature, verified.digest)
     return act(
         state,
         session,
@@ -99,6 +109,29 @@ def label(state: AppState, session: Session, certifier: Participant, rid: int, b
         ),
         receivable_id=rid,
     )
+
+
+def _keep(
+    session: Session, rid: int, certifier: Participant, payload: bytes, signature: str, digest: bytes
+) -> None:
+    """Keep the attestation before its label is sent (a label recorded without it would have nothing to
+    show); the same bytes kept twice are one row, and a kept attestation whose label never made it to the
+    chain is served to nobody (it is found only through a label's ``attestationHash``)."""
+    if session.get(GreenAttestation, digest.hex()) is not None:
+        return
+    session.add(
+        GreenAttestation(
+            sha256=digest.hex(),
+            receivable_id=rid,
+            certifier_id=certifier.id,
+            content=payload,
+            signature=signature,
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:  # the same attestation kept by a concurrent request
+        session.rollback()
 
 
 def _claimed_fingerprint(payload: bytes) -> str:
@@ -162,6 +195,24 @@ def read_label(state: AppState, session: Session, caller: Caller, rid: int) -> L
     if not allowed:
         raise ApiError(404, "LABEL_NOT_FOUND", f"No green label on receivable {rid}.")
     return _label_out(Names(session), row, view.now)
+
+
+def read_attestation(state: AppState, session: Session, caller: Caller, rid: int) -> AttestationOut:
+    """The signed attestation behind a receivable's label, for whoever may read the label: its SHA-256 is
+    the label's ``attestationHash`` on chain (404 ``ATTESTATION_NOT_FOUND`` if the label was recorded
+    without the gateway)."""
+    label = read_label(state, session, caller, rid)
+    kept = session.get(GreenAttestation, label.attestation_hash.removeprefix("0x"))
+    if kept is None:
+        raise ApiError(
+            404, "ATTESTATION_NOT_FOUND", f"The gateway holds no attestation for receivable {rid}."
+        )
+    return AttestationOut(
+        receivable_id=rid,
+        sha256=kept.sha256,
+        attestation_base64=base64.b64encode(kept.content).decode("ascii"),
+        signature=kept.signature,
+    )
 
 
 def list_labels(

@@ -5,6 +5,7 @@ reports add up."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from cli.sample import Actor, Gateway
 from domain.documents.model import DocumentKind
+from domain.green.attestation import verify_attestation
 from domain.identity import sign_detached
 from domain.maths import discount_price
 from readmodel.reconcile import compare_with_chain
@@ -184,6 +186,24 @@ def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, 
     )
     hidden = _call(gw, w["certifier2"], "GET", f"/green/labels/{rid}")
     assert hidden.status_code == 404 and _code(hidden) == "LABEL_NOT_FOUND"
+    # the attestation behind it: what the certifier signed, its hash the one on chain, its signature good
+    kept = _ok(gw, bank2, "GET", f"/green/labels/{rid}/attestation")
+    payload = base64.b64decode(kept["attestation_base64"])
+    on_chain = gw.state.chain().platform.green.label_of(rid).attestation_hash
+    assert hashlib.sha256(payload).digest() == on_chain and "0x" + kept["sha256"] == label["attestation_hash"]
+    fingerprint = _fingerprint(gw, w, rid)
+    checked = verify_attestation(
+        payload,
+        kept["signature"],
+        receivable_id=rid,
+        fingerprint=fingerprint,
+        ca_cert=gw.state.ca().certificate,
+        is_revoked=set(),
+        today=datetime.fromtimestamp(gw.state.chain_now(), UTC).date(),
+    )
+    assert checked.signer_chain_address.lower() == w["certifier"].address.lower()
+    hidden = _call(gw, w["certifier2"], "GET", f"/green/labels/{rid}/attestation")
+    assert hidden.status_code == 404 and _code(hidden) == "LABEL_NOT_FOUND"
 
     _ok(gw, bank, "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 150})
     assert [p["discount_bps"] for p in _ok(gw, core, "GET", "/green/programmes")] == [150]
@@ -267,3 +287,32 @@ def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, 
         s.add(row)
         s.commit()
     assert [d for d in compare_with_chain(gw.state.chain().platform, gw.state.engine) if "green label" in d]
+
+
+def test_a_label_recorded_without_the_gateway_has_no_attestation_to_show(
+    gw: Gateway, w: dict[str, Any]
+) -> None:
+    """The certifier's key calls the contract directly (as a self-custody certifier could): the label is
+    on chain and read, but the gateway holds no attestation for it."""
+    from api.models import Participant
+    from api.services.accounts import sender_for
+
+    rid = w["rids"]["G-2"]
+    with Session(gw.state.engine) as s:
+        certifier = s.get(Participant, w["certifier"].participant_id)
+        assert certifier is not None
+        sender = sender_for(gw.state, s, certifier)
+    until = gw.state.chain_now() + 30 * 86_400
+    gw.state.chain().platform.green.label(
+        sender,
+        rid,
+        b"LMA-GLP".ljust(32, b"\0"),
+        b"green_buildings".ljust(32, b"\0"),
+        b"\x01" * 32,
+        until,
+        0,
+        b"\x02" * 32,
+    )
+    assert _ok(gw, w["regulator"], "GET", f"/green/labels/{rid}")["category"] == "green_buildings"
+    missing = _call(gw, w["regulator"], "GET", f"/green/labels/{rid}/attestation")
+    assert missing.status_code == 404 and _code(missing) == "ATTESTATION_NOT_FOUND"

@@ -352,6 +352,16 @@ MATRIX: list[Entry] = [
         },
         open=True,
     ),
+    Entry(
+        "GET",
+        "/green/labels/{rid_g1}/attestation",  # the same readers as the label's
+        {
+            **dict.fromkeys(ROLES, OK),
+            "logistics": (404, "LABEL_NOT_FOUND"),
+            "price_source": (404, "LABEL_NOT_FOUND"),
+        },
+        open=True,
+    ),
     Entry("GET", "/green/labels", ALL_OK, open=True),
     Entry("PUT", "/green/programmes/{core}", {"financier": OK}, const({"discount_bps": 100})),
     Entry("GET", "/green/programmes", ALL_OK, open=True),

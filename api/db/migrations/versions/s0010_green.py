@@ -1,5 +1,6 @@
-"""Green receivables (issue 14): labels, programmes, and an offer's green preference in the read model.
+"""Green receivables (issue 14): labels, programmes, offers' green preference; certifiers' attestations.
 
+``green_attestation`` keeps each certifier's signed attestation as received (served with its label).
 ``rm_green_label`` (a receivable's latest label) and ``rm_green_programme`` (a financier's programme per
 debtor) are projected from the new ``GreenLabels`` contract's events; ``rm_offer`` gains the rate its
 maker offered before a programme's preference and the preference itself (``GreenPreferenceApplied``).
@@ -42,6 +43,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_rm_green_label_certifier", "rm_green_label", ["certifier"])
     op.create_table(
+        "green_attestation",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("receivable_id", sa.BigInteger(), nullable=False),
+        sa.Column("certifier_id", sa.String(length=36), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["certifier_id"], ["participant.id"]),
+        sa.PrimaryKeyConstraint("sha256"),
+    )
+    op.create_index("ix_green_attestation_receivable_id", "green_attestation", ["receivable_id"])
+    op.create_table(
         "rm_green_programme",
         sa.Column("financier", sa.String(length=42), nullable=False),
         sa.Column("debtor", sa.String(length=42), nullable=False),
@@ -63,5 +76,7 @@ def downgrade() -> None:
         batch.drop_column("green_discount_bps")
         batch.drop_column("standard_rate_bps")
     op.drop_table("rm_green_programme")
+    op.drop_index("ix_green_attestation_receivable_id", table_name="green_attestation")
+    op.drop_table("green_attestation")
     op.drop_index("ix_rm_green_label_certifier", table_name="rm_green_label")
     op.drop_table("rm_green_label")
