@@ -43,7 +43,7 @@ from api.services.participants import revocation_check
 from api.services.receivables import involved, load
 from api.services.reports import Names, as_of
 from api.state import AppState
-from domain.green.attestation import AttestationError, bytes32_text, parse_attestation, verify_attestation
+from domain.green.attestation import AttestationError, bytes32_text, verify_attestation
 from domain.roles import OVERSEERS, Role
 from readmodel.tables import RmFill, RmGreenLabel, RmGreenProgramme, RmReceivable
 
@@ -68,17 +68,13 @@ def label(state: AppState, session: Session, certifier: Participant, rid: int, b
     ledger, green = chain.platform.ledger, chain.platform.green
     now = state.chain_now()
     try:
-        claimed = _claimed_fingerprint(payload)
-        on_chain = (
-            claimed
-            if claimed and ledger.receivable_id_by_fingerprint(bytes.fromhex(claimed[2:])) == rid
-            else ""
-        )
         verified = verify_attestation(
             payload,
             body.signature,
             receivable_id=rid,
-            fingerprint=on_chain or "0x" + "00" * 32,
+            receivable_of=lambda fingerprint: ledger.receivable_id_by_fingerprint(
+                bytes.fromhex(fingerprint[2:])
+            ),
             ca_cert=state.ca().certificate,
             is_revoked=revocation_check(session),
             today=_day(now).date(),
@@ -132,14 +128,6 @@ def _keep(
         session.commit()
     except IntegrityError:  # the same attestation kept by a concurrent request
         session.rollback()
-
-
-def _claimed_fingerprint(payload: bytes) -> str:
-    """The fingerprint the attestation names, if it parses (else the verifier refuses it)."""
-    try:
-        return parse_attestation(payload).fingerprint
-    except AttestationError:
-        return ""
 
 
 def withdraw(state: AppState, session: Session, by: Participant, rid: int, reason: str) -> TxOut:

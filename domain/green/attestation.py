@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -274,14 +275,16 @@ def verify_attestation(
     jws: str,
     *,
     receivable_id: int,
-    fingerprint: str,
+    receivable_of: Callable[[str], int],
     ca_cert: x509.Certificate | tuple[x509.Certificate, ...],
     is_revoked: RevocationCheck,
     today: date,
     now: datetime | None = None,
 ) -> VerifiedAttestation:
-    """Verify a signed attestation for receivable ``receivable_id`` (its ledger ``fingerprint``) on the
-    chain's day ``today``; raise :class:`AttestationError` (the module docstring's order and codes)."""
+    """Verify a signed attestation for receivable ``receivable_id`` on the chain's day ``today``; raise
+    :class:`AttestationError` (the module docstring's order and codes). ``receivable_of`` is the ledger's
+    index: the id of the receivable an invoice fingerprint (``0x`` hex) belongs to, 0 for none
+    (``receivableIdByFingerprint``)."""
     attestation = parse_attestation(payload)
     try:
         signature = verify_detached(
@@ -295,7 +298,7 @@ def verify_attestation(
         )
     except SignatureVerificationError as exc:
         raise AttestationError(exc.code.value, exc.message) from None
-    if (attestation.receivable_id, attestation.fingerprint) != (receivable_id, fingerprint.lower()):
+    if attestation.receivable_id != receivable_id or receivable_of(attestation.fingerprint) != receivable_id:
         raise _fail(
             GreenErrorCode.ATTESTATION_RECEIVABLE_MISMATCH,
             f"The attestation is for receivable {attestation.receivable_id} "

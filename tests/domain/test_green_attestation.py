@@ -51,12 +51,15 @@ def certifier(ca: CertificateAuthority) -> Party:
     return _issue(ca, Role.CERTIFIER, 9)
 
 
-def _verify(ca: CertificateAuthority, party: Party, doc: dict[str, Any] | bytes, **kw: Any) -> Any:
-    payload = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-    jws = sign_detached(payload, party.key, party.cert, DocumentKind.GREEN_ATTESTATION, NOW)
+def _ledger(fingerprint: str) -> int:
+    """The ledger's index of fingerprints: FP is receivable 12's."""
+    return 12 if fingerprint == FP else 0
+
+
+def _check(ca: CertificateAuthority, payload: bytes, jws: str, **kw: Any) -> Any:
     args: dict[str, Any] = {
         "receivable_id": 12,
-        "fingerprint": FP,
+        "receivable_of": _ledger,
         "ca_cert": ca.certificate,
         "is_revoked": set(),
         "today": TODAY,
@@ -66,10 +69,25 @@ def _verify(ca: CertificateAuthority, party: Party, doc: dict[str, Any] | bytes,
     return verify_attestation(payload, jws, **args)
 
 
-def _code(ca: CertificateAuthority, party: Party, doc: dict[str, Any] | bytes, **kw: Any) -> str:
+def _refusal(ca: CertificateAuthority, payload: bytes, jws: str, **kw: Any) -> str:
     with pytest.raises(AttestationError) as caught:
-        _verify(ca, party, doc, **kw)
+        _check(ca, payload, jws, **kw)
     return caught.value.code
+
+
+def _signed(
+    party: Party, doc: dict[str, Any] | bytes, kind: DocumentKind = DocumentKind.GREEN_ATTESTATION
+) -> tuple[bytes, str]:
+    payload = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+    return payload, sign_detached(payload, party.key, party.cert, kind, NOW)
+
+
+def _verify(ca: CertificateAuthority, party: Party, doc: dict[str, Any] | bytes, **kw: Any) -> Any:
+    return _check(ca, *_signed(party, doc), **kw)
+
+
+def _code(ca: CertificateAuthority, party: Party, doc: dict[str, Any] | bytes, **kw: Any) -> str:
+    return _refusal(ca, *_signed(party, doc), **kw)
 
 
 def test_a_good_attestation_gives_the_label(ca: CertificateAuthority, certifier: Party) -> None:
@@ -140,39 +158,16 @@ def test_forged_by_a_non_certifier_revoked_or_tampered(ca: CertificateAuthority,
     other_ca = create_ca("Another Root", organization="Elsewhere", not_before=NOW - timedelta(days=30))
     assert _code(ca, _issue(other_ca, Role.CERTIFIER, 9), _doc()) == "CERT_NOT_FROM_PLATFORM_CA"
     assert _code(ca, certifier, _doc(), is_revoked={certifier.cert.serial_number}) == "CERT_REVOKED"
-    payload = json.dumps(_doc()).encode()
-    jws = sign_detached(payload, certifier.key, certifier.cert, DocumentKind.GREEN_ATTESTATION, NOW)
-    tampered = payload.replace(b"125000", b"925000")
-    with pytest.raises(AttestationError) as caught:
-        verify_attestation(
-            tampered,
-            jws,
-            receivable_id=12,
-            fingerprint=FP,
-            ca_cert=ca.certificate,
-            is_revoked=set(),
-            today=TODAY,
-            now=NOW,
-        )
-    assert caught.value.code == "SIG_INVALID"
-    invoice_jws = sign_detached(payload, certifier.key, certifier.cert, DocumentKind.INVOICE, NOW)
-    with pytest.raises(AttestationError) as caught:
-        verify_attestation(
-            payload,
-            invoice_jws,
-            receivable_id=12,
-            fingerprint=FP,
-            ca_cert=ca.certificate,
-            is_revoked=set(),
-            today=TODAY,
-            now=NOW,
-        )
-    assert caught.value.code == "SIG_KIND_MISMATCH"
+    payload, jws = _signed(certifier, _doc())
+    assert _refusal(ca, payload.replace(b"125000", b"925000"), jws) == "SIG_INVALID"  # tampered
+    assert _refusal(ca, *_signed(certifier, payload, DocumentKind.INVOICE)) == "SIG_KIND_MISMATCH"
 
 
 def test_for_another_receivable_or_outside_its_validity(ca: CertificateAuthority, certifier: Party) -> None:
     assert _code(ca, certifier, _doc(), receivable_id=13) == "ATTESTATION_RECEIVABLE_MISMATCH"
-    assert _code(ca, certifier, _doc(), fingerprint="0x" + "ac" * 32) == "ATTESTATION_RECEIVABLE_MISMATCH"
+    # the fingerprint it names is another receivable's, or none the ledger knows
+    assert _code(ca, certifier, _doc(), receivable_of=lambda _: 13) == "ATTESTATION_RECEIVABLE_MISMATCH"
+    assert _code(ca, certifier, _doc(), receivable_of=lambda _: 0) == "ATTESTATION_RECEIVABLE_MISMATCH"
     until = TODAY + timedelta(days=364)
     assert _code(ca, certifier, _doc(), today=until + timedelta(days=1)) == "ATTESTATION_EXPIRED"
     assert _verify(ca, certifier, _doc(), today=until).attestation.valid_until == until  # its last day holds
