@@ -7,9 +7,12 @@ P-256 keys, exactly as an ERP integration would. The pieces the benchmarks share
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,8 @@ from cli.sample import (
     start_gateway,
     trade,
 )
+from domain.documents.model import DocumentKind
+from domain.identity import sign_detached
 
 __all__ = [
     "BUYER_GLN",
@@ -43,8 +48,11 @@ __all__ = [
     "Gateway",
     "appoint_issuer",
     "bundle_body",
+    "call_as",
     "distinct_trade",
     "grant_credit",
+    "green_attestation",
+    "ok_as",
     "onboard",
     "post_concurrently",
     "start_gateway",
@@ -81,6 +89,45 @@ def trade_parties(gw: Gateway, *, custodial: bool = False, credit: int = 10**12)
         custodial=custodial,
     )
     return core, supplier
+
+
+def call_as(gw: Gateway, who: Actor | None, method: str, path: str, body: object = None) -> httpx.Response:
+    """One request as ``who`` (the operator for ``None``), with a fresh ``Idempotency-Key``."""
+    key = who.api_key if who else gw.operator_key
+    return gw.request(method, path, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+def ok_as(
+    gw: Gateway, who: Actor | None, method: str, path: str, body: object = None, status: int = 200
+) -> Any:
+    """:func:`call_as`, asserting the answer's status; its JSON."""
+    resp = call_as(gw, who, method, path, body)
+    assert resp.status_code == status, (method, path, resp.text)
+    return resp.json()
+
+
+def green_attestation(
+    signer: Actor, rid: int, fingerprint: str, today: date, **fields: Any
+) -> dict[str, str]:
+    """The body of ``POST /green/labels/{rid}``: ``signer``'s signed attestation (docs/green.md) that
+    receivable ``rid`` (its ledger ``fingerprint``) is CN-GFSPC-2025 3.2.1, valid from the day before
+    ``today`` for 180 days, no benefit measured; ``fields`` replace the document's own."""
+    doc = {
+        "type": "scf.green-attestation/1",
+        "receivable_id": rid,
+        "fingerprint": fingerprint,
+        "catalogue": "CN-GFSPC-2025",
+        "category": "3.2.1",
+        "evidence_sha256": "cd" * 32,
+        "valid_from": (today - timedelta(days=1)).isoformat(),
+        "valid_until": (today + timedelta(days=180)).isoformat(),
+        "benefit": None,
+        "certifier": {"registration_id": signer.registration_id},
+        **fields,
+    }
+    payload = json.dumps(doc).encode()
+    jws = sign_detached(payload, signer.key, signer.certificate, DocumentKind.GREEN_ATTESTATION)
+    return {"attestation_base64": base64.b64encode(payload).decode(), "signature": jws}
 
 
 def appoint_issuer(gw: Gateway, financier_participant_id: str, cap_minor: int = 10**15) -> None:

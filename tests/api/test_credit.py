@@ -3,12 +3,10 @@ the scorecard's arithmetic, the operator's suggestions and the regulator's distr
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -19,28 +17,17 @@ from tests.api.harness import (
     BUYER_GLN,
     appoint_issuer,
     bundle_body,
+    call_as,
     distinct_trade,
+    ok_as,
     onboard,
     trade_parties,
 )
 from tests.conftest import make_settings
 
 
-def _call(gw: Gateway, who: Actor | None, method: str, path: str, body: object = None) -> httpx.Response:
-    key = who.api_key if who else gw.operator_key
-    return gw.request(method, path, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-
-
-def _ok(
-    gw: Gateway, who: Actor | None, method: str, path: str, body: object = None, status: int = 200
-) -> Any:
-    resp = _call(gw, who, method, path, body)
-    assert resp.status_code == status, (method, path, resp.text)
-    return resp.json()
-
-
 def _refused(gw: Gateway, who: Actor | None, subject: Actor) -> None:
-    resp = _call(gw, who, "GET", f"/credit/profiles/{subject.participant_id}")
+    resp = call_as(gw, who, "GET", f"/credit/profiles/{subject.participant_id}")
     assert resp.status_code == 404, resp.text
     assert resp.json()["error"]["code"] == "CREDIT_PROFILE_NOT_FOUND"
 
@@ -68,12 +55,14 @@ def world(gw: Gateway, core: Actor, supplier: Actor, other_supplier: Actor) -> d
     regulator = onboard(gw, "regulator", "Supervisor", "SE9999999999", [])
     appoint_issuer(gw, bank.participant_id)
     for to in (bank, core):
-        _ok(gw, bank, "POST", "/settlement/mint", {"to_participant_id": to.participant_id, "amount": 10**9})
+        ok_as(gw, bank, "POST", "/settlement/mint", {"to_participant_id": to.participant_id, "amount": 10**9})
     signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
     rids = []
     for tag in ("CR-1", "CR-2"):
-        out = _ok(gw, supplier, "POST", "/bundles", bundle_body(distinct_trade(tag, BUYER_GLN), signers), 201)
-        _ok(gw, core, "POST", f"/receivables/{out['receivable_id']}/endorse", {"accept": True})
+        out = ok_as(
+            gw, supplier, "POST", "/bundles", bundle_body(distinct_trade(tag, BUYER_GLN), signers), 201
+        )
+        ok_as(gw, core, "POST", f"/receivables/{out['receivable_id']}/endorse", {"accept": True})
         rids.append(out["receivable_id"])
     return {"bank": bank, "bank2": bank2, "regulator": regulator, "rids": rids}
 
@@ -84,10 +73,10 @@ def test_every_refusal_and_every_reader(
     bank, bank2, regulator = world["bank"], world["bank2"], world["regulator"]
     # each its own; the regulator all; the operator the core enterprise's only
     for who in (supplier, core, bank, other_supplier):
-        _ok(gw, who, "GET", f"/credit/profiles/{who.participant_id}")
+        ok_as(gw, who, "GET", f"/credit/profiles/{who.participant_id}")
     for subject in (supplier, core, bank, other_supplier):
-        _ok(gw, regulator, "GET", f"/credit/profiles/{subject.participant_id}")
-    _ok(gw, None, "GET", f"/credit/profiles/{core.participant_id}")
+        ok_as(gw, regulator, "GET", f"/credit/profiles/{subject.participant_id}")
+    ok_as(gw, None, "GET", f"/credit/profiles/{core.participant_id}")
     _refused(gw, None, supplier)
     _refused(gw, None, bank)
     # participants do not read each other's
@@ -98,39 +87,39 @@ def test_every_refusal_and_every_reader(
     _refused(gw, bank2, bank)
     # a financier reads the parties of receivables offered to it in the market ...
     for financier in (bank, bank2):
-        _ok(gw, financier, "GET", f"/credit/profiles/{supplier.participant_id}")
-        _ok(gw, financier, "GET", f"/credit/profiles/{core.participant_id}")
+        ok_as(gw, financier, "GET", f"/credit/profiles/{supplier.participant_id}")
+        ok_as(gw, financier, "GET", f"/credit/profiles/{core.participant_id}")
     # the offer screen shows both parties' scores and grades, as their profiles give them
-    market = {r["receivable_id"]: r for r in _ok(gw, bank2, "GET", "/discountable?limit=500")["items"]}
+    market = {r["receivable_id"]: r for r in ok_as(gw, bank2, "GET", "/discountable?limit=500")["items"]}
     row = market[world["rids"][1]]
-    sp = _ok(gw, bank2, "GET", f"/credit/profiles/{supplier.participant_id}")["scorecard"]
-    dp = _ok(gw, bank2, "GET", f"/credit/profiles/{core.participant_id}")["scorecard"]
+    sp = ok_as(gw, bank2, "GET", f"/credit/profiles/{supplier.participant_id}")["scorecard"]
+    dp = ok_as(gw, bank2, "GET", f"/credit/profiles/{core.participant_id}")["scorecard"]
     assert row["creditor"]["participant_id"] == supplier.participant_id
     assert (row["creditor_score"], row["creditor_grade"]) == (sp["score"], sp["grade"])
     assert (row["debtor_score"], row["debtor_grade"]) == (dp["score"], dp["grade"])
     # ... not a supplier with none, until it consents (and not after it revokes)
     _refused(gw, bank2, other_supplier)
-    given = _ok(gw, other_supplier, "PUT", f"/credit/consents/{bank2.participant_id}")
+    given = ok_as(gw, other_supplier, "PUT", f"/credit/consents/{bank2.participant_id}")
     assert given["revoked_at"] is None and given["financier"]["participant_id"] == bank2.participant_id
-    assert _ok(gw, other_supplier, "PUT", f"/credit/consents/{bank2.participant_id}") == given  # idempotent
-    _ok(gw, bank2, "GET", f"/credit/profiles/{other_supplier.participant_id}")
+    assert ok_as(gw, other_supplier, "PUT", f"/credit/consents/{bank2.participant_id}") == given  # idempotent
+    ok_as(gw, bank2, "GET", f"/credit/profiles/{other_supplier.participant_id}")
     _refused(gw, bank, other_supplier)  # a consent is to one financier
-    revoked = _ok(gw, other_supplier, "DELETE", f"/credit/consents/{bank2.participant_id}")
+    revoked = ok_as(gw, other_supplier, "DELETE", f"/credit/consents/{bank2.participant_id}")
     assert revoked["revoked_at"] is not None
     _refused(gw, bank2, other_supplier)
-    gone = _call(gw, other_supplier, "DELETE", f"/credit/consents/{bank2.participant_id}")
+    gone = call_as(gw, other_supplier, "DELETE", f"/credit/consents/{bank2.participant_id}")
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "CONSENT_NOT_FOUND"
-    wrong = _call(gw, other_supplier, "PUT", f"/credit/consents/{core.participant_id}")
+    wrong = call_as(gw, other_supplier, "PUT", f"/credit/consents/{core.participant_id}")
     assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "FINANCIER_NOT_FOUND"
     # the record of consents: the subject's, the financier's, the regulator's
     for who in (other_supplier, bank2, regulator):
-        items = _ok(gw, who, "GET", "/credit/consents")["items"]
+        items = ok_as(gw, who, "GET", "/credit/consents")["items"]
         assert [(c["subject"]["participant_id"], c["revoked_at"] is not None) for c in items] == [
             (other_supplier.participant_id, True)
         ]
-    assert _ok(gw, bank, "GET", "/credit/consents")["items"] == []
+    assert ok_as(gw, bank, "GET", "/credit/consents")["items"] == []
     # an unknown participant is the same answer as a forbidden one
-    nobody = _call(gw, regulator, "GET", "/credit/profiles/nobody")
+    nobody = call_as(gw, regulator, "GET", "/credit/profiles/nobody")
     assert nobody.status_code == 404 and nobody.json()["error"]["code"] == "CREDIT_PROFILE_NOT_FOUND"
 
 
@@ -139,10 +128,10 @@ def test_a_discount_and_a_repayment_show_in_the_profiles(
 ) -> None:
     bank, regulator = world["bank"], world["regulator"]
     rid = world["rids"][0]
-    receivable = _ok(gw, supplier, "GET", f"/receivables/{rid}")
+    receivable = ok_as(gw, supplier, "GET", f"/receivables/{rid}")
     face = receivable["face_value_minor"]
     now = gw.state.chain_now()
-    offer = _ok(
+    offer = ok_as(
         gw,
         bank,
         "POST",
@@ -150,10 +139,10 @@ def test_a_discount_and_a_repayment_show_in_the_profiles(
         {"receivable_id": rid, "max_amount": face // 2, "rate_bps": 600, "expiry": now + 86_400},
         201,
     )
-    _ok(gw, supplier, "POST", f"/offers/{offer['offer_id']}/accept", {"amount": face // 2})
-    _ok(gw, core, "POST", f"/receivables/{rid}/repayments", {"amount": face})  # before its due date
+    ok_as(gw, supplier, "POST", f"/offers/{offer['offer_id']}/accept", {"amount": face // 2})
+    ok_as(gw, core, "POST", f"/receivables/{rid}/repayments", {"amount": face})  # before its due date
 
-    mine = _ok(gw, supplier, "GET", f"/credit/profiles/{supplier.participant_id}")
+    mine = ok_as(gw, supplier, "GET", f"/credit/profiles/{supplier.participant_id}")
     assert mine["supplier"]["receivables"] >= 2 and mine["supplier"]["financed_minor"] >= face // 2
     card = mine["scorecard"]
     assert card["score"] == card["base"] + sum(f["points"] for f in card["factors"])
@@ -170,43 +159,43 @@ def test_a_discount_and_a_repayment_show_in_the_profiles(
     ]
     assert all(r["shortfall"] > 0 for r in card["top_reasons"])
 
-    debtor = _ok(gw, bank, "GET", f"/credit/profiles/{core.participant_id}")
+    debtor = ok_as(gw, bank, "GET", f"/credit/profiles/{core.participant_id}")
     assert debtor["debtor"]["repayments_on_time"] == 1 and debtor["debtor"]["repayments_late"] == 0
     assert debtor["as_of_block"] >= 1 and debtor["scorecard"]["factors"][0]["factor"] == "on_time_rate"
     assert debtor["scorecard"]["factors"][0]["value"] == 10_000  # 1 of 1 on time
 
     # the financier's own record: its purchase, exactly, and the yield of the same sums
-    fills = _ok(gw, bank, "GET", "/portfolio")
-    own = _ok(gw, bank, "GET", f"/credit/profiles/{bank.participant_id}")["financier"]
+    fills = ok_as(gw, bank, "GET", "/portfolio")
+    own = ok_as(gw, bank, "GET", f"/credit/profiles/{bank.participant_id}")["financier"]
     assert own["purchases"] == 1 and own["bought_minor"] == face // 2
     assert own["paid_minor"] == fills["lines"][0]["purchase_price_minor"]
     assert own["yield_bps"] == fills["lines"][0]["yield_bps"]  # one purchase: the same yield
 
     # the bank keeps reading the parties of a receivable it held once it left the market (settled)
-    _ok(gw, bank, "GET", f"/credit/profiles/{supplier.participant_id}")
+    ok_as(gw, bank, "GET", f"/credit/profiles/{supplier.participant_id}")
 
     # the operator: one row per core enterprise, the suggestion of its grade and record
-    rows = _ok(gw, None, "GET", "/credit/debtors")["items"]
+    rows = ok_as(gw, None, "GET", "/credit/debtors")["items"]
     row = next(r for r in rows if r["participant"]["participant_id"] == core.participant_id)
-    profile = _ok(gw, None, "GET", f"/credit/profiles/{core.participant_id}")
+    profile = ok_as(gw, None, "GET", f"/credit/profiles/{core.participant_id}")
     assert (row["score"], row["grade"]) == (profile["scorecard"]["score"], profile["scorecard"]["grade"])
     expected = suggest(
         profile["scorecard"]["grade"], profile["debtor"]["payables_minor"], profile["tenure_days"]
     )
     assert row["credit_line_minor"] == expected.credit_line_minor
     assert (row["rate_min_bps"], row["rate_max_bps"]) == (expected.rate_min_bps, expected.rate_max_bps)
-    forbidden = _call(gw, supplier, "GET", "/credit/debtors")
+    forbidden = call_as(gw, supplier, "GET", "/credit/debtors")
     assert forbidden.status_code == 403
 
     # the regulator: every scored participant counted once, per grade and per band
-    dist = {d["role"]: d for d in _ok(gw, regulator, "GET", "/credit/distribution")}
+    dist = {d["role"]: d for d in ok_as(gw, regulator, "GET", "/credit/distribution")}
     assert set(dist) == {"core_enterprise", "supplier"}
     for d in dist.values():
         assert sum(g["participants"] for g in d["grades"]) == d["participants"]
         assert sum(b["participants"] for b in d["scores"]) == d["participants"]
         assert all(b["upper"] - b["lower"] == 20 for b in d["scores"])
     assert dist["supplier"]["participants"] >= 2 and dist["core_enterprise"]["participants"] >= 1
-    assert _call(gw, None, "GET", "/credit/distribution").status_code == 403
+    assert call_as(gw, None, "GET", "/credit/distribution").status_code == 403
 
 
 def test_the_table_is_a_setting_checked_at_start(tmp_path: Path) -> None:
@@ -228,12 +217,12 @@ def test_concurrent_grants_make_one_consent(gw: Gateway, world: dict[str, Any], 
     with ThreadPoolExecutor(6) as pool:
         answers = list(
             pool.map(
-                lambda _: _call(gw, supplier, "PUT", f"/credit/consents/{bank2.participant_id}"), range(6)
+                lambda _: call_as(gw, supplier, "PUT", f"/credit/consents/{bank2.participant_id}"), range(6)
             )
         )
     assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
     assert len({a.json()["granted_at"] for a in answers}) == 1
-    mine = _ok(gw, supplier, "GET", "/credit/consents")["items"]
+    mine = ok_as(gw, supplier, "GET", "/credit/consents")["items"]
     assert [c["revoked_at"] for c in mine if c["financier"]["participant_id"] == bank2.participant_id] == [
         None
     ]

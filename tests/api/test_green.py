@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from cli.sample import Actor, Gateway
-from domain.documents.model import DocumentKind
 from domain.green.attestation import verify_attestation
-from domain.identity import sign_detached
 from domain.maths import discount_price
 from readmodel.reconcile import compare_with_chain
 from readmodel.tables import RmGreenLabel
@@ -26,23 +22,13 @@ from tests.api.harness import (
     BUYER_GLN,
     appoint_issuer,
     bundle_body,
+    call_as,
     distinct_trade,
+    green_attestation,
+    ok_as,
     onboard,
     trade_parties,
 )
-
-
-def _call(gw: Gateway, who: Actor | None, method: str, path: str, body: object = None) -> httpx.Response:
-    key = who.api_key if who else gw.operator_key
-    return gw.request(method, path, key, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-
-
-def _ok(
-    gw: Gateway, who: Actor | None, method: str, path: str, body: object = None, status: int = 200
-) -> Any:
-    resp = _call(gw, who, method, path, body)
-    assert resp.status_code == status, (method, path, resp.text)
-    return resp.json()
 
 
 def _code(resp: httpx.Response) -> str:
@@ -64,7 +50,7 @@ def w(gw: Gateway) -> dict[str, Any]:
     }
     for bank in ("bank", "bank2"):
         appoint_issuer(gw, actors[bank].participant_id)
-        _ok(
+        ok_as(
             gw,
             actors[bank],
             "POST",
@@ -74,37 +60,26 @@ def w(gw: Gateway) -> dict[str, Any]:
     signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
     rids = {}
     for tag in ("G-1", "G-2", "G-3"):
-        out = _ok(gw, supplier, "POST", "/bundles", bundle_body(distinct_trade(tag, BUYER_GLN), signers), 201)
-        _ok(gw, core, "POST", f"/receivables/{out['receivable_id']}/endorse", {"accept": True})
+        out = ok_as(
+            gw, supplier, "POST", "/bundles", bundle_body(distinct_trade(tag, BUYER_GLN), signers), 201
+        )
+        ok_as(gw, core, "POST", f"/receivables/{out['receivable_id']}/endorse", {"accept": True})
         rids[tag] = out["receivable_id"]
     return {**actors, "rids": rids}
 
 
 def _fingerprint(gw: Gateway, w: dict[str, Any], rid: int) -> str:
     """What the supplier hands its certifier with the evidence: the receivable's id and fingerprint."""
-    return str(_ok(gw, w["supplier"], "GET", f"/receivables/{rid}")["fingerprint"])
+    return str(ok_as(gw, w["supplier"], "GET", f"/receivables/{rid}")["fingerprint"])
 
 
 def _attestation(
     gw: Gateway, w: dict[str, Any], signer: Actor, rid: int, *, kg: int = 50_000, **over: Any
 ) -> dict[str, str]:
     today = datetime.fromtimestamp(gw.state.chain_now(), UTC).date()
-    doc = {
-        "type": "scf.green-attestation/1",
-        "receivable_id": rid,
-        "fingerprint": _fingerprint(gw, w, rid),
-        "catalogue": "CN-GFSPC-2025",
-        "category": "3.2.1",
-        "evidence_sha256": "cd" * 32,
-        "valid_from": (today - timedelta(days=1)).isoformat(),
-        "valid_until": (today + timedelta(days=180)).isoformat(),
-        "benefit": {"kg_co2e": kg, "method": "GHG Protocol, grid-average avoided emissions"},
-        "certifier": {"registration_id": signer.registration_id},
-    }
-    doc.update(over)
-    payload = json.dumps(doc).encode()
-    jws = sign_detached(payload, signer.key, signer.certificate, DocumentKind.GREEN_ATTESTATION)
-    return {"attestation_base64": base64.b64encode(payload).decode(), "signature": jws}
+    fields = {"benefit": {"kg_co2e": kg, "method": "GHG Protocol, grid-average avoided emissions"}, **over}
+    fingerprint = fields.pop("fingerprint", None) or _fingerprint(gw, w, rid)
+    return green_attestation(signer, rid, fingerprint, today, **fields)
 
 
 def test_every_refused_attestation_leaves_no_label(gw: Gateway, w: dict[str, Any]) -> None:
@@ -156,38 +131,38 @@ def test_every_refused_attestation_leaves_no_label(gw: Gateway, w: dict[str, Any
         ),
     ]
     for who, body, status, code in refusals:
-        resp = _call(gw, who, "POST", f"/green/labels/{rid}", body)
+        resp = call_as(gw, who, "POST", f"/green/labels/{rid}", body)
         assert (resp.status_code, _code(resp)) == (status, code), resp.text
         assert not green.is_green(rid)
-    missing = _call(gw, certifier, "POST", "/green/labels/999999", _attestation(gw, w, certifier, rid))
+    missing = call_as(gw, certifier, "POST", "/green/labels/999999", _attestation(gw, w, certifier, rid))
     assert missing.status_code == 404
-    _ok(gw, certifier, "POST", f"/green/labels/{rid}", good)
+    ok_as(gw, certifier, "POST", f"/green/labels/{rid}", good)
     assert green.is_green(rid)
-    again = _call(gw, certifier, "POST", f"/green/labels/{rid}", _attestation(gw, w, certifier, rid))
+    again = call_as(gw, certifier, "POST", f"/green/labels/{rid}", _attestation(gw, w, certifier, rid))
     assert again.status_code == 409 and _code(again) == "CHAIN_ALREADY_LABELLED", again.text
 
 
 def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, w: dict[str, Any]) -> None:
     rid, rid2, rid3 = (w["rids"][t] for t in ("G-1", "G-2", "G-3"))
     bank, bank2, core = w["bank"], w["bank2"], w["core"]
-    _ok(
+    ok_as(
         gw,
         w["certifier"],
         "POST",
         f"/green/labels/{rid3}",
         _attestation(gw, w, w["certifier"], rid3, kg=20_000),
     )
-    label = _ok(gw, bank2, "GET", f"/green/labels/{rid}")  # a financier reads it while in the market
+    label = ok_as(gw, bank2, "GET", f"/green/labels/{rid}")  # a financier reads it while in the market
     assert (label["catalogue"], label["category"], label["live"], label["benefit_kg_co2e"]) == (
         "CN-GFSPC-2025",
         "3.2.1",
         True,
         50_000,
     )
-    hidden = _call(gw, w["certifier2"], "GET", f"/green/labels/{rid}")
+    hidden = call_as(gw, w["certifier2"], "GET", f"/green/labels/{rid}")
     assert hidden.status_code == 404 and _code(hidden) == "LABEL_NOT_FOUND"
     # the attestation behind it: what the certifier signed, its hash the one on chain, its signature good
-    kept = _ok(gw, bank2, "GET", f"/green/labels/{rid}/attestation")
+    kept = ok_as(gw, bank2, "GET", f"/green/labels/{rid}/attestation")
     payload = base64.b64decode(kept["attestation_base64"])
     on_chain = gw.state.chain().platform.green.label_of(rid).attestation_hash
     assert hashlib.sha256(payload).digest() == on_chain and "0x" + kept["sha256"] == label["attestation_hash"]
@@ -196,25 +171,27 @@ def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, 
         payload,
         kept["signature"],
         receivable_id=rid,
-        fingerprint=fingerprint,
+        receivable_of=lambda fp: rid if fp == fingerprint else 0,
         ca_cert=gw.state.ca().certificate,
         is_revoked=set(),
         today=datetime.fromtimestamp(gw.state.chain_now(), UTC).date(),
     )
     assert checked.signer_chain_address.lower() == w["certifier"].address.lower()
-    hidden = _call(gw, w["certifier2"], "GET", f"/green/labels/{rid}/attestation")
+    hidden = call_as(gw, w["certifier2"], "GET", f"/green/labels/{rid}/attestation")
     assert hidden.status_code == 404 and _code(hidden) == "LABEL_NOT_FOUND"
 
-    _ok(gw, bank, "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 150})
-    assert [p["discount_bps"] for p in _ok(gw, core, "GET", "/green/programmes")] == [150]
-    assert _ok(gw, bank2, "GET", "/green/programmes") == []
-    refused = _call(gw, w["supplier"], "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 1})
+    ok_as(gw, bank, "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 150})
+    assert [p["discount_bps"] for p in ok_as(gw, core, "GET", "/green/programmes")] == [150]
+    assert ok_as(gw, bank2, "GET", "/green/programmes") == []
+    refused = call_as(
+        gw, w["supplier"], "PUT", f"/green/programmes/{core.participant_id}", {"discount_bps": 1}
+    )
     assert refused.status_code == 403
 
     expiry = gw.state.chain_now() + 86_400
 
     def offer(who: Actor, receivable: int, rate: int = 600) -> dict[str, Any]:
-        made = _ok(
+        made = ok_as(
             gw,
             who,
             "POST",
@@ -222,7 +199,7 @@ def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, 
             {"receivable_id": receivable, "max_amount": 100_000, "rate_bps": rate, "expiry": expiry},
             201,
         )
-        offers = _ok(gw, who, "GET", f"/offers?receivable_id={receivable}")["items"]
+        offers = ok_as(gw, who, "GET", f"/offers?receivable_id={receivable}")["items"]
         return next(o for o in offers if o["offer_id"] == made["offer_id"])
 
     green_offer = offer(bank, rid)
@@ -236,46 +213,46 @@ def test_a_programme_prices_green_offers_and_a_withdrawal_stops_it(gw: Gateway, 
     assert offer(bank, rid, rate=100)["rate_bps"] == 0  # never below 0
 
     # the holder's quote and the fill are priced at the applied rate, exactly
-    receivable = _ok(gw, w["supplier"], "GET", f"/receivables/{rid}")
-    quote = _ok(gw, w["supplier"], "GET", f"/offers/{green_offer['offer_id']}/quote?amount=100000")
+    receivable = ok_as(gw, w["supplier"], "GET", f"/receivables/{rid}")
+    quote = ok_as(gw, w["supplier"], "GET", f"/offers/{green_offer['offer_id']}/quote?amount=100000")
     due = int(datetime.fromisoformat(receivable["due_date"]).replace(tzinfo=UTC).timestamp())
     now = gw.state.chain_now()
     assert quote["price_minor"] in {discount_price(100_000, 450, due, t)[0] for t in (now, now + 1, now + 2)}
-    _ok(gw, w["supplier"], "POST", f"/offers/{green_offer['offer_id']}/accept", {"amount": 100_000})
+    ok_as(gw, w["supplier"], "POST", f"/offers/{green_offer['offer_id']}/accept", {"amount": 100_000})
 
     # reports: overseers see the platform, a financier its purchases
-    by_category = _ok(gw, w["regulator"], "GET", "/green/report?by=category")
+    by_category = ok_as(gw, w["regulator"], "GET", "/green/report?by=category")
     faces = {
-        r: _ok(gw, w["supplier"], "GET", f"/receivables/{r}")["face_value_minor"] for r in (rid, rid2, rid3)
+        r: ok_as(gw, w["supplier"], "GET", f"/receivables/{r}")["face_value_minor"] for r in (rid, rid2, rid3)
     }
     (line,) = by_category["lines"]
     assert (line["key"], line["receivables"]) == ("CN-GFSPC-2025 3.2.1", 2)
     assert line["green_minor"] == faces[rid] + faces[rid3] and line["benefit_kg_co2e"] == 70_000
     assert line["green_share_bps"] == line["green_minor"] * 10_000 // line["total_minor"]
     assert line["total_minor"] >= sum(faces.values())
-    mine = _ok(gw, bank, "GET", "/green/report?by=financier")["lines"]
+    mine = ok_as(gw, bank, "GET", "/green/report?by=financier")["lines"]
     assert [(x["key"], x["green_minor"], x["total_minor"]) for x in mine] == [
         (bank.participant_id, 100_000, 100_000)
     ]
     assert mine[0]["benefit_kg_co2e"] == 50_000 * 100_000 // faces[rid]
-    assert _ok(gw, bank2, "GET", "/green/report?by=financier")["lines"] == []
-    csv = _call(gw, w["regulator"], "GET", "/green/report?by=debtor&format=csv")
+    assert ok_as(gw, bank2, "GET", "/green/report?by=financier")["lines"] == []
+    csv = call_as(gw, w["regulator"], "GET", "/green/report?by=debtor&format=csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert core.participant_id in csv.text
-    assert _call(gw, w["supplier"], "GET", "/green/report").status_code == 403
+    assert call_as(gw, w["supplier"], "GET", "/green/report").status_code == 403
 
     # greenwashing found: another certifier cannot withdraw, a regulator can; new offers lose the preference
-    wrong = _call(gw, w["certifier2"], "POST", f"/green/labels/{rid}/withdrawal", {"reason": "not mine"})
+    wrong = call_as(gw, w["certifier2"], "POST", f"/green/labels/{rid}/withdrawal", {"reason": "not mine"})
     assert wrong.status_code in (403, 409, 422) and _code(wrong) == "CHAIN_NOT_LABEL_CERTIFIER", wrong.text
-    _ok(gw, w["regulator"], "POST", f"/green/labels/{rid}/withdrawal", {"reason": "greenwashing"})
+    ok_as(gw, w["regulator"], "POST", f"/green/labels/{rid}/withdrawal", {"reason": "greenwashing"})
     assert not gw.state.chain().platform.green.is_green(rid)
     after = offer(bank, rid)
     assert (after["rate_bps"], after["green_discount_bps"]) == (600, 0)
-    before = _ok(gw, bank, "GET", f"/offers?receivable_id={rid}")["items"]
+    before = ok_as(gw, bank, "GET", f"/offers?receivable_id={rid}")["items"]
     assert next(o for o in before if o["offer_id"] == green_offer["offer_id"])["rate_bps"] == 450
-    withdrawn = _ok(gw, w["regulator"], "GET", f"/green/labels/{rid}")
+    withdrawn = ok_as(gw, w["regulator"], "GET", f"/green/labels/{rid}")
     assert (withdrawn["live"], withdrawn["withdrawn"]) == (False, True)
-    (line,) = _ok(gw, w["regulator"], "GET", "/green/report")["lines"]
+    (line,) = ok_as(gw, w["regulator"], "GET", "/green/report")["lines"]
     assert (line["receivables"], line["benefit_kg_co2e"]) == (1, 20_000)  # only the live label counts
     # the read model's labels, programmes and offers' preferences equal the contracts' views
     gw.state.chain().indexer.run_once()
@@ -313,6 +290,6 @@ def test_a_label_recorded_without_the_gateway_has_no_attestation_to_show(
         0,
         b"\x02" * 32,
     )
-    assert _ok(gw, w["regulator"], "GET", f"/green/labels/{rid}")["category"] == "green_buildings"
-    missing = _call(gw, w["regulator"], "GET", f"/green/labels/{rid}/attestation")
+    assert ok_as(gw, w["regulator"], "GET", f"/green/labels/{rid}")["category"] == "green_buildings"
+    missing = call_as(gw, w["regulator"], "GET", f"/green/labels/{rid}/attestation")
     assert missing.status_code == 404 and _code(missing) == "ATTESTATION_NOT_FOUND"

@@ -14,14 +14,12 @@ order.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -34,8 +32,6 @@ from eth_account.messages import encode_typed_data
 
 from api.main import create_app
 from chain.compiler import Artifact
-from domain.documents.model import DocumentKind
-from domain.identity import sign_detached
 from domain.warehouse.readings import encode_reading
 from tests.api.harness import (
     BUYER_GLN,
@@ -45,6 +41,7 @@ from tests.api.harness import (
     appoint_issuer,
     bundle_body,
     distinct_trade,
+    green_attestation,
     onboard,
     start_gateway,
 )
@@ -639,30 +636,15 @@ def _green_world(w: World, tokenize: Callable[[str, str], dict[str, Any]]) -> No
     for name in ("rid_g1", "rid_g2", "rid_g3"):
         w.ids[name] = tokenize(f"RM-{name.upper()}", "core")["receivable_id"]
     for name in ("rid_g1", "rid_g2"):
-        w.ok("cert", "POST", f"/green/labels/{w.ids[name]}", green_attestation(w, w.ids[name]))
-    w.bodies["label"] = green_attestation(w, w.ids["rid_g3"])
+        w.ok("cert", "POST", f"/green/labels/{w.ids[name]}", signed_attestation(w, w.ids[name]))
+    w.bodies["label"] = signed_attestation(w, w.ids["rid_g3"])
 
 
-def green_attestation(w: World, rid: int) -> dict[str, str]:
-    """The certifier's signed attestation for receivable ``rid`` (docs/green.md)."""
+def signed_attestation(w: World, rid: int) -> dict[str, str]:
+    """The certifier's signed attestation for receivable ``rid``, its fingerprint as t1 reads it."""
     fingerprint = w.ok("t1", "GET", f"/receivables/{rid}")["fingerprint"]
     today = datetime.fromtimestamp(w.chain_time(), UTC).date()
-    a = w.actors["cert"]
-    doc = {
-        "type": "scf.green-attestation/1",
-        "receivable_id": rid,
-        "fingerprint": fingerprint,
-        "catalogue": "EU-TAXONOMY",
-        "category": "7.7",
-        "evidence_sha256": "ef" * 32,
-        "valid_from": today.isoformat(),
-        "valid_until": (today + timedelta(days=90)).isoformat(),
-        "benefit": None,
-        "certifier": {"registration_id": a.registration_id},
-    }
-    payload = json.dumps(doc).encode()
-    jws = sign_detached(payload, a.key, a.certificate, DocumentKind.GREEN_ATTESTATION)
-    return {"attestation_base64": base64.b64encode(payload).decode(), "signature": jws}
+    return green_attestation(w.actors["cert"], rid, fingerprint, today)
 
 
 def _warehouse_world(w: World) -> None:
