@@ -237,10 +237,5 @@ class Scores:
             )
 
     def of(self, address: str) -> Scorecard | None:
-        if address not in self._cards:
-            role = self._roles.get(address)
-            found = record(self._session, address, self._now) if role is not None else None
-            self._cards[address] = (
-                None if found is None or role is None else scorecard_of(role, found, self._now, self._table)
-            )
+        self.prefetch([address])
         return self._cards[address]

@@ -41,14 +41,12 @@ from api.schemas.credit import (
 )
 from api.services.lifecycle import Caller, participant_in_role_or_404
 from api.services.reports import Names, as_of
-from api.state import AppState, ReadView
+from api.state import AppState
 from domain.credit import (
     FACTORS,
-    DebtorHistory,
     FactorResult,
     Scorecard,
     ScoreRole,
-    SupplierHistory,
     score_debtor,
     top_reasons,
 )
@@ -164,10 +162,6 @@ def may_read(session: Session, caller: Caller, subject: Participant, now: int) -
 # ----------------------------------------------------------------------------------- reads
 
 
-def _view(state: AppState, caller: Caller) -> ReadView:
-    return as_of(state, caller)
-
-
 def _time(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
@@ -177,7 +171,7 @@ def profile(state: AppState, session: Session, caller: Caller, participant_id: s
     subject = session.get(Participant, participant_id)
     if subject is None or subject.status == "pending":
         raise _not_found(participant_id)
-    view = _view(state, caller)
+    view = as_of(state, caller)
     if not may_read(session, caller, subject, view.now):
         raise _not_found(participant_id)
     record = records.record(session, subject.chain_address, view.now)
@@ -197,43 +191,21 @@ def profile(state: AppState, session: Session, caller: Caller, participant_id: s
     card = records.scorecard_of(records.SCORED[role], record, view.now, state.settings.credit_table)
     out.scorecard = scorecard_out(card)
     if role == Role.CORE_ENTERPRISE:
-        out.debtor = DebtorRecordOut(**_debtor_fields(records.debtor_history(record, view.now)))
+        out.debtor = DebtorRecordOut.model_validate(
+            records.debtor_history(record, view.now), from_attributes=True
+        )
     else:
-        out.supplier = SupplierRecordOut(**_supplier_fields(records.supplier_history(record, view.now)))
+        out.supplier = SupplierRecordOut.model_validate(
+            records.supplier_history(record, view.now), from_attributes=True
+        )
     return out
-
-
-def _debtor_fields(h: DebtorHistory) -> dict[str, int]:
-    return {
-        "payables_minor": h.payables_minor,
-        "repayments_on_time": h.repayments_on_time,
-        "repayments_late": h.repayments_late,
-        "days_past_due_total": h.days_past_due_total,
-        "days_past_due_worst": h.days_past_due_worst,
-        "overdue_minor": h.overdue_minor,
-        "disputed_minor": h.disputed_minor,
-        "credit_limit_minor": h.credit_limit_minor,
-        "credit_used_minor": h.credit_used_minor,
-    }
-
-
-def _supplier_fields(h: SupplierHistory) -> dict[str, int]:
-    return {
-        "receivables": h.receivables,
-        "receivables_minor": h.receivables_minor,
-        "financed_minor": h.financed_minor,
-        "disputed": h.disputed,
-        "diluted_minor": h.diluted_minor,
-        "rejected_endorsements": h.rejected_endorsements,
-        "largest_buyer_minor": h.largest_buyer_minor,
-    }
 
 
 def debtors(
     state: AppState, session: Session, caller: Caller, limit: int | None, offset: int
 ) -> tuple[list[DebtorSuggestionOut], int]:
     """Every core enterprise with its score, grade, suggested line and rate band (operator, regulator)."""
-    view = _view(state, caller)
+    view = as_of(state, caller)
     table = state.settings.credit_table
     query = select(Participant).where(
         Participant.role == Role.CORE_ENTERPRISE.value, Participant.status != "pending"
@@ -267,7 +239,7 @@ def debtors(
 
 def distribution(state: AppState, session: Session, caller: Caller) -> list[DistributionOut]:
     """Per scored role: participants per grade and per band of :data:`SCORE_BAND` points (regulator)."""
-    view = _view(state, caller)
+    view = as_of(state, caller)
     table = state.settings.credit_table
     out = []
     for role, scored in records.SCORED.items():
