@@ -170,7 +170,7 @@ class Settings(ChainSettings):
     def _credit_table_loads(cls, path: Path | None) -> Path | None:
         if path is not None:
             try:
-                load_table(path.read_text(encoding="utf-8"))
+                _table_at(path)  # read and checked once: the table the gateway then uses
             except OSError as exc:
                 raise ValueError(f"SCF_CREDIT_TABLE_FILE: cannot read {path}: {exc.strerror}") from None
             except ValueError as exc:
