@@ -28,6 +28,12 @@ def get_session(state: StateDep) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+#: The settlement currency a read is about (ISO 4217; the services answer 422 ``CURRENCY_NOT_SETTLEABLE``
+#: when the platform has no token in it).
+CurrencyQuery = Annotated[
+    str, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of a settlement currency.", examples=["CNY"])
+]
+
 
 # ---------------------------------------------------------------------------------------------- paging
 # One convention for every list route.

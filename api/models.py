@@ -68,6 +68,8 @@ class Bundle(SQLModel, table=True):
     currency: str = Field(max_length=3)
     issue_date: int = Field(sa_column=Column(BigInteger, nullable=False))
     due_date: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # due later than the profile's tenor in principle (accepted up to the maximum): as judged at submission
+    tenor_above_principle: bool = Field(default=False)
     receivable_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
     tx_hash: str | None = Field(default=None, max_length=66)
     block_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -18,6 +18,7 @@ from pydantic_settings import SettingsConfigDict
 from chain.files import FILE_MODE, private_dir, tighten
 from chain.settings import ANVIL_VERIFIER_KEY, PROJECT_ROOT, ChainSettings
 from domain.credit import DEFAULT_TABLE, PointsTable, load_table
+from domain.profiles import PROFILES, MarketProfile, ProfileName
 
 
 class Settings(ChainSettings):
@@ -53,8 +54,26 @@ class Settings(ChainSettings):
     custodial_funding_wei: int = Field(
         default=10**18, description="Native coin sent to each new custodial account when gas is not free."
     )
-    max_tenor_days: int = Field(
-        default=180, description="Longest allowed time from invoice date to due date."
+    profile: ProfileName = Field(
+        default="cn",
+        description=(
+            "The market profile (domain.profiles): the default currency, and the tenor rules unless set"
+            " below."
+            " cn: CNY, 6 months in principle, 1 year at most; eu: EUR, 180 days."
+        ),
+    )
+    max_tenor_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Longest allowed time from invoice date to due date, in days. Unset: the profile's.",
+    )
+    principle_tenor_days: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Tenor in principle, in days: an invoice due later (up to the maximum) is accepted and flagged."
+            " Unset: the profile's."
+        ),
     )
     issue_date_skew_hours: int = Field(
         default=14,
@@ -181,6 +200,21 @@ class Settings(ChainSettings):
     def credit_table(self) -> PointsTable:
         """The scorecard's points table: the file's, else the default (read once per path)."""
         return DEFAULT_TABLE if self.credit_table_file is None else _table_at(self.credit_table_file)
+
+    @property
+    def market(self) -> MarketProfile:
+        """The market profile's defaults."""
+        return PROFILES[self.profile]
+
+    @property
+    def effective_max_tenor_days(self) -> int:
+        return self.max_tenor_days or self.market.max_tenor_days
+
+    @property
+    def effective_principle_tenor_days(self) -> int:
+        return min(
+            self.principle_tenor_days or self.market.principle_tenor_days, self.effective_max_tenor_days
+        )
 
     @property
     def effective_verifier_key(self) -> str:

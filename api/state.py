@@ -33,6 +33,7 @@ from chain.contracts import Platform
 from chain.deploy import load_deployments
 from chain.node import NodeError
 from chain.plan import CONTRACT_NAMES
+from domain.documents.money import currency_exponent
 from domain.identity import CertificateAuthority, create_ca, load_ca
 from readmodel.indexer import Indexer, abis_of
 from readmodel.tables import RmCursor
@@ -256,9 +257,18 @@ def build_gateway_chain(
             w3, key, engine, durable=durable, watch=watch, gas_price=settings.gas_price, decoder=decoder
         )
 
+    platform = Platform.from_addresses(w3, artifacts, addresses)
+    for code, token in platform.tokens.items():  # what the amounts of that currency mean: its minor unit
+        if (token.currency(), token.decimals()) != (code, currency_exponent(code)):
+            raise ApiError(
+                503,
+                "SETTLEMENT_TOKEN_MISCONFIGURED",
+                f"the settlement token {token.address} deployed for {code} is in {token.currency()} with"
+                f" {token.decimals()} decimals; ISO 4217 gives {code} {currency_exponent(code)}",
+            )
     return GatewayChain(
         w3=w3,
-        platform=Platform.from_addresses(w3, artifacts, addresses),
+        platform=platform,
         operator=sender(settings.effective_deployer_key),
         verifier=sender(settings.effective_verifier_key),
         decoder=decoder,

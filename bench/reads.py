@@ -82,14 +82,17 @@ def build(gw: Gateway, n: int) -> tuple[Actor, Actor, Actor, int]:
     bank = gw.credit_bank
     assert bank is not None
     gw.request(
-        "PUT", f"/settlement/issuers/{bank.participant_id}", gw.operator_key, json={"cap_minor": 10**15}
+        "PUT",
+        f"/settlement/issuers/{bank.participant_id}",
+        gw.operator_key,
+        json={"currency": "EUR", "cap_minor": 10**15},
     )
     chain = gw.state.chain()
     ledger, url = chain.platform.ledger.address, gw.anvil.url
     rpc(url, "anvil_setBlockGasLimit", [hex(1_000_000_000)])
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
     today = now - now % DAY
-    token = chain.platform.token.address
+    token = chain.platform.tokens["EUR"].address
     t0 = time.perf_counter()
     calls = [
         REGISTER
@@ -114,7 +117,12 @@ def build(gw: Gateway, n: int) -> tuple[Actor, Actor, Actor, int]:
     send_all(url, chain.verifier.address, ledger, calls)
     send_all(url, core.address, ledger, [ENDORSE + encode(["uint256"], [rid]) for rid in range(1, n + 1, 2)])
     print(f"  {n} registered, {n // 2} endorsed straight on the chain in {time.perf_counter() - t0:.0f} s")
-    post(gw, bank, "/settlement/mint", {"to_participant_id": bank.participant_id, "amount": 10**12})
+    post(
+        gw,
+        bank,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": bank.participant_id, "amount": 10**12},
+    )
     expiry = now + 20 * DAY
     for rid in (1, 3, 5, 7, 9):
         post(

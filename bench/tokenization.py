@@ -63,7 +63,7 @@ def raw_chain_rate(gw: Gateway, creditor: str, debtor: str, n: int) -> float:
             creditor,
             debtor,
             1_000 + i,
-            chain.platform.token.address,
+            chain.platform.tokens["EUR"].address,
             now - 86_400,
             now + 30 * 86_400,
             fp,

@@ -28,6 +28,7 @@ from web3.types import TxReceipt
 from chain.abi import event_specs, function_specs
 from chain.client import Sender, TransactionReverted
 from chain.compiler import Artifact
+from chain.plan import SETTLEMENT_CURRENCIES, WAREHOUSE_CURRENCY, token_name
 from domain.roles import Role
 
 
@@ -231,6 +232,10 @@ class SettlementTokenClient(ContractClient):
     def balance_of(self, account: str) -> int:
         return int(self.call("balanceOf", account))
 
+    def currency(self) -> str:
+        """The ISO 4217 code of the currency the token is a deposit in (fixed at deployment)."""
+        return bytes(self.call("currency")).decode("ascii")
+
     def allowance(self, owner: str, spender: str) -> int:
         return int(self.call("allowance", owner, spender))
 
@@ -313,26 +318,27 @@ class InvoiceTerms:
 class ReceivableLedgerClient(ContractClient):
     _max_batch: int | None = None
 
-    def set_credit_line(self, sender: Sender, debtor: str, limit: int) -> TxReceipt:
-        """The sender (an active financier) sets its own line to ``debtor``."""
-        return self.transact(sender, "setCreditLine", debtor, limit)
+    def set_credit_line(self, sender: Sender, debtor: str, token: str, limit: int) -> TxReceipt:
+        """The sender (an active financier) sets its own line to ``debtor`` in the settlement token at
+        ``token`` (minor units of its currency)."""
+        return self.transact(sender, "setCreditLine", debtor, token, limit)
 
-    def set_platform_limit(self, sender: Sender, debtor: str, cap: int | None) -> TxReceipt:
-        """The operator caps the sum of ``debtor``'s lines (``None`` removes the cap)."""
-        return self.transact(sender, "setPlatformLimit", debtor, cap is not None, cap or 0)
+    def set_platform_limit(self, sender: Sender, debtor: str, token: str, cap: int | None) -> TxReceipt:
+        """The operator caps the sum of ``debtor``'s lines in ``token`` (``None`` removes the cap)."""
+        return self.transact(sender, "setPlatformLimit", debtor, token, cap is not None, cap or 0)
 
-    def credit_line(self, debtor: str) -> tuple[int, int]:
-        """``(available, used)``: the sum of the lines capped by the platform limit, and the reserved
-        credit (pending and confirmed unpaid nominal)."""
-        line = self.call("creditLine", debtor)
+    def credit_line(self, debtor: str, token: str) -> tuple[int, int]:
+        """``(available, used)`` in ``token``: the sum of the lines capped by the platform limit, and the
+        reserved credit (pending and confirmed unpaid nominal of the receivables in that token)."""
+        line = self.call("creditLine", debtor, token)
         return int(line.limit), int(line.used)
 
-    def credit_line_of(self, debtor: str, grantor: str) -> int:
-        return int(self.call("creditLineOf", debtor, grantor))
+    def credit_line_of(self, debtor: str, grantor: str, token: str) -> int:
+        return int(self.call("creditLineOf", debtor, grantor, token))
 
-    def platform_limit(self, debtor: str) -> tuple[int | None, int]:
-        """``(cap or None, sum of the grantors' lines)``."""
-        p = self.call("platformLimit", debtor)
+    def platform_limit(self, debtor: str, token: str) -> tuple[int | None, int]:
+        """``(cap or None, sum of the grantors' lines)`` in ``token``."""
+        p = self.call("platformLimit", debtor, token)
         return (int(p.cap) if p.capped else None), int(p.granted)
 
     def register_invoice(self, sender: Sender, **terms: Any) -> tuple[int, TxReceipt]:
@@ -927,22 +933,29 @@ class GreenLabelsClient(ContractClient):
 
 @dataclass
 class Platform:
-    """The six contracts of one deployment."""
+    """The contracts of one deployment: one settlement token per currency (``tokens``, by ISO 4217 code)
+    and the five platform contracts."""
 
     registry: ParticipantRegistryClient
-    token: SettlementTokenClient
+    tokens: dict[str, SettlementTokenClient]
     ledger: ReceivableLedgerClient
     market: DiscountMarketClient
     warehouse: WarehouseReceiptsClient
     green: GreenLabelsClient
+    warehouse_currency: str = WAREHOUSE_CURRENCY
 
     @classmethod
     def from_addresses(cls, w3: Web3, artifacts: dict[str, Artifact], addresses: dict[str, str]) -> Platform:
+        token_abi = artifacts["SettlementToken"].abi
         return cls(
             registry=ParticipantRegistryClient(
                 w3, addresses["ParticipantRegistry"], artifacts["ParticipantRegistry"].abi
             ),
-            token=SettlementTokenClient(w3, addresses["SettlementToken"], artifacts["SettlementToken"].abi),
+            tokens={
+                code: SettlementTokenClient(w3, addresses[token_name(code)], token_abi)
+                for code in SETTLEMENT_CURRENCIES
+                if token_name(code) in addresses
+            },
             ledger=ReceivableLedgerClient(
                 w3, addresses["ReceivableLedger"], artifacts["ReceivableLedger"].abi
             ),
@@ -953,9 +966,25 @@ class Platform:
             green=GreenLabelsClient(w3, addresses["GreenLabels"], artifacts["GreenLabels"].abi),
         )
 
+    def token_of(self, currency: str) -> SettlementTokenClient:
+        """The settlement token of ``currency`` (``KeyError`` when the deployment has none)."""
+        return self.tokens[currency]
+
+    def currency_at(self, address: str) -> str | None:
+        """The currency of the platform's settlement token at ``address``; None for any other address."""
+        wanted = address.lower()
+        return next((code for code, t in self.tokens.items() if t.address.lower() == wanted), None)
+
     def token_at(self, address: str) -> SettlementTokenClient:
-        """The settlement token at ``address`` (a receivable's token), with the platform token's ABI; the
-        platform's own token for it or for the zero address (no such receivable: the chain refuses)."""
-        if int(address, 16) == 0 or address.lower() == self.token.address.lower():
-            return self.token
-        return SettlementTokenClient(self.token.w3, address, list(self.token.contract.abi))  # type: ignore[arg-type]
+        """The settlement token at ``address`` (a receivable's token): the platform's own client for one of
+        its tokens, else a client of that address with the token ABI (the chain refuses what it cannot do)."""
+        currency = self.currency_at(address)
+        if currency is not None:
+            return self.tokens[currency]
+        any_token = next(iter(self.tokens.values()))
+        return SettlementTokenClient(any_token.w3, address, list(any_token.contract.abi))  # type: ignore[arg-type]
+
+    @property
+    def warehouse_token(self) -> SettlementTokenClient:
+        """The token warehouse-receipt loans are made and repaid in (``WarehouseReceipts``' constructor)."""
+        return self.tokens[self.warehouse_currency]

@@ -111,11 +111,9 @@ def deploy_all(
     recorded = load_deployments(deployments_dir, chain_id)
     result = DeployResult(chain_id=chain_id, addresses={})
     for step in deploys:
-        artifact = artifacts.get(step.contract)
+        artifact = artifacts.get(step.source)
         if artifact is None:
-            raise KeyError(
-                f"no compiled artifact for {step.contract}; is contracts/{step.contract}.sol missing?"
-            )
+            raise KeyError(f"no compiled artifact for {step.source}; is contracts/{step.source}.sol missing?")
         args = [_resolve(a, result.addresses, sender.address) for a in step.args]
         creation = _creation_data(w3, artifact, args)
         artifact_hash = "0x" + keccak(creation).hex()
@@ -140,8 +138,9 @@ def deploy_all(
         result.deployed.append(step.contract)
         result.transactions += 1
         say(f"deploy {step.contract} at {address} (gas {receipt['gasUsed']})")
+    source = {d.contract: d.source for d in deploys}
     for call in calls:
-        abi = artifacts[call.contract].abi
+        abi = artifacts[source[call.contract]].abi
         if _check_done(w3, call, result.addresses, abi, sender.address):
             continue
         contract = w3.eth.contract(address=to_checksum_address(result.addresses[call.contract]), abi=abi)

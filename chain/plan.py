@@ -39,10 +39,18 @@ Arg = Ref | Deployer | str | int | bytes | bool
 
 @dataclass(frozen=True)
 class Deploy:
-    """Deploy ``contract`` with constructor ``args``."""
+    """Deploy the compiled contract ``artifact`` (default: ``contract``) with constructor ``args``, under the
+    deployment name ``contract`` (what ``Ref`` and ``Call`` name, and the key of the deployment record): one
+    artifact may be deployed more than once under different names (a settlement token per currency)."""
 
     contract: str
     args: tuple[Arg, ...] = ()
+    artifact: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The name of the compiled contract this step deploys."""
+        return self.artifact or self.contract
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,39 @@ class Call:
     description: str = field(default="")
 
 
+#: The settlement currencies of a deployment: ISO 4217 code -> its minor unit (the token's decimals).
+#: Each gets one ``SettlementToken``, deployed as ``SettlementToken<code>`` (``token_name``).
+SETTLEMENT_CURRENCIES: dict[str, int] = {"CNY": 2, "EUR": 2, "USD": 2}
+
+#: The currency warehouse-receipt loans are made and repaid in (``WarehouseReceipts`` takes one token).
+WAREHOUSE_CURRENCY = "CNY"
+
+
+def token_name(currency: str) -> str:
+    """The deployment name of the settlement token of ``currency``."""
+    return f"SettlementToken{currency}"
+
+
+def _token(currency: str, decimals: int) -> Deploy:
+    args: tuple[Arg, ...] = (
+        f"Tokenized Deposit {currency}",
+        f"t{currency}",
+        currency.encode("ascii"),
+        decimals,
+        Ref("ParticipantRegistry"),
+    )
+    return Deploy(token_name(currency), args, artifact="SettlementToken")
+
+
 DEPLOYS: tuple[Deploy, ...] = (
     Deploy("ParticipantRegistry", (Deployer(),)),
-    Deploy("SettlementToken", ("Tokenized Deposit EUR", "tEUR", 2, Ref("ParticipantRegistry"))),
+    *(_token(code, decimals) for code, decimals in SETTLEMENT_CURRENCIES.items()),
     Deploy("ReceivableLedger", (Ref("ParticipantRegistry"),)),
     Deploy("GreenLabels", (Ref("ParticipantRegistry"), Ref("ReceivableLedger"))),
     Deploy("DiscountMarket", (Ref("ReceivableLedger"), Ref("ParticipantRegistry"), Ref("GreenLabels"))),
-    Deploy("WarehouseReceipts", (Ref("ParticipantRegistry"), Ref("SettlementToken"), Deployer())),
+    Deploy(
+        "WarehouseReceipts", (Ref("ParticipantRegistry"), Ref(token_name(WAREHOUSE_CURRENCY)), Deployer())
+    ),
 )
 
 CALLS: tuple[Call, ...] = (
@@ -114,5 +148,8 @@ CALLS: tuple[Call, ...] = (
     ),
 )
 
-#: Contract names in deployment order.
+#: Deployment names in deployment order.
 CONTRACT_NAMES: tuple[str, ...] = tuple(d.contract for d in DEPLOYS)
+
+#: Deployment name -> the compiled contract deployed under it.
+ARTIFACT_OF: dict[str, str] = {d.contract: d.source for d in DEPLOYS}

@@ -218,10 +218,20 @@ def onboard(s: Story) -> None:
         register(c, s.operator_key, m)
         say(f"   {m.role:<16} {m.name:<24} {m.address}")
     core, bank_a, bank_b = s.core, s.bank_a, s.bank_b
-    c.call("PUT", f"/credit-lines/{core.id}", bank_a.api_key, json={"limit_minor": 100_000_000})
+    c.call(
+        "PUT",
+        f"/credit-lines/{core.id}",
+        bank_a.api_key,
+        json={"currency": "EUR", "limit_minor": 100_000_000},
+    )
     say(f"   {bank_a.name} granted {core.name} a credit line of {money(100_000_000)}")
     for bank in (bank_a, bank_b):
-        c.call("PUT", f"/settlement/issuers/{bank.id}", s.operator_key, json={"cap_minor": 1_000_000_000})
+        c.call(
+            "PUT",
+            f"/settlement/issuers/{bank.id}",
+            s.operator_key,
+            json={"currency": "EUR", "cap_minor": 1_000_000_000},
+        )
     say(
         f"   the operator appointed {bank_a.name} and {bank_b.name} issuers of tEUR"
         f" (cap {money(1_000_000_000)} each)"
@@ -288,7 +298,10 @@ def discount(s: Story) -> None:
     """The financier mints settlement tokens and offers; the tier-2 supplier accepts (DvP)."""
     c, bank_a, tier2, part = s.c, s.bank_a, s.tier2, s.part
     c.call(
-        "POST", "/settlement/mint", bank_a.api_key, json={"to_participant_id": bank_a.id, "amount": 1_000_000}
+        "POST",
+        "/settlement/mint",
+        bank_a.api_key,
+        json={"currency": "EUR", "to_participant_id": bank_a.id, "amount": 1_000_000},
     )
     expiry = s.clock() + 7 * DAY
     offer = c.call(
@@ -321,7 +334,12 @@ def maturity(s: Story) -> None:
 
 def repay(s: Story) -> None:
     c, core, face = s.c, s.core, s.face
-    c.call("POST", "/settlement/mint", s.bank_b.api_key, json={"to_participant_id": core.id, "amount": face})
+    c.call(
+        "POST",
+        "/settlement/mint",
+        s.bank_b.api_key,
+        json={"currency": "EUR", "to_participant_id": core.id, "amount": face},
+    )
     c.call("POST", f"/receivables/{s.rid}/repayments", core.api_key, json={"amount": face})
     s.say(f"   {core.name} repaid {money(face)}")
 
@@ -354,7 +372,8 @@ def summarize(s: Story) -> None:
     c, say, face, part, price, received = s.c, s.say, s.face, s.part, s.price, s.received
     tier1, tier2, bank_a, core = s.tier1, s.tier2, s.bank_a, s.core
     balances = {
-        m.name: c.call("GET", "/settlement/balance", m.api_key)["settlement_balance_minor"] for m in s.members
+        m.name: c.call("GET", "/settlement/balance?currency=EUR", m.api_key)["settlement_balance_minor"]
+        for m in s.members
     }
     s.summary = {
         "receivable_id": s.rid,

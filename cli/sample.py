@@ -204,5 +204,5 @@ def grant_credit(gw: Gateway, core_participant_id: str, limit_minor: int) -> htt
         "PUT",
         f"/credit-lines/{core_participant_id}",
         gw.credit_bank.api_key,
-        json={"limit_minor": limit_minor},
+        json={"currency": "EUR", "limit_minor": limit_minor},
     )

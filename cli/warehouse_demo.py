@@ -121,9 +121,17 @@ def onboard(s: WarehouseStory) -> None:
         register(c, s.operator_key, m)
         say(f"   {m.role:<13} {m.name:<38} {m.address}")
     c.call("PUT", f"/warehouse/warehouses/{s.depot.id}", s.operator_key, json={"appointed": True})
-    c.call("PUT", f"/settlement/issuers/{s.bank.id}", s.operator_key, json={"cap_minor": 10**12})
     c.call(
-        "POST", "/settlement/mint", s.bank.api_key, json={"to_participant_id": s.bank.id, "amount": 10**11}
+        "PUT",
+        f"/settlement/issuers/{s.bank.id}",
+        s.operator_key,
+        json={"currency": "EUR", "cap_minor": 10**12},
+    )
+    c.call(
+        "POST",
+        "/settlement/mint",
+        s.bank.api_key,
+        json={"currency": "EUR", "to_participant_id": s.bank.id, "amount": 10**11},
     )
     _price(s, PRICE)
     say(
@@ -203,9 +211,9 @@ def pledge(s: WarehouseStory) -> None:
         },
     )
     s.loan_id = offer["loan_id"]
-    before = c.call("GET", "/settlement/balance", s.trader.api_key)["settlement_balance_minor"]
+    before = c.call("GET", "/settlement/balance?currency=EUR", s.trader.api_key)["settlement_balance_minor"]
     c.call("POST", f"/warehouse/loans/{s.loan_id}/accept", s.trader.api_key)
-    after = c.call("GET", "/settlement/balance", s.trader.api_key)["settlement_balance_minor"]
+    after = c.call("GET", "/settlement/balance?currency=EUR", s.trader.api_key)["settlement_balance_minor"]
     _check(after - before == PRINCIPAL, f"the trader was paid {after - before}, not {PRINCIPAL}")
     loan = c.call("GET", f"/warehouse/loans/{s.loan_id}", s.bank.api_key)
     s.due = loan["due"]
@@ -231,7 +239,10 @@ def price_drop(s: WarehouseStory) -> None:
         time.sleep(1.1)
     sales = s.due - PRINCIPAL
     c.call(
-        "POST", "/settlement/mint", s.bank.api_key, json={"to_participant_id": s.trader.id, "amount": sales}
+        "POST",
+        "/settlement/mint",
+        s.bank.api_key,
+        json={"currency": "EUR", "to_participant_id": s.trader.id, "amount": sales},
     )
     say(f"   the trader's buyer paid {money(sales)} for soy meal into the trader's account")
     _price(s, DROPPED)

@@ -59,8 +59,9 @@ contract ReceivableLedger is
 
     bytes32 private constant OK = "OK";
 
-    /// @dev A debtor's credit: slot 0 is what registration reads and writes; slot 1 changes only when a
-    /// line or the platform limit is set. available = capped ? min(granted, cap) : granted.
+    /// @dev A debtor's credit in one settlement token: slot 0 is what registration reads and writes; slot 1
+    /// changes only when a line or the platform limit is set. available = capped ? min(granted, cap) : granted.
+    /// Amounts are minor units of that token: lines, limits and usage never add up across currencies.
     struct Credit {
         // slot 0
         uint128 available;
@@ -106,8 +107,9 @@ contract ReceivableLedger is
     mapping(bytes32 fingerprint => uint256 id) private _idByFingerprint;
     // Written through storage pointers (slither's uninitialized-state does not follow them).
     // slither-disable-next-line uninitialized-state
-    mapping(address debtor => Credit) private _credit;
-    mapping(address debtor => mapping(address grantor => uint256 limit)) private _lines;
+    mapping(address debtor => mapping(uint32 tokenIndex => Credit)) private _credit;
+    mapping(address debtor => mapping(address grantor => mapping(uint32 tokenIndex => uint256 limit))) private _lines;
+
     // The holders' slots (`HolderState`: units and settlement state) are `ReceivableUnits._holders`.
 
     /// @param registry_ The participant registry. The deployer receives DEFAULT_ADMIN_ROLE and OPERATOR_ROLE.
@@ -142,54 +144,75 @@ contract ReceivableLedger is
     // ====================================================================== credit lines
 
     /// @inheritdoc IReceivableLedger
-    function setCreditLine(address debtor, uint256 limit) external {
+    function setCreditLine(address debtor, address token, uint256 limit) external {
         address grantor = _msgSender();
         if (_role(grantor) != IParticipantRegistry.Role.Financier) revert NotActiveFinancier(grantor);
         if (limit > type(uint128).max) revert CreditLimitTooLarge(limit);
-        uint256 previous = _lines[debtor][grantor];
+        uint32 tokenIndex = _indexOf(token);
+        uint256 previous = _lines[debtor][grantor][tokenIndex];
         // raising needs an active core enterprise; a grantor may always cut its own exposure (suspended debtor)
         (IParticipantRegistry.Role role, IParticipantRegistry.Status status) = _registration(debtor);
         if (
             role != IParticipantRegistry.Role.CoreEnterprise
                 || (limit > previous && status != IParticipantRegistry.Status.Active)
         ) revert DebtorNotActiveCoreEnterprise(debtor);
-        _lines[debtor][grantor] = limit;
-        Credit storage c = _credit[debtor];
+        _lines[debtor][grantor][tokenIndex] = limit;
+        Credit storage c = _credit[debtor][tokenIndex];
         uint256 granted = uint256(c.granted) - previous + limit;
         if (granted > type(uint128).max) revert CreditLimitTooLarge(granted);
         c.granted = uint128(granted);
         uint256 available = _available(c);
         c.available = uint128(available);
-        emit CreditLineSet(debtor, grantor, limit, available, c.used);
+        emit CreditLineSet(debtor, grantor, token, limit, available, c.used);
     }
 
     /// @inheritdoc IReceivableLedger
-    function setPlatformLimit(address debtor, bool capped, uint256 cap) external onlyRole(OPERATOR_ROLE) {
+    function setPlatformLimit(address debtor, address token, bool capped, uint256 cap)
+        external
+        onlyRole(OPERATOR_ROLE)
+    {
         if (debtor == address(0)) revert ZeroAddress();
         if (cap > type(uint120).max) revert CreditLimitTooLarge(cap);
         if (!capped) cap = 0;
-        Credit storage c = _credit[debtor];
+        Credit storage c = _credit[debtor][_indexOf(token)];
         (c.capped, c.cap) = (capped, uint120(cap));
         uint256 available = _available(c);
         c.available = uint128(available);
-        emit PlatformLimitSet(debtor, capped, cap, available, c.used, _msgSender());
+        emit PlatformLimitSet(debtor, token, capped, cap, available, c.used, _msgSender());
     }
 
     /// @inheritdoc IReceivableLedger
-    function creditLine(address debtor) external view returns (uint256 limit, uint256 used) {
-        Credit storage c = _credit[debtor];
+    function creditLine(address debtor, address token) external view returns (uint256 limit, uint256 used) {
+        Credit storage c = _credit[debtor][_tokenIndex[token]];
         return (c.available, c.used);
     }
 
     /// @inheritdoc IReceivableLedger
-    function creditLineOf(address debtor, address grantor) external view returns (uint256 limit) {
-        return _lines[debtor][grantor];
+    function creditLineOf(address debtor, address grantor, address token) external view returns (uint256 limit) {
+        return _lines[debtor][grantor][_tokenIndex[token]];
     }
 
     /// @inheritdoc IReceivableLedger
-    function platformLimit(address debtor) external view returns (bool capped, uint256 cap, uint256 granted) {
-        Credit storage c = _credit[debtor];
+    function platformLimit(address debtor, address token)
+        external
+        view
+        returns (bool capped, uint256 cap, uint256 granted)
+    {
+        Credit storage c = _credit[debtor][_tokenIndex[token]];
         return (c.capped, c.cap, c.granted);
+    }
+
+    /// @dev The index of a settlement token, given one on its first line or limit (two slots, paid once per
+    /// token). A token without an index has no credit anywhere, so no invoice in it can be registered.
+    function _indexOf(address token) private returns (uint32 tokenIndex) {
+        tokenIndex = _tokenIndex[token];
+        if (tokenIndex == 0) {
+            if (token.code.length == 0) revert TokenNotContract(token);
+            tokenIndex = ++_tokenCount;
+            _tokenIndex[token] = tokenIndex;
+            _tokenByIndex[tokenIndex] = token;
+            emit SettlementTokenIndexed(token, tokenIndex);
+        }
     }
 
     function _available(Credit storage c) private view returns (uint256) {
@@ -233,17 +256,8 @@ contract ReceivableLedger is
         (address creditor, address debtor) = (invoice.creditor, invoice.debtor);
         if (_role(creditor) != IParticipantRegistry.Role.Supplier) revert CreditorNotActiveSupplier(creditor);
         if (_role(debtor) != IParticipantRegistry.Role.CoreEnterprise) revert DebtorNotActiveCoreEnterprise(debtor);
-        uint256 creditUsed = _reserveCredit(debtor, faceValue);
-
-        address token = invoice.token;
-        uint32 tokenIndex = _tokenIndex[token];
-        if (tokenIndex == 0) {
-            // first invoice in this token: remember it once (two extra slots, paid once per token)
-            if (token.code.length == 0) revert TokenNotContract(token);
-            tokenIndex = ++_tokenCount;
-            _tokenIndex[token] = tokenIndex;
-            _tokenByIndex[tokenIndex] = token;
-        }
+        uint32 tokenIndex = _tokenIndex[invoice.token]; // 0: no line was ever set in it, so no credit either
+        uint256 creditUsed = _reserveCredit(debtor, invoice.token, tokenIndex, faceValue);
         id = ++_count;
         _idByFingerprint[fingerprint] = id;
         Record storage r = _receivables[id];
@@ -271,18 +285,23 @@ contract ReceivableLedger is
         );
     }
 
-    /// @dev Reserves `amount` of the debtor's available credit (pending receivables count against the line).
-    function _reserveCredit(address debtor, uint256 amount) private returns (uint256 used) {
-        Credit storage c = _credit[debtor];
+    /// @dev Reserves `amount` of the debtor's available credit in the token (pending receivables count against
+    /// the line).
+    function _reserveCredit(address debtor, address token, uint32 tokenIndex, uint256 amount)
+        private
+        returns (uint256 used)
+    {
+        Credit storage c = _credit[debtor][tokenIndex];
         (uint256 available, uint256 before) = (c.available, c.used);
-        if (before + amount > available) revert CreditLineExceeded(debtor, available, before, amount);
+        if (before + amount > available) revert CreditLineExceeded(debtor, token, available, before, amount);
         used = before + amount;
         c.used = uint128(used);
     }
 
-    /// @dev Releases `amount` of the debtor's reserved credit (repayment, credit note, rejection).
-    function _releaseCredit(address debtor, uint256 amount) private returns (uint256 used) {
-        Credit storage c = _credit[debtor];
+    /// @dev Releases `amount` of the debtor's reserved credit in the receivable's token (repayment, credit
+    /// note, rejection).
+    function _releaseCredit(address debtor, uint32 tokenIndex, uint256 amount) private returns (uint256 used) {
+        Credit storage c = _credit[debtor][tokenIndex];
         used = c.used - amount; // used >= the unpaid, undiluted nominal of every reserved receivable
         c.used = uint128(used);
     }
@@ -389,11 +408,11 @@ contract ReceivableLedger is
         uint256 amount = r.faceValue; // nothing can be repaid or diluted while pending
         if (accept) {
             r.status = Status.Confirmed;
-            emit Endorsed(id, debtor, amount, _credit[debtor].used, bySig);
+            emit Endorsed(id, debtor, amount, _credit[debtor][r.tokenIndex].used, bySig);
         } else {
             r.status = Status.Rejected;
             address creditor = r.creditor;
-            emit Rejected(id, debtor, creditor, amount, bySig, _releaseCredit(debtor, amount));
+            emit Rejected(id, debtor, creditor, amount, bySig, _releaseCredit(debtor, r.tokenIndex, amount));
             // Pending units cannot move, so the creditor holds all of them.
             _burn(creditor, id, amount);
         }
@@ -463,12 +482,7 @@ contract ReceivableLedger is
     /// @param account The holder.
     /// @param id The receivable.
     /// @return The units.
-    function balanceOf(address account, uint256 id)
-        public
-        view
-        override(ReceivableUnits, IERC1155)
-        returns (uint256)
-    {
+    function balanceOf(address account, uint256 id) public view override(ReceivableUnits, IERC1155) returns (uint256) {
         if (_receivables[id].status == Status.Settled) return 0;
         return _holders[id][account].balance;
     }
@@ -592,7 +606,7 @@ contract ReceivableLedger is
         if (amount > open) revert RepaymentExceedsOutstanding(id, amount, open);
         r.repaid = uint64(repaid + amount);
         if (amount == open) r.status = Status.Settled;
-        uint256 used = _releaseCredit(debtor, amount);
+        uint256 used = _releaseCredit(debtor, r.tokenIndex, amount);
         emit Repaid(id, debtor, amount, repaid + amount, open - amount, used);
         token = _tokenByIndex[r.tokenIndex];
     }
@@ -723,7 +737,7 @@ contract ReceivableLedger is
             0,
             r.diluted,
             uint256(r.faceValue) - r.diluted - r.repaid,
-            _credit[r.debtor].used
+            _credit[r.debtor][r.tokenIndex].used
         );
     }
 
@@ -741,7 +755,7 @@ contract ReceivableLedger is
         r.diluted = uint64(totalDiluted);
         r.disputed = false;
         if (amount == open) r.status = Status.Settled;
-        uint256 used = _releaseCredit(r.debtor, amount);
+        uint256 used = _releaseCredit(r.debtor, r.tokenIndex, amount);
         emit DisputeResolved(id, _msgSender(), amount, totalDiluted, open - amount, used);
     }
 

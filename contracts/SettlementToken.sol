@@ -28,19 +28,31 @@ contract SettlementToken is ISettlementToken, ERC20, ERC20Permit, AccessControl 
 
     IParticipantRegistry private immutable _registry;
     uint8 private immutable _decimals;
+    bytes3 private immutable _currency;
     mapping(address issuer => Issuer) private _issuers;
 
     /// @param name_ Token name (also the name of its EIP-712 domain, version "1", for `permit`).
     /// @param symbol_ Token symbol.
-    /// @param decimals_ Decimals (minor units per major unit = 10**decimals).
+    /// @param currency_ The ISO 4217 alphabetic code of the currency the token is a deposit in (three letters
+    /// A-Z; `InvalidCurrency` otherwise).
+    /// @param decimals_ Decimals (minor units per major unit = 10**decimals): the currency's ISO 4217 minor
+    /// unit, which the deployment plan and the gateway check.
     /// @param registry_ The participant registry.
-    constructor(string memory name_, string memory symbol_, uint8 decimals_, IParticipantRegistry registry_)
-        ERC20(name_, symbol_)
-        ERC20Permit(name_)
-    {
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        bytes3 currency_,
+        uint8 decimals_,
+        IParticipantRegistry registry_
+    ) ERC20(name_, symbol_) ERC20Permit(name_) {
         if (address(registry_) == address(0)) revert ZeroAddress();
+        for (uint256 i = 0; i < 3; ++i) {
+            bytes1 c = currency_[i];
+            if (c < "A" || c > "Z") revert InvalidCurrency(currency_);
+        }
         _registry = registry_;
         _decimals = decimals_;
+        _currency = currency_;
         _grantRole(DEFAULT_ADMIN_ROLE, _msgSender());
         _grantRole(OPERATOR_ROLE, _msgSender());
     }
@@ -54,6 +66,11 @@ contract SettlementToken is ISettlementToken, ERC20, ERC20Permit, AccessControl 
     /// @return The decimals.
     function decimals() public view override returns (uint8) {
         return _decimals;
+    }
+
+    /// @inheritdoc ISettlementToken
+    function currency() external view returns (bytes3) {
+        return _currency;
     }
 
     /// @inheritdoc ISettlementToken
@@ -155,7 +172,9 @@ contract SettlementToken is ISettlementToken, ERC20, ERC20Permit, AccessControl 
 
     /// @dev The operator never creates money: no key with the token's operator or admin role issues.
     function _requireNotOperator(address account) private view {
-        if (hasRole(OPERATOR_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account)) revert OperatorCannotIssue(account);
+        if (hasRole(OPERATOR_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account)) {
+            revert OperatorCannotIssue(account);
+        }
     }
 
     function _requireFinancier(address account) private view returns (address) {

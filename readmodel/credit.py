@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -122,7 +123,9 @@ def apply_fill(session: Session, args: dict[str, Any], r: RmReceivable) -> None:
 @dataclass(frozen=True)
 class Record:
     """What the read model holds about one participant at one time: its counters, its joining time,
-    and the present state a profile adds to them (credit line, overdue payables)."""
+    and the present state a profile adds to them (credit line, overdue payables). Lines in different
+    settlement currencies are never added up: ``credit_limit`` and ``credit_used`` are those of the debtor's
+    most fully used line."""
 
     history: RmCreditHistory
     joined: int  # the onboarding block's timestamp
@@ -142,9 +145,11 @@ def records(session: Session, parties: Iterable[str], now: int) -> dict[str, Rec
         h.party: h
         for h in session.exec(select(RmCreditHistory).where(col(RmCreditHistory.party).in_(wanted)))
     }
-    lines = {
-        c.debtor: c for c in session.exec(select(RmCreditLine).where(col(RmCreditLine.debtor).in_(wanted)))
-    }
+    lines: dict[str, tuple[int, int]] = {}
+    for c in session.exec(select(RmCreditLine).where(col(RmCreditLine.debtor).in_(wanted))):
+        line = (int(c.credit_limit), int(c.used))
+        if c.debtor not in lines or _fill(line) > _fill(lines[c.debtor]):
+            lines[c.debtor] = line
     overdue: dict[str, int] = {}
     for r in session.exec(  # the index (debtor, status, due date): open overdue payables only
         select(RmReceivable).where(
@@ -156,15 +161,21 @@ def records(session: Session, parties: Iterable[str], now: int) -> dict[str, Rec
         overdue[r.debtor] = overdue.get(r.debtor, 0) + int(r.face_value) - int(r.repaid) - int(r.diluted)
     out = {}
     for p in known:
-        line = lines.get(p.address)
+        limit, used = lines.get(p.address, (0, 0))
         out[p.address] = Record(
             history=histories.get(p.address) or RmCreditHistory(party=p.address),
             joined=p.onboarded_time,
-            credit_limit=int(line.credit_limit) if line else 0,
-            credit_used=int(line.used) if line else 0,
+            credit_limit=limit,
+            credit_used=used,
             overdue=overdue.get(p.address, 0),
         )
     return out
+
+
+def _fill(line: tuple[int, int]) -> tuple[bool, Fraction]:
+    """How fully a line (limit, used) is used, to compare lines: usage without a limit is fullest."""
+    limit, used = line
+    return (limit == 0 and used > 0), Fraction(used, limit) if limit else Fraction(0)
 
 
 def record(session: Session, party: str, now: int) -> Record | None:

@@ -33,6 +33,7 @@ from web3.exceptions import BlockNotFound, Web3RPCError
 from web3.types import FilterParams, LogReceipt
 
 from chain.abi import EventSpec, checksum, event_specs
+from chain.plan import ARTIFACT_OF, CONTRACT_NAMES
 from readmodel import projector
 from readmodel.projector import EventRecord
 from readmodel.tables import RmBlock, RmCursor, RmEvent, event_subject
@@ -42,15 +43,8 @@ log = logging.getLogger(__name__)
 #: Block headers asked in one JSON-RPC batch request (Besu's default limit is 1,024).
 HEADER_BATCH = 100
 
-#: Contract names of the deployment plan whose events are indexed.
-CONTRACTS = (
-    "ParticipantRegistry",
-    "SettlementToken",
-    "ReceivableLedger",
-    "DiscountMarket",
-    "WarehouseReceipts",
-    "GreenLabels",
-)
+#: Deployment names of the plan whose events are indexed: all of them.
+CONTRACTS = CONTRACT_NAMES
 
 
 # ------------------------------------------------------------------------------------------ decoding
@@ -60,7 +54,8 @@ class EventDecoder:
     """Decodes logs of known contracts by (address, topic0) with the contracts' ABIs."""
 
     def __init__(self, addresses: dict[str, str], abis: dict[str, list[dict[str, Any]]]) -> None:
-        self.names: dict[str, str] = {checksum(a): n for n, a in addresses.items()}
+        # events are named by compiled contract: every settlement token's are ("SettlementToken", ...)
+        self.names: dict[str, str] = {checksum(a): ARTIFACT_OF.get(n, n) for n, a in addresses.items()}
         self._events: dict[tuple[str, bytes], EventSpec] = {
             (checksum(address), topic): spec
             for name, address in addresses.items()
@@ -440,5 +435,6 @@ class Indexer:
 
 
 def abis_of(artifacts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The ABIs of the indexed contracts from compiled artifacts (``chain.compiler.Artifact``)."""
-    return {name: artifacts[name].abi for name in CONTRACTS if name in artifacts}
+    """The ABIs of the indexed contracts, by deployment name, from compiled artifacts
+    (``chain.compiler.Artifact``)."""
+    return {name: artifacts[ARTIFACT_OF[name]].abi for name in CONTRACTS if ARTIFACT_OF[name] in artifacts}

@@ -199,9 +199,9 @@ def _weigh(session: Session, r: RmReceivable, fp: Footprint, sign: int) -> None:
         return
     if not disputed:
         _count(session, "discountable", ALL, sign)
-    key = (r.debtor, r.due_date)
+    key = (r.debtor, r.due_date, r.token)
     day = _get(session, RmCalendar, key) or _put(
-        session, RmCalendar(debtor=r.debtor, due_date=r.due_date, receivables=0), key
+        session, RmCalendar(debtor=r.debtor, due_date=r.due_date, token=r.token, receivables=0), key
     )
     if day.receivables == 0 and sign > 0:
         _count(session, "calendar", r.debtor, 1)
@@ -372,17 +372,17 @@ def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
             _unit_move(session, ev, a["operator"], a["from"], a["to"], int(rid), int(value), i)
         return
     if e == "CreditLineSet":
-        line = _credit_line(session, a["debtor"])
+        line = _credit_line(session, a["debtor"], a["token"])
         line.credit_limit, line.used = a["available"], a["used"]
-        key = (a["debtor"], a["grantor"])
+        key = (a["debtor"], a["grantor"], a["token"])
         grant = _get(session, RmCreditGrant, key) or _put(
-            session, RmCreditGrant(debtor=a["debtor"], grantor=a["grantor"]), key
+            session, RmCreditGrant(debtor=a["debtor"], grantor=a["grantor"], token=a["token"]), key
         )
         line.granted = _add(line.granted, int(a["limit"]) - int(grant.credit_limit))
         grant.credit_limit = a["limit"]
         return
     if e == "PlatformLimitSet":
-        line = _credit_line(session, a["debtor"])
+        line = _credit_line(session, a["debtor"], a["token"])
         line.credit_limit, line.used = a["available"], a["used"]
         line.platform_cap = a["cap"] if a["capped"] else None
         return
@@ -392,18 +392,18 @@ def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
     if r is None:
         return
     if e == "CreditReserved":
-        _set_used(session, r.debtor, a["creditUsed"])
+        _set_used(session, r.debtor, r.token, a["creditUsed"])
     elif e == "Endorsed":
         r.status = "CONFIRMED"
-        _set_used(session, r.debtor, a["creditUsed"])
+        _set_used(session, r.debtor, r.token, a["creditUsed"])
     elif e == "Rejected":
         r.status = "REJECTED"
-        _set_used(session, r.debtor, a["creditUsed"])
+        _set_used(session, r.debtor, r.token, a["creditUsed"])
     elif e == "Repaid":
         r.repaid = a["totalRepaid"]
         if int(a["outstanding"]) == 0:
             r.status = "SETTLED"
-        _set_used(session, r.debtor, a["creditUsed"])
+        _set_used(session, r.debtor, r.token, a["creditUsed"])
         session.add(_payment(ev, "repayment", r.id, a["debtor"], a["amount"], a["totalRepaid"]))
         _refresh_all_holdings(session, r)
     elif e == "HolderSettled":
@@ -439,7 +439,7 @@ def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
         r.diluted = a["totalDiluted"]
         if int(a["outstanding"]) == 0:
             r.status = "SETTLED"
-        _set_used(session, r.debtor, a["creditUsed"])
+        _set_used(session, r.debtor, r.token, a["creditUsed"])
         session.flush()
         d = session.exec(
             select(RmDispute)
@@ -453,12 +453,13 @@ def _apply_ledger_event(session: Session, ev: EventRecord) -> None:
         _refresh_all_holdings(session, r)
 
 
-def _credit_line(session: Session, debtor: str) -> RmCreditLine:
-    return _get(session, RmCreditLine, debtor) or _put(session, RmCreditLine(debtor=debtor), debtor)
+def _credit_line(session: Session, debtor: str, token: str) -> RmCreditLine:
+    key = (debtor, token)
+    return _get(session, RmCreditLine, key) or _put(session, RmCreditLine(debtor=debtor, token=token), key)
 
 
-def _set_used(session: Session, debtor: str, used: str) -> None:
-    _credit_line(session, debtor).used = used
+def _set_used(session: Session, debtor: str, token: str, used: str) -> None:
+    _credit_line(session, debtor, token).used = used
 
 
 def _payment(ev: EventRecord, kind: str, rid: int, party: str, amount: str, total: str) -> RmPayment:

@@ -100,20 +100,19 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
             check(f"{w} cancelled", o.cancelled, co.cancelled)
 
         for line in s.exec(select(RmCreditLine)).all():
-            check(
-                f"credit line {line.debtor}",
-                (int(line.credit_limit), int(line.used)),
-                ledger.credit_line(line.debtor),
-            )
+            w = f"credit line {line.debtor} in {line.token}"
+            check(w, (int(line.credit_limit), int(line.used)), ledger.credit_line(line.debtor, line.token))
             cap = None if line.platform_cap is None else int(line.platform_cap)
             check(
-                f"platform limit {line.debtor}", (cap, int(line.granted)), ledger.platform_limit(line.debtor)
+                f"platform limit {line.debtor} in {line.token}",
+                (cap, int(line.granted)),
+                ledger.platform_limit(line.debtor, line.token),
             )
         for g in s.exec(select(RmCreditGrant)).all():
             check(
-                f"credit line of {g.grantor} to {g.debtor}",
+                f"credit line of {g.grantor} to {g.debtor} in {g.token}",
                 int(g.credit_limit),
-                ledger.credit_line_of(g.debtor, g.grantor),
+                ledger.credit_line_of(g.debtor, g.grantor, g.token),
             )
 
         for p in s.exec(select(RmParticipant)).all():
@@ -125,12 +124,18 @@ def compare_with_chain(platform: Platform, engine: Engine) -> list[str]:
 
         supply: dict[str, int] = {}
         for b in s.exec(select(RmTokenBalance)).all():
-            if b.token != platform.token.address:
+            currency = platform.currency_at(b.token)
+            if currency is None:
                 diffs.append(f"token balance of {b.holder} in unknown token {b.token}")
                 continue
-            check(f"token balance {b.holder}", int(b.balance), platform.token.balance_of(b.holder))
-            supply[b.token] = supply.get(b.token, 0) + int(b.balance)
-        check("token totalSupply", supply.get(platform.token.address, 0), platform.token.total_supply())
+            check(
+                f"{currency} balance {b.holder}",
+                int(b.balance),
+                platform.tokens[currency].balance_of(b.holder),
+            )
+            supply[currency] = supply.get(currency, 0) + int(b.balance)
+        for currency, token in platform.tokens.items():
+            check(f"{currency} totalSupply", supply.get(currency, 0), token.total_supply())
         _compare_warehouse(platform, s, check)
         _compare_green(platform, s, check)
     return diffs

@@ -303,12 +303,14 @@ class RmDispute(SQLModel, table=True):
 
 
 class RmCreditLine(SQLModel, table=True):
-    """A debtor's credit: ``credit_limit`` is the available limit (sum of the lines, capped by the
-    platform limit), ``used`` the reserved credit (pending and confirmed unpaid nominal)."""
+    """A debtor's credit in one settlement token: ``credit_limit`` is the available limit (sum of the lines,
+    capped by the platform limit), ``used`` the reserved credit (pending and confirmed unpaid nominal of its
+    receivables in that token). Amounts are minor units of the token's currency."""
 
     __tablename__ = "rm_credit_line"
 
     debtor: str = Field(primary_key=True, max_length=42)
+    token: str = Field(primary_key=True, max_length=42)
     credit_limit: str = _amount()
     used: str = _amount()
     granted: str = _amount()
@@ -316,12 +318,13 @@ class RmCreditLine(SQLModel, table=True):
 
 
 class RmCreditGrant(SQLModel, table=True):
-    """One financier's line to one debtor."""
+    """One financier's line to one debtor in one settlement token."""
 
     __tablename__ = "rm_credit_grant"
 
     debtor: str = Field(primary_key=True, max_length=42)
     grantor: str = Field(primary_key=True, max_length=42, index=True)
+    token: str = Field(primary_key=True, max_length=42)
     credit_limit: str = _amount()
 
 
@@ -346,13 +349,15 @@ class RmInvolvement(SQLModel, table=True):
 
 
 class RmCalendar(SQLModel, table=True):
-    """A debtor's confirmed, unsettled receivables per due date (``GET /payables/calendar``):
-    how many and their outstanding sum (decimal text). Rows that drop to 0 receivables stay."""
+    """A debtor's confirmed, unsettled receivables per due date and settlement token
+    (``GET /payables/calendar``): how many and their outstanding sum (decimal text, minor units of the
+    token's currency: sums never mix currencies). Rows that drop to 0 receivables stay."""
 
     __tablename__ = "rm_calendar"
 
     debtor: str = Field(primary_key=True, max_length=42)
     due_date: int = _big(primary_key=True)
+    token: str = Field(primary_key=True, max_length=42)
     receivables: int = _big()
     outstanding: str = _amount()
 

@@ -244,12 +244,14 @@ def deploy_plan() -> dict[str, Any]:
     summary: dict[str, Any] = {"deployed": [], "reused": [], "calls_made": [], "calls_skipped": []}
 
     for step in plan.DEPLOYS:
-        if step.contract not in proj.keys():
+        if step.source not in proj.keys():
             raise DeployError(
-                f"contract {step.contract} is not in the compiled project"
-                f" (is contracts/{step.contract}.sol there, and does it compile?)"
+                f"contract {step.source} is not in the compiled project"
+                f" (is contracts/{step.source}.sol there, and does it compile?)"
             )
-        container = proj[step.contract]
+        container = proj[
+            step.source
+        ]  # one artifact may be deployed under several names (a token per currency)
         entry = recorded.get(step.contract)
         if entry and entry.get("address"):
             size, digest = code_hash(entry["address"])

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import SESSION_COOKIE, Viewer, ViewerDep
-from api.deps import SessionDep, StateDep
+from api.deps import SessionDep, StateDep, get_state
 from api.schemas.portal import SignedIn, SignIn
 from api.services import portal, portal_sessions
 
@@ -41,7 +41,7 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> H
     return templates.TemplateResponse(
         request,
         name,
-        {"nav": nav, "currency": portal.CURRENCY, **context},
+        {"nav": nav, "currency": get_state(request).settings.market.currency, **context},
         status_code=status,
         headers=HEADERS,
     )

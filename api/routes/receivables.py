@@ -105,7 +105,9 @@ def repay(
     rid: IdPath, body: RepayIn, principal: Repayer, state: StateDep, session: SessionDep, idem: IdempotencyDep
 ) -> TxOut:
     """Repay all or part of a payable in settlement tokens (the gateway approves the ledger first)."""
-    return idem.run(body, lambda: receivables.repay(state, session, principal.member, rid, body.amount))
+    return idem.run(
+        body, lambda: receivables.repay(state, session, principal.member, rid, body.amount, body.currency)
+    )
 
 
 @router.post("/{rid}/redemptions", response_model=TxOut, responses=ERRORS)

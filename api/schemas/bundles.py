@@ -92,7 +92,12 @@ class BundleOut(BaseModel):
     fingerprint: str
     invoice_number: str
     face_value_minor: int
-    currency: str
+    currency: str = Field(description="ISO 4217 code: the receivable is in this currency's settlement token.")
+    tenor_days: int = Field(description="Days from the invoice's issue date to its due date.")
+    tenor_above_principle: bool = Field(
+        description="Due later than the market profile's tenor in principle (6 months in the cn profile),"
+        " up to its maximum (1 year): accepted, and flagged for financiers."
+    )
     supplier_id: str
     debtor_id: str
     documents: list[DocumentRef]

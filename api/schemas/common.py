@@ -56,3 +56,16 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="Number of items across all pages.")
     limit: int
     offset: int
+
+
+#: A currency of the request: an ISO 4217 alphabetic code. Whether the platform settles in it is the
+#: service's check (422 ``CURRENCY_NOT_SETTLEABLE``), so that a well-formed code it has no token for gets a
+#: message naming the codes it has.
+CurrencyCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of a settlement currency of the platform (GET /settlement/currencies).",
+        examples=["CNY"],
+    ),
+]

@@ -84,6 +84,10 @@ class ProgrammeOut(BaseModel):
 class GreenLineOut(BaseModel):
     key: str = Field(description="The catalogue and category, the debtor's or the financier's id.")
     name: str | None = None
+    currency: str = Field(
+        description="ISO 4217 code: a group's receivables in another currency are another line (volumes "
+        "and shares are never summed across currencies)."
+    )
     receivables: int = Field(description="Receivables with a live label.")
     green_minor: int = Field(description="Their face value (by financier: the nominal it bought of them).")
     total_minor: int = Field(description="All face value of the group (by financier: all it bought).")

@@ -4,9 +4,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import DB_INT_MAX, MultilineText, PlainText
+from api.schemas.common import DB_INT_MAX, CurrencyCode, MultilineText, PlainText
 
-Amount = Field(gt=0, lt=2**128, description="Minor units of the settlement token (integer).")
+Amount = Field(
+    gt=0, lt=2**128, description="Minor units (ISO 4217) of the settlement currency concerned (integer)."
+)
 
 
 class TxOut(BaseModel):
@@ -67,9 +69,13 @@ class TransferIn(BaseModel):
 
 
 class RepayIn(BaseModel):
-    model_config = {"json_schema_extra": {"examples": [{"amount": 309050}]}}
+    model_config = {"json_schema_extra": {"examples": [{"amount": 309050, "currency": "CNY"}]}}
 
     amount: int = Amount
+    currency: CurrencyCode | None = Field(
+        default=None,
+        description="The currency of `amount`: the receivable's (422 `CURRENCY_MISMATCH` otherwise).",
+    )
 
 
 class DisputeIn(BaseModel):
@@ -96,7 +102,15 @@ class ResolveIn(BaseModel):
 class OfferIn(BaseModel):
     model_config = {
         "json_schema_extra": {
-            "examples": [{"receivable_id": 1, "max_amount": 123620, "rate_bps": 600, "expiry": 1798000000}]
+            "examples": [
+                {
+                    "receivable_id": 1,
+                    "max_amount": 123620,
+                    "rate_bps": 600,
+                    "expiry": 1798000000,
+                    "currency": "CNY",
+                }
+            ]
         }
     }
 
@@ -104,6 +118,10 @@ class OfferIn(BaseModel):
     max_amount: int = Amount
     rate_bps: int = Field(ge=0, le=10_000, description="Annual discount rate in basis points (ACT/365).")
     expiry: int = Field(gt=0, le=DB_INT_MAX, description="Unix time: last moment the offer can be accepted.")
+    currency: CurrencyCode | None = Field(
+        default=None,
+        description="The currency of `max_amount`: the receivable's (else 422 `CURRENCY_MISMATCH`).",
+    )
 
 
 class AcceptIn(BaseModel):
@@ -123,17 +141,25 @@ class AcceptIn(BaseModel):
 class MintIn(BaseModel):
     model_config = {
         "json_schema_extra": {
-            "examples": [{"to_participant_id": "6f1c2d3e-0000-4000-8000-000000000004", "amount": 1000000}]
+            "examples": [
+                {
+                    "to_participant_id": "6f1c2d3e-0000-4000-8000-000000000004",
+                    "currency": "CNY",
+                    "amount": 1000000,
+                }
+            ]
         }
     }
 
     to_participant_id: PlainText = Field(min_length=1, max_length=36)
+    currency: CurrencyCode
     amount: int = Amount
 
 
 class IssuerCapIn(BaseModel):
-    model_config = {"json_schema_extra": {"examples": [{"cap_minor": 100000000}]}}
+    model_config = {"json_schema_extra": {"examples": [{"currency": "CNY", "cap_minor": 100000000}]}}
 
+    currency: CurrencyCode
     cap_minor: int = Field(
         ge=0,
         lt=2**128,
@@ -144,6 +170,7 @@ class IssuerCapIn(BaseModel):
 class IssuerOut(BaseModel):
     participant_id: str
     chain_address: str
+    currency: str
     cap_minor: int
     issued_minor: int = Field(description="Minted minus burned by this issuer.")
     tx_hash: str | None = None
@@ -152,7 +179,20 @@ class IssuerOut(BaseModel):
 class BalanceOut(BaseModel):
     participant_id: str
     chain_address: str
+    currency: str
     settlement_balance_minor: int
+
+
+class CurrencyOut(BaseModel):
+    """A settlement currency of the platform."""
+
+    currency: str = Field(description="ISO 4217 alphabetic code.")
+    token: str = Field(
+        description="Address of its settlement token (`SettlementToken.currency()` is the code)."
+    )
+    minor_unit: int = Field(
+        description="ISO 4217 minor unit, the token's decimals: N minor units are N / 10^minor_unit."
+    )
 
 
 class QuoteOut(BaseModel):

@@ -20,6 +20,7 @@ class ReceivableOut(BaseModel):
     id: int
     creditor: PartyRefOut
     debtor: PartyRefOut
+    currency: str = Field(description="ISO 4217 code: every amount here is in its minor units.")
     face_value_minor: int
     outstanding_minor: int = Field(description="Face value minus repaid minus diluted.")
     repaid_minor: int
@@ -43,6 +44,7 @@ class ReceivableOut(BaseModel):
 
 class HoldingOut(BaseModel):
     receivable_id: int
+    currency: str = Field(description="ISO 4217 code: every amount here is in its minor units.")
     balance_minor: int = Field(
         description="Units held: 1/face shares of the receivable (one minor unit of nominal each until the "
         "first repayment or credit note)."
@@ -59,7 +61,10 @@ class HoldingOut(BaseModel):
 
 
 class CalendarDay(BaseModel):
+    """A due date's payables in one currency (a date with payables in two currencies has two entries)."""
+
     due_date: date
+    currency: str = Field(description="ISO 4217 code: every amount here is in its minor units.")
     receivables: int
     outstanding_minor: int
 
@@ -67,6 +72,7 @@ class CalendarDay(BaseModel):
 class DiscountableOut(BaseModel):
     receivable_id: int
     debtor: PartyRefOut
+    currency: str = Field(description="ISO 4217 code: every amount here is in its minor units.")
     outstanding_minor: int
     due_date: date
     tenor_days: int = Field(description="ACT/365 days to maturity, a started day counting.")
@@ -83,6 +89,7 @@ class OfferOut(BaseModel):
     offer_id: int
     receivable_id: int
     maker: PartyRefOut
+    currency: str = Field(description="ISO 4217 code of the receivable: the price is paid in its token.")
     max_amount_minor: int
     filled_minor: int
     rate_bps: int = Field(
@@ -101,6 +108,7 @@ class OfferOut(BaseModel):
 class PortfolioLine(BaseModel):
     receivable_id: int
     debtor: PartyRefOut
+    currency: str = Field(description="ISO 4217 code: every amount here is in its minor units.")
     bought_minor: int = Field(description="Face value bought through discounting.")
     purchase_price_minor: int
     yield_bps: JsonNumber = Field(
@@ -114,11 +122,18 @@ class PortfolioLine(BaseModel):
     overdue_exposure_minor: int
 
 
-class Portfolio(BaseModel):
-    lines: list[PortfolioLine]
+class PortfolioTotal(BaseModel):
+    """A portfolio's sums in one currency (amounts of two currencies are never added)."""
+
+    currency: str
     total_purchase_price_minor: int
     total_face_minor: int
     overdue_exposure_minor: int
+
+
+class Portfolio(BaseModel):
+    lines: list[PortfolioLine]
+    totals: list[PortfolioTotal] = Field(description="Per currency, by ISO 4217 code.")
 
 
 class ProvenanceEvent(BaseModel):

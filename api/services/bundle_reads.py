@@ -32,6 +32,8 @@ def bundle_view(b: Bundle, docs: Iterable[Document]) -> BundleOut:
         invoice_number=b.invoice_number,
         face_value_minor=b.face_value,
         currency=b.currency,
+        tenor_days=(b.due_date - b.issue_date) // 86_400,
+        tenor_above_principle=b.tenor_above_principle,
         supplier_id=b.supplier_id,
         debtor_id=b.debtor_id,
         documents=[DocumentRef(id=d.id, kind=d.kind, name=d.name, sha256=d.sha256) for d in docs],

@@ -87,8 +87,6 @@ from domain.rules.amounts import face_value_minor
 from domain.rules.lines import LineUse, line_uses
 from domain.rules.parties import resolve_party
 
-#: The currency of the platform's settlement token.
-SETTLEMENT_CURRENCY = "EUR"
 KIND_ORDER = {"Order": 0, "DespatchAdvice": 1, "ReceiptAdvice": 2, "Invoice": 3}
 
 #: Codes the gateway adds to the parse codes (``domain.documents.errors.PARSE_ERROR_CODES``), the
@@ -298,16 +296,20 @@ class GatewayContext:
         self.participant_of = lookup
         self.supplier_ids = lookup.refs_of(prepared.supplier.id)
         self.supplier_registration_id: str | None = prepared.supplier.registration_id
-        self.max_tenor_days = settings.max_tenor_days
+        self.max_tenor_days = settings.effective_max_tenor_days
         self.issue_date_skew = timedelta(hours=settings.issue_date_skew_hours)
-        self.settlement_currencies: frozenset[str] | None = frozenset({SETTLEMENT_CURRENCY})
+        tokens = state.chain().platform.tokens
+        # an invoice is financeable in a currency the deployment has a settlement token for
+        self.settlement_currencies: frozenset[str] | None = frozenset(tokens)
         self.unused_credit_minor = 0
         self.duplicate_found = False  # a duplicate rule found the invoice tokenized
         self.ledger = ledger if ledger is not None else ledger_view(state)
         self._now = datetime.fromtimestamp(self.ledger.timestamp, UTC)
         self._claims: dict[str, bool] = {}
-        if prepared.debtor is not None:
-            limit, used = self.ledger.credit_line(prepared.debtor.chain_address)
+        currency = prepared.invoice.currency if prepared.invoice is not None else None
+        if prepared.debtor is not None and currency in tokens:
+            # the debtor's line in the invoice's own currency: lines in other currencies never count
+            limit, used = self.ledger.credit_line(prepared.debtor.chain_address, tokens[currency].address)
             self.unused_credit_minor = max(limit - used, 0)
 
     @property
@@ -635,7 +637,9 @@ def store_claimed(state: AppState, session: Session, p: Prepared, bundle_id: str
     assert inv is not None and debtor is not None
     if p.uses:
         _claim_quantities(session, p, bundle_id, debtor)
-    bundle, _docs = _stage(session, p, bundle_id, _documents_key(state))
+    bundle, _docs = _stage(
+        session, p, bundle_id, _documents_key(state), state.settings.effective_principle_tenor_days
+    )
     try:
         session.commit()
     except IntegrityError as exc:
@@ -648,10 +652,14 @@ def _documents_key(state: AppState) -> bytes:
     return derive_blob_key(state.settings.effective_secret_key, purpose="documents")
 
 
-def _stage(session: Session, p: Prepared, bundle_id: str, key: bytes) -> tuple[Bundle, list[Document]]:
-    """Add the bundle (``tokenizing``), its claims and its documents, encrypted, to the open transaction."""
+def _stage(
+    session: Session, p: Prepared, bundle_id: str, key: bytes, principle_tenor_days: int
+) -> tuple[Bundle, list[Document]]:
+    """Add the bundle (``tokenizing``), its claims and its documents, encrypted, to the open transaction;
+    the bundle is flagged when its invoice is due later than ``principle_tenor_days`` after its issue."""
     inv, debtor = p.invoice, p.debtor
     assert inv is not None and debtor is not None and p.face_value is not None and inv.due_date is not None
+    assert inv.currency is not None  # CURRENCY_NOT_SETTLEABLE refused any other
     fingerprint, bundle_hash = p.chain_fingerprint, p.bundle_hash
     assert fingerprint is not None and bundle_hash is not None
     bundle = Bundle(
@@ -663,9 +671,10 @@ def _stage(session: Session, p: Prepared, bundle_id: str, key: bytes) -> tuple[B
         fingerprint="0x" + fingerprint.hex(),
         bundle_hash="0x" + bundle_hash.hex(),
         face_value=p.face_value,
-        currency=inv.currency or SETTLEMENT_CURRENCY,
+        currency=inv.currency,
         issue_date=unix_day(inv.issue_date),
         due_date=unix_day(inv.due_date),
+        tenor_above_principle=(inv.due_date - inv.issue_date).days > principle_tenor_days,
     )
     session.add(bundle)
     for claim_key in _claim_keys(p):
@@ -712,7 +721,7 @@ def invoice_terms(state: AppState, p: Prepared, bundle: Bundle) -> InvoiceTerms:
         creditor=p.supplier.chain_address,
         debtor=p.debtor.chain_address,
         face_value=bundle.face_value,
-        token=state.chain().platform.token.address,
+        token=state.chain().platform.token_of(bundle.currency).address,
         issue_date=bundle.issue_date,
         due_date=bundle.due_date,
         bundle_hash=p.bundle_hash,
@@ -944,6 +953,7 @@ def _store_batch(
         else []
     )
     blob_key = _documents_key(state)
+    principle = state.settings.effective_principle_tenor_days
     for i, p in prepared.items():
         assert p.invoice is not None and p.debtor is not None
         if held.intersection(keys[i]):  # a resubmitted invoice is a duplicate first
@@ -955,7 +965,7 @@ def _store_batch(
                 refused[i] = _over_consumed(fresh)
                 continue
         held.update(keys[i])
-        bundle, docs = _stage(session, p, ids[i], blob_key)
+        bundle, docs = _stage(session, p, ids[i], blob_key, principle)
         terms = invoice_terms(state, p, bundle)
         staged.append(_Staged(i, ids[i], bundle, terms, bundle_reads.bundle_view(bundle, docs)))
     try:

@@ -179,7 +179,7 @@ def profile(state: AppState, session: Session, caller: Caller, participant_id: s
     if record is None or (role not in records.SCORED and role != Role.FINANCIER):
         raise _not_found(participant_id)
     out = CreditProfileOut(
-        participant=Names(session).ref(subject.chain_address),
+        participant=Names(session, state).ref(subject.chain_address),
         role=role.value,
         as_of_block=view.block,
         as_of=_time(view.now),
@@ -212,7 +212,7 @@ def debtors(
     )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = []
-    names = Names(session)
+    names = Names(session, state)
     page = session.exec(query.order_by(col(Participant.id)).offset(offset).limit(limit)).all()
     found = records.records(session, [p.chain_address for p in page], view.now)
     for p in page:

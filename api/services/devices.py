@@ -121,7 +121,7 @@ def register(state: AppState, session: Session, warehouse: Participant, body: De
     )
     session.add(row)
     session.commit()
-    return _out(row, Names(session), session)
+    return _out(row, Names(session, state), session)
 
 
 def _own(session: Session, warehouse: Participant, device_id: str) -> WarehouseDevice:
@@ -172,7 +172,7 @@ def rebind(
     row.serial = str(cert.serial_number)
     session.add(row)
     session.commit()
-    return _out(row, Names(session), session)
+    return _out(row, Names(session, state), session)
 
 
 def list_devices(session: Session, caller: Caller, limit: int, offset: int) -> tuple[list[DeviceOut], int]:

@@ -182,7 +182,7 @@ def read_label(state: AppState, session: Session, caller: Caller, rid: int) -> L
     )
     if not allowed:
         raise ApiError(404, "LABEL_NOT_FOUND", f"No green label on receivable {rid}.")
-    return _label_out(Names(session), row, view.now)
+    return _label_out(Names(session, state), row, view.now)
 
 
 def read_attestation(state: AppState, session: Session, caller: Caller, rid: int) -> AttestationOut:
@@ -213,7 +213,7 @@ def list_labels(
         query = query.where(RmGreenLabel.certifier == address_of(caller))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = session.exec(query.order_by(col(RmGreenLabel.receivable_id)).offset(offset).limit(limit)).all()
-    names = Names(session)
+    names = Names(session, state)
     return [_label_out(names, r, view.now) for r in page], total
 
 
@@ -224,7 +224,7 @@ def programmes(state: AppState, session: Session, caller: Caller) -> list[Progra
     me = address_of(caller)
     if caller.role not in OVERSEERS:
         query = query.where(or_(col(RmGreenProgramme.financier) == me, col(RmGreenProgramme.debtor) == me))
-    names = Names(session)
+    names = Names(session, state)
     return [
         ProgrammeOut(
             financier=names.ref(p.financier),
@@ -277,35 +277,38 @@ def report(state: AppState, session: Session, caller: Caller, by: GreenBy) -> Gr
         if not overseer:
             fills = fills.where(RmFill.maker == address_of(caller))
         items = [(f.receivable_id, f.maker, int(f.amount)) for f in session.exec(fills).all()]
-    lines: dict[str, _Line] = defaultdict(_Line)
-    totals: dict[str, int] = defaultdict(int)
-    counted: set[tuple[str, int]] = set()
+    names = Names(session, state)
+    # groups are (key, currency): amounts of two currencies are never added
+    lines: dict[tuple[str, str], _Line] = defaultdict(_Line)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    counted: set[tuple[str, str, int]] = set()
     for rid, maker, weight in items:
         r = receivables.get(rid)
         if r is None:
             continue
+        currency = names.currency(r.token)
         key = {"debtor": r.debtor, "financier": maker}.get(by, "")
-        totals[key] += weight
+        totals[key, currency] += weight
         g = live.get(rid)
         if g is None:
             continue
         line_key = f"{g.catalogue} {g.category}" if by == "category" else key
-        line = lines[line_key]
-        if (line_key, rid) not in counted:
-            counted.add((line_key, rid))
+        line = lines[line_key, currency]
+        if (line_key, currency, rid) not in counted:
+            counted.add((line_key, currency, rid))
             line.receivables += 1
         line.green += weight
         line.benefit += Fraction(int(g.benefit_kg) * weight, int(r.face_value))
-    names = Names(session)
     out = []
-    for key in sorted(lines):
-        line = lines[key]
-        total = totals["" if by == "category" else key]
+    for key, currency in sorted(lines):
+        line = lines[key, currency]
+        total = totals["" if by == "category" else key, currency]
         ref = names.ref(key) if by != "category" else None
         out.append(
             GreenLineOut(
                 key=(ref.participant_id or key) if ref else key,
                 name=ref.name if ref else None,
+                currency=currency,
                 receivables=line.receivables,
                 green_minor=line.green,
                 total_minor=total,

@@ -132,9 +132,9 @@ class LedgerView:
             (value,) = abi_decode(fn.outputs, bytes.fromhex(raw.removeprefix("0x")))
             self._answers[("receivableIdByFingerprint", f)] = {"": value}
 
-    def credit_line(self, debtor: str) -> tuple[int, int]:
-        """``(limit, used)`` of the debtor's credit line (``ReceivableLedger.creditLine``)."""
-        line = self._call("creditLine", Web3.to_checksum_address(debtor))
+    def credit_line(self, debtor: str, token: str) -> tuple[int, int]:
+        """``(limit, used)`` of the debtor's credit line in a token (``ReceivableLedger.creditLine``)."""
+        line = self._call("creditLine", Web3.to_checksum_address(debtor), Web3.to_checksum_address(token))
         return int(line["limit"]), int(line["used"])
 
     def fingerprint_registered(self, fingerprint: bytes) -> bool:

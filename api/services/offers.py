@@ -14,6 +14,7 @@ from api.errors import ApiError
 from api.models import Participant
 from api.schemas.lifecycle import AcceptIn, OfferIn, QuoteOut, TxOut
 from api.services import recovery
+from api.services.currencies import check_currency
 from api.services.lifecycle import act, act_with_receipt, tx_out
 from api.state import AppState
 from chain.client import Sender
@@ -48,6 +49,7 @@ def make_offer(state: AppState, session: Session, financier: Participant, body: 
     chain refuses leaves the allowance as it was. No escrow: the price is paid when a holder accepts."""
     platform = state.chain().platform
     token = platform.token_at(platform.ledger.receivable(body.receivable_id).token)
+    check_currency(state, token.address, body.currency)
     offer_id = 0
 
     def action(s: Sender) -> TxReceipt:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.services.bundles import SETTLEMENT_CURRENCY
 from domain.roles import Role
 
 
@@ -51,9 +50,6 @@ PAGES: tuple[Page, ...] = (
     Page("receivable", "Receivable", _EVERYONE, nav=False),
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
-
-#: the currency every receivable settles in today (its ISO 4217 minor units: 2)
-CURRENCY = SETTLEMENT_CURRENCY
 
 
 def page(slug: str) -> Page | None:

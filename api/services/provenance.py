@@ -123,7 +123,7 @@ def transfer_tree(session: Session, r: RmReceivable, names: Names) -> TransferNo
 def provenance(state: AppState, session: Session, caller: Caller, rid: int) -> Provenance:
     """The whole history of a receivable the caller may see (else 404 ``RECEIVABLE_NOT_FOUND``)."""
     r, view = indexed(state, session, caller, rid)
-    names = Names(session)
+    names = Names(session, state)
     return Provenance(
         receivable=receivable_out(r, names, view.now),
         documents=documents(session, rid),

@@ -16,6 +16,7 @@ from api.errors import ApiError
 from api.models import Participant
 from api.schemas.lifecycle import EndorsementRequest, TxOut
 from api.schemas.reports import ReceivableOut
+from api.services.currencies import check_currency
 from api.services.lifecycle import Caller, act, address_of, participant_or_404, tx_out
 from api.services.offers import permit_race_retryable
 from api.services.reports import Found, Names, as_of, receivable_out
@@ -97,11 +98,15 @@ def transfer(
     )
 
 
-def repay(state: AppState, session: Session, debtor: Participant, rid: int, amount: int) -> TxOut:
-    """Repay ``amount`` in settlement tokens, approval and repayment in one transaction (an EIP-2612
-    permit of exactly ``amount``, signed with the debtor's custodial key, spent entirely): a repayment the
-    chain refuses leaves the allowance as it was."""
+def repay(
+    state: AppState, session: Session, debtor: Participant, rid: int, amount: int, currency: str | None = None
+) -> TxOut:
+    """Repay ``amount`` in the receivable's settlement token, approval and repayment in one transaction (an
+    EIP-2612 permit of exactly ``amount``, signed with the debtor's custodial key, spent entirely): a
+    repayment the chain refuses leaves the allowance as it was. ``currency``, when the client names it,
+    must be the receivable's (422 ``CURRENCY_MISMATCH``): a repayment is only ever in that token."""
     r = load_owed_by(state, debtor, rid)
+    check_currency(state, r.token, currency)
     platform = state.chain().platform
     token = platform.token_at(r.token)
 
@@ -171,7 +176,7 @@ def indexed(state: AppState, session: Session, caller: Caller, rid: int) -> tupl
 
 def read(state: AppState, session: Session, caller: Caller, rid: int) -> ReceivableOut:
     r, view = indexed(state, session, caller, rid)
-    return receivable_out(r, Names(session), view.now)
+    return receivable_out(r, Names(session, state), view.now)
 
 
 def list_visible(
@@ -191,6 +196,6 @@ def list_visible(
             .where(RmInvolvement.party == party)
             .order_by(col(RmInvolvement.receivable_id))
         )
-    names = Names(session)
+    names = Names(session, state)
     rows = [receivable_out(r, names, view.now) for r in session.exec(query.offset(offset).limit(limit)).all()]
     return rows, tally(session, "receivables", party)

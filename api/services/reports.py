@@ -26,6 +26,7 @@ from api.schemas.reports import (
     PartyRefOut,
     Portfolio,
     PortfolioLine,
+    PortfolioTotal,
     ReceivableOut,
 )
 from api.services.lifecycle import Caller, address_of
@@ -52,10 +53,18 @@ Found = tuple[list[_Row], int]
 
 
 class Names:
-    """Participant names by chain address (one query per request)."""
+    """Participant names by chain address (one query per request), and the currencies of the settlement
+    tokens (``currency``: the platform's deployment, no query)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, state: AppState | None = None) -> None:
         self._by_address = {p.chain_address.lower(): p for p in session.exec(select(Participant)).all()}
+        self._state = state
+
+    def currency(self, token: str) -> str:
+        """The ISO 4217 code of the settlement token at ``token`` ("" for none of the platform's): for the
+        reads of receivables, which pass the gateway's state."""
+        assert self._state is not None, "Names(session, state) reads currencies"
+        return self._state.chain().platform.currency_at(token) or ""
 
     def scored_roles(self) -> dict[str, ScoreRole]:
         """As what each participant with a scored profile is scored, by chain address."""
@@ -94,6 +103,7 @@ def receivable_out(r: RmReceivable, names: Names, now: int) -> ReceivableOut:
         id=r.id,
         creditor=names.ref(r.creditor),
         debtor=names.ref(r.debtor),
+        currency=names.currency(r.token),
         face_value_minor=int(r.face_value),
         outstanding_minor=outstanding(r),
         repaid_minor=int(r.repaid),
@@ -129,7 +139,7 @@ def payables(
         query = query.where(RmReceivable.status == status.upper())
         kind = f"payables:{status.upper()}"
     query = query.order_by(col(RmReceivable.due_date), col(RmReceivable.id)).offset(offset).limit(limit)
-    names = Names(session)
+    names = Names(session, state)
     rows = [receivable_out(r, names, view.now) for r in session.exec(query).all()]
     return rows, tally(session, kind, me)
 
@@ -143,12 +153,18 @@ def calendar(
     query = (
         select(RmCalendar)
         .where(RmCalendar.debtor == me, col(RmCalendar.receivables) > 0)
-        .order_by(col(RmCalendar.due_date))
+        .order_by(col(RmCalendar.due_date), col(RmCalendar.token))
         .offset(offset)
         .limit(limit)
     )
+    currency = state.chain().platform.currency_at
     rows = [
-        CalendarDay(due_date=day(c.due_date), receivables=c.receivables, outstanding_minor=int(c.outstanding))
+        CalendarDay(
+            due_date=day(c.due_date),
+            currency=currency(c.token) or "",
+            receivables=c.receivables,
+            outstanding_minor=int(c.outstanding),
+        )
         for c in session.exec(query).all()
     ]
     return rows, tally(session, "calendar", me)
@@ -184,13 +200,14 @@ def holdings(
         .offset(offset)
         .limit(limit)
     )
-    names = Names(session)
+    names = Names(session, state)
     rows = []
     for h, r, sender in session.exec(query).all():
         came_from = sender if sender is not None and int(sender, 16) != 0 else None
         rows.append(
             HoldingOut(
                 receivable_id=r.id,
+                currency=names.currency(r.token),
                 balance_minor=int(h.balance),
                 claim_minor=claim(r, int(h.balance)),
                 redeemable_minor=int(h.redeemable),
@@ -209,8 +226,10 @@ def holdings(
 def offers(state: AppState, session: Session, caller: Caller, receivable_id: int | None) -> list[OfferOut]:
     """A financier's own offers; a holder's: those on receivables it holds; the overseers': all."""
     now = as_of(state, caller).now
-    names = Names(session)
-    query = select(RmOffer)
+    names = Names(session, state)
+    query = select(RmOffer, RmReceivable.token).join(
+        RmReceivable, col(RmReceivable.id) == col(RmOffer.receivable_id)
+    )
     if receivable_id is not None:
         query = query.where(RmOffer.receivable_id == receivable_id)
     if caller.role == Role.FINANCIER:
@@ -225,6 +244,7 @@ def offers(state: AppState, session: Session, caller: Caller, receivable_id: int
             offer_id=o.offer_id,
             receivable_id=o.receivable_id,
             maker=names.ref(o.maker),
+            currency=names.currency(token),
             max_amount_minor=int(o.max_amount),
             filled_minor=int(o.filled),
             rate_bps=o.rate_bps,
@@ -234,7 +254,7 @@ def offers(state: AppState, session: Session, caller: Caller, receivable_id: int
             standard_rate_bps=o.standard_rate_bps,
             green_discount_bps=o.green_discount_bps,
         )
-        for o in session.exec(query.order_by(col(RmOffer.offer_id))).all()
+        for o, token in session.exec(query.order_by(col(RmOffer.offer_id))).all()
     ]
 
 
@@ -258,7 +278,7 @@ def discountable(
     matured = session.exec(
         select(func.count()).select_from(RmReceivable).where(market, RmReceivable.due_date <= now)
     ).one()
-    names = Names(session)
+    names = Names(session, state)
     scores = credit.Scores(session, now, state.settings.credit_table, names.scored_roles())
     rows = []
     page = session.exec(query).all()
@@ -269,6 +289,7 @@ def discountable(
             DiscountableOut(
                 receivable_id=r.id,
                 debtor=names.ref(r.debtor),
+                currency=names.currency(r.token),
                 outstanding_minor=outstanding(r),
                 due_date=day(r.due_date),
                 tenor_days=days_to_maturity(r.due_date, now),
@@ -287,7 +308,7 @@ def portfolio(state: AppState, session: Session, financier: Participant) -> Port
     overdue exposure (four queries, whatever the number of lines)."""
     now = of(state, financier).now
     me = financier.chain_address
-    names = Names(session)
+    names = Names(session, state)
     fills: dict[int, list[RmFill]] = defaultdict(list)
     for f in session.exec(select(RmFill).where(RmFill.maker == me)).all():
         fills[f.receivable_id].append(f)
@@ -313,6 +334,7 @@ def portfolio(state: AppState, session: Session, financier: Participant) -> Port
             PortfolioLine(
                 receivable_id=rid,
                 debtor=names.ref(r.debtor),
+                currency=names.currency(r.token),
                 bought_minor=sum(int(f.amount) for f in fs),
                 purchase_price_minor=sum(int(f.price) for f in fs),
                 yield_bps=portfolio_yield_bps((int(f.amount), int(f.price), f.days_to_maturity) for f in fs),
@@ -323,9 +345,16 @@ def portfolio(state: AppState, session: Session, financier: Participant) -> Port
                 overdue_exposure_minor=holding if overdue else 0,
             )
         )
-    return Portfolio(
-        lines=lines,
-        total_purchase_price_minor=sum(line.purchase_price_minor for line in lines),
-        total_face_minor=sum(line.bought_minor for line in lines),
-        overdue_exposure_minor=sum(line.overdue_exposure_minor for line in lines),
-    )
+    by_currency: dict[str, list[PortfolioLine]] = defaultdict(list)
+    for line in lines:
+        by_currency[line.currency].append(line)
+    totals = [
+        PortfolioTotal(
+            currency=code,
+            total_purchase_price_minor=sum(line.purchase_price_minor for line in of_code),
+            total_face_minor=sum(line.bought_minor for line in of_code),
+            overdue_exposure_minor=sum(line.overdue_exposure_minor for line in of_code),
+        )
+        for code, of_code in sorted(by_currency.items())
+    ]
+    return Portfolio(lines=lines, totals=totals)

@@ -189,7 +189,7 @@ def request_pledge(
     session.add(row)
     session.commit()
     session.refresh(row)
-    return _request_out(row, Names(session), session)
+    return _request_out(row, Names(session, state), session)
 
 
 def _request_out(row: PledgeRequest, names: Names, session: Session) -> PledgeRequestOut:
@@ -240,7 +240,7 @@ def offer_loan(state: AppState, session: Session, lender: Participant, body: Loa
     def action(s: Sender) -> TxReceipt:
         nonlocal loan_id
         loan_id, receipt = platform.warehouse.offer_loan_with_permit(
-            s, platform.token, body.receipt_id, terms
+            s, platform.warehouse_token, body.receipt_id, terms
         )
         return receipt
 
@@ -321,7 +321,7 @@ def repay(state: AppState, session: Session, owner: Participant, loan_id: int, a
     platform = state.chain().platform
 
     def send(s: Sender) -> TxReceipt:
-        return platform.warehouse.repay_with_permit(s, platform.token, loan_id, amount)
+        return platform.warehouse.repay_with_permit(s, platform.warehouse_token, loan_id, amount)
 
     with permit_race_retryable():
         out = _loan_action(state, session, owner, loan_id, send, as_lender=False)
@@ -407,7 +407,7 @@ def list_receipts(state: AppState, session: Session, caller: Caller, limit: int,
     query = _visible_receipts(caller)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(RmWarehouseReceipt.receipt_id)).offset(offset).limit(limit)).all()
-    names = Names(session)
+    names = Names(session, state)
     return [receipt_out(session, r, names) for r in rows], int(total)
 
 
@@ -416,7 +416,7 @@ def read_receipt(state: AppState, session: Session, caller: Caller, rid: int) ->
     r = session.exec(_visible_receipts(caller).where(col(RmWarehouseReceipt.receipt_id) == rid)).first()
     if r is None:
         raise ApiError(404, "RECEIPT_NOT_FOUND", f"No warehouse receipt {rid}.")
-    return receipt_out(session, r, Names(session))
+    return receipt_out(session, r, Names(session, state))
 
 
 def history(state: AppState, session: Session, caller: Caller, rid: int) -> list[ReceiptEventOut]:
@@ -497,7 +497,7 @@ def list_loans(state: AppState, session: Session, caller: Caller, limit: int, of
     query = _visible_loans(caller)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(RmLoan.loan_id)).offset(offset).limit(limit)).all()
-    names = Names(session)
+    names = Names(session, state)
     now = state.chain_now()  # one clock for the page
     return [loan_out(state, session, loan, names, now) for loan in rows], int(total)
 
@@ -507,7 +507,7 @@ def read_loan(state: AppState, session: Session, caller: Caller, loan_id: int) -
     loan = session.exec(_visible_loans(caller).where(col(RmLoan.loan_id) == loan_id)).first()
     if loan is None:
         raise ApiError(404, "LOAN_NOT_FOUND", f"No warehouse loan {loan_id}.")
-    return loan_out(state, session, loan, Names(session), state.chain_now())
+    return loan_out(state, session, loan, Names(session, state), state.chain_now())
 
 
 def list_prices(state: AppState, session: Session, caller: Caller) -> list[PriceOut]:

@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from api.errors import ApiError
 from api.models import Participant
 from api.schemas.warehouse import PriceOut
-from api.services.bundles import SETTLEMENT_CURRENCY
 from api.services.participants import revocation_check
 from api.services.txerrors import on_chain
 from api.state import AppState
@@ -41,7 +40,7 @@ def verify(state: AppState, session: Session, source: Participant, token: str) -
             revoked=revocation_check(session),
             now=state.chain_now(),
             max_skew_s=PRICE_SKEW_S,
-            currency=SETTLEMENT_CURRENCY,
+            currency=state.chain().platform.warehouse_currency,
         )
     except WarehouseError as exc:
         raise ApiError(422, exc.code.value, str(exc)) from exc

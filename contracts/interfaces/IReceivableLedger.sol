@@ -126,7 +126,8 @@ interface IReceivableLedger is IERC1155, IErrors {
 
     /// @notice A batch of `size` invoices is empty or larger than `max`.
     error BatchSizeInvalid(uint256 size, uint256 max);
-    /// @notice Thrown when the settlement token of a first invoice in that token is not a contract.
+    /// @notice Thrown when a credit line or platform limit is first set in a settlement token that is not a
+    /// contract.
     /// @param token The token given.
     error TokenNotContract(address token);
     /// @notice Thrown when the invoice creditor is not an active supplier.
@@ -135,13 +136,15 @@ interface IReceivableLedger is IERC1155, IErrors {
     /// @notice Thrown when the invoice debtor is not an active core enterprise.
     /// @param debtor The debtor given.
     error DebtorNotActiveCoreEnterprise(address debtor);
-    /// @notice Thrown when a registration would push the debtor's reserved credit (pending and confirmed
-    /// unpaid nominal) over its available limit.
+    /// @notice Thrown when a registration would push the debtor's reserved credit in the invoice's settlement
+    /// token (pending and confirmed unpaid nominal) over its available limit in that token. An invoice in a
+    /// token no line was ever set in has a limit of 0.
     /// @param debtor The debtor.
-    /// @param limit Its available limit: the sum of its granted lines, capped by the platform limit.
-    /// @param used Its reserved credit before this registration.
+    /// @param token The invoice's settlement token.
+    /// @param limit Its available limit in the token: the sum of its granted lines, capped by the platform limit.
+    /// @param used Its reserved credit in the token before this registration.
     /// @param amount The nominal that would be added.
-    error CreditLineExceeded(address debtor, uint256 limit, uint256 used, uint256 amount);
+    error CreditLineExceeded(address debtor, address token, uint256 limit, uint256 used, uint256 amount);
     /// @notice Thrown when a credit limit does not fit in 128 bits.
     /// @param limit The limit given.
     error CreditLimitTooLarge(uint256 limit);
@@ -242,25 +245,52 @@ interface IReceivableLedger is IERC1155, IErrors {
     /// @param bySignature Whether rejected by a relayed EIP-712 signature.
     /// @param creditUsed The debtor's reserved credit afterwards.
     event Rejected(
-        uint256 indexed id, address indexed debtor, address indexed creditor, uint256 amount, bool bySignature, uint256 creditUsed
+        uint256 indexed id,
+        address indexed debtor,
+        address indexed creditor,
+        uint256 amount,
+        bool bySignature,
+        uint256 creditUsed
     );
-    /// @notice Emitted when a financier sets its own credit line to a debtor.
+    /// @notice Emitted when a financier sets its own credit line to a debtor in one settlement token.
     /// @param debtor The core enterprise.
     /// @param grantor The financier granting the line.
-    /// @param limit The grantor's new limit.
-    /// @param available The debtor's available limit afterwards (sum of lines, capped by the platform limit).
-    /// @param used The debtor's reserved credit.
-    event CreditLineSet(address indexed debtor, address indexed grantor, uint256 limit, uint256 available, uint256 used);
-    /// @notice Emitted when the operator sets or removes the platform limit that caps a debtor's lines.
+    /// @param token The settlement token (currency) of the line.
+    /// @param limit The grantor's new limit, in the token's minor units.
+    /// @param available The debtor's available limit in the token afterwards (sum of lines, capped by the
+    /// platform limit).
+    /// @param used The debtor's reserved credit in the token.
+    event CreditLineSet(
+        address indexed debtor,
+        address indexed grantor,
+        address indexed token,
+        uint256 limit,
+        uint256 available,
+        uint256 used
+    );
+    /// @notice Emitted when the operator sets or removes the platform limit that caps a debtor's lines in one
+    /// settlement token.
     /// @param debtor The core enterprise.
+    /// @param token The settlement token (currency) of the cap.
     /// @param capped Whether a cap applies.
     /// @param cap The cap (0 when not capped).
-    /// @param available The debtor's available limit afterwards.
-    /// @param used The debtor's reserved credit.
+    /// @param available The debtor's available limit in the token afterwards.
+    /// @param used The debtor's reserved credit in the token.
     /// @param operator The operator.
     event PlatformLimitSet(
-        address indexed debtor, bool capped, uint256 cap, uint256 available, uint256 used, address indexed operator
+        address indexed debtor,
+        address indexed token,
+        bool capped,
+        uint256 cap,
+        uint256 available,
+        uint256 used,
+        address indexed operator
     );
+    /// @notice Emitted when a settlement token gets its index, on the first credit line or platform limit set
+    /// in it (receivables store their token by index).
+    /// @param token The settlement token.
+    /// @param index Its index (from 1).
+    event SettlementTokenIndexed(address indexed token, uint256 index);
     /// @notice Emitted when the debtor repays.
     /// @param id The receivable.
     /// @param debtor The debtor.
@@ -269,7 +299,12 @@ interface IReceivableLedger is IERC1155, IErrors {
     /// @param outstanding Nominal still unpaid.
     /// @param creditUsed The debtor's usage after the repayment.
     event Repaid(
-        uint256 indexed id, address indexed debtor, uint256 amount, uint256 totalRepaid, uint256 outstanding, uint256 creditUsed
+        uint256 indexed id,
+        address indexed debtor,
+        uint256 amount,
+        uint256 totalRepaid,
+        uint256 outstanding,
+        uint256 creditUsed
     );
     /// @notice Emitted when a holder is brought up to date with the repayments since it last settled. Once
     /// the receivable is settled, this also burns the holder's units (an ERC-1155 transfer to zero follows)
@@ -340,37 +375,49 @@ interface IReceivableLedger is IERC1155, IErrors {
 
     // ------------------------------------------------------------------ credit lines
 
-    /// @notice The caller (an active financier) sets its own credit line to a core enterprise (raising it needs
-    /// the debtor active; lowering works while the debtor is suspended too). A grantor may lower its line below
-    /// the debtor's usage: later registrations are refused until repayments free room.
+    /// @notice The caller (an active financier) sets its own credit line to a core enterprise in one settlement
+    /// token (raising it needs the debtor active; lowering works while the debtor is suspended too). A grantor
+    /// may lower its line below the debtor's usage: later registrations are refused until repayments free
+    /// room. Lines in different tokens are separate: an invoice uses only the lines in its own token.
     /// @param debtor An active core enterprise.
-    /// @param limit The caller's new limit, in minor units (< 2^128).
-    function setCreditLine(address debtor, uint256 limit) external;
+    /// @param token The settlement token (currency) of the line; a contract (`TokenNotContract`).
+    /// @param limit The caller's new limit, in the token's minor units (< 2^128).
+    function setCreditLine(address debtor, address token, uint256 limit) external;
 
-    /// @notice The operator caps (or un-caps) the sum of a debtor's lines. OPERATOR_ROLE only.
+    /// @notice The operator caps (or un-caps) the sum of a debtor's lines in one settlement token.
+    /// OPERATOR_ROLE only.
     /// @param debtor A core enterprise.
+    /// @param token The settlement token (currency) of the cap; a contract (`TokenNotContract`).
     /// @param capped Whether a cap applies.
-    /// @param cap The cap, in minor units (< 2^128; ignored when not capped).
-    function setPlatformLimit(address debtor, bool capped, uint256 cap) external;
+    /// @param cap The cap, in the token's minor units (< 2^128; ignored when not capped).
+    function setPlatformLimit(address debtor, address token, bool capped, uint256 cap) external;
 
-    /// @notice One grantor's line to a debtor.
+    /// @notice One grantor's line to a debtor in one settlement token.
     /// @param debtor The core enterprise.
     /// @param grantor The financier.
+    /// @param token The settlement token.
     /// @return limit The grantor's limit.
-    function creditLineOf(address debtor, address grantor) external view returns (uint256 limit);
+    function creditLineOf(address debtor, address grantor, address token) external view returns (uint256 limit);
 
-    /// @notice The platform limit of a debtor.
+    /// @notice The platform limit of a debtor in one settlement token.
     /// @param debtor The core enterprise.
+    /// @param token The settlement token.
     /// @return capped Whether a cap applies.
     /// @return cap The cap.
-    /// @return granted The sum of all grantors' lines.
-    function platformLimit(address debtor) external view returns (bool capped, uint256 cap, uint256 granted);
+    /// @return granted The sum of all grantors' lines in the token.
+    function platformLimit(address debtor, address token)
+        external
+        view
+        returns (bool capped, uint256 cap, uint256 granted);
 
-    /// @notice A debtor's available credit limit and its reserved credit.
+    /// @notice A debtor's available credit limit and its reserved credit in one settlement token.
     /// @param debtor The core enterprise.
-    /// @return limit The available limit: the sum of all grantors' lines, capped by the platform limit.
-    /// @return used Reserved credit: unpaid, undiluted nominal of its pending and confirmed receivables.
-    function creditLine(address debtor) external view returns (uint256 limit, uint256 used);
+    /// @param token The settlement token.
+    /// @return limit The available limit: the sum of all grantors' lines in the token, capped by the platform
+    /// limit.
+    /// @return used Reserved credit: unpaid, undiluted nominal of its pending and confirmed receivables in the
+    /// token.
+    function creditLine(address debtor, address token) external view returns (uint256 limit, uint256 used);
 
     // ------------------------------------------------------------------ tokenization
 

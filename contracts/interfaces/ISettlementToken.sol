@@ -33,6 +33,9 @@ interface ISettlementToken is IERC20, IErrors {
     /// @notice Thrown when value would be credited to an address that is not an active participant.
     /// @param account The receiving address (unknown or suspended).
     error ReceiverNotActive(address account);
+    /// @notice Thrown when the constructor is given a currency code that is not three letters A-Z.
+    /// @param currency The code given.
+    error InvalidCurrency(bytes3 currency);
     /// @notice Thrown when value would leave an address that is not an active participant.
     /// @param account The sending address (unknown or suspended).
     error SenderNotActive(address account);
@@ -56,6 +59,11 @@ interface ISettlementToken is IERC20, IErrors {
     /// @param issued Its outstanding issuance.
     /// @param operator The operator.
     event IssuerCapSet(address indexed issuer, uint256 cap, uint256 issued, address indexed operator);
+
+    /// @notice The currency the token is a deposit in: an ISO 4217 alphabetic code, fixed at deployment. The
+    /// receivables registered in this token are denominated, discounted, repaid and redeemed in it.
+    /// @return The three-letter code, e.g. "CNY".
+    function currency() external view returns (bytes3);
 
     /// @notice The participant registry consulted on every movement.
     /// @return The registry.

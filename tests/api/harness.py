@@ -130,13 +130,15 @@ def green_attestation(
     return {"attestation_base64": base64.b64encode(payload).decode(), "signature": jws}
 
 
-def appoint_issuer(gw: Gateway, financier_participant_id: str, cap_minor: int = 10**15) -> None:
-    """The operator appoints a financier as issuer of settlement tokens, with a cap."""
+def appoint_issuer(
+    gw: Gateway, financier_participant_id: str, cap_minor: int = 10**15, currency: str = "EUR"
+) -> None:
+    """The operator appoints a financier as issuer of the settlement token of ``currency``, with a cap."""
     resp = gw.request(
         "PUT",
         f"/settlement/issuers/{financier_participant_id}",
         gw.operator_key,
-        json={"cap_minor": cap_minor},
+        json={"currency": currency, "cap_minor": cap_minor},
     )
     assert resp.status_code == 200, resp.text
 

@@ -63,10 +63,10 @@ class World:
         return int(self.gw.state.chain().w3.eth.get_block("latest")["timestamp"])
 
     def market_allowance(self) -> int:
-        return self.platform.token.allowance(self.bank.address, self.platform.market.address)
+        return self.platform.tokens["EUR"].allowance(self.bank.address, self.platform.market.address)
 
     def ledger_allowance(self) -> int:
-        return self.platform.token.allowance(self.core.address, self.platform.ledger.address)
+        return self.platform.tokens["EUR"].allowance(self.core.address, self.platform.ledger.address)
 
     def offer(self, rid: int, max_amount: int, expect: int, expiry: int | None = None) -> dict[str, Any]:
         body = {
@@ -86,12 +86,19 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     supplier = o("supplier", "Fabrikant Metall AB", "SE5561234567", [("0088", SELLER_GLN)])
     bank = o("financier", "Hansa Trade Finance", "DE811234567", [])
     granted = gw.request(
-        "PUT", f"/credit-lines/{core.participant_id}", bank.api_key, json={"limit_minor": 10**10}
+        "PUT",
+        f"/credit-lines/{core.participant_id}",
+        bank.api_key,
+        json={"currency": "EUR", "limit_minor": 10**10},
     )
     assert granted.status_code == 200, granted.text
     appoint_issuer(gw, bank.participant_id)
     w = World(gw, core, supplier, bank)
-    w.post(bank, "/settlement/mint", {"to_participant_id": core.participant_id, "amount": 10**8})
+    w.post(
+        bank,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": core.participant_id, "amount": 10**8},
+    )
     yield w
     gw.stop()
 
@@ -99,7 +106,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
 def test_a_refused_offer_changes_no_allowance(world: World) -> None:
     w = world
     pending = w.receivable("ATOM-OFFER-1", endorsed=False)
-    before, nonce = w.market_allowance(), w.platform.token.nonce(w.bank.address)
+    before, nonce = w.market_allowance(), w.platform.tokens["EUR"].nonce(w.bank.address)
     offers = w.platform.market.offer_count()
     # not endorsed: the market refuses it on chain (the gateway does not check this before sending)
     refused = w.offer(pending, 50_000, expect=409)
@@ -109,18 +116,18 @@ def test_a_refused_offer_changes_no_allowance(world: World) -> None:
         refused = w.offer(pending, 50_000, expect=422, expiry=expiry)
         assert refused["error"]["code"] == "CHAIN_INVALID_EXPIRY"
     assert w.market_allowance() == before
-    assert w.platform.token.nonce(w.bank.address) == nonce
+    assert w.platform.tokens["EUR"].nonce(w.bank.address) == nonce
     assert w.platform.market.offer_count() == offers
 
 
 def test_a_successful_offer_raises_the_allowance_by_its_amount(world: World) -> None:
     w = world
     rid = w.receivable("ATOM-OFFER-2", endorsed=True)
-    before, nonce = w.market_allowance(), w.platform.token.nonce(w.bank.address)
+    before, nonce = w.market_allowance(), w.platform.tokens["EUR"].nonce(w.bank.address)
     made = w.offer(rid, 40_000, expect=201)
     assert w.platform.market.offer(made["offer_id"]).max_amount == 40_000
     assert w.market_allowance() == before + 40_000
-    assert w.platform.token.nonce(w.bank.address) == nonce + 1
+    assert w.platform.tokens["EUR"].nonce(w.bank.address) == nonce + 1
     w.offer(rid, 2_500, expect=201)
     assert w.market_allowance() == before + 42_500
 
@@ -178,11 +185,11 @@ def test_an_offer_that_loses_a_permit_race_is_retried_once(
 ) -> None:
     w = world
     rid = w.receivable("ATOM-OFFER-4", endorsed=True)
-    before, nonce = w.market_allowance(), w.platform.token.nonce(w.bank.address)
+    before, nonce = w.market_allowance(), w.platform.tokens["EUR"].nonce(w.bank.address)
     _race(w, monkeypatch, times=1)
     w.offer(rid, 3_000, expect=201)
     assert w.market_allowance() == before + 3_000
-    assert w.platform.token.nonce(w.bank.address) == nonce + 2  # theirs, then ours
+    assert w.platform.tokens["EUR"].nonce(w.bank.address) == nonce + 2  # theirs, then ours
     # losing twice is a conflict the client may retry; nothing of ours was applied
     _race(w, monkeypatch, times=2)
     lost = w.offer(rid, 3_000, expect=409)
@@ -195,8 +202,8 @@ def test_a_refused_repayment_changes_no_allowance(world: World) -> None:
     w = world
     rid = w.receivable("ATOM-REPAY-1", endorsed=True)
     outstanding = w.platform.ledger.outstanding(rid)
-    before, nonce = w.ledger_allowance(), w.platform.token.nonce(w.core.address)
-    balance = w.platform.token.balance_of(w.core.address)
+    before, nonce = w.ledger_allowance(), w.platform.tokens["EUR"].nonce(w.core.address)
+    balance = w.platform.tokens["EUR"].balance_of(w.core.address)
     # more than is owed: the ledger refuses it on chain
     refused = w.post(w.core, f"/receivables/{rid}/repayments", {"amount": outstanding + 1}, expect=409)
     assert refused["error"]["code"] == "CHAIN_REPAYMENT_EXCEEDS_OUTSTANDING"
@@ -205,8 +212,8 @@ def test_a_refused_repayment_changes_no_allowance(world: World) -> None:
     refused = w.post(w.core, f"/receivables/{rid}/repayments", {"amount": 1_000}, expect=409)
     assert refused["error"]["code"] == "CHAIN_RECEIVABLE_DISPUTED"
     assert w.ledger_allowance() == before
-    assert w.platform.token.nonce(w.core.address) == nonce
-    assert w.platform.token.balance_of(w.core.address) == balance
+    assert w.platform.tokens["EUR"].nonce(w.core.address) == nonce
+    assert w.platform.tokens["EUR"].balance_of(w.core.address) == balance
     assert w.platform.ledger.outstanding(rid) == outstanding
 
 
@@ -214,12 +221,12 @@ def test_a_repayment_spends_exactly_what_it_permits(world: World) -> None:
     w = world
     rid = w.receivable("ATOM-REPAY-2", endorsed=True)
     outstanding = w.platform.ledger.outstanding(rid)
-    balance = w.platform.token.balance_of(w.core.address)
-    nonce = w.platform.token.nonce(w.core.address)
+    balance = w.platform.tokens["EUR"].balance_of(w.core.address)
+    nonce = w.platform.tokens["EUR"].nonce(w.core.address)
     w.post(w.core, f"/receivables/{rid}/repayments", {"amount": 12_345})
     assert w.ledger_allowance() == 0
-    assert w.platform.token.nonce(w.core.address) == nonce + 1
-    assert w.platform.token.balance_of(w.core.address) == balance - 12_345
+    assert w.platform.tokens["EUR"].nonce(w.core.address) == nonce + 1
+    assert w.platform.tokens["EUR"].balance_of(w.core.address) == balance - 12_345
     assert w.platform.ledger.outstanding(rid) == outstanding - 12_345
     w.post(w.core, f"/receivables/{rid}/repayments", {"amount": outstanding - 12_345})
     assert w.ledger_allowance() == 0

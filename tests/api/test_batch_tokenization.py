@@ -111,7 +111,7 @@ def test_a_batch_the_ledger_refuses_is_registered_one_by_one(world: tuple[Gatewa
     ledger = gw.state.chain().platform.ledger
     one = _batch(gw, supplier, [bundle_body(distinct_trade("BATCH-PROBE"), _signers(core, supplier))])
     face_value = one["items"][0]["bundle"]["face_value_minor"]  # every sample invoice has the same
-    _, used = ledger.credit_line(core.address)
+    _, used = ledger.credit_line(core.address, gw.state.chain().platform.tokens["EUR"].address)
     fits = 2
     assert (
         grant_credit(gw, core.participant_id, used + fits * face_value + face_value // 2).status_code == 200
@@ -135,7 +135,9 @@ def test_bundles_of_one_batch_draw_on_one_delivery_in_turn(world: tuple[Gateway,
     of both pass (nothing is stored when they run), but the batch is stored in one transaction where
     the second sees the first's quantities, so only the first is tokenized."""
     gw, core, supplier = world
-    _, used = gw.state.chain().platform.ledger.credit_line(core.address)
+    _, used = gw.state.chain().platform.ledger.credit_line(
+        core.address, gw.state.chain().platform.tokens["EUR"].address
+    )
     assert grant_credit(gw, core.participant_id, used + 10**12).status_code == 200
     signers = _signers(core, supplier)
     first = distinct_trade("BATCH-DRAW-A")

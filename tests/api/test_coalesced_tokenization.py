@@ -115,7 +115,7 @@ def test_an_invoice_the_ledger_refuses_fails_alone(world: tuple[Gateway, Actor, 
     probe = _post(gw, supplier, bundle_body(distinct_trade("COAL-PROBE"), signers), str(uuid.uuid4()))
     assert probe.status_code == 201, probe.text
     face = probe.json()["face_value_minor"]
-    _, used = ledger.credit_line(core.address)
+    _, used = ledger.credit_line(core.address, gw.state.chain().platform.tokens["EUR"].address)
     assert grant_credit(gw, core.participant_id, used + 3 * face + face // 2).status_code == 200
     bodies = [bundle_body(distinct_trade(f"COAL-CREDIT-{n}"), signers) for n in range(4)]
 

@@ -55,7 +55,13 @@ def world(gw: Gateway, core: Actor, supplier: Actor, other_supplier: Actor) -> d
     regulator = onboard(gw, "regulator", "Supervisor", "SE9999999999", [])
     appoint_issuer(gw, bank.participant_id)
     for to in (bank, core):
-        ok_as(gw, bank, "POST", "/settlement/mint", {"to_participant_id": to.participant_id, "amount": 10**9})
+        ok_as(
+            gw,
+            bank,
+            "POST",
+            "/settlement/mint",
+            {"currency": "EUR", "to_participant_id": to.participant_id, "amount": 10**9},
+        )
     signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
     rids = []
     for tag in ("CR-1", "CR-2"):

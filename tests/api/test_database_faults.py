@@ -86,7 +86,7 @@ def locked(db: Path) -> Iterator[None]:
 
 
 def balance(gw: Gateway, actor: Actor) -> int:
-    resp = gw.request("GET", "/settlement/balance", actor.api_key)
+    resp = gw.request("GET", "/settlement/balance?currency=EUR", actor.api_key)
     assert resp.status_code == 200, resp.text
     value: int = resp.json()["settlement_balance_minor"]
     return value
@@ -98,7 +98,7 @@ def mint(gw: Gateway, actor: Actor, key: str, amount: int = 500) -> tuple[httpx.
         "POST",
         "/settlement/mint",
         actor.api_key,
-        json={"to_participant_id": actor.participant_id, "amount": amount},
+        json={"currency": "EUR", "to_participant_id": actor.participant_id, "amount": amount},
         headers={"Idempotency-Key": key},
         timeout=BUSY_TIMEOUT + 8,
     )
@@ -204,7 +204,7 @@ def test_a_read_only_database_is_503_unavailable_and_health_says_so(gw: Gateway,
         t0 = time.monotonic()
         resp = httpx.post(
             f"{url}/settlement/mint",
-            json={"to_participant_id": bank.participant_id, "amount": 700},
+            json={"currency": "EUR", "to_participant_id": bank.participant_id, "amount": 700},
             headers={"Authorization": f"Bearer {bank.api_key}", "Idempotency-Key": key},
             timeout=BUSY_TIMEOUT + 8,
         )

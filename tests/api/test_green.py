@@ -55,7 +55,7 @@ def w(gw: Gateway) -> dict[str, Any]:
             actors[bank],
             "POST",
             "/settlement/mint",
-            {"to_participant_id": actors[bank].participant_id, "amount": 10**9},
+            {"currency": "EUR", "to_participant_id": actors[bank].participant_id, "amount": 10**9},
         )
     signers = {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
     rids = {}

@@ -339,7 +339,12 @@ DIRTY_TEXT = [
         {"to_participant_id": f"abc{ZWSP}", "amount": 1},
         ["to_participant_id"],
     ),
-    ("financier", "/settlement/mint", {"to_participant_id": f"abc{LRI}", "amount": 1}, ["to_participant_id"]),
+    (
+        "financier",
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": f"abc{LRI}", "amount": 1},
+        ["to_participant_id"],
+    ),
     (
         "supplier",
         "/bundles/verify",

@@ -67,7 +67,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     other_bank = o("financier", "Other Bank", "DE999999999", [])
     regulator = o("regulator", "Financial Supervisory Authority", "SE2021000000", [])
     granted = gw.request(
-        "PUT", f"/credit-lines/{core.participant_id}", bank.api_key, json={"limit_minor": 10**10}
+        "PUT",
+        f"/credit-lines/{core.participant_id}",
+        bank.api_key,
+        json={"currency": "EUR", "limit_minor": 10**10},
     )
     assert granted.status_code == 200, granted.text
     appoint_issuer(gw, bank.participant_id)
@@ -100,9 +103,9 @@ def test_endorse_refused_for_other_core_and_other_roles(world: World) -> None:
     again = w.post(w.core, f"/receivables/{w.rid}/endorse", {"accept": True}, expect=409)
     assert again["error"]["code"] == "CHAIN_WRONG_STATUS"  # decoded from the custom error
     assert w.get(w.core, "/payables?status=confirmed").json()["items"][0]["status"] == "CONFIRMED"
-    credit = w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()
+    credit = w.get(w.core, f"/credit-lines/{w.core.participant_id}?currency=EUR").json()
     assert credit["used_minor"] == 309_050
-    assert w.get(w.t1, f"/credit-lines/{w.core.participant_id}", expect=404)
+    assert w.get(w.t1, f"/credit-lines/{w.core.participant_id}?currency=EUR", expect=404)
 
 
 def test_transfer_offer_accept_and_views(world: World) -> None:
@@ -126,8 +129,17 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
     # financiers only: discountable and offers
     w.get(w.t1, "/discountable", expect=403)
     assert [d["receivable_id"] for d in w.get(w.bank, "/discountable").json()["items"]] == [w.rid]
-    w.post(w.bank, "/settlement/mint", {"to_participant_id": w.bank.participant_id, "amount": 10**8})
-    w.post(w.t1, "/settlement/mint", {"to_participant_id": w.t1.participant_id, "amount": 1}, expect=403)
+    w.post(
+        w.bank,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": w.bank.participant_id, "amount": 10**8},
+    )
+    w.post(
+        w.t1,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": w.t1.participant_id, "amount": 1},
+        expect=403,
+    )
     expiry = int(w.gw.state.chain().w3.eth.get_block("latest")["timestamp"]) + 86_400
     offer = w.post(
         w.bank,
@@ -150,7 +162,9 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
     over_fill = w.post(w.t2, f"/offers/{oid}/accept", {"amount": 1}, expect=409)
     assert over_fill["error"]["code"] == "CHAIN_OFFER_EXCEEDED"
     folio = w.get(w.bank, "/portfolio").json()
-    assert folio["total_face_minor"] == 50_000 and folio["total_purchase_price_minor"] == accepted["amount"]
+    (total,) = folio["totals"]  # one currency: one total
+    assert total["currency"] == "EUR"
+    assert total["total_face_minor"] == 50_000 and total["total_purchase_price_minor"] == accepted["amount"]
     assert folio["lines"][0]["yield_bps"] > 0
     folio_csv = w.get(w.bank, "/portfolio?format=csv")
     assert folio_csv.headers["content-type"].startswith("text/csv")
@@ -271,7 +285,11 @@ def test_repay_and_redeem(world: World) -> None:
     w = world
     outstanding = w.get(w.core, f"/receivables/{w.rid}").json()["outstanding_minor"]
     w.post(w.other_core, f"/receivables/{w.rid}/repayments", {"amount": 1}, expect=404)
-    w.post(w.bank, "/settlement/mint", {"to_participant_id": w.core.participant_id, "amount": outstanding})
+    w.post(
+        w.bank,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": w.core.participant_id, "amount": outstanding},
+    )
     w.post(w.core, f"/receivables/{w.rid}/repayments", {"amount": outstanding})
     total = 0
     for holder in (w.t1, w.t2, w.bank):
@@ -280,7 +298,7 @@ def test_repay_and_redeem(world: World) -> None:
     assert total == outstanding
     for holder in (w.t1, w.t2, w.bank):
         assert all(h["receivable_id"] != w.rid for h in w.get(holder, "/holdings").json()["items"])
-    assert w.get(w.core, f"/credit-lines/{w.core.participant_id}").json()["used_minor"] == 0
+    assert w.get(w.core, f"/credit-lines/{w.core.participant_id}?currency=EUR").json()["used_minor"] == 0
     assert w.get(w.core, f"/receivables/{w.rid}").json()["status"] == "SETTLED"
     assert w.get(None, "/health/read-model").json()["in_sync"] is True
     # provenance asks the database for this receivable's events only: the same as a scan of them all
@@ -337,7 +355,10 @@ def test_endorsement_by_the_debtors_own_eip712_signature(world: World) -> None:
     )
     # a financier may grant a credit line too
     granted = w.gw.request(
-        "PUT", f"/credit-lines/{ext.participant_id}", w.bank.api_key, json={"limit_minor": 10**9}
+        "PUT",
+        f"/credit-lines/{ext.participant_id}",
+        w.bank.api_key,
+        json={"currency": "EUR", "limit_minor": 10**9},
     )
     assert granted.status_code == 200 and granted.json()["limit_minor"] == 10**9
     docs = {k: v.replace(BUYER_GLN.encode(), b"7350000000309") for k, v in trade("INV-EXT-1").items()}
@@ -375,7 +396,7 @@ def test_other_participants_objects_are_not_found(world: World) -> None:
     w.get(w.other_bank, f"/receivables/{w.rid}/provenance", expect=404)
     assert w.rid not in [r["id"] for r in w.get(w.other_core, "/receivables").json()["items"]]
     # another core enterprise's credit line, and a participant record
-    w.get(w.other_core, f"/credit-lines/{w.core.participant_id}", expect=404)
+    w.get(w.other_core, f"/credit-lines/{w.core.participant_id}?currency=EUR", expect=404)
     w.get(w.t1, f"/participants/{w.t2.participant_id}", expect=404)
     # the overseers see it
     w.get(w.regulator, f"/receivables/{w.rid}")
@@ -387,7 +408,10 @@ def test_pending_receivables_count_against_the_credit_line(world: World) -> None
     line, the gateway's check and the contract's agree, and a rejection gives the credit back."""
     w = world
     line = w.gw.request(
-        "PUT", f"/credit-lines/{w.other_core.participant_id}", w.bank.api_key, json={"limit_minor": 500_000}
+        "PUT",
+        f"/credit-lines/{w.other_core.participant_id}",
+        w.bank.api_key,
+        json={"currency": "EUR", "limit_minor": 500_000},
     )
     assert line.status_code == 200, line.text
     signers = {"Order": w.other_core, "DespatchAdvice": w.t1, "Invoice": w.t1}
@@ -398,7 +422,7 @@ def test_pending_receivables_count_against_the_credit_line(world: World) -> None
 
     first = submit("CR-1")
     assert first.status_code == 201, first.text
-    credit = w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}").json()
+    credit = w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}?currency=EUR").json()
     assert (credit["limit_minor"], credit["used_minor"], credit["available_minor"]) == (
         500_000,
         309_050,
@@ -417,7 +441,7 @@ def test_pending_receivables_count_against_the_credit_line(world: World) -> None
             creditor=w.t1.address,
             debtor=w.other_core.address,
             face_value=309_050,
-            token=chain.platform.token.address,
+            token=chain.platform.tokens["EUR"].address,
             issue_date=1,
             due_date=2**39,
             bundle_hash=b"\x01" * 32,
@@ -425,10 +449,16 @@ def test_pending_receivables_count_against_the_credit_line(world: World) -> None
             fingerprint=b"\x03" * 32,
         )
     assert direct.value.revert.name == "CreditLineExceeded"
-    assert w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}").json()["used_minor"] == 309_050
+    assert (
+        w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}?currency=EUR").json()["used_minor"]
+        == 309_050
+    )
     # rejecting the first payable releases its credit; the second now fits
     w.post(w.other_core, f"/receivables/{first.json()['receivable_id']}/endorse", {"accept": False})
-    assert w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}").json()["used_minor"] == 0
+    assert (
+        w.get(w.other_core, f"/credit-lines/{w.other_core.participant_id}?currency=EUR").json()["used_minor"]
+        == 0
+    )
     second = submit("CR-3")
     assert second.status_code == 201, second.text
 
@@ -436,17 +466,23 @@ def test_pending_receivables_count_against_the_credit_line(world: World) -> None
 def test_operator_cannot_grant_credit_or_issue_money(world: World) -> None:
     w = world
     line = w.gw.request(
-        "PUT", f"/credit-lines/{w.core.participant_id}", w.gw.operator_key, json={"limit_minor": 10**12}
+        "PUT",
+        f"/credit-lines/{w.core.participant_id}",
+        w.gw.operator_key,
+        json={"currency": "EUR", "limit_minor": 10**12},
     )
     assert line.status_code == 403 and line.json()["error"]["code"] == "FORBIDDEN_ROLE"
     # another financier's line is its own: setting it leaves the first financier's line untouched
-    before = w.get(w.bank, f"/credit-lines/{w.core.participant_id}").json()
+    before = w.get(w.bank, f"/credit-lines/{w.core.participant_id}?currency=EUR").json()
     mine = w.gw.request(
-        "PUT", f"/credit-lines/{w.core.participant_id}", w.other_bank.api_key, json={"limit_minor": 7}
+        "PUT",
+        f"/credit-lines/{w.core.participant_id}",
+        w.other_bank.api_key,
+        json={"currency": "EUR", "limit_minor": 7},
     ).json()
     assert mine["my_line_minor"] == 7 and mine["granted_minor"] == before["granted_minor"] + 7
     assert (
-        w.get(w.bank, f"/credit-lines/{w.core.participant_id}").json()["my_line_minor"]
+        w.get(w.bank, f"/credit-lines/{w.core.participant_id}?currency=EUR").json()["my_line_minor"]
         == before["my_line_minor"]
     )
     # the platform limit caps the sum
@@ -454,21 +490,21 @@ def test_operator_cannot_grant_credit_or_issue_money(world: World) -> None:
         "PUT",
         f"/credit-lines/{w.core.participant_id}/platform-limit",
         w.gw.operator_key,
-        json={"cap_minor": 10**6},
+        json={"currency": "EUR", "cap_minor": 10**6},
     ).json()
     assert capped["limit_minor"] == 10**6 and capped["platform_cap_minor"] == 10**6
     uncapped = w.gw.request(
         "PUT",
         f"/credit-lines/{w.core.participant_id}/platform-limit",
         w.gw.operator_key,
-        json={"cap_minor": None},
+        json={"currency": "EUR", "cap_minor": None},
     ).json()
     assert uncapped["limit_minor"] == uncapped["granted_minor"]
     # a financier not appointed as issuer cannot mint
     refused = w.post(
         w.other_bank,
         "/settlement/mint",
-        {"to_participant_id": w.other_bank.participant_id, "amount": 1},
+        {"currency": "EUR", "to_participant_id": w.other_bank.participant_id, "amount": 1},
         expect=409,
     )
     assert refused["error"]["code"] == "CHAIN_ISSUER_CAP_EXCEEDED"
@@ -484,7 +520,11 @@ def test_suspension_stops_new_dealings_not_the_settlement_of_debts(world: World)
     rid = made.json()["receivable_id"]
     w.post(w.core, f"/receivables/{rid}/endorse", {"accept": True})
     w.post(w.t1, f"/receivables/{rid}/transfers", {"to_participant_id": w.t2.participant_id, "amount": 1_001})
-    w.post(w.bank, "/settlement/mint", {"to_participant_id": w.core.participant_id, "amount": 309_050})
+    w.post(
+        w.bank,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": w.core.participant_id, "amount": 309_050},
+    )
     for who in (w.core, w.t2):
         w.post(None, f"/participants/{who.participant_id}/suspend")
     try:

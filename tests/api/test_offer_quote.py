@@ -48,7 +48,13 @@ def world(gw: Gateway) -> dict[str, Any]:
     bank = onboard(gw, "financier", "Quote Bank AG", "DE000QUOTE1", [], custodial=True)
     other = onboard(gw, "supplier", "Bystander AB", "SE000BYSTAND", [], custodial=True)
     appoint_issuer(gw, bank.participant_id)
-    _ok(gw, bank, "POST", "/settlement/mint", {"to_participant_id": bank.participant_id, "amount": 10**9})
+    _ok(
+        gw,
+        bank,
+        "POST",
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": bank.participant_id, "amount": 10**9},
+    )
     body = bundle_body(
         distinct_trade("QUOTE"), {"Order": core, "DespatchAdvice": supplier, "Invoice": supplier}
     )
@@ -113,19 +119,22 @@ def test_a_holder_is_never_paid_less_than_its_floor(gw: Gateway, world: dict[str
     quote = _ok(gw, supplier, "GET", f"/offers/{oid}/quote?amount=1000")
     units, cash, filled = (
         platform.ledger.balance_of(address, rid),
-        platform.token.balance_of(address),
+        platform.tokens["EUR"].balance_of(address),
         platform.market.offer(oid).filled,
     )
     body = {"amount": 1000, "min_price": quote["price_minor"] + 1}
     refused = _ok(gw, supplier, "POST", f"/offers/{oid}/accept", body, expect=409)
     assert refused["error"]["code"] == "CHAIN_PRICE_BELOW_MINIMUM", refused
-    assert platform.ledger.balance_of(address, rid) == units and platform.token.balance_of(address) == cash
+    assert (
+        platform.ledger.balance_of(address, rid) == units
+        and platform.tokens["EUR"].balance_of(address) == cash
+    )
     assert platform.market.offer(oid).filled == filled
     sold = _ok(
         gw, supplier, "POST", f"/offers/{oid}/accept", {"amount": 1000, "min_price": quote["price_minor"]}
     )
     assert sold["amount"] >= quote["price_minor"]  # time only raises the price
-    assert platform.token.balance_of(address) == cash + sold["amount"]
+    assert platform.tokens["EUR"].balance_of(address) == cash + sold["amount"]
 
 
 def test_an_offer_that_cannot_be_accepted_for_the_amount_is_refused_with_the_reason(

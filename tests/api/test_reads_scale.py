@@ -64,7 +64,7 @@ def _grow(w: World, n: int, *, index: bool = True) -> None:
     verifier = gw.state.chain().verifier.address
     now = int(gw.state.chain().w3.eth.get_block("latest")["timestamp"])
     today = now - now % DAY
-    token = platform.token.address
+    token = platform.tokens["EUR"].address
     calls = []
     for i in range(w.registered, w.registered + n):
         fingerprint = keccak(text=f"scale-{uuid.uuid4()}-{i}")
@@ -106,7 +106,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     appoint_issuer(gw, w.bank.participant_id)
     _grow(w, 50)
     # content for every report: a split to the bank, an offer on receivable 1 sold in part
-    _post(w, w.bank, "/settlement/mint", {"to_participant_id": w.bank.participant_id, "amount": 10**9})
+    _post(
+        w,
+        w.bank,
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": w.bank.participant_id, "amount": 10**9},
+    )
     _post(
         w, supplier, "/receivables/3/transfers", {"to_participant_id": w.bank.participant_id, "amount": 100}
     )

@@ -292,11 +292,18 @@ MATRIX: list[Entry] = [
     Entry("POST", "/participants/{spare_active}/certificate/revoke", {"operator": OK}, const({})),
     Entry("POST", "/participants/{spare_active}/api-key", {"operator": OK}),
     # ---------------------------------------------------------------- credit lines
-    Entry("PUT", "/credit-lines/{core}", {"financier": OK}, const({"limit_minor": 10**10})),
-    Entry("PUT", "/credit-lines/{core}/platform-limit", {"operator": OK}, const({"cap_minor": None})),
+    Entry(
+        "PUT", "/credit-lines/{core}", {"financier": OK}, const({"currency": "EUR", "limit_minor": 10**10})
+    ),
+    Entry(
+        "PUT",
+        "/credit-lines/{core}/platform-limit",
+        {"operator": OK},
+        const({"currency": "EUR", "cap_minor": None}),
+    ),
     Entry(
         "GET",
-        "/credit-lines/{core}",
+        "/credit-lines/{core}?currency=EUR",
         {
             "operator": OK,
             "regulator": OK,
@@ -460,11 +467,16 @@ MATRIX: list[Entry] = [
         "POST",
         "/settlement/mint",
         {"financier": OK},
-        lambda w: {"to_participant_id": w.ids["bank"], "amount": 1},
+        lambda w: {"currency": "EUR", "to_participant_id": w.ids["bank"], "amount": 1},
     ),
-    Entry("GET", "/settlement/balance", PARTICIPANTS_OK, open=True),
-    Entry("PUT", "/settlement/issuers/{bank}", {"operator": OK}, const({"cap_minor": 10**15})),
-    Entry("GET", "/settlement/issuers/{bank}", {"operator": OK, "regulator": OK, "financier": OK}),
+    Entry("GET", "/settlement/balance?currency=EUR", PARTICIPANTS_OK, open=True),
+    Entry(
+        "PUT", "/settlement/issuers/{bank}", {"operator": OK}, const({"currency": "EUR", "cap_minor": 10**15})
+    ),
+    Entry(
+        "GET", "/settlement/issuers/{bank}?currency=EUR", {"operator": OK, "regulator": OK, "financier": OK}
+    ),
+    Entry("GET", "/settlement/currencies", ALL_OK, open=True),
     # ---------------------------------------------------------------- reports
     Entry("GET", "/payables", {"core_enterprise": OK}),
     Entry("GET", "/payables/calendar", {"core_enterprise": OK}),
@@ -570,9 +582,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
     }
     w = World(gw, actors, {n: a.participant_id for n, a in actors.items()}, {})
     for debtor in ("core", "core2", "ext"):
-        w.ok("bank", "PUT", f"/credit-lines/{w.ids[debtor]}", {"limit_minor": 10**10})
+        w.ok("bank", "PUT", f"/credit-lines/{w.ids[debtor]}", {"currency": "EUR", "limit_minor": 10**10})
     for issuer in ("bank", "bank2"):
         appoint_issuer(gw, w.ids[issuer])
+    appoint_issuer(gw, w.ids["bank"], currency="CNY")  # the warehouse lends in CNY
     gln = {"core": BUYER_GLN, "core2": CORE2_GLN, "ext": EXT_GLN}
 
     def bundle(tag: str, debtor: str) -> dict[str, Any]:
@@ -603,8 +616,18 @@ def world(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Artifac
             {"to_participant_id": w.ids[holder], "amount": 50_000},
         )
     for to in ("core", "core2"):
-        w.ok("bank", "POST", "/settlement/mint", {"to_participant_id": w.ids[to], "amount": 10**6})
-    w.ok("bank2", "POST", "/settlement/mint", {"to_participant_id": w.ids["bank2"], "amount": 10**6})
+        w.ok(
+            "bank",
+            "POST",
+            "/settlement/mint",
+            {"currency": "EUR", "to_participant_id": w.ids[to], "amount": 10**6},
+        )
+    w.ok(
+        "bank2",
+        "POST",
+        "/settlement/mint",
+        {"currency": "EUR", "to_participant_id": w.ids["bank2"], "amount": 10**6},
+    )
     w.ok("core2", "POST", f"/receivables/{rid2}/repayments", {"amount": 100_000})
     offer = {"receivable_id": rid2, "max_amount": 100_000, "rate_bps": 500, "expiry": w.chain_time() + 86_400}
     w.ids["accept_oid"] = w.ok("bank2", "POST", "/offers", offer, expect=201)["offer_id"]
@@ -652,7 +675,12 @@ def _warehouse_world(w: World) -> None:
     bank in every state an entry acts on, the warehouse's devices and an open alert."""
     w.ok("operator", "PUT", f"/warehouse/warehouses/{w.ids['logistics']}", {"appointed": True})
     w.ok("prices", "POST", "/warehouse/prices", new_price(w), expect=201)
-    w.ok("bank", "POST", "/settlement/mint", {"to_participant_id": w.ids["bank"], "amount": 10**8})
+    w.ok(
+        "bank",
+        "POST",
+        "/settlement/mint",
+        {"currency": "CNY", "to_participant_id": w.ids["bank"], "amount": 10**8},
+    )
     for name in (
         "wr",
         "wr_move",

@@ -210,7 +210,7 @@ def test_price_observations_are_refused_with_their_codes_and_change_nothing(worl
         commodity="SOYBEAN",
         unit="KGM",
         per_thousand=1,
-        currency="EUR",
+        currency="CNY",
         observed_at=now,
         source=world.owner.address.lower(),
     )

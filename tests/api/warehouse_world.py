@@ -21,7 +21,8 @@ PRINCIPAL = 1_500_000_00  # 1,500,000.00: 66.67 % of the value
 
 
 def signed_price(source: Actor, per_thousand: int, observed_at: int) -> str:
-    """``source``'s signed observation of soybeans (KGM) at ``per_thousand`` EUR minor units a tonne."""
+    """``source``'s signed observation of soybeans (KGM) at ``per_thousand`` CNY minor units a tonne
+    (the warehouse lends in CNY)."""
     assert source.certificate is not None
     return encode_price_observation(
         source.key,
@@ -29,7 +30,7 @@ def signed_price(source: Actor, per_thousand: int, observed_at: int) -> str:
         commodity="SOYBEAN",
         unit="KGM",
         per_thousand=per_thousand,
-        currency="EUR",
+        currency="CNY",
         observed_at=observed_at,
         source=source.address.lower(),
     )
@@ -78,13 +79,13 @@ class World:
             gw, "price_source", "Dalian Commodity Prices", "91210200MA0XYZ0007", [], custodial=True
         )
         self.regulator = onboard(gw, "regulator", "Regulator", "REG-1", [], custodial=True)
-        appoint_issuer(gw, self.bank.participant_id)
+        appoint_issuer(gw, self.bank.participant_id, currency="CNY")
         ok(
             post(
                 gw,
                 "/settlement/mint",
                 self.bank,
-                {"to_participant_id": self.bank.participant_id, "amount": 10**12},
+                {"currency": "CNY", "to_participant_id": self.bank.participant_id, "amount": 10**12},
             )
         )
         ok(
@@ -92,7 +93,7 @@ class World:
                 gw,
                 "/settlement/mint",
                 self.bank,
-                {"to_participant_id": self.owner.participant_id, "amount": 10**10},
+                {"currency": "CNY", "to_participant_id": self.owner.participant_id, "amount": 10**10},
             )
         )
         resp = gw.request(
@@ -152,4 +153,4 @@ class World:
         return post(self.gw, "/warehouse/loans", self.bank, body)
 
     def balance(self, actor: Actor) -> int:
-        return int(ok(get(self.gw, "/settlement/balance", actor))["settlement_balance_minor"])
+        return int(ok(get(self.gw, "/settlement/balance?currency=CNY", actor))["settlement_balance_minor"])

@@ -50,8 +50,10 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
     ]:
         platform.registry.onboard(op, s.address, role, b"\x01" * 32)
 
-    ledger, token, market = platform.ledger, platform.token, platform.market
-    ledger.set_credit_line(bank, core.address, 1_000_000_00)  # lines belong to the financier granting them
+    ledger, token, market = platform.ledger, platform.tokens["EUR"], platform.market
+    ledger.set_credit_line(
+        bank, core.address, token.address, 1_000_000_00
+    )  # lines belong to the financier granting them
     token.set_issuer_cap(op, bank.address, 10**12)  # the operator appoints the bank as issuer
     now = w3.eth.get_block("latest")["timestamp"]
     due = now + 90 * DAY
@@ -69,7 +71,10 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
     )
     assert ledger.receivable(rid).status == ReceivableStatus.PENDING
     assert ledger.balance_of(tier1.address, rid) == 100_000_00
-    assert ledger.credit_line(core.address) == (1_000_000_00, 100_000_00)  # reserved at registration
+    assert ledger.credit_line(core.address, token.address) == (
+        1_000_000_00,
+        100_000_00,
+    )  # reserved at registration
 
     # the same fingerprint can never be registered twice
     with pytest.raises(TransactionReverted) as dup:
@@ -92,7 +97,7 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
     sig = ledger.sign_endorsement(core_key, rid, True, ledger.nonce(core.address), deadline)
     ledger.endorse_by_sig(relayer, rid, True, deadline, sig)
     assert ledger.receivable(rid).status == ReceivableStatus.CONFIRMED
-    assert ledger.credit_line(core.address) == (1_000_000_00, 100_000_00)
+    assert ledger.credit_line(core.address, token.address) == (1_000_000_00, 100_000_00)
     with pytest.raises(TransactionReverted) as replay:  # replay of the same signature
         ledger.endorse_by_sig(relayer, rid, True, deadline, sig)
     assert replay.value.revert.name == "InvalidSigner"
@@ -119,7 +124,7 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
     token.mint(bank, core.address, 100_000_00)
     token.approve(core, ledger.address, 100_000_00)
     ledger.repay(core, rid, 50_000_00)
-    assert ledger.credit_line(core.address) == (1_000_000_00, 50_000_00)
+    assert ledger.credit_line(core.address, token.address) == (1_000_000_00, 50_000_00)
     # each holder is owed half of its units, pro rata
     assert ledger.owed(rid, tier1.address) == 30_000_00
     assert ledger.owed(rid, tier2.address) == 5_000_00
@@ -132,7 +137,7 @@ def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts:
         assert token.balance_of(holder.address) - before[holder.address] == units
         assert ledger.balance_of(holder.address, rid) == 0
         assert ledger.stored_balance_of(holder.address, rid) == 0  # no unit left on a settled receivable
-    assert ledger.credit_line(core.address) == (1_000_000_00, 0)
+    assert ledger.credit_line(core.address, token.address) == (1_000_000_00, 0)
     assert token.balance_of(ledger.address) == 0
     with pytest.raises(TransactionReverted) as again:
         ledger.redeem(tier1, rid)
@@ -147,16 +152,16 @@ def test_suspended_participant_cannot_receive(
     platform.registry.onboard(sender, bank.address, Role.FINANCIER, b"\x00" * 32)
     platform.registry.onboard(sender, other.address, Role.SUPPLIER, b"\x00" * 32)
     with pytest.raises(TransactionReverted) as unappointed:  # only issuers the operator appointed mint
-        platform.token.mint(bank, bank.address, 1)
+        platform.tokens["EUR"].mint(bank, bank.address, 1)
     assert unappointed.value.revert.name == "IssuerCapExceeded"
-    platform.token.set_issuer_cap(sender, bank.address, 10)
+    platform.tokens["EUR"].set_issuer_cap(sender, bank.address, 10)
     platform.registry.suspend(sender, other.address)
     with pytest.raises(TransactionReverted) as suspended:
-        platform.token.mint(bank, other.address, 1)
+        platform.tokens["EUR"].mint(bank, other.address, 1)
     assert suspended.value.revert.name == "ReceiverNotActive"
     platform.registry.reinstate(sender, other.address)
-    platform.token.mint(bank, other.address, 1)
-    assert platform.token.balance_of(other.address) == 1
+    platform.tokens["EUR"].mint(bank, other.address, 1)
+    assert platform.tokens["EUR"].balance_of(other.address) == 1
     assert isinstance(sender.decoder, ErrorDecoder)
 
 
@@ -177,16 +182,16 @@ def test_views_read_fields_by_name(
     )
     platform.registry.reinstate(sender, core.address)
 
-    platform.token.set_issuer_cap(sender, bank.address, 10)
-    platform.token.mint(bank, bank.address, 3)
-    assert platform.token.issuer(bank.address) == (10, 3)
+    platform.tokens["EUR"].set_issuer_cap(sender, bank.address, 10)
+    platform.tokens["EUR"].mint(bank, bank.address, 3)
+    assert platform.tokens["EUR"].issuer(bank.address) == (10, 3)
 
     ledger = platform.ledger
-    assert ledger.platform_limit(core.address) == (None, 0)
-    ledger.set_platform_limit(sender, core.address, 500)
-    ledger.set_credit_line(bank, core.address, 200)
-    assert ledger.platform_limit(core.address) == (500, 200)
-    assert ledger.credit_line(core.address) == (200, 0)
+    assert ledger.platform_limit(core.address, platform.tokens["EUR"].address) == (None, 0)
+    ledger.set_platform_limit(sender, core.address, platform.tokens["EUR"].address, 500)
+    ledger.set_credit_line(bank, core.address, platform.tokens["EUR"].address, 200)
+    assert ledger.platform_limit(core.address, platform.tokens["EUR"].address) == (500, 200)
+    assert ledger.credit_line(core.address, platform.tokens["EUR"].address) == (200, 0)
 
     ok, reason = ledger.can_transfer(bank.address, core.address, 99, 1)
     assert ok is False and len(reason) == 32 and reason.rstrip(b"\0").isascii() and reason != bytes(32)

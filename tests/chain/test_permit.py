@@ -33,7 +33,7 @@ def _participant(w3: Web3, op: Sender, platform: Platform, role: Role) -> Sender
 
 
 def test_the_permit_typed_data_is_the_tokens(w3: Web3, sender: Sender, platform: Platform) -> None:
-    token = platform.token
+    token = platform.tokens["EUR"]
     typed = permit_typed_data(
         w3.eth.chain_id, token.address, token.name(), sender.address, platform.market.address, 5, 0, 10
     )
@@ -52,8 +52,8 @@ def test_offer_and_repayment_with_permit(w3: Web3, sender: Sender, platform: Pla
     core = _participant(w3, op, platform, Role.CORE_ENTERPRISE)
     supplier = _participant(w3, op, platform, Role.SUPPLIER)
     bank = _participant(w3, op, platform, Role.FINANCIER)
-    ledger, token, market = platform.ledger, platform.token, platform.market
-    ledger.set_credit_line(bank, core.address, 10**9)
+    ledger, token, market = platform.ledger, platform.tokens["EUR"], platform.market
+    ledger.set_credit_line(bank, core.address, token.address, 10**9)
     token.set_issuer_cap(op, bank.address, 10**12)
     token.mint(bank, core.address, 10**6)
     now = int(w3.eth.get_block("latest")["timestamp"])

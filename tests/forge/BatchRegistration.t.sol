@@ -28,7 +28,7 @@ contract BatchRegistrationTest is Base {
             vm.assertEq(ledger.receivableIdByFingerprint(invoices[i].fingerprint), first + i);
             vm.assertEq(ledger.balanceOf(supplier, first + i), 1_000 + i);
         }
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 5 * 1_000 + 10);
     }
 
@@ -56,10 +56,12 @@ contract BatchRegistrationTest is Base {
         IReceivableLedger.Invoice[] memory invoices = _batch(3, 1_000);
         invoices[2].fingerprint = invoices[0].fingerprint;
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.DuplicateFingerprint.selector, invoices[0].fingerprint, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableLedger.DuplicateFingerprint.selector, invoices[0].fingerprint, 1)
+        );
         ledger.registerInvoices(invoices);
         vm.assertEq(ledger.receivableCount(), 0);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 0);
     }
 
@@ -68,7 +70,12 @@ contract BatchRegistrationTest is Base {
         vm.prank(verifier);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IReceivableLedger.CreditLineExceeded.selector, debtor, LIMIT, LIMIT / 2 + 1, LIMIT / 2 + 2
+                IReceivableLedger.CreditLineExceeded.selector,
+                debtor,
+                address(token),
+                LIMIT,
+                LIMIT / 2 + 1,
+                LIMIT / 2 + 2
             )
         );
         ledger.registerInvoices(invoices);

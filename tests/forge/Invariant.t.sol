@@ -173,7 +173,7 @@ contract Handler is TestBase {
         face = bound(face, 1, 1e9);
         uint256 due = block.timestamp + bound(dueDays, 1, 365) * 1 days;
         bytes32 fp = keccak256(abi.encode(creditor, "INV", ids.length));
-        (uint256 available, uint256 used) = ledger.creditLine(debtor);
+        (uint256 available, uint256 used) = ledger.creditLine(debtor, address(token));
         bool active = registry.isActive(creditor);
         IReceivableLedger.Invoice memory inv = IReceivableLedger.Invoice({
             creditor: creditor,
@@ -528,7 +528,7 @@ contract Handler is TestBase {
         address f = actors[3 + (seedF % 2)];
         limit = bound(limit, 0, 1e13);
         vm.prank(f);
-        try ledger.setCreditLine(debtor, limit) {} catch {}
+        try ledger.setCreditLine(debtor, address(token), limit) {} catch {}
     }
 
     function setPlatformLimit(uint256 seedD, uint256 cap, uint256 capped) external {
@@ -536,7 +536,7 @@ contract Handler is TestBase {
         address debtor = actors[5 + (seedD % 2)];
         cap = bound(cap, 0, 1e13);
         vm.prank(admin);
-        ledger.setPlatformLimit(debtor, capped % 4 != 0, cap);
+        ledger.setPlatformLimit(debtor, address(token), capped % 4 != 0, cap);
     }
 
     function warp(uint256 secs) external {
@@ -562,7 +562,7 @@ contract InvariantTest is Base {
             registry, token, ledger, market, actors, [supplier2, financier2, debtor2], admin, verifier, regulator
         );
         vm.prank(financier);
-        ledger.setCreditLine(debtor, 5e12);
+        ledger.setCreditLine(debtor, address(token), 5e12);
     }
 
     function targetContracts() public view returns (address[] memory t) {
@@ -648,7 +648,7 @@ contract InvariantTest is Base {
     function invariant_b_creditLine() public view {
         address[2] memory ds = [debtor, debtor2];
         for (uint256 i = 0; i < 2; ++i) {
-            (, uint256 used) = ledger.creditLine(ds[i]);
+            (, uint256 used) = ledger.creditLine(ds[i], address(token));
             vm.assertEq(used, handler.ghostUsed(ds[i]), "credit usage drifted");
         }
         vm.assertFalse(handler.overLine(), "a registration exceeded the available credit");
@@ -705,9 +705,8 @@ contract InvariantTest is Base {
             uint256 x = w;
             for (uint256 i = 0; i < 250; ++i) {
                 x = uint256(keccak256(abi.encode(x)));
-                (bool ok,) = address(handler).call(
-                    abi.encodeWithSelector(sel[x % sel.length], x >> 8, x >> 40, x >> 80, x >> 120, x >> 160)
-                );
+                (bool ok,) = address(handler)
+                    .call(abi.encodeWithSelector(sel[x % sel.length], x >> 8, x >> 40, x >> 80, x >> 120, x >> 160));
                 ok;
             }
             invariant_a_exactSettlement();

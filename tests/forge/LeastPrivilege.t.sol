@@ -30,7 +30,7 @@ contract LeastPrivilegeTest is Base {
         vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
         token.setIssuerCap(admin, 1);
         vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, admin));
-        ledger.setCreditLine(debtor, 2 * LIMIT);
+        ledger.setCreditLine(debtor, address(token), 2 * LIMIT);
         vm.expectRevert(abi.encodeWithSelector(IERC1155Errors.ERC1155MissingApprovalForAll.selector, admin, supplier));
         ledger.safeTransferFrom(supplier, financier, id, 1, "");
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.NotMarket.selector, admin));
@@ -42,8 +42,8 @@ contract LeastPrivilegeTest is Base {
         vm.stopPrank();
         // it caps credit, never raises it above what financiers granted
         vm.prank(admin);
-        ledger.setPlatformLimit(debtor, true, 100 * LIMIT);
-        (uint256 limit,) = ledger.creditLine(debtor);
+        ledger.setPlatformLimit(debtor, address(token), true, 100 * LIMIT);
+        (uint256 limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, LIMIT);
         vm.assertEq(ledger.balanceOf(supplier, id), FACE / 2);
         vm.assertEq(token.totalSupply(), 0);
@@ -52,13 +52,13 @@ contract LeastPrivilegeTest is Base {
     /// A financier grants only its own credit and moves nobody's units but through an accepted offer.
     function test_financierCannotTakeWhatIsNotItsOwn() public {
         vm.prank(financier2);
-        ledger.setCreditLine(debtor, 0); // lowering "its" line touches only its own (zero) line
-        vm.assertEq(ledger.creditLineOf(debtor, financier), LIMIT);
+        ledger.setCreditLine(debtor, address(token), 0); // lowering "its" line touches only its own (zero) line
+        vm.assertEq(ledger.creditLineOf(debtor, financier, address(token)), LIMIT);
         vm.prank(financier2);
-        ledger.setCreditLine(debtor, 3);
-        vm.assertEq(ledger.creditLineOf(debtor, financier), LIMIT);
-        vm.assertEq(ledger.creditLineOf(debtor, financier2), 3);
-        (uint256 limit,) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), 3);
+        vm.assertEq(ledger.creditLineOf(debtor, financier, address(token)), LIMIT);
+        vm.assertEq(ledger.creditLineOf(debtor, financier2, address(token)), 3);
+        (uint256 limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, LIMIT + 3);
         vm.prank(financier);
         vm.expectRevert(

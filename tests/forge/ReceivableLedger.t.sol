@@ -69,30 +69,30 @@ contract ReceivableLedgerTest is Base {
     // ------------------------------------------------------------------ credit lines
 
     function test_setCreditLine_eachFinancierSetsItsOwnLine() public {
-        vm.assertEq(ledger.creditLineOf(debtor, financier), LIMIT);
-        vm.assertEq(ledger.creditLineOf(debtor, financier2), 0);
-        vm.expectEmit(true, true, false, true, address(ledger));
-        emit IReceivableLedger.CreditLineSet(debtor, financier2, 5, LIMIT + 5, 0);
+        vm.assertEq(ledger.creditLineOf(debtor, financier, address(token)), LIMIT);
+        vm.assertEq(ledger.creditLineOf(debtor, financier2, address(token)), 0);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IReceivableLedger.CreditLineSet(debtor, financier2, address(token), 5, LIMIT + 5, 0);
         vm.prank(financier2);
-        ledger.setCreditLine(debtor, 5);
-        vm.assertEq(ledger.creditLineOf(debtor, financier2), 5);
-        vm.assertEq(ledger.creditLineOf(debtor, financier), LIMIT, "another grantor's line changed");
-        (uint256 limit, uint256 used) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), 5);
+        vm.assertEq(ledger.creditLineOf(debtor, financier2, address(token)), 5);
+        vm.assertEq(ledger.creditLineOf(debtor, financier, address(token)), LIMIT, "another grantor's line changed");
+        (uint256 limit, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, LIMIT + 5);
         vm.assertEq(used, 0);
-        (bool capped, uint256 cap, uint256 granted) = ledger.platformLimit(debtor);
+        (bool capped, uint256 cap, uint256 granted) = ledger.platformLimit(debtor, address(token));
         vm.assertFalse(capped);
         vm.assertEq(cap, 0);
         vm.assertEq(granted, LIMIT + 5);
         // lowering one's own line only removes one's own share
         vm.prank(financier);
-        ledger.setCreditLine(debtor, 7);
-        (limit,) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), 7);
+        (limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, 12);
-        vm.assertEq(ledger.creditLineOf(debtor, financier2), 5);
+        vm.assertEq(ledger.creditLineOf(debtor, financier2, address(token)), 5);
         // lines are per debtor
-        vm.assertEq(ledger.creditLineOf(debtor2, financier), LIMIT);
-        (limit,) = ledger.creditLine(debtor2);
+        vm.assertEq(ledger.creditLineOf(debtor2, financier, address(token)), LIMIT);
+        (limit,) = ledger.creditLine(debtor2, address(token));
         vm.assertEq(limit, LIMIT);
     }
 
@@ -101,53 +101,57 @@ contract ReceivableLedgerTest is Base {
         for (uint256 i = 0; i < others.length; ++i) {
             vm.prank(others[i]);
             vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, others[i]));
-            ledger.setCreditLine(debtor, 2 * LIMIT);
+            ledger.setCreditLine(debtor, address(token), 2 * LIMIT);
         }
         vm.prank(admin);
         registry.suspend(financier);
         vm.prank(financier);
         vm.expectRevert(abi.encodeWithSelector(IErrors.NotActiveFinancier.selector, financier));
-        ledger.setCreditLine(debtor, 1);
-        (uint256 limit,) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), 1);
+        (uint256 limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, LIMIT);
     }
 
     function test_setCreditLine_mayGoBelowUsage() public {
         uint256 id = _confirmed(FACE);
-        vm.expectEmit(true, true, false, true, address(ledger));
-        emit IReceivableLedger.CreditLineSet(debtor, financier, FACE - 1, FACE - 1, FACE);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IReceivableLedger.CreditLineSet(debtor, financier, address(token), FACE - 1, FACE - 1, FACE);
         vm.prank(financier);
-        ledger.setCreditLine(debtor, FACE - 1);
-        (uint256 limit, uint256 used) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), FACE - 1);
+        (uint256 limit, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, FACE - 1);
         vm.assertEq(used, FACE);
         // no new obligation until repayments free room
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, 1, T0 + 30 days);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, FACE - 1, FACE, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.CreditLineExceeded.selector, debtor, address(token), FACE - 1, FACE, 1
+            )
+        );
         ledger.registerInvoice(inv);
         _repay(id, 2);
         vm.prank(verifier);
         ledger.registerInvoice(inv);
-        (, used) = ledger.creditLine(debtor);
+        (, used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, FACE - 1);
     }
 
     function test_setCreditLine_debtorMustBeActiveCoreEnterprise() public {
         vm.prank(financier);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.DebtorNotActiveCoreEnterprise.selector, supplier));
-        ledger.setCreditLine(supplier, 1);
+        ledger.setCreditLine(supplier, address(token), 1);
         vm.prank(admin);
         registry.suspend(debtor);
         // no new credit to a suspended debtor ...
         vm.prank(financier);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.DebtorNotActiveCoreEnterprise.selector, debtor));
-        ledger.setCreditLine(debtor, LIMIT + 1);
+        ledger.setCreditLine(debtor, address(token), LIMIT + 1);
         // ... but a grantor may always cut its own exposure
         vm.prank(financier);
-        ledger.setCreditLine(debtor, 1);
-        vm.assertEq(ledger.creditLineOf(debtor, financier), 1);
-        (uint256 available,) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), 1);
+        vm.assertEq(ledger.creditLineOf(debtor, financier, address(token)), 1);
+        (uint256 available,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(available, 1);
     }
 
@@ -155,52 +159,54 @@ contract ReceivableLedgerTest is Base {
         uint256 max = type(uint128).max;
         vm.prank(financier);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditLimitTooLarge.selector, max + 1));
-        ledger.setCreditLine(debtor, max + 1);
+        ledger.setCreditLine(debtor, address(token), max + 1);
         vm.prank(financier);
-        ledger.setCreditLine(debtor, max);
+        ledger.setCreditLine(debtor, address(token), max);
         // the sum of the lines must fit too
         vm.prank(financier2);
         vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditLimitTooLarge.selector, max + 1));
-        ledger.setCreditLine(debtor, 1);
-        vm.assertEq(ledger.creditLineOf(debtor, financier2), 0);
+        ledger.setCreditLine(debtor, address(token), 1);
+        vm.assertEq(ledger.creditLineOf(debtor, financier2, address(token)), 0);
     }
 
     function test_setPlatformLimit_capsTheSumOfLines() public {
         vm.prank(financier2);
-        ledger.setCreditLine(debtor, LIMIT);
-        (uint256 limit,) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), LIMIT);
+        (uint256 limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, 2 * LIMIT);
-        vm.expectEmit(true, true, false, true, address(ledger));
-        emit IReceivableLedger.PlatformLimitSet(debtor, true, FACE, FACE, 0, admin);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IReceivableLedger.PlatformLimitSet(debtor, address(token), true, FACE, FACE, 0, admin);
         vm.prank(admin);
-        ledger.setPlatformLimit(debtor, true, FACE);
-        (limit,) = ledger.creditLine(debtor);
+        ledger.setPlatformLimit(debtor, address(token), true, FACE);
+        (limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, FACE, "available = min(sum of lines, cap)");
-        (bool capped, uint256 cap, uint256 granted) = ledger.platformLimit(debtor);
+        (bool capped, uint256 cap, uint256 granted) = ledger.platformLimit(debtor, address(token));
         vm.assertTrue(capped);
         vm.assertEq(cap, FACE);
         vm.assertEq(granted, 2 * LIMIT);
         _register(FACE);
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, 1, T0 + 30 days);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, FACE, FACE, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, address(token), FACE, FACE, 1)
+        );
         ledger.registerInvoice(inv);
         // a grantor raising its line does not lift the cap
         vm.prank(financier);
-        ledger.setCreditLine(debtor, 3 * LIMIT);
-        (limit,) = ledger.creditLine(debtor);
+        ledger.setCreditLine(debtor, address(token), 3 * LIMIT);
+        (limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, FACE);
         // a cap above the sum of the lines does not add credit
         vm.prank(admin);
-        ledger.setPlatformLimit(debtor, true, 100 * LIMIT);
-        (limit,) = ledger.creditLine(debtor);
+        ledger.setPlatformLimit(debtor, address(token), true, 100 * LIMIT);
+        (limit,) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, 4 * LIMIT);
         // uncapped: the cap value is ignored and stored as 0
-        vm.expectEmit(true, true, false, true, address(ledger));
-        emit IReceivableLedger.PlatformLimitSet(debtor, false, 0, 4 * LIMIT, FACE, admin);
+        vm.expectEmit(true, true, true, true, address(ledger));
+        emit IReceivableLedger.PlatformLimitSet(debtor, address(token), false, 0, 4 * LIMIT, FACE, admin);
         vm.prank(admin);
-        ledger.setPlatformLimit(debtor, false, 5);
-        (capped, cap,) = ledger.platformLimit(debtor);
+        ledger.setPlatformLimit(debtor, address(token), false, 5);
+        (capped, cap,) = ledger.platformLimit(debtor, address(token));
         vm.assertFalse(capped);
         vm.assertEq(cap, 0);
     }
@@ -213,33 +219,35 @@ contract ReceivableLedgerTest is Base {
             vm.expectRevert(
                 abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, others[i], role)
             );
-            ledger.setPlatformLimit(debtor, true, 0);
+            ledger.setPlatformLimit(debtor, address(token), true, 0);
         }
         vm.startPrank(admin);
         vm.expectRevert(IErrors.ZeroAddress.selector);
-        ledger.setPlatformLimit(address(0), true, 1);
+        ledger.setPlatformLimit(address(0), address(token), true, 1);
         vm.expectRevert(
             abi.encodeWithSelector(IReceivableLedger.CreditLimitTooLarge.selector, uint256(type(uint120).max) + 1)
         );
-        ledger.setPlatformLimit(debtor, true, uint256(type(uint120).max) + 1);
+        ledger.setPlatformLimit(debtor, address(token), true, uint256(type(uint120).max) + 1);
         vm.stopPrank();
     }
 
     function test_credit_pendingReceivablesReserveTheLine() public {
         vm.prank(financier);
-        ledger.setCreditLine(debtor, 2 * FACE);
+        ledger.setCreditLine(debtor, address(token), 2 * FACE);
         vm.expectEmit(true, true, false, true, address(ledger));
         emit IReceivableLedger.CreditReserved(1, debtor, FACE, FACE);
         uint256 a = _register(FACE);
         uint256 b = _register(FACE);
-        (uint256 limit, uint256 used) = ledger.creditLine(debtor);
+        (uint256 limit, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, 2 * FACE);
         vm.assertEq(used, 2 * FACE, "pending receivables count against the line");
         // a third pending receivable cannot be registered: endorsement can no longer finance past the line
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, 1, T0 + 30 days);
         vm.prank(verifier);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, 2 * FACE, 2 * FACE, 1)
+            abi.encodeWithSelector(
+                IReceivableLedger.CreditLineExceeded.selector, debtor, address(token), 2 * FACE, 2 * FACE, 1
+            )
         );
         ledger.registerInvoice(inv);
         // both pending ones can be endorsed: their credit is already reserved
@@ -247,47 +255,53 @@ contract ReceivableLedgerTest is Base {
         ledger.endorse(a);
         vm.prank(debtor);
         ledger.endorse(b);
-        (, used) = ledger.creditLine(debtor);
+        (, used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 2 * FACE);
     }
 
     function test_credit_rejectionReleases() public {
         vm.prank(financier);
-        ledger.setCreditLine(debtor, FACE);
+        ledger.setCreditLine(debtor, address(token), FACE);
         uint256 a = _register(FACE);
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, FACE, T0 + 30 days);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, FACE, FACE, FACE));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.CreditLineExceeded.selector, debtor, address(token), FACE, FACE, FACE
+            )
+        );
         ledger.registerInvoice(inv);
         vm.expectEmit(true, true, true, true, address(ledger));
         emit IReceivableLedger.Rejected(a, debtor, supplier, FACE, false, 0);
         vm.prank(debtor);
         ledger.reject(a);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 0);
         vm.prank(verifier);
         ledger.registerInvoice(inv);
-        (, used) = ledger.creditLine(debtor);
+        (, used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, FACE);
     }
 
     function test_credit_freedByRepaymentAndCreditNote() public {
         vm.prank(financier);
-        ledger.setCreditLine(debtor, FACE);
+        ledger.setCreditLine(debtor, address(token), FACE);
         uint256 a = _confirmed(FACE);
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, FACE / 2, T0 + 30 days);
         vm.prank(verifier);
         vm.expectRevert(
-            abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, FACE, FACE, FACE / 2)
+            abi.encodeWithSelector(
+                IReceivableLedger.CreditLineExceeded.selector, debtor, address(token), FACE, FACE, FACE / 2
+            )
         );
         ledger.registerInvoice(inv);
         _creditNote(a, FACE / 4); // credit notes come before any repayment
         _repay(a, FACE / 4);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, FACE / 2);
         vm.prank(verifier);
         uint256 b = ledger.registerInvoice(inv);
-        (uint256 limit, uint256 used2) = ledger.creditLine(debtor);
+        (uint256 limit, uint256 used2) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used2, FACE);
         vm.assertEq(limit, used2);
         vm.prank(debtor);
@@ -338,7 +352,7 @@ contract ReceivableLedgerTest is Base {
         vm.assertEq(r.bundleHash, keccak256("b"));
         vm.assertEq(uint256(r.remainderPool), 0);
         vm.assertEq(uint256(r.repaid), 0);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, FACE);
         (bool ok, bytes32 reason) = ledger.canTransfer(supplier, supplier2, id, 1);
         vm.assertFalse(ok);
@@ -383,8 +397,10 @@ contract ReceivableLedgerTest is Base {
         );
         ledger.registerInvoice(inv);
         (inv.issueDate, inv.dueDate) = (1, 2);
-        inv.token = address(0x1234);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.TokenNotContract.selector, address(0x1234)));
+        inv.token = address(0x1234); // no line was ever set in it (a token without code cannot get one)
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, address(0x1234), 0, 0, 1)
+        );
         ledger.registerInvoice(inv);
         inv.token = address(token);
         bytes32 fp = inv.fingerprint;
@@ -401,7 +417,11 @@ contract ReceivableLedgerTest is Base {
         ledger.registerInvoice(inv);
         inv.debtor = debtor;
         inv.faceValue = LIMIT + 1;
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditLineExceeded.selector, debtor, LIMIT, 0, LIMIT + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IReceivableLedger.CreditLineExceeded.selector, debtor, address(token), LIMIT, 0, LIMIT + 1
+            )
+        );
         ledger.registerInvoice(inv);
         vm.stopPrank();
         vm.assertEq(ledger.receivableCount(), 0);
@@ -436,14 +456,14 @@ contract ReceivableLedgerTest is Base {
 
     function test_endorse_confirmsCreditAlreadyReserved() public {
         uint256 id = _register(FACE);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, FACE);
         vm.expectEmit(true, true, false, true, address(ledger));
         emit IReceivableLedger.Endorsed(id, debtor, FACE, FACE, false);
         vm.prank(debtor);
         ledger.endorse(id);
         vm.assertEq(uint256(_status(id)), uint256(IReceivableLedger.Status.Confirmed));
-        (, used) = ledger.creditLine(debtor);
+        (, used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, FACE);
     }
 
@@ -452,10 +472,10 @@ contract ReceivableLedgerTest is Base {
         // registrations, not the confirmation of receivables already within the line
         uint256 id = _register(FACE);
         vm.prank(financier);
-        ledger.setCreditLine(debtor, 0);
+        ledger.setCreditLine(debtor, address(token), 0);
         vm.prank(debtor);
         ledger.endorse(id);
-        (uint256 limit, uint256 used) = ledger.creditLine(debtor);
+        (uint256 limit, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, 0);
         vm.assertEq(used, FACE);
     }
@@ -510,7 +530,7 @@ contract ReceivableLedgerTest is Base {
         vm.assertEq(uint256(_status(id)), uint256(IReceivableLedger.Status.Rejected));
         vm.assertEq(ledger.balanceOf(supplier, id), 0);
         vm.assertEq(ledger.storedBalanceOf(supplier, id), 0);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 0);
         vm.prank(debtor);
         vm.expectRevert(
@@ -651,7 +671,12 @@ contract ReceivableLedgerTest is Base {
         vm.prank(supplier);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IReceivableLedger.TransferNotAllowed.selector, supplier, supplier2, a, 20, bytes32("INSUFFICIENT_BALANCE")
+                IReceivableLedger.TransferNotAllowed.selector,
+                supplier,
+                supplier2,
+                a,
+                20,
+                bytes32("INSUFFICIENT_BALANCE")
             )
         );
         ledger.safeBatchTransferFrom(supplier, supplier2, ids, values, "");
@@ -713,12 +738,7 @@ contract ReceivableLedgerTest is Base {
         vm.prank(address(market));
         vm.expectRevert(
             abi.encodeWithSelector(
-                IReceivableLedger.TransferNotAllowed.selector,
-                supplier,
-                outsider,
-                id,
-                1,
-                bytes32("RECEIVER_NOT_ACTIVE")
+                IReceivableLedger.TransferNotAllowed.selector, supplier, outsider, id, 1, bytes32("RECEIVER_NOT_ACTIVE")
             )
         );
         ledger.marketTransfer(supplier, outsider, id, 1);
@@ -789,7 +809,7 @@ contract ReceivableLedgerTest is Base {
         vm.assertEq(ledger.balanceOf(supplier2, id), 300);
         vm.assertEq(ledger.owed(id, supplier), 280);
         vm.assertEq(ledger.owed(id, supplier2), 120);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 600);
         // the supplier moves units; the cash earned so far stays with it, the buyer earns from now on
         vm.expectEmit(true, true, false, true, address(ledger));
@@ -906,7 +926,9 @@ contract ReceivableLedgerTest is Base {
         vm.expectRevert(IErrors.ZeroAmount.selector);
         ledger.repay(id, 0);
         vm.prank(debtor);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.RepaymentExceedsOutstanding.selector, id, FACE + 1, FACE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableLedger.RepaymentExceedsOutstanding.selector, id, FACE + 1, FACE)
+        );
         ledger.repay(id, FACE + 1);
         vm.prank(regulator);
         ledger.dispute(id, 0);
@@ -972,7 +994,7 @@ contract ReceivableLedgerTest is Base {
         ledger.repay(id, FACE / 2);
         vm.assertEq(uint256(_status(id)), uint256(IReceivableLedger.Status.Settled));
         vm.assertEq(token.balanceOf(address(ledger)), FACE);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 0);
         vm.assertEq(_redeem(supplier, id), FACE);
     }
@@ -1038,7 +1060,7 @@ contract ReceivableLedgerTest is Base {
         vm.assertEq(ledger.balanceOf(supplier, id), 750);
         vm.assertEq(ledger.balanceOf(supplier2, id), 250);
         vm.assertEq(ledger.outstanding(id), 800);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 800);
         _move(supplier2, supplier3, id, 100); // 750 / 150 / 100
         _repay(id, 800);
@@ -1063,7 +1085,7 @@ contract ReceivableLedgerTest is Base {
         vm.assertEq(ledger.balanceOf(supplier, id), 0);
         vm.assertEq(ledger.storedBalanceOf(supplier, id), 1000);
         vm.assertEq(ledger.owed(id, supplier), 0);
-        (, uint256 used) = ledger.creditLine(debtor);
+        (, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(used, 0);
         // the holder's settlement burns its units; no cash, no revert
         vm.expectEmit(true, true, false, true, address(ledger));
@@ -1094,7 +1116,9 @@ contract ReceivableLedgerTest is Base {
         vm.startPrank(admin);
         vm.expectRevert(IErrors.ZeroAmount.selector);
         ledger.resolveWithCreditNote(id2, 0);
-        vm.expectRevert(abi.encodeWithSelector(IReceivableLedger.CreditNoteExceedsOutstanding.selector, id2, 1001, 1000));
+        vm.expectRevert(
+            abi.encodeWithSelector(IReceivableLedger.CreditNoteExceedsOutstanding.selector, id2, 1001, 1000)
+        );
         ledger.resolveWithCreditNote(id2, 1001);
         vm.stopPrank();
     }
@@ -1126,7 +1150,7 @@ contract ReceivableLedgerTest is Base {
         (,,,, face, open) = ledger.discountTerms(id);
         vm.assertEq(face, FACE);
         vm.assertEq(open, FACE / 2);
-        (uint256 limit, uint256 used) = ledger.creditLine(debtor);
+        (uint256 limit, uint256 used) = ledger.creditLine(debtor, address(token));
         vm.assertEq(limit, LIMIT);
         vm.assertEq(used, FACE / 2);
     }
@@ -1137,6 +1161,8 @@ contract ReceivableLedgerTest is Base {
         ReceivableLedgerTestToken other = new ReceivableLedgerTestToken();
         IReceivableLedger.Invoice memory inv = _invoice(supplier, debtor, 5, T0 + 1 days);
         inv.token = address(other);
+        vm.prank(financier);
+        ledger.setCreditLine(debtor, address(other), 5);
         vm.prank(verifier);
         uint256 id2 = ledger.registerInvoice(inv);
         vm.assertEq(ledger.receivable(id2).token, address(other));

@@ -128,13 +128,13 @@ contract RoleMatrixTest is RoleMatrixBase {
         // each financier sets its own line; the operator only caps the sum
         _check(
             address(ledger),
-            abi.encodeCall(IReceivableLedger.setCreditLine, (debtor, 2 * LIMIT)),
+            abi.encodeCall(IReceivableLedger.setCreditLine, (debtor, address(token), 2 * LIMIT)),
             _two(financier, financier2),
             "setCreditLine"
         );
         _check(
             address(ledger),
-            abi.encodeCall(IReceivableLedger.setPlatformLimit, (debtor, true, LIMIT)),
+            abi.encodeCall(IReceivableLedger.setPlatformLimit, (debtor, address(token), true, LIMIT)),
             _only(admin),
             "setPlatformLimit"
         );

@@ -29,7 +29,7 @@ contract SettlementTokenTest is Base {
 
     function test_constructor_zeroRegistry() public {
         vm.expectRevert(IErrors.ZeroAddress.selector);
-        new SettlementToken("a", "b", 2, IParticipantRegistry(address(0)));
+        new SettlementToken("a", "b", "EUR", 2, IParticipantRegistry(address(0)));
     }
 
     // ------------------------------------------------------------------ issuers

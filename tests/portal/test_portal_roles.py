@@ -76,7 +76,10 @@ def world(gw: Gateway) -> dict[str, Any]:
         gw, "supplier", "Other Seller GmbH", "DE000OTHERS", [("0088", OTHER_SELLER_GLN)], custodial=True
     )
     credit = gw.request(
-        "PUT", f"/credit-lines/{core_b.participant_id}", gw.credit_bank.api_key, json={"limit_minor": 10**12}
+        "PUT",
+        f"/credit-lines/{core_b.participant_id}",
+        gw.credit_bank.api_key,
+        json={"currency": "EUR", "limit_minor": 10**12},
     )  # type: ignore[union-attr]
     assert credit.status_code == 200, credit.text
     rid = _tokenize(gw, core, supplier, distinct_trade("ROLES-A"))
@@ -130,8 +133,12 @@ def _warehouse(gw: Gateway, actors: dict[str, Actor]) -> None:
     )
     now = int(gw.state.chain().w3.eth.get_block("latest")["timestamp"])
     post(prices, "/warehouse/prices", {"observation": signed_price(prices, 450_000, now)}, 201)
-    appoint_issuer(gw, bank.participant_id)
-    post(bank, "/settlement/mint", {"to_participant_id": bank.participant_id, "amount": 10**9})
+    appoint_issuer(gw, bank.participant_id, currency="CNY")  # the warehouse lends in CNY
+    post(
+        bank,
+        "/settlement/mint",
+        {"currency": "CNY", "to_participant_id": bank.participant_id, "amount": 10**9},
+    )
     loans = []
     for lot in ("ROLE-LOT-1", "ROLE-LOT-2"):
         rid = post(
@@ -324,7 +331,7 @@ def test_a_core_enterprise_with_its_own_key_endorses_by_signing_in_the_page(
     supplier = onboard(
         gw, "supplier", "Own Key Seller AB", "SE000OWNKEY2", [("0088", "7350000000804")], custodial=True
     )
-    line = {"limit_minor": 10**12}
+    line = {"currency": "EUR", "limit_minor": 10**12}
     credit = gw.request("PUT", f"/credit-lines/{core.participant_id}", gw.credit_bank.api_key, json=line)  # type: ignore[union-attr]
     assert credit.status_code == 200, credit.text
     rid = _tokenize(gw, core, supplier, _trade_between("7350000000705", "7350000000804", "OWNKEY"))

@@ -106,7 +106,7 @@ def _onboard(op: Portal, person: Person) -> None:
 
 def test_the_whole_story_through_the_portal(gw: Gateway, browser: Browser, tmp_path: Path) -> None:
     ledger = gw.state.chain().platform.ledger
-    token = gw.state.chain().platform.token
+    token = gw.state.chain().platform.tokens["EUR"]
     core = Person("Nordvik Retail AB", "SE5566778899", "core_enterprise", f"0088:{BUYER_GLN}")
     tier1 = Person("Fabrikant Metall AB", "SE5561234567", "supplier", f"0088:{SELLER_GLN}")
     tier2 = Person("Smedja Komponent AB", "SE5569988776", "supplier", f"0088:{TIER2_GLN}")

@@ -125,7 +125,7 @@ def test_every_counter_is_exact(
         now = int(w3.eth.get_block("latest")["timestamp"])
         rec = credit.record(ses, core2.address, now)
         assert rec is not None and rec.overdue == 37_000
-        limit, used = ledger.credit_line(core2.address)
+        limit, used = ledger.credit_line(core2.address, platform.tokens["EUR"].address)
         assert (rec.credit_limit, rec.credit_used) == (limit, used)
         assert credit.record(ses, core.address, now).overdue == 5_000  # type: ignore[union-attr]  # tier2's
         onboarded = ses.exec(

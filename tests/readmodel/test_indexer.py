@@ -145,7 +145,7 @@ class World:
             creditor=supplier.address,
             debtor=core.address,
             face_value=face,
-            token=self.platform.token.address,
+            token=self.platform.tokens["EUR"].address,
             issue_date=now - DAY,
             due_date=now + days * DAY,
             bundle_hash=self.fingerprints.to_bytes(32, "big"),
@@ -190,9 +190,9 @@ def build_world(
         banks=[s for s, _ in made["b"]],
         keys={s.address: k for group in made.values() for s, k in group},
     )
-    token, ledger, market = platform.token, platform.ledger, platform.market
+    token, ledger, market = platform.tokens["EUR"], platform.ledger, platform.market
     for core in world.cores:  # lines belong to the financier granting them
-        ledger.set_credit_line(world.banks[0], core.address, 10**12)
+        ledger.set_credit_line(world.banks[0], core.address, token.address, 10**12)
     for bank in world.banks:
         token.set_issuer_cap(op, bank.address, 10**13)
         token.mint(bank, bank.address, 10**11)
@@ -222,7 +222,7 @@ def test_lifecycle_is_projected(
 ) -> None:
     world = build_world(w3, sender, platform)
     indexer = make_indexer(w3, engine, deployed, artifacts, batch_blocks=7)
-    ledger, market, token = platform.ledger, platform.market, platform.token
+    ledger, market, token = platform.ledger, platform.market, platform.tokens["EUR"]
     tier1, tier2, tier3 = world.suppliers
     bank, bank2 = world.banks
     core, core2 = world.cores
@@ -587,9 +587,9 @@ def test_killed_process_restarts_exactly_once(
 
 
 def _signed_mint(w3: Web3, bank_key: str, platform: Platform, to: str, amount: int, nonce: int) -> str:
-    data = platform.token.contract.encode_abi("mint", args=[to, amount])
+    data = platform.tokens["EUR"].contract.encode_abi("mint", args=[to, amount])
     tx = {
-        "to": platform.token.address,
+        "to": platform.tokens["EUR"].address,
         "data": data,
         "nonce": nonce,
         "gas": 200_000,
@@ -615,7 +615,8 @@ def test_reorg_of_three_blocks_is_rolled_back_and_reread(
     a, b = world.suppliers[0], world.suppliers[1]
     start_nonce = w3.eth.get_transaction_count(bank.account.address)
     old_txs = [
-        platform.token.mint(bank, a.address, 1_000 + i)["transactionHash"].to_0x_hex() for i in range(3)
+        platform.tokens["EUR"].mint(bank, a.address, 1_000 + i)["transactionHash"].to_0x_hex()
+        for i in range(3)
     ]
     head = w3.eth.block_number
     indexer = make_indexer(w3, engine, deployed, artifacts, batch_blocks=10)
@@ -646,7 +647,7 @@ def test_reorg_of_three_blocks_is_rolled_back_and_reread(
     # the chain can also get shorter (rollback), then grow on another branch
     rpc(anvil.url, "anvil_rollback", [2])
     bank.resync_nonce()
-    platform.token.mint(bank, a.address, 5)
+    platform.tokens["EUR"].mint(bank, a.address, 5)
     result = indexer.run_once()
     assert result.reorgs == 1 and result.orphaned == 4
     assert_exactly_once(w3, engine, deployed.addresses)
@@ -710,7 +711,7 @@ def test_anvil_restart_from_state_file_loses_no_event(
     # lost its newest blocks and then grow different ones at the same heights. The indexer sees that
     # as a reorganization and follows the chain: the read model again equals what the chain has.
     for i in range(3):
-        platform.token.mint(world.banks[0], world.suppliers[0].address, 10 + i)
+        platform.tokens["EUR"].mint(world.banks[0], world.suppliers[0].address, 10 + i)
     indexed = make_indexer(w3, engine, deployed, artifacts).run_once().cursor
     node2.kill()
     node3 = AnvilNode(state_file=state, log_file=tmp_path / "anvil3.log")
@@ -723,7 +724,7 @@ def test_anvil_restart_from_state_file_loses_no_event(
         s.w3 = w3
         s.resync_nonce()
     for i in range(4):
-        platform.token.mint(world.banks[0], world.suppliers[1].address, 20 + i)
+        platform.tokens["EUR"].mint(world.banks[0], world.suppliers[1].address, 20 + i)
     result = make_indexer(w3, engine, deployed, artifacts).run_once()
     print(f"SIGKILL restart: the chain lost {lost} block(s); indexer saw {result.reorgs} reorg(s)")
     assert result.reorgs == (1 if lost > 0 else 0)

@@ -82,7 +82,7 @@ contract GasBench {
         payable(finTwoStep).transfer(1 ether);
         payable(finPermit).transfer(1 ether);
         registry = new ParticipantRegistry(admin);
-        token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
+        token = new SettlementToken("Tokenized Deposit EUR", "tEUR", "EUR", 2, registry);
         ledger = new ReceivableLedger(registry);
         market = new DiscountMarket(ledger, registry, new GreenLabels(registry, ledger));
         plain = new PlainERC1155();
@@ -101,10 +101,15 @@ contract GasBench {
         vm.stopBroadcast();
 
         vm.startBroadcast(K_FINANCIER);
-        ledger.setCreditLine(debtor, 1e15); // each financier grants its own line
+        // each financier grants its own line, per settlement token; the token's first line indexes it
+        ledger.setCreditLine(debtor, address(token), 1e15); // setCreditLine (debtor's first line, new token)
         token.mint(debtor, 1e12);
         token.mint(financier, 1e12);
         token.approve(address(market), type(uint256).max);
+        vm.stopBroadcast();
+
+        vm.startBroadcast(K_FIN_TWO_STEP);
+        ledger.setCreditLine(debtor, address(token), 1); // setCreditLine (a second grantor, token indexed)
         vm.stopBroadcast();
     }
 

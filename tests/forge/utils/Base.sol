@@ -111,7 +111,7 @@ abstract contract Base is TestBase {
         debtor2 = vm.addr(DEBTOR2_KEY);
         vm.startPrank(admin);
         registry = new ParticipantRegistry(admin);
-        token = new SettlementToken("Tokenized Deposit EUR", "tEUR", 2, registry);
+        token = new SettlementToken("Tokenized Deposit EUR", "tEUR", "EUR", 2, registry);
         ledger = new ReceivableLedger(registry);
         green = new GreenLabels(registry, ledger);
         market = new DiscountMarket(ledger, registry, green);
@@ -132,8 +132,8 @@ abstract contract Base is TestBase {
         token.setIssuerCap(financier2, type(uint128).max);
         vm.stopPrank();
         vm.startPrank(financier);
-        ledger.setCreditLine(debtor, LIMIT);
-        ledger.setCreditLine(debtor2, LIMIT);
+        ledger.setCreditLine(debtor, address(token), LIMIT);
+        ledger.setCreditLine(debtor2, address(token), LIMIT);
         vm.stopPrank();
         vm.label(debtor, "debtor");
         vm.label(supplier, "supplier");
