@@ -32,7 +32,7 @@ from chain.compiler import load_artifacts
 from chain.contracts import Platform
 from chain.deploy import load_deployments
 from chain.node import NodeError
-from chain.plan import CONTRACT_NAMES
+from chain.plan import ARTIFACT_OF, CONTRACT_NAMES
 from domain.documents.money import currency_exponent
 from domain.identity import CertificateAuthority, create_ca, load_ca
 from readmodel.indexer import Indexer, abis_of
@@ -245,7 +245,7 @@ def build_gateway_chain(
     addresses = {
         k: v["address"] for k, v in load_deployments(settings.deployments_path, w3.eth.chain_id).items()
     }
-    missing = [n for n in CONTRACT_NAMES if n not in addresses or n not in artifacts]
+    missing = [n for n in CONTRACT_NAMES if n not in addresses or ARTIFACT_OF[n] not in artifacts]
     if missing:
         raise ApiError(
             503, "CONTRACTS_NOT_DEPLOYED", f"contracts not deployed on this chain: {', '.join(missing)}"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import DB_INT_MAX, PlainText
 from api.schemas.lifecycle import Amount
 from api.schemas.reports import PartyRefOut
+from chain.plan import WAREHOUSE_CURRENCY
 
 #: A commodity code: upper-case ASCII letters, digits and ``_``, at most 16 (a ``bytes16`` on chain).
 Commodity = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$", examples=["SOYBEAN"])]
@@ -167,6 +168,10 @@ class PriceOut(BaseModel):
     commodity: str
     unit: str
     per_thousand: int = Field(description="Minor units per 1,000 units (per tonne for KGM).")
+    currency: str = Field(
+        default=WAREHOUSE_CURRENCY,
+        description="ISO 4217 code of the amounts: warehouse loans and prices are in the warehouse's token.",
+    )
     observed_at: int
     source_hash: str
     block_number: int
@@ -178,6 +183,10 @@ class Valuation(BaseModel):
     price_per_thousand: int | None = Field(description="None: no price recorded for the commodity and unit.")
     price_observed_at: int | None
     value: int | None
+    currency: str = Field(
+        default=WAREHOUSE_CURRENCY,
+        description="ISO 4217 code of the amounts: warehouse loans and prices are in the warehouse's token.",
+    )
 
 
 class ReceiptOut(BaseModel):
@@ -223,6 +232,10 @@ class LoanOut(BaseModel):
     lender: PartyRefOut
     borrower: PartyRefOut | None
     state: LoanState
+    currency: str = Field(
+        default=WAREHOUSE_CURRENCY,
+        description="ISO 4217 code of the amounts: warehouse loans and prices are in the warehouse's token.",
+    )
     principal: int
     rate_bps: int
     maturity: int

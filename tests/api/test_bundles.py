@@ -234,8 +234,8 @@ def test_revoked_certificate_is_refused_at_verification(gw: Gateway) -> None:
 
 def test_every_failing_rule_is_reported_at_once(gw: Gateway, core: Actor, supplier: Actor) -> None:
     docs = trade("INV-MANY-1")
-    # the invoice in USD, and its due date in the past: two independent failures
-    inv = docs["Invoice"].decode().replace('currencyID="EUR"', 'currencyID="USD"').replace(">EUR<", ">USD<")
+    # the invoice in SEK (no settlement token), and its due date in the past: two independent failures
+    inv = docs["Invoice"].decode().replace('currencyID="EUR"', 'currencyID="SEK"').replace(">EUR<", ">SEK<")
     docs["Invoice"] = inv.encode()
     body = bundle_body(docs, _signers(core, supplier))
     body["attachments"] = [{"name": "x.pdf", "content_base64": base64.b64encode(b"x").decode()}]

@@ -125,7 +125,7 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
         holdings[0]["balance_minor"] == 100_000
         and holdings[0]["received_from"]["name"] == "Fabrikant Metall AB"
     )
-    assert "receivable_id,balance_minor" in w.get(w.t2, "/holdings?format=csv").text
+    assert "receivable_id,currency,balance_minor" in w.get(w.t2, "/holdings?format=csv").text
     # financiers only: discountable and offers
     w.get(w.t1, "/discountable", expect=403)
     assert [d["receivable_id"] for d in w.get(w.bank, "/discountable").json()["items"]] == [w.rid]
@@ -168,7 +168,8 @@ def test_transfer_offer_accept_and_views(world: World) -> None:
     assert folio["lines"][0]["yield_bps"] > 0
     folio_csv = w.get(w.bank, "/portfolio?format=csv")
     assert folio_csv.headers["content-type"].startswith("text/csv")
-    assert folio_csv.text.startswith("receivable_id,debtor,bought_minor,purchase_price_minor,yield_bps,")
+    header = "receivable_id,debtor,currency,bought_minor,purchase_price_minor,yield_bps,"
+    assert folio_csv.text.startswith(header)
     w.get(w.t1, "/portfolio", expect=403)
     # past and present holders see the receivable in their list; a stranger does not
     for who in (w.t1, w.t2, w.bank, w.core, w.regulator, None):
@@ -330,7 +331,7 @@ def test_unreachable_chain_is_503_and_records_nothing(
         bank = onboard(gw, "financier", "Bank Down", "DOWN0001", [], custodial=True)
         gw.anvil.stop()
         key = str(uuid.uuid4())
-        body = {"to_participant_id": bank.participant_id, "amount": 5}
+        body = {"to_participant_id": bank.participant_id, "currency": "EUR", "amount": 5}
         resp = gw.request(
             "POST", "/settlement/mint", bank.api_key, json=body, headers={"Idempotency-Key": key}
         )

@@ -90,6 +90,7 @@ def test_the_yield_is_a_json_number_with_the_decimal_digits() -> None:
     line = PortfolioLine(
         receivable_id=1,
         debtor=PartyRefOut(address="0x" + "11" * 20),
+        currency="EUR",
         bought_minor=2_040_003,
         purchase_price_minor=2_000_000,
         yield_bps=portfolio_yield_bps([(2_040_003, 2_000_000, 365)]),

@@ -54,6 +54,17 @@ def _tokenize(gw: Gateway, core: Actor, supplier: Actor, docs: dict[str, bytes])
     return int(made.json()["receivable_id"])
 
 
+def _in_currency(docs: dict[str, bytes], currency: str) -> dict[str, bytes]:
+    """The sample trade's documents (in EUR) in ``currency``: every amount's currencyID and the document
+    currency code."""
+    return {
+        kind: data.replace(b'currencyID="EUR"', f'currencyID="{currency}"'.encode()).replace(
+            b">EUR</cbc:DocumentCurrencyCode>", f">{currency}</cbc:DocumentCurrencyCode>".encode()
+        )
+        for kind, data in docs.items()
+    }
+
+
 def _trade_between(buyer_gln: str, seller_gln: str, tag: str) -> dict[str, bytes]:
     """The sample trade between two other parties (their GLNs; the seller's VAT number is left out)."""
     return {
@@ -67,7 +78,8 @@ def _trade_between(buyer_gln: str, seller_gln: str, tag: str) -> dict[str, bytes
 @pytest.fixture(scope="module")
 def world(gw: Gateway) -> dict[str, Any]:
     """Two trades that share nobody: (core, supplier) and (core_b, supplier_b); a financier, a regulator
-    and a logistics firm besides."""
+    and a logistics firm besides. (core, supplier) trade in two currencies: an EUR receivable (disputed)
+    and a CNY one (endorsed), so every page of theirs shows amounts in both."""
     core, supplier = trade_parties(gw, custodial=True)
     core_b = onboard(
         gw, "core_enterprise", "Other Buyer AG", "DE000OTHERB", [("0088", OTHER_BUYER_GLN)], custodial=True
@@ -84,15 +96,20 @@ def world(gw: Gateway) -> dict[str, Any]:
     assert credit.status_code == 200, credit.text
     rid = _tokenize(gw, core, supplier, distinct_trade("ROLES-A"))
     rid_b = _tokenize(gw, core_b, supplier_b, _trade_between(OTHER_BUYER_GLN, OTHER_SELLER_GLN, "ROLES-B"))
+    cny_line = {"currency": "CNY", "limit_minor": 10**12}
+    credit = gw.request("PUT", f"/credit-lines/{core.participant_id}", gw.credit_bank.api_key, json=cny_line)  # type: ignore[union-attr]
+    assert credit.status_code == 200, credit.text
+    rid_cny = _tokenize(gw, core, supplier, _in_currency(distinct_trade("ROLES-CNY"), "CNY"))
     # a disputed receivable: its badges appear on the supplier's, the operator's and the regulator's pages
-    endorsed = gw.request(
-        "POST",
-        f"/receivables/{rid}/endorse",
-        core.api_key,
-        json={"accept": True},
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert endorsed.status_code == 200, endorsed.text
+    for endorse in (rid, rid_cny):
+        endorsed = gw.request(
+            "POST",
+            f"/receivables/{endorse}/endorse",
+            core.api_key,
+            json={"accept": True},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert endorsed.status_code == 200, endorsed.text
     disputed = gw.request(
         "POST",
         f"/receivables/{rid}/disputes",
@@ -110,7 +127,14 @@ def world(gw: Gateway) -> dict[str, Any]:
         "price_source": onboard(gw, "price_source", "Role Prices AB", "SE000ROLEPRICE", [], custodial=True),
     }
     _warehouse(gw, actors)
-    return {"actors": actors, "rid": rid, "rid_b": rid_b, "core_b": core_b, "supplier_b": supplier_b}
+    return {
+        "actors": actors,
+        "rid": rid,
+        "rid_cny": rid_cny,
+        "rid_b": rid_b,
+        "core_b": core_b,
+        "supplier_b": supplier_b,
+    }
 
 
 def _warehouse(gw: Gateway, actors: dict[str, Actor]) -> None:
@@ -259,8 +283,9 @@ def test_the_pages_fit_a_phone(gw: Gateway, browser: Browser, world: dict[str, A
 
 
 def test_the_page_scripts_money_is_exact(gw: Gateway, browser: Browser) -> None:
-    """``decimalOf`` and ``parseMoney`` against Python's exact decimals, amounts past 2^53 included;
-    what a person may type, and what is refused."""
+    """``decimalOf`` and ``parseMoney`` against Python's exact decimals, amounts past 2^53 included, in
+    currencies of 2, 0 (JPY) and 3 (KWD) minor digits (the browser's ISO 4217 data); what a person may
+    type, and what is refused; ``money`` formats each amount in its own currency (en-US)."""
     rng = random.Random(12)
     minors = [0, 1, 99, 100, 309_050, 2**53 - 1, 2**53 + 1, 10**20 + 7] + [
         rng.randrange(10**18) for _ in range(40)
@@ -271,11 +296,16 @@ def test_the_page_scripts_money_is_exact(gw: Gateway, browser: Browser) -> None:
         got = seen.page.evaluate(
             """async (minors) => {
                 const m = await import('/app/static/portal.js');
-                return minors.map((x) => m.decimalOf(BigInt(x)));
+                const of = (code) => minors.map((x) => m.decimalOf(BigInt(x), code));
+                const digits = ['EUR', 'CNY', 'JPY', 'KWD'].map((code) => m.minorDigits(code));
+                return {digits, EUR: of('EUR'), JPY: of('JPY'), KWD: of('KWD')};
             }""",
             [str(x) for x in minors],
         )
-        assert got == [f"{Decimal(x) / 100:.2f}" for x in minors]
+        assert got["digits"] == [2, 2, 0, 3]
+        assert got["EUR"] == [f"{Decimal(x) / 100:.2f}" for x in minors]
+        assert got["JPY"] == [str(x) for x in minors]
+        assert got["KWD"] == [f"{Decimal(x) / 1000:.3f}" for x in minors]
         typed = {
             "1234.56": 123456,
             "1234,56": 123456,
@@ -303,22 +333,92 @@ def test_the_page_scripts_money_is_exact(gw: Gateway, browser: Browser) -> None:
             "abc",
             "1.0001",
         ]
+        # (text, currency): minor units, or None for refused
+        other = {
+            ("1234", "JPY"): 1234,
+            ("1,234", "JPY"): 1234,
+            ("1.234.567", "JPY"): 1234567,
+            ("1234.5", "JPY"): None,  # JPY has no decimals
+            ("12.5", "KWD"): 12500,
+            ("12.500", "KWD"): 12500,  # three decimals: en-US's decimal point before three digits
+            ("12,500", "KWD"): 12500000,  # and its group separator
+            ("1,234.567", "KWD"): 1234567,
+            ("1.2345", "KWD"): None,
+            ("3090.50", "CNY"): 309050,
+        }
         answers = seen.page.evaluate(
-            """async ([good, bad]) => {
+            """async ([good, bad, other]) => {
                 const m = await import('/app/static/portal.js');
-                const one = (t) => {
-                    try { return m.parseMoney(t).toString(); } catch (e) { return 'refused:' + e.code; }
+                const one = (t, code = 'EUR') => {
+                    try { return m.parseMoney(t, code).toString(); } catch (e) { return 'refused:' + e.code; }
                 };
-                return [good.map(one), bad.map(one)];
+                const theirs = other.map(([t, code]) => one(t, code));
+                return [good.map((t) => one(t)), bad.map((t) => one(t)), theirs];
             }""",
-            [list(typed), refused],
+            [list(typed), refused, list(other)],
         )
         assert answers[0] == [str(v) for v in typed.values()]
         assert answers[1] == ["refused:AMOUNT_INVALID"] * len(refused), list(
             zip(refused, answers[1], strict=True)
         )
+        assert answers[2] == ["refused:AMOUNT_INVALID" if v is None else str(v) for v in other.values()], (
+            list(zip(other, answers[2], strict=True))
+        )
+        shown = seen.page.evaluate(
+            """async () => {
+                const m = await import('/app/static/portal.js');
+                let missing;
+                try { m.money(1n); } catch (e) { missing = e.code; }
+                return [m.money(309050n, 'EUR'), m.money(309050n, 'CNY'), m.money(309050n, 'JPY'),
+                        m.money(1234567n, 'KWD'), m.money(2n ** 64n + 1n, 'JPY'), m.money(-5n, 'EUR'),
+                        missing];
+            }"""
+        )
+        assert [s.replace("\xa0", " ") for s in shown[:6]] == [
+            "€3,090.50",
+            "CN¥3,090.50",
+            "¥309,050",  # JPY: no decimals, every minor unit a yen
+            "KWD 1,234.567",
+            "¥18,446,744,073,709,551,617",  # past 2^64, exactly
+            "-€0.05",
+        ]
+        assert shown[6] == "CURRENCY_UNKNOWN"  # an amount without its currency is never formatted
     finally:
         seen.close()
+
+
+def test_amounts_in_two_currencies_side_by_side_each_in_its_own(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    """The supplier holds an EUR receivable and a CNY one of the same face (3,090.50): each row shows its
+    own currency; the core enterprise's calendar sums each currency apart, never across them."""
+    rid, rid_cny = world["rid"], world["rid_cny"]
+    seen = _signed_in(browser, gw, world, "supplier")
+    try:
+        page = seen.open("holdings")
+        eur = page.locator("tr", has=page.locator(f"a[href='/app/receivable?id={rid}']"))
+        cny = page.locator("tr", has=page.locator(f"a[href='/app/receivable?id={rid_cny}']"))
+        expect(eur).to_contain_text("€3,090.50")
+        expect(cny).to_contain_text("CN¥3,090.50")
+        assert "€" not in cny.inner_text().replace("CN¥", "") and "CN¥" not in eur.inner_text()
+        page = seen.open(f"receivable?id={rid_cny}")
+        expect(page.locator("#facts-h")).to_contain_text("CN¥3,090.50 owed by")
+        expect(page.locator("#currency")).to_have_text("CNY")
+        assert seen.errors == [], seen.errors
+    finally:
+        seen.close()
+    core = _signed_in(browser, gw, world, "core_enterprise")
+    try:
+        page = core.open("calendar")
+        totals = page.locator("#calendar-totals strong")
+        expect(totals).to_have_count(2)
+        assert totals.all_inner_texts() == ["CN¥3,090.50", "€3,090.50"]  # by code, never added up
+        expect(page.locator("figure figcaption")).to_have_count(2)  # a chart per currency
+        page = core.open("payables")
+        expect(page.locator("#balances li")).to_have_count(3)  # one balance per settlement currency
+        assert core.errors == [], core.errors
+    finally:
+        core.close()
 
 
 def test_a_core_enterprise_with_its_own_key_endorses_by_signing_in_the_page(

@@ -121,21 +121,24 @@ def test_the_whole_story_through_the_portal(gw: Gateway, browser: Browser, tmp_p
     _check(op, "participants")
     page = op.open("settlement")
     page.get_by_label("Financier's participant id").fill(bank.id)
+    page.get_by_label("Currency", exact=True).select_option("EUR")  # the trade's invoices are in EUR
     page.get_by_role("textbox", name="Cap").fill("10000000")
     page.click("button:has-text('Save the cap')")
-    expect(page.locator("#flash")).to_contain_text("cap €10,000,000.00")
+    expect(page.locator("#flash")).to_contain_text("in EUR: cap €10,000,000.00")
 
     # -- the financier grants the core enterprise a credit line and books deposits
     fin = portal(browser, gw.url, "financier")
     fin.sign_in(bank.api_key)
     page = fin.open("portfolio")
     page.get_by_label("Core enterprise's participant id").fill(core.id)
+    page.get_by_label("Currency of the line").select_option("EUR")
     page.get_by_label("My line (limit)").fill("1000000")
     page.click("button:has-text('Set my line')")
-    expect(page.locator("#credit-line")).to_contain_text("1,000,000.00", timeout=30_000)
+    expect(page.locator("#credit-line")).to_contain_text("€1,000,000.00", timeout=30_000)
     for to, amount in ((bank.id, "50000"), (core.id, "10000")):
         page = fin.open("settlement")
         page.get_by_label("To participant id").fill(to)
+        expect(page.get_by_label("Currency", exact=True)).to_have_value("EUR")  # the one it may issue in
         page.get_by_label("Amount").fill(amount)
         page.click("#mint button[type=submit]")
         expect(page.locator("#flash")).to_contain_text("Issued")

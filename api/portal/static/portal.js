@@ -81,14 +81,38 @@ export async function all(path, limit = 500) {
 
 // ------------------------------------------------------------------------------------------ money
 
-export const currency = () => meta("scf-currency") || "EUR";
-const formatter = () => new Intl.NumberFormat(undefined, { style: "currency", currency: currency() });
-/** Digits after the decimal point of the currency (ISO 4217 minor units: 2 for EUR and CNY). */
-export const minorDigits = () => formatter().resolvedOptions().maximumFractionDigits;
+/** The deployment profile's default currency (the page's meta): only for a page with no row currency. */
+export const defaultCurrency = () => meta("scf-currency") || "EUR";
 
-/** An amount in minor units as a decimal string, exactly (no floating point): 123456 -> "1234.56". */
-export function decimalOf(minor) {
-  const digits = minorDigits();
+// ISO 4217 minor units as the gateway states them (GET /settlement/currencies, asked before a page renders):
+// the amounts' own scale. The browser's currency data is the fallback only for a currency the platform does
+// not settle in; it differs from ISO 4217 for some codes (HUF, IDR, COP, IQD), which would shift amounts.
+const isoDigits = new Map();
+
+// one formatter per currency and scale, in the browser's locale (JPY 0, EUR and CNY 2, KWD 3)
+const formatters = new Map();
+function formatter(currency) {
+  const code = typeof currency === "string" ? currency.trim().toUpperCase() : "";
+  const digits = isoDigits.get(code);
+  const key = `${code}/${digits ?? ""}`;
+  let found = formatters.get(key);
+  if (!found) {
+    if (!/^[A-Z]{3}$/.test(code)) {
+      throw new Problem(0, "CURRENCY_UNKNOWN", `No currency for this amount (${currency}): an ISO 4217 code is needed.`);
+    }
+    const scale = digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    found = new Intl.NumberFormat(undefined, { style: "currency", currency: code, ...scale });
+    formatters.set(key, found);
+  }
+  return found;
+}
+
+/** Digits after the decimal point of `currency` (its ISO 4217 minor unit: 2 for EUR and CNY, 0 for JPY). */
+export const minorDigits = (currency) => formatter(currency).resolvedOptions().maximumFractionDigits;
+
+/** An amount in minor units of `currency` as a decimal string, exactly (no floating point): 123456 -> "1234.56". */
+export function decimalOf(minor, currency) {
+  const digits = minorDigits(currency);
   let value = BigInt(minor);
   const negative = value < 0n;
   if (negative) value = -value;
@@ -98,26 +122,89 @@ export function decimalOf(minor) {
   return `${negative ? "-" : ""}${whole}${fraction}`;
 }
 
-/** Minor units formatted in the currency and the browser's locale ("€1,234.56", "1 234,56 €"). */
-export function money(minor) {
+/**
+ * Minor units of `currency` formatted in it and the browser's locale ("€1,234.56", "1 234,56 €",
+ * "CN¥1,234.56", "¥1,235" for JPY).
+ */
+export function money(minor, currency) {
   if (minor === null || minor === undefined) return "—";
-  return formatter().format(decimalOf(minor)); // a decimal string is formatted exactly
+  return formatter(currency).format(decimalOf(minor, currency)); // a decimal string is formatted exactly
+}
+
+/** Sum `value(row)` per currency (`row.currency`), by code: [{currency, minor}]. Currencies are never added. */
+export function totalsByCurrency(rows, value) {
+  const totals = new Map();
+  for (const row of rows) totals.set(row.currency, (totals.get(row.currency) ?? 0n) + BigInt(value(row)));
+  return [...totals.keys()].sort().map((currency) => ({ currency, minor: totals.get(currency) }));
+}
+
+/** Rows grouped by their `currency`, by code: [[code, rows]]. */
+export function byCurrency(rows) {
+  const groups = new Map();
+  for (const row of rows) groups.set(row.currency, [...(groups.get(row.currency) ?? []), row]);
+  return [...groups.keys()].sort().map((code) => [code, groups.get(code)]);
+}
+
+let settlementCurrencies = null;
+/** The platform's settlement currencies (GET /settlement/currencies, asked once a page): [{currency, token, minor_unit}]. */
+export function currencies() {
+  settlementCurrencies ??= api("GET", "/settlement/currencies")
+    .then((list) => {
+      for (const c of list) isoDigits.set(c.currency, c.minor_unit);
+      return list;
+    })
+    .catch((problem) => {
+      settlementCurrencies = null;
+      throw problem;
+    });
+  return settlementCurrencies;
+}
+
+/** A currency's name in the browser's language ("Euro"), or its code. */
+export function currencyName(code) {
+  try {
+    return new Intl.DisplayNames(undefined, { type: "currency" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 /**
- * What a person typed ("1234.56", "1234,56", "1 234,56", "1,234.56", "1.234,56") as minor units
- * (BigInt), or a Problem. With both "." and "," the last one is the decimal point; with one of them
- * once, it is the decimal point unless exactly three digits follow it ("1,234" is 1234).
+ * A `<select>` of the settlement currencies `list` (from `currencies()`), `selected` chosen (else the
+ * profile's default currency when it is one of them, else the first).
  */
-export function parseMoney(input) {
-  const digits = minorDigits();
-  const bad = new Problem(0, "AMOUNT_INVALID", `Enter an amount like 1234.56 (at most ${digits} decimals).`);
+export function currencySelect(list, { selected, name = "currency" } = {}) {
+  const codes = list.map((c) => c.currency);
+  const chosen = codes.includes(selected) ? selected : codes.includes(defaultCurrency()) ? defaultCurrency() : codes[0];
+  return el("select", { name, required: true },
+    codes.map((code) => el("option", { value: code, selected: code === chosen }, `${code} (${currencyName(code)})`)));
+}
+
+/** The decimal symbol of the browser's locale ("." in en-US, "," in de-DE). */
+const decimalSymbol = () => new Intl.NumberFormat().formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
+
+/**
+ * What a person typed ("1234.56", "1234,56", "1 234,56", "1,234.56", "1.234,56") as minor units of
+ * `currency` (BigInt), or a Problem. With both "." and "," the last one is the decimal point; with one
+ * of them once, it is the decimal point unless exactly three digits follow it ("1,234" is 1234), but for
+ * a currency with three decimals (KWD) the locale's own decimal symbol there is the decimal point. A
+ * currency without decimals (JPY) takes whole units only.
+ */
+export function parseMoney(input, currency) {
+  const digits = minorDigits(currency);
+  const example = digits ? `1234.${"5678".slice(0, digits)}` : "1234";
+  const bad = new Problem(0, "AMOUNT_INVALID", digits
+    ? `Enter an amount in ${currency} like ${example} (at most ${digits} decimals).`
+    : `Enter an amount in ${currency} like ${example} (whole units: ${currency} has no decimals).`);
   const text = String(input).trim().replace(/[\s\u00a0\u202f']/g, "");
   if (!/^\d[\d.,]*$/.test(text) || /[.,]$/.test(text)) throw bad;
   const last = Math.max(text.lastIndexOf("."), text.lastIndexOf(","));
   const separators = text.match(/[.,]/g) ?? [];
   const mixed = new Set(separators).size > 1;
-  const decimal = last >= 0 && (mixed || (separators.length === 1 && text.length - last - 1 !== 3));
+  // one separator before exactly three digits groups them ("1,234"), unless the currency has three
+  // decimals (KWD): then the browser's own decimal symbol is the decimal point ("12.500" in en-US)
+  const three = separators.length === 1 && text.length - last - 1 === 3;
+  const decimal = last >= 0 && (mixed || (separators.length === 1 && (!three || (digits === 3 && text[last] === decimalSymbol()))));
   const wholeText = decimal ? text.slice(0, last) : text;
   const groups = wholeText.split(/[.,]/);
   // grouping separators split the whole part into groups of three: "1.234.567", never "0.5.5"
@@ -268,11 +355,11 @@ export function svg(tag, attrs = {}, ...children) {
 }
 
 /**
- * A bar chart (SVG, drawn here: no chart library) of `bars` = [{label, value (minor units, BigInt or
- * number), title}], with the same figures as a table for screen readers and keyboard users. `title`
- * names the chart (its accessible name).
+ * A bar chart (SVG, drawn here: no chart library) of `bars` = [{label, value (minor units of `currency`,
+ * BigInt or number), title}], with the same figures as a table for screen readers and keyboard users.
+ * `title` names the chart (its accessible name). One currency a chart: amounts of two are never added.
  */
-export function barChart(title, bars, { valueLabel = "Amount", format = money } = {}) {
+export function barChart(title, bars, { valueLabel = "Amount", currency, format = (v) => money(v, currency) } = {}) {
   if (!bars.length) return el("p", { class: "muted" }, `${title}: nothing to show yet.`);
   const width = Math.max(320, bars.length * 56 + 60);
   const height = 220;
@@ -360,7 +447,10 @@ function start() {
       participantId: document.body.dataset.participant,
       params: new URLSearchParams(location.search),
     };
-    import(`./pages/${slug}.js`)
+    // the settlement currencies' minor units first (every amount's scale); a page still renders without
+    currencies()
+      .catch(() => null)
+      .then(() => import(`./pages/${slug}.js`))
       .then((page) => page.render(ctx))
       .catch((problem) => {
         root.replaceChildren(el("p", { class: "error", role: "alert" }, explain(problem)));

@@ -6,7 +6,7 @@ export async function render({ root, role }) {
   root.replaceChildren(
     table("Submitted bundles", [
       { label: "Invoice", cell: (b) => b.invoice_number },
-      { label: "Amount", num: true, cell: (b) => money(b.face_value_minor) },
+      { label: "Amount", num: true, cell: (b) => money(b.face_value_minor, b.currency) },
       { label: "Status", cell: (b) => b.status },
       { label: "Receivable", cell: (b) => (b.receivable_id !== null ? receivableLink(b.receivable_id) : "—") },
       { label: "Documents", cell: (b) => b.documents.map((d) => d.name).join(", ") },

@@ -64,7 +64,7 @@ function cancelForm(offer, reload) {
   );
   return action(form, async (_, key) => {
     await api("POST", `/offers/${offer.offer_id}/cancel`, undefined, { idempotencyKey: key });
-    return `Offer #${offer.offer_id} is cancelled: the unfilled ${money(unfilled(offer))} can no longer be accepted.`;
+    return `Offer #${offer.offer_id} is cancelled: the unfilled ${money(unfilled(offer), offer.currency)} can no longer be accepted.`;
   }, reload);
 }
 
@@ -75,8 +75,8 @@ export async function myOffers(reload, headingLevel = "h2") {
     { label: "Offer", cell: (o) => `#${o.offer_id}` },
     { label: "Receivable", cell: (o) => receivableLink(o.receivable_id) },
     { label: "Rate p.a.", num: true, cell: (o) => percent(o.rate_bps) },
-    { label: "Up to", num: true, cell: (o) => money(o.max_amount_minor) },
-    { label: "Filled", num: true, cell: (o) => money(o.filled_minor) },
+    { label: "Up to", num: true, cell: (o) => money(o.max_amount_minor, o.currency) },
+    { label: "Filled", num: true, cell: (o) => money(o.filled_minor, o.currency) },
     { label: "Valid until", cell: (o) => moment(o.expiry) },
     { label: "State", cell: offerState },
     { label: "Actions", cell: (o) => (o.open ? cancelForm(o, reload) : "—") },
@@ -89,8 +89,9 @@ export async function myOffers(reload, headingLevel = "h2") {
 
 function offerForm(row, reload, close) {
   const rid = row.receivable_id;
+  const code = row.currency;
   const max = el("input", { name: "max_amount", required: true, inputmode: "decimal", autocomplete: "off",
-    value: decimalOf(row.outstanding_minor) });
+    value: decimalOf(row.outstanding_minor, code) });
   const rate = el("input", { name: "rate", required: true, inputmode: "decimal", autocomplete: "off", value: "6.00" });
   const now = new Date();
   const expiry = el("input", { name: "expiry", type: "datetime-local", required: true,
@@ -98,12 +99,12 @@ function offerForm(row, reload, close) {
   const preview = el("p", { class: "muted", "aria-live": "polite" });
   const showPreview = () => {
     try {
-      const amount = parseMoney(max.value);
+      const amount = parseMoney(max.value, code);
       const bps = rateToBps(rate.value);
       const price = estimate(amount, bps, row.tenor_days);
       preview.textContent = price === null
         ? `At ${percent(bps)} over ${row.tenor_days} days the discount is 100 % or more: no holder could accept.`
-        : `Accepted in full today, this would pay about ${money(price)} for ${money(amount)} of face value `
+        : `Accepted in full today, this would pay about ${money(price, code)} for ${money(amount, code)} of face value `
           + `(${row.tenor_days} days to maturity; the price is fixed when a holder accepts).`;
     } catch {
       preview.textContent = "";
@@ -115,10 +116,10 @@ function offerForm(row, reload, close) {
   const headingId = `offer-h-${rid}`;
   const form = el("form", { class: "card", "aria-labelledby": headingId },
     el("h3", { id: headingId }, `Make an offer on #${rid}`),
-    el("p", {}, `Owed by ${party(row.debtor)}, ${money(row.outstanding_minor)} outstanding, due ${day(row.due_date)}.`),
+    el("p", {}, `Owed by ${party(row.debtor)}, ${money(row.outstanding_minor, code)} outstanding, due ${day(row.due_date)}.`),
     el("p", {}, `Credit: the debtor ${grade(row.debtor_grade, row.debtor_score)}, the supplier `
       + `${grade(row.creditor_grade, row.creditor_score)} (their profiles and reasons: GET /credit/profiles/{id}).`),
-    field("Most face value to buy", max, `At most the outstanding ${money(row.outstanding_minor)}; holders may sell you less.`),
+    field(`Most face value to buy (${code})`, max, `At most the outstanding ${money(row.outstanding_minor, code)}; holders may sell you less.`),
     field("Annual discount rate (%)", rate, "Like 6.00: at most 2 decimals, from 0 to 100 (ACT/365)."),
     field("Valid until", expiry, `Date and time in ${timeZone()}; 7 days from now unless you change it.`),
     preview,
@@ -129,15 +130,15 @@ function offerForm(row, reload, close) {
     ),
   );
   return action(form, async (_, key) => {
-    const amount = parseMoney(max.value);
+    const amount = parseMoney(max.value, code);
     const bps = rateToBps(rate.value);
     const until = unixOfLocal(expiry.value);
     if (until <= Math.floor(Date.now() / 1000)) {
       throw new Problem(0, "EXPIRY_INVALID", "The offer must end in the future.");
     }
-    const tx = await api("POST", "/offers", { receivable_id: rid, max_amount: amount, rate_bps: bps, expiry: until },
+    const tx = await api("POST", "/offers", { receivable_id: rid, currency: code, max_amount: amount, rate_bps: bps, expiry: until },
       { idempotencyKey: key });
-    return `Offer #${tx.offer_id ?? "?"} made: up to ${money(amount)} of #${rid} at ${percent(bps)} p.a., `
+    return `Offer #${tx.offer_id ?? "?"} made: up to ${money(amount, code)} of #${rid} at ${percent(bps)} p.a., `
       + `open until ${moment(until)} (transaction ${tx.tx_hash}).`;
   }, reload);
 }
@@ -158,7 +159,7 @@ export async function render(ctx) {
     { label: "Debtor grade", cell: (r) => grade(r.debtor_grade, r.debtor_score) },
     { label: "Supplier", cell: (r) => (r.creditor ? party(r.creditor) : "–") },
     { label: "Supplier grade", cell: (r) => grade(r.creditor_grade, r.creditor_score) },
-    { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor) },
+    { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor, r.currency) },
     { label: "Due", cell: (r) => day(r.due_date) },
     { label: "Days to maturity", num: true, cell: (r) => String(r.tenor_days) },
     {

@@ -7,14 +7,15 @@ import { myOffers, offerState, unfilled } from "./market.js";
 
 const minOf = (a, b) => (a < b ? a : b);
 
-function quoteFacts(q) {
+/** A quote's figures, in `code`: the currency of the offer's receivable (a quote does not name it). */
+function quoteFacts(q, code) {
   return el("dl", { class: "facts" },
-    el("dt", {}, "Face value sold"), el("dd", {}, money(q.amount_minor)),
+    el("dt", {}, "Face value sold"), el("dd", {}, money(q.amount_minor, code)),
     q.claim_minor !== q.amount_minor
-      ? [el("dt", {}, "Still owed on it"), el("dd", {}, `${money(q.claim_minor)} (after repayments and credit notes)`)]
+      ? [el("dt", {}, "Still owed on it"), el("dd", {}, `${money(q.claim_minor, code)} (after repayments and credit notes)`)]
       : null,
-    el("dt", {}, "Price paid to you"), el("dd", {}, el("strong", {}, money(q.price_minor))),
-    el("dt", {}, "Discount"), el("dd", {}, money(q.discount_minor)),
+    el("dt", {}, "Price paid to you"), el("dd", {}, el("strong", {}, money(q.price_minor, code))),
+    el("dt", {}, "Discount"), el("dd", {}, money(q.discount_minor, code)),
     el("dt", {}, "Days to maturity"), el("dd", {}, String(q.days_to_maturity)),
     el("dt", {}, "Rate p.a."), el("dd", {}, percent(q.rate_bps)),
     el("dt", {}, "As of"), el("dd", {}, moment(q.as_of)),
@@ -23,9 +24,10 @@ function quoteFacts(q) {
 
 function acceptForm(offer, held, reload) {
   const id = offer.offer_id;
+  const code = offer.currency;
   const most = minOf(unfilled(offer), held);
   const amount = el("input", { name: "amount", required: true, inputmode: "decimal", autocomplete: "off",
-    value: decimalOf(most) });
+    value: decimalOf(most, code) });
   const quoteBox = el("div", { class: "quote", "aria-live": "polite" },
     el("p", { class: "muted" }, "Show the price before you accept."));
   const errorBox = el("div", { class: "error", role: "alert" });
@@ -43,8 +45,8 @@ function acceptForm(offer, held, reload) {
   };
 
   const readAmount = () => {
-    const minor = parseMoney(amount.value);
-    if (minor > most) throw new Problem(0, "AMOUNT_TOO_LARGE", `You can sell at most ${money(most)} to this offer.`);
+    const minor = parseMoney(amount.value, code);
+    if (minor > most) throw new Problem(0, "AMOUNT_TOO_LARGE", `You can sell at most ${money(most, code)} to this offer.`);
     return minor;
   };
 
@@ -58,8 +60,8 @@ function acceptForm(offer, held, reload) {
       const q = await api("GET", `/offers/${id}/quote?amount=${minor}`);
       if (question !== asked) return;
       quote = { amount: minor, price: BigInt(q.price_minor) };
-      quoteBox.replaceChildren(el("div", { class: "card" }, quoteFacts(q)));
-      accept.textContent = `Accept and sell for ${money(q.price_minor)}`;
+      quoteBox.replaceChildren(el("div", { class: "card" }, quoteFacts(q, code)));
+      accept.textContent = `Accept and sell for ${money(q.price_minor, code)}`;
       accept.disabled = false;
     } catch (problem) {
       if (question !== asked) return;
@@ -73,7 +75,7 @@ function acceptForm(offer, held, reload) {
   const sync = () => {
     let typed = null;
     try {
-      typed = parseMoney(amount.value);
+      typed = parseMoney(amount.value, code);
     } catch {
       typed = null;
     }
@@ -97,9 +99,9 @@ function acceptForm(offer, held, reload) {
   const form = el("form", { class: "card", "aria-labelledby": headingId },
     el("h3", { id: headingId }, `Offer #${id} on receivable #${offer.receivable_id}`),
     el("p", {},
-      `${party(offer.maker)} buys up to ${money(unfilled(offer))} more at ${percent(offer.rate_bps)} p.a., until ${moment(offer.expiry)}. `,
-      `You hold ${money(held)} of `, receivableLink(offer.receivable_id), "."),
-    field(`Face value to sell (at most ${money(most)})`, amount),
+      `${party(offer.maker)} buys up to ${money(unfilled(offer), code)} more at ${percent(offer.rate_bps)} p.a., until ${moment(offer.expiry)}. `,
+      `You hold ${money(held, code)} of `, receivableLink(offer.receivable_id), "."),
+    field(`Face value to sell in ${code} (at most ${money(most, code)})`, amount),
     el("p", {}, el("button", { type: "button", class: "secondary", onclick: show }, "Show the price")),
     quoteBox,
     errorBox,
@@ -108,15 +110,15 @@ function acceptForm(offer, held, reload) {
   return action(form, async (_, key) => {
     const quoted = quote?.price;
     try {
-      const minor = parseMoney(amount.value);
+      const minor = parseMoney(amount.value, code);
       if (!quote || quote.amount !== minor) {
         throw new Problem(0, "QUOTE_NEEDED", "Show the price for this amount before you accept.");
       }
       // the price shown is the floor: the ledger refuses to pay less (a repayment or credit note in between)
       const tx = await api("POST", `/offers/${id}/accept`, { amount: minor, min_price: quoted }, { idempotencyKey: key });
       const paid = tx.amount === null || tx.amount === undefined ? null : BigInt(tx.amount);
-      const moved = paid !== null && paid !== quoted ? ` (the price shown was ${money(quoted)}: the chain's day moved on, in your favour)` : "";
-      return `Sold ${money(minor)} of #${offer.receivable_id} to ${party(offer.maker)} for ${money(paid)}${moved}. `
+      const moved = paid !== null && paid !== quoted ? ` (the price shown was ${money(quoted, code)}: the chain's day moved on, in your favour)` : "";
+      return `Sold ${money(minor, code)} of #${offer.receivable_id} to ${party(offer.maker)} for ${money(paid, code)}${moved}. `
         + `Transaction ${tx.tx_hash}.`;
     } catch (problem) {
       // a refusal: the offer or the price may have changed, so a new price is needed (after the form is enabled again)
@@ -139,8 +141,8 @@ async function holderView(root, reload) {
     { label: "Receivable", cell: (o) => receivableLink(o.receivable_id) },
     { label: "Financier", cell: (o) => party(o.maker) },
     { label: "Rate p.a.", num: true, cell: (o) => percent(o.rate_bps) },
-    { label: "Up to", num: true, cell: (o) => money(o.max_amount_minor) },
-    { label: "Filled", num: true, cell: (o) => money(o.filled_minor) },
+    { label: "Up to", num: true, cell: (o) => money(o.max_amount_minor, o.currency) },
+    { label: "Filled", num: true, cell: (o) => money(o.filled_minor, o.currency) },
     { label: "Valid until", cell: (o) => moment(o.expiry) },
     { label: "State", cell: offerState },
   ];

@@ -1,5 +1,7 @@
 // Payables (core enterprise): endorse or reject what suppliers tokenized against me, and repay.
-import { action, all, api, day, el, field, money, parseMoney, party, Problem, receivableLink, statusBadges, table } from "../portal.js";
+import {
+  action, all, api, currencies, day, el, field, money, parseMoney, party, Problem, receivableLink, statusBadges, table,
+} from "../portal.js";
 
 let ethersLoaded = null;
 /** ethers (npm, pinned; served by the gateway) for secp256k1 and EIP-712, loaded when first needed. */
@@ -58,36 +60,59 @@ export function endorseForm(r, accept, reload) {
   }, reload);
 }
 
-export function repayForm(r, reload) {
+/**
+ * Repay a receivable in its own currency: the amount is read in it, and the body names it (the gateway
+ * refuses another currency than the receivable's). `balance`, when known, is the payer's in that currency.
+ */
+export function repayForm(r, reload, balance = null) {
+  const code = r.currency;
   const amount = el("input", { name: "amount", required: true, inputmode: "decimal", autocomplete: "off", value: "" });
   const form = el("form", { class: "card", "aria-label": `Repay receivable ${r.id}` },
-    el("h3", {}, `Repay #${r.id} (${money(r.outstanding_minor)} outstanding)`),
-    field("Amount", amount, "Paid in settlement tokens from your balance."),
+    el("h3", {}, `Repay #${r.id} (${money(r.outstanding_minor, code)} outstanding)`),
+    field(`Amount in ${code}`, amount, balance === null
+      ? `Paid in ${code} settlement tokens from your balance.`
+      : `Paid in ${code} settlement tokens from your balance (${money(balance, code)}).`),
     el("div", { class: "error", role: "alert" }),
     el("button", { type: "submit" }, "Repay"),
   );
   return action(form, async (_, key) => {
-    const minor = parseMoney(amount.value);
-    await api("POST", `/receivables/${r.id}/repayments`, { amount: minor }, { idempotencyKey: key });
-    return `You repaid ${money(minor)} of #${r.id}. Its holders can now redeem their shares.`;
+    const minor = parseMoney(amount.value, code);
+    await api("POST", `/receivables/${r.id}/repayments`, { amount: minor, currency: code }, { idempotencyKey: key });
+    return `You repaid ${money(minor, code)} of #${r.id}. Its holders can now redeem their shares.`;
   }, reload);
+}
+
+/** My settlement balance in each of the platform's currencies: [BalanceOut]. */
+async function balancesOf() {
+  const list = await currencies();
+  return Promise.all(list.map((c) => api("GET", `/settlement/balance?currency=${encodeURIComponent(c.currency)}`)));
+}
+
+function balanceList(balances) {
+  if (!balances.length) return "";
+  return el("section", { "aria-labelledby": "balances-h" },
+    el("h2", { id: "balances-h" }, balances.length > 1 ? "Your settlement balances" : "Your settlement balance"),
+    el("ul", { id: "balances" }, balances.map((b) => el("li", {}, `${b.currency}: `,
+      el("strong", { id: `balance-${b.currency}`, dataset: { currency: b.currency } }, money(b.settlement_balance_minor, b.currency))))),
+  );
 }
 
 export async function render({ root, role, participantId }) {
   const reload = () => render({ root, role, participantId });
-  const [pending, everything, balance, me] = await Promise.all([
+  const [pending, everything, balances, me] = await Promise.all([
     all("/payables?status=pending"),
     all("/payables?status=confirmed"),
-    api("GET", "/settlement/balance").catch(() => null),
+    balancesOf().catch(() => []),
     api("GET", "/participants/me"),
   ]);
+  const balanceIn = new Map(balances.map((b) => [b.currency, b.settlement_balance_minor]));
   const forms = el("div", { id: "payable-actions" });
   const common = [
     { label: "Receivable", cell: (r) => receivableLink(r.id) },
     { label: "Supplier", cell: (r) => party(r.creditor) },
     { label: "Issued", cell: (r) => day(r.issue_date) },
     { label: "Due", cell: (r) => day(r.due_date) },
-    { label: "Face value", num: true, cell: (r) => money(r.face_value_minor) },
+    { label: "Face value", num: true, cell: (r) => money(r.face_value_minor, r.currency) },
   ];
   const waiting = table("Waiting for your endorsement", [
     ...common,
@@ -105,15 +130,15 @@ export async function render({ root, role, participantId }) {
   const open = everything.filter((r) => BigInt(r.outstanding_minor) > 0n);
   const confirmed = table("Endorsed and not yet repaid", [
     ...common,
-    { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor) },
+    { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor, r.currency) },
     { label: "Status", cell: statusBadges },
     { label: "Repay", cell: (r) => el("button", { type: "button", class: "secondary", onclick: () => {
-        forms.replaceChildren(repayForm(r, reload));
+        forms.replaceChildren(repayForm(r, reload, balanceIn.get(r.currency) ?? null));
         forms.querySelector("input")?.focus();
       } }, "Repay…") },
   ], open, "You owe nothing that is endorsed.");
   root.replaceChildren(
-    balance ? el("p", {}, "Your settlement balance: ", el("strong", { id: "balance" }, money(balance.settlement_balance_minor))) : "",
+    balanceList(balances),
     el("h2", {}, "To endorse"), waiting,
     el("h2", {}, "To repay"), confirmed, forms,
   );

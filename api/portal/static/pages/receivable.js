@@ -26,7 +26,8 @@ function layout(root) {
   return { placed, width: next, depth: Math.max(...placed.map((p) => p.depth)) + 1 };
 }
 
-function picture(tree, events) {
+/** The tree as an SVG picture; amounts in `code`, the receivable's currency. */
+function picture(tree, events, code) {
   const { placed, width, depth } = layout(tree);
   const boxW = 190, boxH = 62, gapX = 24, gapY = 46;
   const W = width * (boxW + gapX) + gapX, H = depth * (boxH + gapY) + gapY;
@@ -38,11 +39,11 @@ function picture(tree, events) {
   const boxes = placed.map((p) => {
     const { x, y } = pos(p);
     const kind = kindOfNode(p.node, events);
-    const label = `${party(p.node.holder)}: ${money(p.node.amount_minor)} ${KIND_WORDS[kind] ?? ""}`;
+    const label = `${party(p.node.holder)}: ${money(p.node.amount_minor, code)} ${KIND_WORDS[kind] ?? ""}`;
     const group = svg("g", {},
       svg("rect", { x, y, width: boxW, height: boxH, rx: 6, fill: kind === "discount" ? "#eaf1f8" : "#fff", stroke: "#1f4e79", "stroke-width": 1.5 }),
       svg("text", { x: x + 8, y: y + 20, "font-weight": "600" }, party(p.node.holder).slice(0, 26)),
-      svg("text", { x: x + 8, y: y + 38 }, money(p.node.amount_minor)),
+      svg("text", { x: x + 8, y: y + 38 }, money(p.node.amount_minor, code)),
       svg("text", { x: x + 8, y: y + 54, fill: "#4a5563" }, `${KIND_WORDS[kind] ?? kind}${p.node.block_number !== null ? ` · block ${p.node.block_number}` : ""}`),
     );
     if (!p.node.tx_hash) return group;
@@ -52,27 +53,27 @@ function picture(tree, events) {
 }
 
 /** The same tree as nested lists: what a screen reader reads. */
-function outline(node, events) {
+function outline(node, events, code) {
   const kind = kindOfNode(node, events);
   return el("li", {},
-    el("span", { class: "node" }, `${party(node.holder)}: ${money(node.amount_minor)} `, KIND_WORDS[kind] ?? "",
+    el("span", { class: "node" }, `${party(node.holder)}: ${money(node.amount_minor, code)} `, KIND_WORDS[kind] ?? "",
       node.tx_hash ? [" (", el("a", { href: `#tx-${node.tx_hash}` }, `block ${node.block_number}`), ")"] : ""),
-    node.children.length ? el("ul", {}, node.children.map((c) => outline(c, events))) : null,
+    node.children.length ? el("ul", {}, node.children.map((c) => outline(c, events, code))) : null,
   );
 }
 
 const MONEY_KEYS = new Set(["value", "amount", "price", "faceValue", "maxAmount", "creditUsed", "filled"]);
 const ADDRESS_KEYS = ["from", "to", "holder", "maker", "debtor", "creditor"];
 
-/** An event's details in words: parties by name where the page knows them, amounts as money. */
-function describe(event, names) {
+/** An event's details in words: parties by name where the page knows them, amounts as money in `code`. */
+function describe(event, names, code) {
   const d = event.details ?? {};
   const bits = [];
   for (const key of [...ADDRESS_KEYS, ...MONEY_KEYS, "rateBps", "daysToMaturity", "reason"]) {
     const value = d[key];
     if (value === undefined || value === null) continue;
     if (ADDRESS_KEYS.includes(key)) bits.push(`${key} ${names.get(String(value).toLowerCase()) ?? value}`);
-    else if (MONEY_KEYS.has(key)) bits.push(`${key} ${money(value)}`);
+    else if (MONEY_KEYS.has(key)) bits.push(`${key} ${money(value, code)}`);
     else if (key === "rateBps") bits.push(`rate ${(Number(value) / 100).toFixed(2)} %`);
     else bits.push(`${key} ${value}`);
   }
@@ -147,15 +148,16 @@ export async function render({ root, role, participantId, params }) {
   const names = namesOf(p);
   root.replaceChildren(
     el("section", { class: "card", "aria-labelledby": "facts-h" },
-      el("h2", { id: "facts-h" }, `${money(r.face_value_minor)} owed by ${party(r.debtor)}`),
+      el("h2", { id: "facts-h" }, `${money(r.face_value_minor, r.currency)} owed by ${party(r.debtor)}`),
       el("dl", { class: "facts" },
+        el("dt", {}, "Currency"), el("dd", { id: "currency" }, r.currency),
         el("dt", {}, "Creditor"), el("dd", {}, party(r.creditor)),
         el("dt", {}, "Debtor"), el("dd", {}, party(r.debtor)),
         el("dt", {}, "Issued"), el("dd", {}, day(r.issue_date)),
         el("dt", {}, "Due"), el("dd", {}, day(r.due_date)),
-        el("dt", {}, "Outstanding"), el("dd", { id: "outstanding" }, money(r.outstanding_minor)),
-        el("dt", {}, "Repaid"), el("dd", {}, money(r.repaid_minor)),
-        el("dt", {}, "Reduced by credit notes"), el("dd", {}, money(r.diluted_minor)),
+        el("dt", {}, "Outstanding"), el("dd", { id: "outstanding" }, money(r.outstanding_minor, r.currency)),
+        el("dt", {}, "Repaid"), el("dd", {}, money(r.repaid_minor, r.currency)),
+        el("dt", {}, "Reduced by credit notes"), el("dd", {}, money(r.diluted_minor, r.currency)),
         el("dt", {}, "Status"), el("dd", {}, statusBadges(r)),
         el("dt", {}, "Bundle hash"), el("dd", { class: "muted" }, r.bundle_hash),
       ),
@@ -168,14 +170,14 @@ export async function render({ root, role, participantId, params }) {
       : el("p", { class: "muted" }, "No documents are shown to you."),
     docBox,
     el("h2", {}, "Provenance"),
-    el("div", { class: "table-wrap", role: "region", "aria-label": "Provenance picture", tabindex: "0" }, picture(p.transfer_tree, p.events)),
-    el("div", { class: "tree", id: "provenance-outline" }, el("ul", {}, outline(p.transfer_tree, p.events))),
+    el("div", { class: "table-wrap", role: "region", "aria-label": "Provenance picture", tabindex: "0" }, picture(p.transfer_tree, p.events, r.currency)),
+    el("div", { class: "tree", id: "provenance-outline" }, el("ul", {}, outline(p.transfer_tree, p.events, r.currency))),
     el("h2", {}, "Ledger events"),
     table("Events of this receivable on the ledger", [
       { label: "Event", cell: (e) => e.kind },
       { label: "Block", num: true, cell: (e) => e.block_number },
       { label: "Transaction", cell: (e) => el("code", { id: anchored(e.tx_hash), tabindex: "-1" }, e.tx_hash) },
-      { label: "Details", cell: (e) => describe(e, names) },
+      { label: "Details", cell: (e) => describe(e, names, r.currency) },
     ], p.events),
   );
 }

@@ -1,8 +1,8 @@
 // Receivables: every receivable on the platform, the volume tokenized per week, and the disputes;
 // the operator resolves a dispute (lift the freeze, or a credit note). The regulator only reads.
 import {
-  Problem, action, all, api, barChart, day, el, field, money, parseMoney, party, receivableLink, statusBadges, sumBy, table,
-  weekOf,
+  Problem, action, all, api, barChart, byCurrency, day, el, field, money, parseMoney, party, receivableLink, statusBadges,
+  sumBy, table, totalsByCurrency, weekOf,
 } from "../portal.js";
 
 // statusBadges() nests its arrays one level deeper than el() flattens: spread it into a span
@@ -15,7 +15,7 @@ function resolutionForm(r, reload) {
     el("option", { value: "credit_note" }, "Credit note"),
   );
   const amount = el("input", { name: "amount", id: `${id}-amount`, inputmode: "decimal", autocomplete: "off" });
-  const amountField = field(`Credit note amount (at most ${money(r.outstanding_minor)})`, amount,
+  const amountField = field(`Credit note amount in ${r.currency} (at most ${money(r.outstanding_minor, r.currency)})`, amount,
     "Taken off the outstanding amount, shared among the holders in proportion to what they hold.");
   amountField.hidden = true;
   choice.addEventListener("change", () => {
@@ -33,16 +33,16 @@ function resolutionForm(r, reload) {
   return action(form, async (_, key) => {
     const body = { action: choice.value };
     if (choice.value === "credit_note") {
-      const minor = parseMoney(amount.value);
+      const minor = parseMoney(amount.value, r.currency);
       if (minor > BigInt(r.outstanding_minor)) {
-        throw new Problem(0, "AMOUNT_TOO_LARGE", `The credit note can be at most ${money(r.outstanding_minor)}.`);
+        throw new Problem(0, "AMOUNT_TOO_LARGE", `The credit note can be at most ${money(r.outstanding_minor, r.currency)}.`);
       }
       body.amount = minor;
     }
     const tx = await api("POST", `/receivables/${r.id}/resolution`, body, { idempotencyKey: key });
     const what = body.action === "lift"
       ? "The dispute was lifted"
-      : `A credit note of ${money(body.amount)} was applied and the dispute closed`;
+      : `A credit note of ${money(body.amount, r.currency)} was applied and the dispute closed`;
     return `${what} on #${r.id} (transaction ${tx.tx_hash}, block ${tx.block_number}).`;
   }, reload);
 }
@@ -84,8 +84,8 @@ async function disputes(rows, operator, reload) {
         el("h3", { id: headingId }, "Receivable ", receivableLink(r.id), `: ${party(r.creditor)} owed by ${party(r.debtor)}`),
         el("dl", { class: "facts" },
           el("dt", {}, "Status"), el("dd", {}, badges(r)),
-          el("dt", {}, "Face value"), el("dd", {}, money(r.face_value_minor)),
-          el("dt", {}, "Outstanding"), el("dd", {}, money(r.outstanding_minor)),
+          el("dt", {}, "Face value"), el("dd", {}, money(r.face_value_minor, r.currency)),
+          el("dt", {}, "Outstanding"), el("dd", {}, money(r.outstanding_minor, r.currency)),
           el("dt", {}, "Due"), el("dd", {}, day(r.due_date)),
           el("dt", {}, "Raised by"), el("dd", {}, raisedBy(r, event)),
           el("dt", {}, "Raised in block"), el("dd", {}, event ? String(event.block_number) : "—"),
@@ -105,29 +105,35 @@ export async function render({ root, role }) {
     { label: "Receivable", cell: (r) => receivableLink(r.id) },
     { label: "Creditor", cell: (r) => party(r.creditor) },
     { label: "Debtor", cell: (r) => party(r.debtor) },
-    { label: "Face value", num: true, cell: (r) => money(r.face_value_minor) },
-    { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor) },
+    { label: "Face value", num: true, cell: (r) => money(r.face_value_minor, r.currency) },
+    { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor, r.currency) },
     { label: "Issued", cell: (r) => day(r.issue_date) },
     { label: "Due", cell: (r) => day(r.due_date) },
     { label: "Status", cell: badges },
   ];
-  const face = rows.reduce((sum, r) => sum + BigInt(r.face_value_minor), 0n);
-  const outstanding = rows.reduce((sum, r) => sum + BigInt(r.outstanding_minor), 0n);
-  const weeks = sumBy(rows, (r) => weekOf(r.issue_date), (r) => r.face_value_minor, (monday) => day(monday));
+  // sums per currency: amounts of two currencies are never added
+  const face = totalsByCurrency(rows, (r) => r.face_value_minor);
+  const outstanding = new Map(totalsByCurrency(rows, (r) => r.outstanding_minor).map((t) => [t.currency, t.minor]));
+  const sums = face.map((t) => `${money(t.minor, t.currency)} face value tokenized, ${money(outstanding.get(t.currency), t.currency)} outstanding`);
+  const groups = byCurrency(rows);
+  const charts = groups.map(([code, of]) => barChart(
+    `Face value tokenized in ${code} per week (by issue date, weeks from Monday)`,
+    sumBy(of, (r) => weekOf(r.issue_date), (r) => r.face_value_minor, (monday) => day(monday)),
+    { valueLabel: `Face value tokenized (${code})`, currency: code },
+  ));
   root.replaceChildren(
     el("section", { "aria-labelledby": "all-h" },
       el("h2", { id: "all-h" }, "All receivables"),
       rows.length
         ? el("p", { class: "muted" },
-            `${rows.length} receivable${rows.length === 1 ? "" : "s"}, ${money(face)} face value tokenized, ${money(outstanding)} outstanding; `
+            `${rows.length} receivable${rows.length === 1 ? "" : "s"}: ${sums.join("; ")}; `
             + `${rows.filter((r) => r.disputed).length} disputed, ${rows.filter((r) => r.overdue).length} overdue.`)
         : null,
       table(`Receivables (${rows.length})`, columns, rows, "No receivable has been tokenized yet."),
     ),
     el("section", { "aria-labelledby": "volumes-h" },
       el("h2", { id: "volumes-h" }, "Volumes over time"),
-      barChart("Face value tokenized per week (by issue date, weeks from Monday)", weeks,
-        { valueLabel: "Face value tokenized" }),
+      charts.length ? charts : barChart("Face value tokenized per week (by issue date, weeks from Monday)", [], {}),
     ),
     await disputes(rows, operator, reload),
   );

@@ -27,6 +27,14 @@ function pemBody(pem, label) {
   return match[1].replace(/\s+/g, "");
 }
 
+/** An invoice's face value in its own currency (the summary names it once the invoice could be read). */
+function faceOf(summary) {
+  if (summary.face_value_minor === null || summary.face_value_minor === undefined) return "amount unknown";
+  return summary.currency
+    ? money(summary.face_value_minor, summary.currency)
+    : `${summary.face_value_minor} minor units (currency unknown)`;
+}
+
 /** The UBL kind of an XML document (its root element's name), or null. */
 function kindOf(bytes) {
   const doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "application/xml");
@@ -147,7 +155,7 @@ export async function render({ root }) {
       const s = outcome.summary;
       result.replaceChildren(
         el("h2", { id: "result-h" }, "All checks passed"),
-        el("p", { class: "ok" }, `Invoice ${s.invoice_number}: ${money(s.face_value_minor)}, due ${day(s.due_date)}. You can tokenize it now.`),
+        el("p", { class: "ok" }, `Invoice ${s.invoice_number}: ${faceOf(s)}, due ${day(s.due_date)}. You can tokenize it now.`),
       );
     } else {
       result.replaceChildren(
@@ -184,7 +192,7 @@ export async function render({ root }) {
         const out = await api("POST", "/bundles", verified, { idempotencyKey: key });
         result.replaceChildren(
           el("h2", { id: "result-h" }, "Tokenized"),
-          el("p", { class: "ok", id: "tokenized" }, `Invoice ${out.invoice_number} is receivable `, receivableLink(out.receivable_id), ` for ${money(out.face_value_minor)}.`),
+          el("p", { class: "ok", id: "tokenized" }, `Invoice ${out.invoice_number} is receivable `, receivableLink(out.receivable_id), ` for ${money(out.face_value_minor, out.currency)}.`),
         );
         files.clear();
         verified = null;

@@ -4,6 +4,15 @@
 // API's: docs/warehouse.md.)
 import { action, all, api, badge, el, money, moment, party, percent, table } from "../portal.js";
 
+/**
+ * The currency of warehouse loans, valuations and commodity prices: the settlement token the platform's
+ * WarehouseReceipts contract was deployed with (chain/plan.py WAREHOUSE_CURRENCY). The API's warehouse
+ * rows do not name it (yet): a row's own `currency` wins when it does.
+ */
+export const WAREHOUSE_CURRENCY = "CNY";
+export const warehouseCurrency = (row) => row?.currency ?? WAREHOUSE_CURRENCY;
+const cash = (minor, row) => money(minor, warehouseCurrency(row));
+
 const quantity = (r) => `${BigInt(r.quantity).toLocaleString()} ${r.unit}`;
 
 function button(label, aria, run, reload) {
@@ -46,7 +55,7 @@ export async function render({ root, role, participantId }) {
     { label: "Quantity", num: true, cell: quantity },
     { label: "Stored at", cell: (r) => `${party(r.warehouse)}, ${r.location}` },
     { label: "Owner", cell: (r) => party(r.owner) },
-    { label: "Value now", num: true, cell: (r) => money(r.valuation.value) },
+    { label: "Value now", num: true, cell: (r) => cash(r.valuation.value, r) },
     { label: "State", cell: receiptBadges },
     {
       label: "Actions",
@@ -63,11 +72,11 @@ export async function render({ root, role, participantId }) {
     { label: "Receipts", cell: (l) => (l.collateral.length ? l.collateral : [l.receipt_id]).map((id) => `#${id}`).join(", ") },
     { label: "Lender", cell: (l) => party(l.lender) },
     { label: "Borrower", cell: (l) => party(l.borrower) },
-    { label: "Principal", num: true, cell: (l) => money(l.principal) },
+    { label: "Principal", num: true, cell: (l) => cash(l.principal, l) },
     { label: "Rate p.a.", num: true, cell: (l) => percent(l.rate_bps) },
-    { label: "Due", num: true, cell: (l) => money(l.due) },
-    { label: "Outstanding", num: true, cell: (l) => money(l.outstanding) },
-    { label: "Collateral value", num: true, cell: (l) => money(l.collateral_value) },
+    { label: "Due", num: true, cell: (l) => cash(l.due, l) },
+    { label: "Outstanding", num: true, cell: (l) => cash(l.outstanding, l) },
+    { label: "Collateral value", num: true, cell: (l) => cash(l.collateral_value, l) },
     { label: "Loan to value", num: true, cell: (l) => (l.ltv_bps === null ? "—" : percent(l.ltv_bps)) },
     { label: "Matures", cell: (l) => moment(l.maturity) },
     { label: "State", cell: loanBadges },
@@ -75,13 +84,13 @@ export async function render({ root, role, participantId }) {
       label: "Actions",
       cell: (l) => {
         if (l.state === "OFFERED" && owned.has(l.receipt_id)) {
-          return button(`Accept, receive ${money(l.principal)}`, `Accept loan ${l.id}`, async (_, key) => {
+          return button(`Accept, receive ${cash(l.principal, l)}`, `Accept loan ${l.id}`, async (_, key) => {
             await api("POST", `/warehouse/loans/${l.id}/accept`, undefined, { idempotencyKey: key });
-            return `Loan #${l.id} accepted: ${money(l.principal)} paid to you; receipt #${l.receipt_id} is pledged.`;
+            return `Loan #${l.id} accepted: ${cash(l.principal, l)} paid to you; receipt #${l.receipt_id} is pledged.`;
           }, reload);
         }
         if (l.state === "ACTIVE" && mine(l.borrower) && BigInt(l.outstanding) > 0n) {
-          return button(`Repay ${money(l.outstanding)}`, `Repay loan ${l.id}`, async (_, key) => {
+          return button(`Repay ${cash(l.outstanding, l)}`, `Repay loan ${l.id}`, async (_, key) => {
             await api("POST", `/warehouse/loans/${l.id}/repay`, { amount: l.outstanding }, { idempotencyKey: key });
             return `Loan #${l.id} repaid: its pledge is released.`;
           }, reload);
@@ -93,7 +102,7 @@ export async function render({ root, role, participantId }) {
   const priceColumns = [
     { label: "Commodity", cell: (p) => p.commodity },
     { label: "Unit", cell: (p) => p.unit },
-    { label: "Price per 1,000 units", num: true, cell: (p) => money(p.per_thousand) },
+    { label: "Price per 1,000 units", num: true, cell: (p) => cash(p.per_thousand, p) },
     { label: "Observed", cell: (p) => moment(p.observed_at) },
   ];
   root.replaceChildren(
