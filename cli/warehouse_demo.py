@@ -24,16 +24,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from chain.plan import WAREHOUSE_CURRENCY
 from cli.demo import Client, DemoFailure, Member, register
 from cli.iot import Lot, SimDevice, register_devices, simulate
+from domain.documents.money import format_minor
 from domain.maths import PRICE_QUANTITY
 from domain.warehouse.prices import encode_price_observation
 
 DAY = 86_400
-CURRENCY = "EUR"  # the settlement token's, until issue 14 brings one token per currency
+CURRENCY = WAREHOUSE_CURRENCY  # the warehouse lends and prices in one settlement token
 PRICE = 4_500_00
 DROPPED = 3_500_00
 LOT_A_KG = 500_000
@@ -42,7 +43,7 @@ PRINCIPAL = 1_500_000_00
 
 
 def money(minor: int) -> str:
-    return f"{Decimal(minor) / 100:,.2f} {CURRENCY}"
+    return format_minor(minor, CURRENCY)
 
 
 @dataclass
@@ -125,13 +126,13 @@ def onboard(s: WarehouseStory) -> None:
         "PUT",
         f"/settlement/issuers/{s.bank.id}",
         s.operator_key,
-        json={"currency": "EUR", "cap_minor": 10**12},
+        json={"currency": CURRENCY, "cap_minor": 10**12},
     )
     c.call(
         "POST",
         "/settlement/mint",
         s.bank.api_key,
-        json={"currency": "EUR", "to_participant_id": s.bank.id, "amount": 10**11},
+        json={"currency": CURRENCY, "to_participant_id": s.bank.id, "amount": 10**11},
     )
     _price(s, PRICE)
     say(
@@ -211,9 +212,13 @@ def pledge(s: WarehouseStory) -> None:
         },
     )
     s.loan_id = offer["loan_id"]
-    before = c.call("GET", "/settlement/balance?currency=EUR", s.trader.api_key)["settlement_balance_minor"]
+    before = c.call("GET", f"/settlement/balance?currency={CURRENCY}", s.trader.api_key)[
+        "settlement_balance_minor"
+    ]
     c.call("POST", f"/warehouse/loans/{s.loan_id}/accept", s.trader.api_key)
-    after = c.call("GET", "/settlement/balance?currency=EUR", s.trader.api_key)["settlement_balance_minor"]
+    after = c.call("GET", f"/settlement/balance?currency={CURRENCY}", s.trader.api_key)[
+        "settlement_balance_minor"
+    ]
     _check(after - before == PRINCIPAL, f"the trader was paid {after - before}, not {PRINCIPAL}")
     loan = c.call("GET", f"/warehouse/loans/{s.loan_id}", s.bank.api_key)
     s.due = loan["due"]
@@ -242,7 +247,7 @@ def price_drop(s: WarehouseStory) -> None:
         "POST",
         "/settlement/mint",
         s.bank.api_key,
-        json={"currency": "EUR", "to_participant_id": s.trader.id, "amount": sales},
+        json={"currency": CURRENCY, "to_participant_id": s.trader.id, "amount": sales},
     )
     say(f"   the trader's buyer paid {money(sales)} for soy meal into the trader's account")
     _price(s, DROPPED)

@@ -110,7 +110,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ledger-skip-credit-check",
         L,
-        "if (before + amount > available) revert CreditLineExceeded(debtor, available, before, amount);",
+        "if (before + amount > available) "
+        "revert CreditLineExceeded(debtor, token, available, before, amount);",
         "",
         "forge",
         "registration does not check the debtor's available credit",
@@ -118,10 +119,19 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ledger-rejection-keeps-credit",
         L,
-        "emit Rejected(id, debtor, creditor, amount, bySig, _releaseCredit(debtor, amount));",
-        "emit Rejected(id, debtor, creditor, amount, bySig, _credit[debtor].used);",
+        "emit Rejected(id, debtor, creditor, amount, bySig, _releaseCredit(debtor, r.tokenIndex, amount));",
+        "emit Rejected(id, debtor, creditor, amount, bySig, _credit[debtor][r.tokenIndex].used);",
         "forge",
         "a rejected receivable keeps its credit reserved",
+    ),
+    Mutant(
+        "ledger-credit-across-tokens",
+        L,
+        "uint32 tokenIndex = _tokenIndex[invoice.token]; "
+        "// 0: no line was ever set in it, so no credit either",
+        "uint32 tokenIndex = 1; // every invoice on the first token's lines",
+        "forge",
+        "an invoice reserves credit on the lines of another currency",
     ),
     Mutant(
         "ledger-market-replaceable",

@@ -31,16 +31,23 @@ class ScorecardOut(BaseModel):
     )
 
 
+#: the track record's amounts are minor units added across the party's settlement currencies: what they
+#: weigh in the scorecard's ratios, not an amount of one currency (docs/currencies.md)
+_ACROSS = " Minor units summed across currencies (a track-record weight, not one currency's amount)."
+
+
 class DebtorRecordOut(BaseModel):
-    payables_minor: int = Field(description="Face value of every receivable it endorsed.")
+    payables_minor: int = Field(description="Face value of every receivable it endorsed." + _ACROSS)
     repayments_on_time: int
     repayments_late: int
     days_past_due_total: int
     days_past_due_worst: int
-    overdue_minor: int = Field(description="Outstanding of its payables past due date and grace period.")
-    disputed_minor: int = Field(description="Face value of its endorsed payables ever disputed.")
-    credit_limit_minor: int
-    credit_used_minor: int
+    overdue_minor: int = Field(
+        description="Outstanding of its payables past due date and grace period." + _ACROSS
+    )
+    disputed_minor: int = Field(description="Face value of its endorsed payables ever disputed." + _ACROSS)
+    credit_limit_minor: int = Field(description="The limit of its most fully used line (one currency's).")
+    credit_used_minor: int = Field(description="The usage of that line.")
 
 
 class SupplierRecordOut(BaseModel):

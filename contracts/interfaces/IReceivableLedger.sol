@@ -425,7 +425,8 @@ interface IReceivableLedger is IERC1155, IErrors {
     /// (`CreditLineExceeded` if it does not fit) and mints all its units to the creditor (status Pending).
     /// Active Verifier only.
     /// @param invoice The invoice: creditor (an active supplier), debtor (an active core enterprise),
-    /// faceValue (1 .. 2^64-1 minor units of token), token (a contract, checked at its first invoice),
+    /// faceValue (1 .. 2^64-1 minor units of token), token (its settlement token: credit is reserved on the
+    /// debtor's lines in that token only; none was ever set in it: `CreditLineExceeded` with a limit of 0),
     /// issueDate < dueDate (unix seconds, < 2^40), bundleHash (stored), deliveryHash, fingerprint (unique, not 0).
     /// @return id The new receivable id (sequential, from 1).
     function registerInvoice(Invoice calldata invoice) external returns (uint256 id);

@@ -14,6 +14,8 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 __all__ = [
     "AMOUNT_QUANTUM",
     "currency_exponent",
+    "format_minor",
+    "from_minor_units",
     "is_currency_code",
     "round_amount",
     "to_minor_units",
@@ -88,3 +90,20 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
         if integral != scaled:
             raise ValueError(f"{amount} {currency} is finer than the currency's minor unit")
         return int(integral)
+
+
+def from_minor_units(minor: int, currency: str) -> Decimal:
+    """``minor`` minor units of ``currency`` as an exact decimal amount with the currency's own number of
+    decimals (ISO 4217): 309050 CNY -> Decimal("3090.50"), 309050 JPY -> Decimal("309050")."""
+    with localcontext() as ctx:
+        ctx.prec = max(_PRECISION, len(str(abs(minor))) + 1)  # never rounded, however large
+        return Decimal(minor).scaleb(-currency_exponent(currency))
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """``minor`` minor units of ``currency`` for a person, exactly: grouped thousands, the currency's own
+    decimals, its code after ("3,090.50 CNY", "309,050 JPY", "1,234.567 KWD")."""
+    digits = currency_exponent(currency)
+    with localcontext() as ctx:
+        ctx.prec = max(_PRECISION, len(str(abs(minor))) + 1)
+        return f"{from_minor_units(minor, currency):,.{digits}f} {currency}"
