@@ -214,7 +214,10 @@ def up(
             _say(f"operator API key: in {settings.data_path / 'operator_api_key.secret'}")
         _say(f"gateway: http://{settings.api_host}:{settings.api_port} (health: /health, API docs: /docs)")
         _say(f"portal:  http://{settings.api_host}:{settings.api_port}/app (sign in with an API key)")
-        _say("stories: `scf demo` (receivables), `scf demo --story warehouse` (soybeans pledged in a depot)")
+        _say(
+            "stories: `scf demo` (receivables; `--profile cn|eu`), `scf demo --story warehouse` (soybeans"
+            " pledged in a depot)"
+        )
         indexer = start_background_indexer(app.state.scf, stop_indexer)
         deliverer = start_webhook_worker(app.state.scf.engine, settings, stop_webhooks)
         if with_demo:
@@ -316,7 +319,13 @@ def _demo_in_background(settings: Settings, state: Any) -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         try:
-            run_demo(url, settings.effective_operator_api_key, advance_time=advance, say=typer.echo)
+            run_demo(
+                url,
+                settings.effective_operator_api_key,
+                advance_time=advance,
+                say=typer.echo,
+                profile=settings.profile,
+            )
             typer.echo("\nthe warehouse story (soybeans pledged in a grain depot):")
             run_warehouse_demo(url, settings.effective_operator_api_key, say=typer.echo)
             typer.echo(
@@ -335,6 +344,13 @@ class Story(StrEnum):
     WAREHOUSE = "warehouse"
 
 
+class Market(StrEnum):
+    """The market profiles the receivables story is told in (``cli.demo.DEMO_PROFILES``)."""
+
+    CN = "cn"
+    EU = "eu"
+
+
 @app.command()
 @friendly
 def demo(
@@ -347,6 +363,14 @@ def demo(
             help="receivables: invoices tokenized, split, discounted, repaid; warehouse: soybeans pledged."
         ),
     ] = Story.RECEIVABLES,
+    profile: Annotated[
+        Market | None,
+        typer.Option(
+            help="The receivables story's market: cn (CNY, a Chinese core enterprise, suppliers and banks"
+            " identified by unified social credit codes) or eu (EUR, Swedish and German parties)."
+            " Default: the gateway's profile (SCF_PROFILE, else cn)."
+        ),
+    ] = None,
 ) -> None:
     """Run a whole story on a fresh local chain through the HTTP API, and print a summary.
 
@@ -360,15 +384,23 @@ def demo(
     from cli.local import start_local_stack
     from cli.warehouse_demo import run_warehouse_demo
 
+    settings = get_settings()
+    market = profile.value if profile is not None else settings.profile
     with tempfile.TemporaryDirectory(prefix="scf-demo-") as tmp:
         _say("starting a fresh local chain, deploying the contracts and serving the gateway ...")
-        stack = start_local_stack(Path(tmp), settings=get_settings())
+        stack = start_local_stack(Path(tmp), settings=settings)
         try:
             typer.echo(f"gateway at {stack.url} (chain {stack.anvil.url})\n")
             if story == Story.WAREHOUSE:
                 run_warehouse_demo(stack.url, stack.operator_key, say=typer.echo)
             else:
-                run_demo(stack.url, stack.operator_key, advance_time=stack.advance_time, say=typer.echo)
+                run_demo(
+                    stack.url,
+                    stack.operator_key,
+                    advance_time=stack.advance_time,
+                    say=typer.echo,
+                    profile=market,
+                )
             typer.echo("\ndemo finished: every step behaved.")
             if keep:
                 typer.echo(

@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 from api.models import NotificationCursor, Participant, WarehouseAlert
 from api.services.webhooks import EventType, enqueue
 from api.state import AppState
+from chain.plan import WAREHOUSE_CURRENCY
 from domain.roles import Role
 from readmodel.tables import RmEvent, RmLoan, RmWarehouseReceipt
 from readmodel.warehouse import code_text
@@ -113,6 +114,7 @@ def _message(session: Session, ev: RmEvent, args: dict[str, Any]) -> tuple[set[s
             "deadline": int(args["deadline"]),
             "outstanding": int(args["outstanding"]),
             "value": int(args["value"]),
+            "currency": WAREHOUSE_CURRENCY,  # the warehouse's loans are in its one settlement token
         }
     elif ev.event == "PledgeEnded":
         payload["receipt_id"] = int(args["receiptId"])

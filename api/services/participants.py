@@ -31,6 +31,7 @@ from api.services.pages import page
 from api.services.txerrors import on_chain
 from api.state import AppState
 from domain.documents.model import PartyRef
+from domain.identifiers import USCC_SCHEME, uscc_error
 from domain.identity import (
     CertificateAuthority,
     CertificateProfileError,
@@ -130,11 +131,25 @@ def onboard(state: AppState, session: Session, body: OnboardRequest) -> OnboardR
 
 
 def _party_refs(body: OnboardRequest) -> list[PartyRef]:
-    """The party identifiers, normalized as the document parser normalizes them, without repeats."""
+    """The party identifiers, normalized as the document parser normalizes them, without repeats.
+
+    An identifier under a scheme the platform checks must be valid once normalized (upper case, no
+    spaces, as documents are read): a unified social credit code (scheme ``USCC``) its length, characters
+    and both check characters (``domain.identifiers``); 422 ``PARTY_IDENTIFIER_INVALID`` otherwise."""
     try:
-        return list(dict.fromkeys(PartyRef(pid.scheme, pid.id) for pid in body.party_identifiers))
+        refs = list(dict.fromkeys(PartyRef(pid.scheme, pid.id) for pid in body.party_identifiers))
     except ValueError as exc:
         raise ApiError(422, "PARTY_IDENTIFIER_INVALID", str(exc)) from exc
+    for ref in refs:
+        problem = uscc_error(ref.id) if ref.scheme == USCC_SCHEME else None
+        if problem is not None:
+            raise ApiError(
+                422,
+                "PARTY_IDENTIFIER_INVALID",
+                f"The party identifier {ref.scheme}:{ref.id!a} is no unified social credit code: {problem}",
+                [{"scheme": ref.scheme, "id": ref.id, "problem": problem}],
+            )
+    return refs
 
 
 def _refuse_conflicts(session: Session, registration_id: str, address: str, refs: list[PartyRef]) -> None:

@@ -47,6 +47,9 @@ import hashlib
 import json
 import re
 import unicodedata
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -232,6 +235,17 @@ def load_certificate(data: bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(data)
 
 
+@contextmanager
+def _names_by_characters() -> Iterator[None]:
+    """A legal name's length is bounded in characters: RFC 5280's ub-common-name is 64 characters, which
+    ``ParticipantIdentity`` checks. The cryptography library counts UTF-8 bytes instead (and warns when it
+    reads such a name), which would cap a Chinese legal name at 21 characters: its length check is left to
+    ours while a participant's name is written or read."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
+        yield
+
+
 def participant_from_certificate(certificate: x509.Certificate) -> ParticipantIdentity:
     """Read and check the participant profile of ``certificate``.
 
@@ -286,7 +300,8 @@ def _participant_from_certificate(cert: x509.Certificate) -> ParticipantIdentity
     ]
     if len(addresses) != 1:
         raise CertificateProfileError("subjectAltName must hold exactly one chain-address otherName")
-    subject = cert.subject
+    with _names_by_characters():
+        subject = cert.subject
     try:
         return ParticipantIdentity(
             legal_name=_single_attribute(subject, NameOID.COMMON_NAME, "commonName"),
@@ -456,12 +471,13 @@ class CertificateAuthority:
             raise ValueError("not_after must be after not_before")
         if start < self.certificate.not_valid_before_utc or end > self.certificate.not_valid_after_utc:
             raise ValueError("participant validity must lie within the CA certificate's validity")
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COMMON_NAME, identity.legal_name),
-                x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.registration_id),
-            ]
-        )
+        with _names_by_characters():
+            subject = x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, identity.legal_name, _validate=False),
+                    x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.registration_id),
+                ]
+            )
         extras: list[x509.ExtensionType] = [
             x509.SubjectAlternativeName(
                 [x509.OtherName(CHAIN_ADDRESS_OID, _der_utf8string(identity.chain_address))]

@@ -1,7 +1,12 @@
 """The demo is the end-to-end test: `scf demo` runs the whole story and exits 0, and no secret it
 knows or makes ever shows in a log line, in its output or in an answer of the gateway.
 
-The demo runs once, in this process (the `scf demo` command through typer's runner), so that every
+The story runs in both market profiles: `scf demo` (the default, the CNY story between Chinese parties,
+from the gateway's profile ``cn``) and `scf demo --profile eu` (the EUR story). Each takes some seconds
+(about 6 s on 2 cores), so both run in full, each on its own fresh stack, and every test below runs on
+both.
+
+Each demo runs once, in this process (the `scf demo` command through typer's runner), so that every
 logger can be captured at DEBUG (uvicorn's access log included) and every answer recorded; the secrets
 are collected from the stack before it stops: the operator's API key, the platform secret and the keys
 derived from it, the deployer's and verifier's keys, the CA's private key, every custodial key and
@@ -26,7 +31,9 @@ from typer.testing import CliRunner
 
 import cli.demo
 import cli.local
+import cli.scf
 from api.models import ChainAccount
+from api.settings import get_settings
 from cli.local import LocalStack
 from cli.scf import app
 from domain.identity import decrypt_blob, derive_blob_key
@@ -44,6 +51,7 @@ class Capture(logging.Handler):
 
 @dataclass
 class DemoRun:
+    profile: str = ""
     output: str = ""
     exit_code: int = -1
     logs: Capture = field(default_factory=Capture)
@@ -88,9 +96,13 @@ def _harvest(run: DemoRun, stack: LocalStack) -> None:
         run.child_output = log_file.read_text(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoRun]:
-    run = DemoRun()
+#: (profile, the command's arguments): the default story, and the EU one by its option
+RUNS = {"cn": ["demo"], "eu": ["demo", "--profile", "eu"]}
+
+
+@pytest.fixture(scope="module", params=sorted(RUNS))
+def demo(request: pytest.FixtureRequest) -> Iterator[DemoRun]:
+    run = DemoRun(profile=request.param)
     root = logging.getLogger()
     saved = root.level
     root.addHandler(run.logs)
@@ -126,7 +138,10 @@ def demo() -> Iterator[DemoRun]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cli.local, "start_local_stack", start)
         mp.setattr(cli.demo, "httpx", types.SimpleNamespace(Client=Recording))
-        result = CliRunner().invoke(app, ["demo"])
+        # the default story is the gateway's profile's: cn unless SCF_PROFILE says otherwise (pinned here)
+        settings = get_settings()
+        mp.setattr(cli.scf, "get_settings", lambda: settings.model_copy(update={"profile": "cn"}))
+        result = CliRunner().invoke(app, RUNS[run.profile])
     run.output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     run.exit_code = result.exit_code
     for logger in [root, *(logging.getLogger(n) for n in logging.root.manager.loggerDict)]:
@@ -138,6 +153,29 @@ def demo() -> Iterator[DemoRun]:
     yield run
 
 
+#: What each profile's story must show: its currency, the parties' identifiers, the face value and what
+#: each holder redeemed (60 % of the face value to the tier-1 supplier, 40 % to the discounting bank).
+EXPECTED = {
+    "cn": (
+        "the cn story, in CNY",
+        "identified by USCC 91310115MA1GK8Q340",  # the core enterprise, by its unified social credit code
+        "华东装备制造集团有限公司",
+        "issuers of tCNY",
+        "receivable #1: 28,004.00 CNY owed by 华东装备 East China Equipment",
+        "苏州精密 Suzhou Precision redeemed 16,802.40 CNY",
+        "浦江银行 Pujiang Bank redeemed 11,201.60 CNY",
+    ),
+    "eu": (
+        "the eu story, in EUR",
+        "identified by 0088 7350000000019",
+        "issuers of tEUR",
+        "receivable #1: 3,090.50 EUR",
+        "Fabrikant Metall AB redeemed 1,854.30 EUR",
+        "Hansa Trade Finance redeemed 1,236.20 EUR",
+    ),
+}
+
+
 def test_scf_demo_runs_the_whole_story(demo: DemoRun) -> None:
     out = demo.output
     assert demo.exit_code == 0, out[-4000:]
@@ -145,10 +183,11 @@ def test_scf_demo_runs_the_whole_story(demo: DemoRun) -> None:
         assert step in out
     # the forged bundle was refused with its reasons, the real one tokenized
     assert "SIG_INVALID" in out and "SIG_ROLE_MISMATCH" in out
-    assert "receivable #1: 3,090.50 EUR" in out
-    # every holder redeemed its share and the financier earned the discount
-    assert "Fabrikant Metall AB redeemed 1,854.30 EUR" in out
-    assert "Hansa Trade Finance redeemed 1,236.20 EUR" in out
+    # the profile's story: its parties, its currency; every holder redeemed its share
+    for line in EXPECTED[demo.profile]:
+        assert line in out, line
+    other = "EUR" if demo.profile == "cn" else "CNY"
+    assert f" {other}" not in out  # one currency throughout
     assert "demo finished: every step behaved." in out
 
 

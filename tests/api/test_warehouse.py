@@ -59,6 +59,7 @@ def test_a_receipt_is_issued_once_and_seen_by_its_parties_only(world: World) -> 
         "price_per_thousand": PRICE,
         "price_observed_at": receipt["valuation"]["price_observed_at"],
         "value": VALUE,
+        "currency": "CNY",  # the warehouse's token
     }
     for who in (world.warehouse, world.regulator, None):
         assert ok(get(gw, f"/warehouse/receipts/{rid}", who))["id"] == rid

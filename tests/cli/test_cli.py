@@ -51,6 +51,8 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subproce
         ["chain", "start"],
         ["chain", "stop"],
         ["chain", "status"],
+        ["demo"],
+        ["conformance"],
     ],
 )
 def test_every_command_has_help(args: list[str], tmp_path: Path) -> None:
@@ -160,3 +162,14 @@ def test_deploy_without_a_running_local_chain_says_how_to_start_it(tmp_path: Pat
     res = _run(["deploy"], _env(tmp_path))
     assert res.returncode == 2
     assert "scf chain start" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_demo_tells_its_story_in_either_profile(tmp_path: Path) -> None:
+    # `scf demo --profile cn|eu`; without it, the gateway's profile (SCF_PROFILE); an unknown one is refused
+    # before anything starts
+    shown = _run(["demo", "--help"], _env(tmp_path))
+    assert shown.returncode == 0 and "--profile" in shown.stdout and "cn|eu" in shown.stdout, shown.stdout
+    assert "SCF_PROFILE" in shown.stdout
+    res = _run(["demo", "--profile", "us"], _env(tmp_path))
+    assert res.returncode == 2 and "'us' is not one of 'cn', 'eu'" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and "starting a fresh local chain" not in res.stderr

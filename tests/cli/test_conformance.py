@@ -83,6 +83,8 @@ def test_conformance_on_an_interval_mining_gas_free_anvil(tmp_path: Path) -> Non
     ):
         assert re.search(rf"^   {re.escape(step)}.*\d s$", out, re.M), step
     assert f"block interval {BLOCK_TIME} s" in out
+    # the demo's default story: in CNY, between parties identified by unified social credit codes
+    assert "identified by USCC" in out and "face value 28,004.00 CNY" in out
     # the due date was reached by the chain's own clock (unless the machine was so slow that the run
     # had to date its invoice on the next day: then it repaid early, which the output says)
     assert "repaid at maturity" in out or "waiting for the new day" in out, out[-2000:]

@@ -19,10 +19,10 @@ def test_the_warehouse_story_runs_every_step() -> None:
         assert step in out
     assert "refused: CHAIN_DUPLICATE_LOT" in out
     # 1,500,000.00 at 6.50 % for 120 days: 1,500,000.00 x 650 x 120 / 3,650,000 = 32,054.79 interest
-    assert "due 1,532,054.79 EUR" in out
+    assert "due 1,532,054.79 CNY" in out
     assert "loan-to-value 87.55 % > 80 %: margin called" in out
     assert "WEIGHT_BELOW_RECEIPT" in out and "SEAL_OPENED" in out
-    assert "the trader repaid 1,532,054.79 EUR" in out
+    assert "the trader repaid 1,532,054.79 CNY" in out
     assert "demo finished: every step behaved." in out
 
 

@@ -95,6 +95,26 @@ def test_participant_from_certificate_round_trip(cert: x509.Certificate) -> None
     assert load_certificate(pem) == load_certificate(der) == cert
 
 
+def test_a_chinese_legal_name_of_64_characters_is_certified_whole(
+    ca: CertificateAuthority, key: ec.EllipticCurvePrivateKey
+) -> None:
+    """64 characters (192 bytes of UTF-8) fit the commonName: RFC 5280 bounds characters, not bytes. The
+    cryptography library's own check counts bytes and refused any name over 21 Chinese characters."""
+    name = "中国东方重型装备制造集团股份有限公司华东地区供应链金融服务中心第一分公司" * 2
+    name = name[:64]
+    identity = ParticipantIdentity(
+        legal_name=name,
+        registration_id="91310000MA1FL5KX3Q",
+        role=Role.CORE_ENTERPRISE,
+        chain_address="0x52908400098527886E0F7030069857D2E4169EE7",
+    )
+    issued = ca.issue_certificate(
+        key.public_key(), identity, not_before=NOW, not_after=NOW + timedelta(days=9)
+    )
+    back = participant_from_certificate(load_certificate(issued.public_bytes(serialization.Encoding.DER)))
+    assert back.legal_name == name and len(name) == 64 and len(name.encode()) == 192
+
+
 def test_serial_numbers_are_random_and_distinct(
     ca: CertificateAuthority, key: ec.EllipticCurvePrivateKey
 ) -> None:
