@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -39,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from domain.documents.model import DocumentKind
-from domain.documents.money import currency_exponent
+from domain.documents.money import format_minor, from_minor_units
 from domain.identifiers import USCC_SCHEME, uscc_with_check
 from domain.identity import sign_detached
 from domain.profiles import ProfileName
@@ -64,7 +63,7 @@ class Cast:
     """A participant of a profile's story, as written: the story onboards it as a ``Member``.
 
     ``name`` is the legal name as registered (a Chinese company's is in Chinese; it becomes the signing
-    certificate's commonName, 64 bytes of UTF-8 at most); ``short`` is the name the story's lines use
+    certificate's commonName, 64 characters at most); ``short`` is the name the story's lines use
     (default: the legal name) and ``english`` the legal name's English form, shown at onboarding."""
 
     name: str
@@ -110,16 +109,14 @@ class DemoProfile:
 
     def amount(self, minor: int) -> str:
         """``minor`` minor units as a decimal amount with thousands separators (``1,234.50``)."""
-        exponent = currency_exponent(self.currency)
-        return f"{Decimal(minor).scaleb(-exponent):,.{exponent}f}"
+        return self.money(minor).removesuffix(f" {self.currency}")
 
     def stated(self, minor: int) -> bytes:
         """``minor`` as a UBL amount element states it (``>1234.50<``), to find it in a document."""
-        exponent = currency_exponent(self.currency)
-        return f">{Decimal(minor).scaleb(-exponent):.{exponent}f}<".encode()
+        return f">{from_minor_units(minor, self.currency)}<".encode()
 
     def money(self, minor: int) -> str:
-        return f"{self.amount(minor)} {self.currency}"
+        return format_minor(minor, self.currency)
 
 
 def _uscc_cast(name: str, role: str, first16: str, short: str, english: str) -> Cast:
