@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +30,9 @@ from domain.identifiers import USCC_SCHEME, is_valid_uscc
 from domain.profiles import PROFILES
 from domain.rules import Bundle, StaticContext, Violation, verify_bundle
 from domain.rules.amounts import face_value_minor
+from tests.domain.ubl_fixtures import CN_TRADE, fixture
 
-FIXTURES = Path(__file__).resolve().parents[2] / "cli" / "demo_data" / "cn"
+FIXTURES = CN_TRADE
 
 #: After every document was issued (the invoice on 2026-09-15), long before it is due (2026-12-14).
 NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
@@ -43,33 +42,20 @@ SELLER = PartyRef(USCC_SCHEME, "91320505MA1NT4W297")
 PAYABLE_MINOR = 2_800_400
 
 
-@cache
-def _parsed(name: str) -> Document:
-    return parse_document((FIXTURES / name).read_bytes())
-
-
 def order() -> Order:
-    doc = _parsed("order.xml")
-    assert isinstance(doc, Order)
-    return doc
+    return fixture(FIXTURES, "order.xml", Order)
 
 
 def invoice() -> Invoice:
-    doc = _parsed("invoice.xml")
-    assert isinstance(doc, Invoice)
-    return doc
+    return fixture(FIXTURES, "invoice.xml", Invoice)
 
 
 def despatch() -> DespatchAdvice:
-    doc = _parsed("despatch-advice.xml")
-    assert isinstance(doc, DespatchAdvice)
-    return doc
+    return fixture(FIXTURES, "despatch-advice.xml", DespatchAdvice)
 
 
 def receipt() -> ReceiptAdvice:
-    doc = _parsed("receipt-advice.xml")
-    assert isinstance(doc, ReceiptAdvice)
-    return doc
+    return fixture(FIXTURES, "receipt-advice.xml", ReceiptAdvice)
 
 
 def context(**changes: Any) -> StaticContext:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from domain.documents.model import (
     AllowanceCharge,
     DeliveryLine,
     DespatchAdvice,
-    Document,
     Invoice,
     Item,
     Order,
@@ -34,12 +32,12 @@ from domain.documents.model import (
     TaxCategory,
 )
 from domain.documents.money import to_minor_units
-from domain.documents.ubl import parse_document
 from domain.fingerprint import chain_fingerprint, invoice_fingerprint, invoice_fingerprints
 from domain.rules import RULE_CODES, Bundle, StaticContext, Violation, verify_bundle
 from domain.rules.amounts import face_value_minor
+from tests.domain.ubl_fixtures import EU_TRADE, fixture
 
-FIXTURES = Path(__file__).resolve().parents[2] / "cli" / "demo_data"
+FIXTURES = EU_TRADE
 
 #: The ledger's time: after every document of the fixture set was issued (the invoice on 2026-09-15,
 #: the credit note on 09-20), well before the invoice is due (2026-11-14).
@@ -61,39 +59,24 @@ def freight(amount: Decimal) -> AllowanceCharge:
 REGISTERED = {SUPPLIER: "fabrikant", BUYER: "nordvik", OTHER_CORE: "other-core"}
 
 
-@cache
-def _parsed(name: str) -> Document:
-    return parse_document((FIXTURES / name).read_bytes())
-
-
 def order() -> Order:
-    doc = _parsed("order.xml")
-    assert isinstance(doc, Order)
-    return doc
+    return fixture(FIXTURES, "order.xml", Order)
 
 
 def invoice() -> Invoice:
-    doc = _parsed("invoice.xml")
-    assert isinstance(doc, Invoice)
-    return doc
+    return fixture(FIXTURES, "invoice.xml", Invoice)
 
 
 def despatch() -> DespatchAdvice:
-    doc = _parsed("despatch-advice.xml")
-    assert isinstance(doc, DespatchAdvice)
-    return doc
+    return fixture(FIXTURES, "despatch-advice.xml", DespatchAdvice)
 
 
 def receipt() -> ReceiptAdvice:
-    doc = _parsed("receipt-advice.xml")
-    assert isinstance(doc, ReceiptAdvice)
-    return doc
+    return fixture(FIXTURES, "receipt-advice.xml", ReceiptAdvice)
 
 
 def credit_note() -> Invoice:
-    doc = _parsed("credit-note.xml")
-    assert isinstance(doc, Invoice)
-    return doc
+    return fixture(FIXTURES, "credit-note.xml", Invoice)
 
 
 def context(**changes: Any) -> StaticContext:
