@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from cli.sample import Actor, Gateway
 from tests.api.harness import (
@@ -25,6 +27,7 @@ from tests.api.harness import (
     ok_as,
     onboard,
 )
+from tests.conftest import make_settings
 
 FACE = 309_050  # the sample trade's payable, 3,090.50 in minor units of whatever currency it is in
 LINE = 10 * FACE
@@ -269,3 +272,23 @@ def test_the_cn_profile_accepts_up_to_a_year_and_flags_what_is_due_after_six_mon
     assert too_long.status_code == 422, too_long.text
     codes = {v["code"] for v in too_long.json()["error"]["details"]}
     assert "DATE_TENOR_EXCEEDED" in codes
+
+
+def test_the_profiles_tenor_rules_and_their_overrides(tmp_path: Path) -> None:
+    cn = make_settings(tmp_path)
+    assert (cn.market.currency, cn.effective_principle_tenor_days, cn.effective_max_tenor_days) == (
+        "CNY",
+        183,
+        365,
+    )
+    eu = make_settings(tmp_path, profile="eu")
+    assert (eu.market.currency, eu.effective_principle_tenor_days, eu.effective_max_tenor_days) == (
+        "EUR",
+        180,
+        180,
+    )
+    # one value overridden, the other the profile's; the principle never above the maximum
+    tighter = make_settings(tmp_path, max_tenor_days=120)
+    assert (tighter.effective_principle_tenor_days, tighter.effective_max_tenor_days) == (120, 120)
+    with pytest.raises(ValidationError):
+        make_settings(tmp_path, profile="us")
