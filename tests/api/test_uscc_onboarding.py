@@ -1,6 +1,7 @@
-"""Onboarding checks a unified social credit code given as a party identifier (scheme ``USCC``): a code that
-is not one is refused with 422 ``PARTY_IDENTIFIER_INVALID`` before anything is stored or sent to the chain; a valid
-one is registered (normalized as documents are read), and other schemes are not judged by its rule."""
+"""Onboarding checks a unified social credit code given as a party identifier (scheme ``USCC``): a code
+that is not one is refused with 422 ``PARTY_IDENTIFIER_INVALID`` before anything is stored or sent to the
+chain; a valid one is registered (normalized as documents are read), and other schemes are not judged by
+its rule."""
 
 from __future__ import annotations
 
