@@ -30,7 +30,7 @@ def settlement_token(state: AppState, currency: str) -> SettlementTokenClient:
 
 def currency_of(state: AppState, token: str) -> str:
     """The currency of the settlement token at ``token`` (a receivable's); "" for an address that is none of
-    the platform's tokens (no receivable can be in one: the ledger registers only where a line was set)."""
+    the platform's tokens (the gateway registers invoices in the platform's tokens only)."""
     return state.chain().platform.currency_at(token) or ""
 
 
