@@ -48,6 +48,7 @@ PAGES: tuple[Page, ...] = (
     Page("participants", "Participants", frozenset({OPERATOR, REGULATOR})),
     Page("platform", "Platform health", frozenset({OPERATOR, REGULATOR})),
     Page("receivable", "Receivable", _EVERYONE, nav=False),
+    Page("profile", "Credit profile", frozenset({SUPPLIER, CORE, FINANCIER, OPERATOR, REGULATOR}), nav=False),
 )
 _BY_SLUG = {page.slug: page for page in PAGES}
 

@@ -4,10 +4,12 @@ exact (the same figures as Python's ``Decimal``)."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from tests.api.harness import (
     appoint_issuer,
     bundle_body,
     distinct_trade,
+    green_attestation,
     onboard,
     start_gateway,
     trade_parties,
@@ -525,3 +528,116 @@ def test_the_warehouse_page_accepts_a_loan_and_freezes_a_receipt(
         expect(page.locator("main")).to_contain_text("frozen")
     finally:
         regulator.close()
+
+
+def _profile(gw: Gateway, key: str, participant_id: str) -> dict[str, Any]:
+    answer = gw.request("GET", f"/credit/profiles/{participant_id}", key)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def _shows_the_profile(seen: Portal, want: dict[str, Any]) -> None:
+    """The open profile page shows the API's profile: name, block, score, grade, each factor and the top
+    reasons; its amounts are plain integers of minor units across currencies, never in a currency."""
+    page = seen.page
+    card = want["scorecard"]
+    expect(page.locator("main h1")).to_have_text(f"Credit profile: {want['participant']['name']}")
+    expect(page.locator("#as-of-block")).to_have_text(str(want["as_of_block"]))
+    expect(page.locator("#score")).to_have_text(str(card["score"]))
+    expect(page.locator("#grade")).to_have_text(card["grade"])
+    rows = page.locator("[aria-label='Scorecard factors'] tbody tr")
+    expect(rows).to_have_count(len(card["factors"]))
+    for row, factor in zip(rows.all(), card["factors"], strict=True):
+        expect(row).to_contain_text(factor["reason_code"])
+        expect(row.locator("td").nth(3)).to_have_text(str(factor["points"]))
+    reasons = page.locator("#top-reasons li")
+    expect(reasons).to_have_count(len(card["top_reasons"]))
+    for item, factor in zip(reasons.all(), card["top_reasons"], strict=True):
+        expect(item).to_contain_text(factor["reason_code"])
+    expect(page.locator("main")).to_contain_text("minor units, all currencies")
+    record = page.locator("#record-debtor, #record-supplier").inner_text()
+    assert not re.search(r"[€¥$]|EUR|CNY", record), record
+    seen.shot(f"profile-{want['role']}")
+    assert seen.page_errors() == [] and seen.rendering_defects() == []
+    assert seen.axe() == [], seen.axe()
+
+
+def test_the_market_links_grades_to_credit_profiles_that_show_the_apis_scorecard(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    """The financier follows the debtor's and the supplier's grade in the market to their credit profiles
+    (the API's score, grade, factors and reasons); a party it has no business with shows the API's 404
+    message; a supplier opening the page without an id sees its own."""
+    bank = world["actors"]["financier"]
+    core, supplier = world["actors"]["core_enterprise"], world["actors"]["supplier"]
+    seen = _signed_in(browser, gw, world, "financier")
+    try:
+        for who, column in ((core, 2), (supplier, 4)):
+            want = _profile(gw, bank.api_key, who.participant_id)
+            page = seen.open("market")
+            row = page.locator("tr", has=page.locator(f"a[href='/app/receivable?id={world['rid_cny']}']"))
+            link = row.locator("td").nth(column).locator("a")
+            expect(link).to_have_attribute("href", f"/app/profile?id={who.participant_id}")
+            expect(link).to_have_text(f"{want['scorecard']['grade']}, {want['scorecard']['score']}")
+            link.click()
+            page.wait_for_url(f"**/app/profile?id={who.participant_id}")
+            seen.wait()
+            _shows_the_profile(seen, want)
+        page = seen.open(f"profile?id={world['core_b'].participant_id}")
+        expect(page.locator("#page .error")).to_contain_text("CREDIT_PROFILE_NOT_FOUND")
+        assert world["core_b"].legal_name not in page.inner_text("main")
+        assert seen.errors == [] and seen.offsite == [], (seen.errors, seen.offsite)
+    finally:
+        seen.close()
+    own = _signed_in(browser, gw, world, "supplier")
+    try:
+        own.open("profile")
+        _shows_the_profile(own, _profile(gw, supplier.api_key, supplier.participant_id))
+        assert own.errors == [], own.errors
+    finally:
+        own.close()
+
+
+def test_the_receivable_page_shows_its_green_label_and_attestation(
+    gw: Gateway, browser: Browser, world: dict[str, Any]
+) -> None:
+    """A certifier labels the CNY receivable: its page shows the label and offers the signed attestation
+    as a file (the API's answer); the unlabelled receivable's page has no green section."""
+    rid, supplier = world["rid_cny"], world["actors"]["supplier"]
+    certifier = onboard(gw, "certifier", "Role Green Assessors", "91110000MA01ROLES1", [], custodial=True)
+    fingerprint = gw.request("GET", f"/receivables/{rid}", supplier.api_key).json()["fingerprint"]
+    today = datetime.fromtimestamp(gw.state.chain_now(), UTC).date()
+    body = green_attestation(
+        certifier, rid, fingerprint, today, benefit={"kg_co2e": 50_000, "method": "GHG Protocol"}
+    )
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    labelled = gw.request("POST", f"/green/labels/{rid}", certifier.api_key, json=body, headers=headers)
+    assert labelled.status_code == 200, labelled.text
+    label = gw.request("GET", f"/green/labels/{rid}", supplier.api_key).json()
+    attestation = gw.request("GET", f"/green/labels/{rid}/attestation", supplier.api_key).json()
+    seen = _signed_in(browser, gw, world, "supplier")
+    try:
+        page = seen.open(f"receivable?id={world['rid']}")
+        expect(page.locator("#facts-h")).to_be_visible()
+        expect(page.locator("#green-label")).to_have_count(0)
+        page = seen.open(f"receivable?id={rid}")
+        section = page.locator("#green-label")
+        expect(page.locator("#green-catalogue")).to_have_text(label["catalogue"])
+        expect(page.locator("#green-category")).to_have_text(label["category"])
+        expect(page.locator("#green-certifier")).to_have_text("Role Green Assessors")
+        expect(page.locator("#green-benefit")).to_have_text("50,000 kg CO2e")
+        expect(page.locator("#green-state")).to_have_text("live")
+        expect(section).to_contain_text(label["attestation_hash"])
+        page.click("#attestation-show")
+        expect(page.locator("#attestation-sha256")).to_have_text(attestation["sha256"])
+        expect(page.locator("#attestation-content")).to_contain_text(fingerprint)
+        seen.shot("receivable-green")
+        with page.expect_download() as got:
+            page.click("#attestation-download")
+        saved = json.loads(Path(got.value.path()).read_text())
+        assert saved == attestation
+        assert seen.page_errors() == [] and seen.rendering_defects() == []
+        assert seen.axe() == [], seen.axe()
+        assert seen.errors == [] and seen.offsite == [], (seen.errors, seen.offsite)
+    finally:
+        seen.close()

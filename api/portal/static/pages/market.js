@@ -118,7 +118,7 @@ function offerForm(row, reload, close) {
     el("h3", { id: headingId }, `Make an offer on #${rid}`),
     el("p", {}, `Owed by ${party(row.debtor)}, ${money(row.outstanding_minor, code)} outstanding, due ${day(row.due_date)}.`),
     el("p", {}, `Credit: the debtor ${grade(row.debtor_grade, row.debtor_score)}, the supplier `
-      + `${grade(row.creditor_grade, row.creditor_score)} (their profiles and reasons: GET /credit/profiles/{id}).`),
+      + `${grade(row.creditor_grade, row.creditor_score)} (their profiles and reasons: follow the grades in the table).`),
     field(`Most face value to buy (${code})`, max, `At most the outstanding ${money(row.outstanding_minor, code)}; holders may sell you less.`),
     field("Annual discount rate (%)", rate, "Like 6.00: at most 2 decimals, from 0 to 100 (ACT/365)."),
     field("Valid until", expiry, `Date and time in ${timeZone()}; 7 days from now unless you change it.`),
@@ -148,6 +148,14 @@ function grade(letter, score) {
   return letter ? `${letter}, ${score}` : "–";
 }
 
+/** The grade as a link to the party's credit profile page (its factors and reasons), when it has one. */
+export function gradeLink(ref, letter, score) {
+  const text = grade(letter, score);
+  if (!letter || !ref?.participant_id) return text;
+  return el("a", { href: `/app/profile?id=${encodeURIComponent(ref.participant_id)}`, class: "grade",
+    "aria-label": `${text}: credit profile of ${party(ref)}` }, text);
+}
+
 export async function render(ctx) {
   const { root } = ctx;
   const reload = () => render(ctx);
@@ -156,9 +164,9 @@ export async function render(ctx) {
   const columns = [
     { label: "Receivable", cell: (r) => receivableLink(r.receivable_id) },
     { label: "Debtor", cell: (r) => party(r.debtor) },
-    { label: "Debtor grade", cell: (r) => grade(r.debtor_grade, r.debtor_score) },
+    { label: "Debtor grade", cell: (r) => gradeLink(r.debtor, r.debtor_grade, r.debtor_score) },
     { label: "Supplier", cell: (r) => (r.creditor ? party(r.creditor) : "–") },
-    { label: "Supplier grade", cell: (r) => grade(r.creditor_grade, r.creditor_score) },
+    { label: "Supplier grade", cell: (r) => gradeLink(r.creditor, r.creditor_grade, r.creditor_score) },
     { label: "Outstanding", num: true, cell: (r) => money(r.outstanding_minor, r.currency) },
     { label: "Due", cell: (r) => day(r.due_date) },
     { label: "Days to maturity", num: true, cell: (r) => String(r.tenor_days) },

@@ -1,7 +1,7 @@
 // One receivable: its facts, its documents, its provenance as a picture (the tree of splits, transfers
 // and discounts, each node linked to its transaction below), the ledger's events, and what the viewer's
 // role may do with it (endorse, repay, dispute).
-import { action, api, day, el, explain, field, money, party, statusBadges, svg, table } from "../portal.js";
+import { Problem, action, api, badge, day, el, explain, field, moment, money, party, statusBadges, svg, table } from "../portal.js";
 import { endorseForm, repayForm, signedDecisionForm } from "./payables.js";
 
 const KIND_WORDS = { tokenized: "tokenized", transfer: "transferred", discount: "discounted" };
@@ -106,6 +106,63 @@ async function showDocument(doc, box) {
   }
 }
 
+/** The receivable's green label (GET /green/labels/{rid}), or null when it has none (404). */
+async function greenLabel(rid) {
+  try {
+    return await api("GET", `/green/labels/${rid}`);
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status === 404) return null;
+    throw problem;
+  }
+}
+
+/** Fetch the signed attestation behind the label: show its document, offer the whole answer as a file. */
+async function showAttestation(rid, box) {
+  try {
+    const found = await api("GET", `/green/labels/${rid}/attestation`);
+    const bytes = Uint8Array.from(atob(found.attestation_base64), (c) => c.charCodeAt(0));
+    let text = new TextDecoder().decode(bytes);
+    try {
+      text = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // not JSON: shown as it is
+    }
+    const file = new Blob([JSON.stringify(found, null, 2)], { type: "application/json" });
+    const name = `green-attestation-${rid}.json`;
+    box.replaceChildren(
+      el("p", {}, "SHA-256 of the attestation: ", el("code", { id: "attestation-sha256" }, found.sha256), " ",
+        el("a", { id: "attestation-download", href: URL.createObjectURL(file), download: name },
+          `Download ${name} (the attestation and the certifier's signature)`)),
+      el("pre", { class: "card", tabindex: "0", "aria-label": "Green attestation content", id: "attestation-content" }, text),
+    );
+  } catch (problem) {
+    box.replaceChildren(el("p", { class: "error" }, explain(problem)));
+  }
+}
+
+function greenSection(rid, label) {
+  const state = label.withdrawn
+    ? badge(`withdrawn${label.withdrawn_by ? ` by ${party(label.withdrawn_by)}` : ""}`, "bad")
+    : label.live ? badge("live", "ok") : badge("expired", "warn");
+  const box = el("div", { id: "attestation-view" });
+  return el("section", { class: "card", id: "green-label", "aria-labelledby": "green-h" },
+    el("h2", { id: "green-h" }, "Green label"),
+    el("dl", { class: "facts" },
+      el("dt", {}, "Catalogue"), el("dd", { id: "green-catalogue" }, label.catalogue),
+      el("dt", {}, "Category"), el("dd", { id: "green-category" }, label.category),
+      el("dt", {}, "Certifier"), el("dd", { id: "green-certifier" }, party(label.certifier)),
+      el("dt", {}, "Valid until"), el("dd", {}, moment(label.valid_until)),
+      el("dt", {}, "CO2e benefit"), el("dd", { id: "green-benefit" },
+        label.benefit_kg_co2e ? `${BigInt(label.benefit_kg_co2e).toLocaleString()} kg CO2e` : "none measured"),
+      el("dt", {}, "State"), el("dd", { id: "green-state" }, state),
+      el("dt", {}, "Attestation hash"), el("dd", { class: "muted" }, label.attestation_hash),
+    ),
+    el("button", { type: "button", class: "link", id: "attestation-show", onclick: () => showAttestation(rid, box) },
+      "Show the signed attestation and download it"),
+    box,
+  );
+}
+
 function actions(r, role, participantId, custodial, reload) {
   const parts = [];
   const debtor = r.debtor.participant_id === participantId;
@@ -137,9 +194,10 @@ export async function render({ root, role, participantId, params }) {
   }
   const reload = () => render({ root, role, participantId, params });
   anchors.clear();
-  const [p, me] = await Promise.all([
+  const [p, me, label] = await Promise.all([
     api("GET", `/receivables/${id}/provenance`),
     role === "core_enterprise" ? api("GET", "/participants/me") : null,
+    greenLabel(id).catch((problem) => problem),
   ]);
   const r = p.receivable;
   document.querySelector("main h1").textContent = `Receivable #${r.id}`;
@@ -162,6 +220,7 @@ export async function render({ root, role, participantId, params }) {
         el("dt", {}, "Bundle hash"), el("dd", { class: "muted" }, r.bundle_hash),
       ),
     ),
+    label instanceof Error ? el("p", { class: "error" }, `Green label: ${explain(label)}`) : label ? greenSection(r.id, label) : "",
     ...actions(r, role, participantId, me?.custodial ?? true, reload),
     el("h2", { id: "documents" }, "Documents"),
     p.documents.length
