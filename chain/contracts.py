@@ -942,7 +942,6 @@ class Platform:
     market: DiscountMarketClient
     warehouse: WarehouseReceiptsClient
     green: GreenLabelsClient
-    warehouse_currency: str = WAREHOUSE_CURRENCY
 
     @classmethod
     def from_addresses(cls, w3: Web3, artifacts: dict[str, Artifact], addresses: dict[str, str]) -> Platform:
@@ -966,10 +965,6 @@ class Platform:
             green=GreenLabelsClient(w3, addresses["GreenLabels"], artifacts["GreenLabels"].abi),
         )
 
-    def token_of(self, currency: str) -> SettlementTokenClient:
-        """The settlement token of ``currency`` (``KeyError`` when the deployment has none)."""
-        return self.tokens[currency]
-
     def currency_at(self, address: str) -> str | None:
         """The currency of the platform's settlement token at ``address``; None for any other address."""
         wanted = address.lower()
@@ -987,4 +982,4 @@ class Platform:
     @property
     def warehouse_token(self) -> SettlementTokenClient:
         """The token warehouse-receipt loans are made and repaid in (``WarehouseReceipts``' constructor)."""
-        return self.tokens[self.warehouse_currency]
+        return self.tokens[WAREHOUSE_CURRENCY]

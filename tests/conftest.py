@@ -12,6 +12,7 @@ from api.settings import Settings
 from chain.abi import ErrorDecoder
 from chain.client import Sender, connect
 from chain.compiler import Artifact, compile_contracts
+from chain.contracts import Platform
 from chain.deploy import DeployResult, deploy_all
 from chain.node import AnvilNode
 from chain.settings import ANVIL_DEV_KEY, PROJECT_ROOT
@@ -62,6 +63,12 @@ def sender(w3: Web3, artifacts: dict[str, Artifact]) -> Sender:
 def deployed(w3: Web3, sender: Sender, artifacts: dict[str, Artifact], tmp_path: Path) -> DeployResult:
     """The whole deployment plan on the per-test Anvil."""
     return deploy_all(w3, sender, artifacts, tmp_path / "deployments")
+
+
+@pytest.fixture
+def platform(w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]) -> Platform:
+    """Clients of the per-test deployment's contracts."""
+    return Platform.from_addresses(w3, artifacts, deployed.addresses)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -721,7 +721,7 @@ def invoice_terms(state: AppState, p: Prepared, bundle: Bundle) -> InvoiceTerms:
         creditor=p.supplier.chain_address,
         debtor=p.debtor.chain_address,
         face_value=bundle.face_value,
-        token=state.chain().platform.token_of(bundle.currency).address,
+        token=state.chain().platform.tokens[bundle.currency].address,
         issue_date=bundle.issue_date,
         due_date=bundle.due_date,
         bundle_hash=p.bundle_hash,

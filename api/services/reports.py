@@ -29,6 +29,7 @@ from api.schemas.reports import (
     PortfolioTotal,
     ReceivableOut,
 )
+from api.services.currencies import currency_of
 from api.services.lifecycle import Caller, address_of
 from api.state import AppState, ReadView
 from domain.credit import ScoreRole
@@ -64,7 +65,7 @@ class Names:
         """The ISO 4217 code of the settlement token at ``token`` ("" for none of the platform's): for the
         reads of receivables, which pass the gateway's state."""
         assert self._state is not None, "Names(session, state) reads currencies"
-        return self._state.chain().platform.currency_at(token) or ""
+        return currency_of(self._state, token)
 
     def scored_roles(self) -> dict[str, ScoreRole]:
         """As what each participant with a scored profile is scored, by chain address."""
@@ -157,11 +158,10 @@ def calendar(
         .offset(offset)
         .limit(limit)
     )
-    currency = state.chain().platform.currency_at
     rows = [
         CalendarDay(
             due_date=day(c.due_date),
-            currency=currency(c.token) or "",
+            currency=currency_of(state, c.token),
             receivables=c.receivables,
             outstanding_minor=int(c.outstanding),
         )

@@ -20,6 +20,7 @@ from api.services.participants import revocation_check
 from api.services.txerrors import on_chain
 from api.state import AppState
 from chain.contracts import LoanState
+from chain.plan import WAREHOUSE_CURRENCY
 from domain.maths import margin_callable
 from domain.warehouse.errors import WarehouseError
 from domain.warehouse.prices import VerifiedPrice, commodity_bytes16, unit_bytes4, verify_price_observation
@@ -40,7 +41,7 @@ def verify(state: AppState, session: Session, source: Participant, token: str) -
             revoked=revocation_check(session),
             now=state.chain_now(),
             max_skew_s=PRICE_SKEW_S,
-            currency=state.chain().platform.warehouse_currency,
+            currency=WAREHOUSE_CURRENCY,
         )
     except WarehouseError as exc:
         raise ApiError(422, exc.code.value, str(exc)) from exc

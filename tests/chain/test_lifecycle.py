@@ -14,7 +14,6 @@ from chain.abi import ErrorDecoder
 from chain.client import Sender, TransactionReverted
 from chain.compiler import Artifact
 from chain.contracts import Participant, ParticipantStatus, Platform, ReceivableStatus
-from chain.deploy import DeployResult
 from domain.maths import discount_price
 from domain.roles import Role
 
@@ -25,11 +24,6 @@ def _fund_and_sender(w3: Web3, funder: Sender, artifacts: dict[str, Artifact]) -
     acct = Account.create()
     funder.send({"to": acct.address, "value": 10**18})
     return Sender(w3, acct.key.to_0x_hex(), decoder=funder.decoder), acct.key.to_0x_hex()
-
-
-@pytest.fixture
-def platform(w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]) -> Platform:
-    return Platform.from_addresses(w3, artifacts, deployed.addresses)
 
 
 def test_full_lifecycle(w3: Web3, sender: Sender, platform: Platform, artifacts: dict[str, Artifact]) -> None:

@@ -12,17 +12,10 @@ from web3 import Web3
 
 from chain.abi import DecodedRevert
 from chain.client import Sender, TransactionReverted
-from chain.compiler import Artifact
 from chain.contracts import Platform, permit_typed_data, with_fresh_permit
-from chain.deploy import DeployResult
 from domain.roles import Role
 
 DAY = 86_400
-
-
-@pytest.fixture
-def platform(w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]) -> Platform:
-    return Platform.from_addresses(w3, artifacts, deployed.addresses)
 
 
 def _participant(w3: Web3, op: Sender, platform: Platform, role: Role) -> Sender:

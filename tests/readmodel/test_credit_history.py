@@ -4,10 +4,8 @@ where a node's logs carry none."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from web3 import Web3
@@ -21,17 +19,7 @@ from chain.node import AnvilNode, rpc
 from readmodel import credit
 from readmodel.indexer import Indexer, abis_of
 from readmodel.tables import RmCreditHistory, RmCreditPair, RmEvent, RmFill
-from tests.readmodel.test_indexer import DAY, build_world, make_indexer, migrated_engine
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return migrated_engine(tmp_path / "rm.db")
-
-
-@pytest.fixture
-def platform(w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]) -> Platform:
-    return Platform.from_addresses(w3, artifacts, deployed.addresses)
+from tests.readmodel.test_indexer import DAY, build_world, make_indexer
 
 
 def _history(engine: Engine, party: str) -> RmCreditHistory:

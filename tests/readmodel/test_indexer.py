@@ -20,14 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from eth_account import Account
-from sqlalchemy import Engine, create_engine, func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from web3 import Web3
 from web3.types import Wei
 
-from api.db import alembic_config
 from chain.abi import ErrorDecoder
 from chain.client import Sender, TransactionReverted, connect
 from chain.compiler import Artifact
@@ -50,22 +48,12 @@ from readmodel.tables import (
     RmReceivable,
     RmTransfer,
 )
+from tests.readmodel.conftest import migrated_engine
 
 DAY = 86_400
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def migrated_engine(path: Path) -> Engine:
-    url = f"sqlite:///{path}"
-    command.upgrade(alembic_config(url), "heads")
-    return create_engine(url)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return migrated_engine(tmp_path / "rm.db")
 
 
 def make_indexer(
@@ -204,11 +192,6 @@ def build_world(
 
 
 # ------------------------------------------------------------------------------------------ tests
-
-
-@pytest.fixture
-def platform(w3: Web3, deployed: DeployResult, artifacts: dict[str, Artifact]) -> Platform:
-    return Platform.from_addresses(w3, artifacts, deployed.addresses)
 
 
 def test_lifecycle_is_projected(
